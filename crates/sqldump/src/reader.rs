@@ -1,0 +1,182 @@
+//! [`DumpReader`]: the buffered driver around the [`Lexer`] core.
+//!
+//! It owns the buffer, reads from any [`io::Read`], keeps the stream [`Position`], and knows
+//! which table the current statement belongs to, so every error names a byte offset, a line and
+//! a table. Like ripgrep's line buffer it never holds more than the current token plus one read:
+//! consumed bytes are dropped by moving the partial tail to the front, and the buffer only grows
+//! when a single token is larger than it.
+
+use std::io;
+
+use crate::error::{Error, Position};
+use crate::lexer::{Lexed, Lexer, Token};
+use crate::literal::unquote_identifier;
+
+/// The default read size and initial buffer size.
+pub const DEFAULT_CHUNK: usize = 256 * 1024;
+
+/// A token and its bytes, as handed out by [`DumpReader::next_token`].
+#[derive(Clone, Copy, Debug)]
+pub struct Item<'a> {
+    /// What the bytes are.
+    pub token: Token,
+    /// The token's bytes, exactly as read.
+    pub bytes: &'a [u8],
+    /// Where the token starts in the stream.
+    pub pos: Position,
+}
+
+/// Reads a dump and yields its tokens. See the [module docs](self).
+#[derive(Debug)]
+pub struct DumpReader<R> {
+    src: R,
+    lexer: Lexer,
+    buf: Vec<u8>,
+    /// `buf[start..end]` holds bytes read but not yet consumed.
+    start: usize,
+    end: usize,
+    /// Bytes of the token handed out last, consumed on the next call.
+    pending: usize,
+    eof: bool,
+    /// Position of `buf[start]`.
+    pos: Position,
+    chunk: usize,
+    /// The table of the current or last `INSERT` / `CREATE TABLE`.
+    table: String,
+}
+
+impl<R: io::Read> DumpReader<R> {
+    /// A reader with the default lexer and chunk size.
+    pub fn new(src: R) -> DumpReader<R> {
+        DumpReader::with_lexer(src, Lexer::new(), DEFAULT_CHUNK)
+    }
+
+    /// A reader with a configured lexer, reading `chunk` bytes at a time.
+    pub fn with_lexer(src: R, lexer: Lexer, chunk: usize) -> DumpReader<R> {
+        let chunk = chunk.max(1);
+        DumpReader {
+            src,
+            lexer,
+            buf: vec![0; chunk],
+            start: 0,
+            end: 0,
+            pending: 0,
+            eof: false,
+            pos: Position { byte: 0, line: 1 },
+            chunk,
+            table: String::new(),
+        }
+    }
+
+    /// The table of the current (or last) `INSERT` or `CREATE TABLE`; empty before the first.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The lexer, e.g. to read the delimiter in force.
+    pub fn lexer(&self) -> &Lexer {
+        &self.lexer
+    }
+
+    /// The position of the next byte to be consumed.
+    pub fn position(&self) -> Position {
+        self.pos
+    }
+
+    /// The next token, or `None` at the end of a complete dump.
+    ///
+    /// # Errors
+    /// A read error, or input that is not a well-formed dump (see [`crate::ErrorKind`]), with
+    /// the position and table.
+    pub fn next_token(&mut self) -> Result<Option<Item<'_>>, Error> {
+        self.consume_pending();
+        loop {
+            let input = &self.buf[self.start..self.end];
+            match self.lexer.lex(input, self.eof) {
+                Ok((Lexed::Token(token), n)) => {
+                    match token {
+                        Token::InsertHead { table: name, .. } | Token::CreateTable { name } => {
+                            let raw = unquote_identifier(name.of(input));
+                            self.table.clear();
+                            self.table.push_str(&String::from_utf8_lossy(&raw));
+                        }
+                        _ => {}
+                    }
+                    self.pending = n;
+                    return Ok(Some(Item {
+                        token,
+                        bytes: &self.buf[self.start..self.start + n],
+                        pos: self.pos,
+                    }));
+                }
+                Ok((Lexed::End, _)) => return Ok(None),
+                Ok((Lexed::NeedInput, _)) => self.fill()?,
+                Err(e) => {
+                    let input = &self.buf[self.start..self.end];
+                    let offset = e.offset.min(input.len());
+                    let pos = advance(self.pos, &input[..offset]);
+                    let table = if self.lexer.is_between_statements() {
+                        crate::lexer::table_of_partial_statement(input)
+                            .map(|raw| String::from_utf8_lossy(&unquote_identifier(raw)).into_owned())
+                            .or_else(|| (!self.table.is_empty()).then(|| self.table.clone()))
+                    } else {
+                        Some(self.table.clone())
+                    };
+                    return Err(Error::new(e.kind, pos, table.as_deref()));
+                }
+            }
+        }
+    }
+
+    fn consume_pending(&mut self) {
+        if self.pending > 0 {
+            let consumed = &self.buf[self.start..self.start + self.pending];
+            self.pos = advance(self.pos, consumed);
+            self.start += self.pending;
+            self.pending = 0;
+        }
+    }
+
+    /// Makes room and reads more; sets `eof` when the source is exhausted.
+    fn fill(&mut self) -> Result<(), Error> {
+        if self.eof {
+            unreachable!("the lexer finishes or fails at end of input");
+        }
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() - self.end < self.chunk {
+            // A token larger than the buffer: grow, doubling so a huge token costs O(n).
+            let want = (self.buf.len() * 2).max(self.end + self.chunk);
+            self.buf.resize(want, 0);
+        }
+        let limit = (self.end + self.chunk).min(self.buf.len());
+        loop {
+            match self.src.read(&mut self.buf[self.end..limit]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let pos = advance(self.pos, &self.buf[self.start..self.end]);
+                    let table = (!self.table.is_empty()).then_some(self.table.as_str());
+                    return Err(Error::io(e, pos, table));
+                }
+            }
+        }
+    }
+}
+
+/// The position after `bytes`.
+fn advance(mut pos: Position, bytes: &[u8]) -> Position {
+    pos.byte += bytes.len() as u64;
+    pos.line += memchr::memchr_iter(b'\n', bytes).count() as u64;
+    pos
+}

@@ -1,0 +1,255 @@
+//! Column definitions from `CREATE TABLE` statements.
+//!
+//! Rules refer to columns by name, but mysqldump's default extended `INSERT`s carry no column
+//! list: the names come from the `CREATE TABLE` earlier in the stream. This is the cold path
+//! (once per table), so it uses `sqlparser`'s MySQL dialect rather than hand-written parsing.
+//! MariaDB writes a few things `sqlparser` does not read; for those a line-based reader of
+//! mysqldump's own layout (one `` `column` type … `` per line) takes over, so a dump never
+//! fails just because its DDL is exotic.
+
+use sqlparser::ast::{ColumnOption, Statement, TableConstraint};
+use sqlparser::dialect::MySqlDialect;
+use sqlparser::parser::Parser;
+
+use crate::literal::unquote_identifier;
+
+/// A table's name and columns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableSchema {
+    /// The table name, unquoted.
+    pub name: String,
+    /// The columns in order.
+    pub columns: Vec<Column>,
+}
+
+/// One column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Column {
+    /// The column name, unquoted.
+    pub name: String,
+    /// The base type in upper case: `VARCHAR`, `LONGTEXT`, `INT`, …
+    pub type_name: String,
+    /// The length limit in characters (`CHAR(n)`, `VARCHAR(n)`).
+    pub max_chars: Option<u64>,
+    /// The length limit in bytes (`BINARY(n)`, `VARBINARY(n)`, the `TEXT` and `BLOB` family).
+    pub max_bytes: Option<u64>,
+    /// Whether the column alone is a `PRIMARY KEY` or `UNIQUE` key, so values must stay unique.
+    pub unique: bool,
+}
+
+impl TableSchema {
+    /// The index of a column by name (MySQL column names are case-insensitive).
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// Why a `CREATE TABLE` could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read the columns of this CREATE TABLE: {reason}")]
+pub struct SchemaError {
+    reason: String,
+}
+
+/// Reads a `CREATE TABLE` statement (with or without its delimiter).
+///
+/// # Errors
+/// When neither `sqlparser` nor the line-based reader finds a table with columns.
+pub fn parse_create_table(statement: &[u8], delimiter: &[u8]) -> Result<TableSchema, SchemaError> {
+    let mut body = statement.trim_ascii_end();
+    if let Some(stripped) = body.strip_suffix(delimiter) {
+        body = stripped;
+    }
+    let text = String::from_utf8_lossy(body);
+    match from_sqlparser(&text) {
+        Ok(schema) => Ok(schema),
+        Err(reason) => from_lines(body).ok_or(SchemaError { reason }),
+    }
+}
+
+fn from_sqlparser(sql: &str) -> Result<TableSchema, String> {
+    let statements = Parser::parse_sql(&MySqlDialect {}, sql).map_err(|e| e.to_string())?;
+    let Some(Statement::CreateTable(table)) = statements.into_iter().next() else {
+        return Err("not a CREATE TABLE statement".into());
+    };
+    let name = table
+        .name
+        .0
+        .last()
+        .map(|part| part.to_string())
+        .unwrap_or_default();
+    let mut columns: Vec<Column> = table
+        .columns
+        .iter()
+        .map(|c| {
+            let unique = c.options.iter().any(|o| {
+                matches!(
+                    o.option,
+                    ColumnOption::Unique(_) | ColumnOption::PrimaryKey(_)
+                )
+            });
+            column(&c.name.value, &c.data_type.to_string(), unique)
+        })
+        .collect();
+    for constraint in &table.constraints {
+        let keyed: Vec<String> = match constraint {
+            TableConstraint::Unique(u) => u.columns.iter().map(|c| c.to_string()).collect(),
+            TableConstraint::PrimaryKey(p) => p.columns.iter().map(|c| c.to_string()).collect(),
+            _ => continue,
+        };
+        mark_unique(&mut columns, &keyed);
+    }
+    if columns.is_empty() {
+        return Err("no columns".into());
+    }
+    Ok(TableSchema {
+        name: unquote(&name),
+        columns,
+    })
+}
+
+/// mysqldump's layout: `` CREATE TABLE `t` ( `` then one definition per line.
+fn from_lines(body: &[u8]) -> Option<TableSchema> {
+    let text = String::from_utf8_lossy(body);
+    let mut lines = text.lines();
+    let head = lines.next()?;
+    let name_start = head.find('`')?;
+    let name_len = head[name_start + 1..].find('`')?;
+    let name = head[name_start + 1..name_start + 1 + name_len].to_string();
+    let mut columns = Vec::new();
+    let mut keys = Vec::new();
+    for line in lines {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix('`') {
+            let end = rest.find('`')?;
+            let ty = rest[end + 1..].trim_start();
+            let ty_end = ty.find([' ', ',']).unwrap_or(ty.len());
+            columns.push(column(&rest[..end], &ty[..ty_end], false));
+        } else if line.starts_with("PRIMARY KEY") || line.starts_with("UNIQUE KEY") {
+            let open = line.find('(')?;
+            let close = line.rfind(')')?;
+            keys.push(
+                line[open + 1..close]
+                    .split(',')
+                    .map(|s| s.trim().to_string())
+                    .collect::<Vec<_>>(),
+            );
+        }
+    }
+    for key in keys {
+        mark_unique(&mut columns, &key);
+    }
+    (!columns.is_empty()).then_some(TableSchema { name, columns })
+}
+
+/// Marks the column of a single-column key unique (a composite key does not make its parts
+/// unique).
+fn mark_unique(columns: &mut [Column], key: &[String]) {
+    if let [only] = key {
+        // `username`(50) keeps only the name.
+        let name = unquote(only.split('(').next().unwrap_or(only).trim());
+        if let Some(c) = columns.iter_mut().find(|c| c.name.eq_ignore_ascii_case(&name)) {
+            c.unique = true;
+        }
+    }
+}
+
+fn unquote(name: &str) -> String {
+    let inner = name
+        .strip_prefix('`')
+        .and_then(|n| n.strip_suffix('`'))
+        .unwrap_or(name);
+    String::from_utf8_lossy(&unquote_identifier(inner.as_bytes())).into_owned()
+}
+
+fn column(name: &str, data_type: &str, unique: bool) -> Column {
+    let upper = data_type.to_ascii_uppercase();
+    let base_end = upper
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(upper.len());
+    let type_name = upper[..base_end].to_string();
+    let length = upper[base_end..]
+        .strip_prefix('(')
+        .and_then(|rest| rest.split([')', ',']).next())
+        .and_then(|n| n.trim().parse::<u64>().ok());
+    let (max_chars, max_bytes) = match type_name.as_str() {
+        "CHAR" | "VARCHAR" | "CHARACTER" | "NCHAR" | "NVARCHAR" => (length, None),
+        "BINARY" | "VARBINARY" => (None, length),
+        "TINYTEXT" | "TINYBLOB" => (None, Some(255)),
+        "TEXT" | "BLOB" => (None, Some(65_535)),
+        "MEDIUMTEXT" | "MEDIUMBLOB" => (None, Some(16_777_215)),
+        "LONGTEXT" | "LONGBLOB" => (None, Some(4_294_967_295)),
+        _ => (None, None),
+    };
+    Column {
+        name: unquote(name),
+        type_name,
+        max_chars,
+        max_bytes,
+        unique,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ELGG_USERS: &[u8] = b"CREATE TABLE `elgg_users_entity` (
+  `guid` bigint(20) unsigned NOT NULL,
+  `name` text NOT NULL,
+  `username` varchar(128) NOT NULL DEFAULT '',
+  `email` text NOT NULL,
+  `password_hash` varchar(255) NOT NULL DEFAULT '',
+  `code` binary(16) DEFAULT NULL,
+  `full` varchar(300) GENERATED ALWAYS AS (concat(`name`,' ',`username`)) VIRTUAL,
+  PRIMARY KEY (`guid`),
+  UNIQUE KEY `username` (`username`(50)),
+  UNIQUE KEY `pair` (`name`(10),`email`(10)),
+  KEY `email` (`email`(50))
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;";
+
+    fn check(schema: &TableSchema) {
+        assert_eq!(schema.name, "elgg_users_entity");
+        let names: Vec<_> = schema.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["guid", "name", "username", "email", "password_hash", "code", "full"]
+        );
+        let by = |n: &str| &schema.columns[schema.column_index(n).unwrap()];
+        assert!(by("guid").unique);
+        assert!(by("username").unique);
+        assert!(!by("name").unique, "a composite key does not make its parts unique");
+        assert!(!by("email").unique);
+        assert_eq!(by("username").max_chars, Some(128));
+        assert_eq!(by("username").type_name, "VARCHAR");
+        assert_eq!(by("email").max_bytes, Some(65_535));
+        assert_eq!(by("code").max_bytes, Some(16));
+    }
+
+    #[test]
+    fn reads_mariadb_dump_create_table() {
+        check(&from_sqlparser(&String::from_utf8_lossy(ELGG_USERS)).unwrap());
+        check(&parse_create_table(ELGG_USERS, b";").unwrap());
+    }
+
+    #[test]
+    fn line_reader_agrees_with_sqlparser() {
+        check(&from_lines(ELGG_USERS).unwrap());
+    }
+
+    #[test]
+    fn falls_back_to_lines_for_what_sqlparser_rejects() {
+        let odd = b"CREATE TABLE `t` (\n  `a` int(11) NOT NULL,\n  `b` varchar(5) /*M!100301 COMPRESSED*/ WITH SOME NEW SYNTAX,\n  PRIMARY KEY (`a`)\n) ENGINE=InnoDB;;";
+        let schema = parse_create_table(odd, b";;").unwrap();
+        assert_eq!(schema.columns.len(), 2);
+        assert!(schema.columns[0].unique);
+        assert_eq!(schema.columns[1].max_chars, Some(5));
+    }
+
+    #[test]
+    fn garbage_is_an_error() {
+        assert!(parse_create_table(b"CREATE TABLE (;", b";").is_err());
+    }
+}

@@ -1,0 +1,1 @@
+//! The php-cli oracle (being written).
