@@ -1,1 +1,7 @@
-mod placeholder {}
+//! Process tests of the `understudy` binary: real files, real pipes, real MariaDB and PHP.
+
+mod util;
+
+mod errors;
+mod passthrough;
+mod roundtrip;

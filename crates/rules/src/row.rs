@@ -50,16 +50,30 @@ pub trait RowAccess {
     fn get(&self, column: &str) -> Option<Cell<'_>>;
 }
 
+fn find<'r>(pairs: &'r [(&str, Cell<'_>)], column: &str) -> Option<Cell<'r>> {
+    pairs
+        .iter()
+        .find(|(name, _)| *name == column)
+        .map(|(_, cell)| *cell)
+}
+
 /// A row given as `(column, value)` pairs; handy in tests and small tools.
 ///
 /// ```
 /// use understudy_rules::{Cell, RowAccess};
-/// let row: &[(&str, Cell)] = &[("guid", Cell::Bytes(b"42")), ("email", Cell::Null)];
+/// let row = vec![("guid", Cell::Bytes(b"42")), ("email", Cell::Null)];
 /// assert_eq!(row.get("guid"), Some(Cell::Bytes(b"42")));
 /// assert_eq!(row.get("nope"), None);
 /// ```
-impl RowAccess for [(&str, Cell<'_>)] {
+impl RowAccess for Vec<(&str, Cell<'_>)> {
     fn get(&self, column: &str) -> Option<Cell<'_>> {
-        self.iter().find(|(name, _)| *name == column).map(|(_, cell)| *cell)
+        find(self, column)
+    }
+}
+
+/// A row given as an array of `(column, value)` pairs.
+impl<const N: usize> RowAccess for [(&str, Cell<'_>); N] {
+    fn get(&self, column: &str) -> Option<Cell<'_>> {
+        find(self, column)
     }
 }

@@ -77,7 +77,7 @@ pub enum ErrorKind {
     },
     /// Reading the input failed.
     #[error("reading input failed: {0}")]
-    Io(#[source] std::io::Error),
+    Io(std::io::Error),
 }
 
 /// A byte shown the way a person reads it in an error message.
@@ -135,11 +135,6 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.inner.kind {
-            ErrorKind::Io(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+// No `source()`: the message already carries the I/O error's text, and a chain printer
+// (anyhow's `{:#}`) would print it twice.
+impl std::error::Error for Error {}

@@ -398,11 +398,7 @@ impl Lexer {
 
     // ---- between statements ------------------------------------------------------------
 
-    fn lex_between(
-        &mut self,
-        input: &[u8],
-        eof: bool,
-    ) -> Result<Option<(Token, usize)>, RawError> {
+    fn lex_between(&mut self, input: &[u8], eof: bool) -> Result<Option<(Token, usize)>, RawError> {
         let first = input[0];
         if is_space(first) {
             let n = input
@@ -448,7 +444,8 @@ impl Lexer {
         {
             return self.lex_delimiter(input, word_len, eof);
         }
-        let is_insert = word.eq_ignore_ascii_case(b"INSERT") || word.eq_ignore_ascii_case(b"REPLACE");
+        let is_insert =
+            word.eq_ignore_ascii_case(b"INSERT") || word.eq_ignore_ascii_case(b"REPLACE");
         if is_insert && !self.text.opaque {
             match self.scan_text(input, eof, true)? {
                 None => return Ok(None),
@@ -498,7 +495,11 @@ impl Lexer {
             return Ok(None);
         };
         let line = &input[word_len..end];
-        let start = word_len + line.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+        let start = word_len
+            + line
+                .iter()
+                .take_while(|&&b| b == b' ' || b == b'\t')
+                .count();
         let len = input[start..end]
             .iter()
             .take_while(|&&b| !is_space(b))
@@ -603,7 +604,11 @@ impl Lexer {
                                     let versioned = matches!(input.get(i + 2), Some(b'!'))
                                         || (matches!(input.get(i + 2), Some(b'M'))
                                             && matches!(input.get(i + 3), Some(b'!')));
-                                    if !versioned && input.get(i + 2) == Some(&b'M') && i + 3 >= n && !eof {
+                                    if !versioned
+                                        && input.get(i + 2) == Some(&b'M')
+                                        && i + 3 >= n
+                                        && !eof
+                                    {
                                         break;
                                     }
                                     if versioned {
@@ -714,7 +719,15 @@ impl Lexer {
         after_row: bool,
     ) -> Result<Option<(Token, usize)>, RawError> {
         let Some(mut i) = skip_space(input, 0) else {
-            return more_or_eof(eof, if after_row { EXPECT_NEXT_ROW } else { EXPECT_ROW }, input.len());
+            return more_or_eof(
+                eof,
+                if after_row {
+                    EXPECT_NEXT_ROW
+                } else {
+                    EXPECT_ROW
+                },
+                input.len(),
+            );
         };
         if after_row {
             let delimiter = &self.delimiter[..self.delimiter_len];
@@ -755,7 +768,11 @@ impl Lexer {
         let Some(mut i) = skip_space(input, 0) else {
             return more_or_eof(
                 eof,
-                if row_start { EXPECT_VALUE } else { EXPECT_NEXT_VALUE },
+                if row_start {
+                    EXPECT_VALUE
+                } else {
+                    EXPECT_NEXT_VALUE
+                },
                 input.len(),
             );
         };
@@ -813,19 +830,17 @@ impl Lexer {
                 };
                 match input[lit] {
                     b'\'' | b'"' => self.scan_string(input, start, lit, eof),
-                    b'0' | b'x' | b'X' | b'b' | b'B' => {
-                        match scan_simple(input, lit, eof)? {
-                            None => Ok(None),
-                            Some((kind @ (ValueKind::Hex | ValueKind::Bit), end, content)) => {
-                                Ok(Some((kind, end, content)))
-                            }
-                            Some(_) => Err(unexpected(
-                                input[lit],
-                                "a string or hex literal after a charset introducer",
-                                lit,
-                            )),
+                    b'0' | b'x' | b'X' | b'b' | b'B' => match scan_simple(input, lit, eof)? {
+                        None => Ok(None),
+                        Some((kind @ (ValueKind::Hex | ValueKind::Bit), end, content)) => {
+                            Ok(Some((kind, end, content)))
                         }
-                    }
+                        Some(_) => Err(unexpected(
+                            input[lit],
+                            "a string or hex literal after a charset introducer",
+                            lit,
+                        )),
+                    },
                     b => Err(unexpected(
                         b,
                         "a string or hex literal after a charset introducer",
@@ -952,13 +967,17 @@ fn scan_simple(
         let end = start
             + input[start..]
                 .iter()
-                .take_while(|&&b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+                .take_while(|&&b| {
+                    b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')
+                })
                 .count();
         if end == n && !eof {
             return Ok(None);
         }
         let number = &input[start..end];
-        if !number.iter().any(u8::is_ascii_digit) || input.get(end).is_some_and(|&b| is_word_byte(b)) {
+        if !number.iter().any(u8::is_ascii_digit)
+            || input.get(end).is_some_and(|&b| is_word_byte(b))
+        {
             let at = end.min(n - 1);
             return Err(unexpected(input[at], "a number", at));
         }
@@ -1001,9 +1020,15 @@ pub(crate) fn table_of_partial_statement(input: &[u8]) -> Option<&[u8]> {
     } else if first.eq_ignore_ascii_case(b"INSERT") || first.eq_ignore_ascii_case(b"REPLACE") {
         let mut end = second_end;
         let mut word = second;
-        while [&b"INTO"[..], b"IGNORE", b"LOW_PRIORITY", b"DELAYED", b"HIGH_PRIORITY"]
-            .iter()
-            .any(|k| word.eq_ignore_ascii_case(k))
+        while [
+            &b"INTO"[..],
+            b"IGNORE",
+            b"LOW_PRIORITY",
+            b"DELAYED",
+            b"HIGH_PRIORITY",
+        ]
+        .iter()
+        .any(|k| word.eq_ignore_ascii_case(k))
         {
             let start = skip_space_all(statement, end);
             end = word_end(statement, start);
@@ -1142,7 +1167,9 @@ fn classify_statement(statement: &[u8]) -> Token {
                 second = words.next();
             }
             match second {
-                Some((w, _)) if w.eq_ignore_ascii_case(b"DATABASE") || w.eq_ignore_ascii_case(b"SCHEMA") => {
+                Some((w, _))
+                    if w.eq_ignore_ascii_case(b"DATABASE") || w.eq_ignore_ascii_case(b"SCHEMA") =>
+                {
                     StatementKind::CreateDatabase
                 }
                 Some((w, end)) if w.eq_ignore_ascii_case(b"TABLE") => {
@@ -1169,7 +1196,9 @@ fn classify_statement(statement: &[u8]) -> Token {
             }
         }
         Some((w, _)) if w.eq_ignore_ascii_case(b"DROP") => match words.next() {
-            Some((w, _)) if w.eq_ignore_ascii_case(b"DATABASE") || w.eq_ignore_ascii_case(b"SCHEMA") => {
+            Some((w, _))
+                if w.eq_ignore_ascii_case(b"DATABASE") || w.eq_ignore_ascii_case(b"SCHEMA") =>
+            {
                 StatementKind::DropDatabase
             }
             _ => StatementKind::Other,
@@ -1232,7 +1261,11 @@ const SANDBOX: &[u8] = b"/*M!999999\\-";
 fn classify_slash(input: &[u8], eof: bool) -> SlashKind {
     let n = input.len();
     if n < 2 {
-        return if eof { SlashKind::NotComment } else { SlashKind::NeedInput };
+        return if eof {
+            SlashKind::NotComment
+        } else {
+            SlashKind::NeedInput
+        };
     }
     if input[1] != b'*' {
         return SlashKind::NotComment;

@@ -117,7 +117,9 @@ impl<R: io::Read> DumpReader<R> {
                     let pos = advance(self.pos, &input[..offset]);
                     let table = if self.lexer.is_between_statements() {
                         crate::lexer::table_of_partial_statement(input)
-                            .map(|raw| String::from_utf8_lossy(&unquote_identifier(raw)).into_owned())
+                            .map(|raw| {
+                                String::from_utf8_lossy(&unquote_identifier(raw)).into_owned()
+                            })
                             .or_else(|| (!self.table.is_empty()).then(|| self.table.clone()))
                     } else {
                         Some(self.table.clone())

@@ -150,7 +150,10 @@ fn mark_unique(columns: &mut [Column], key: &[String]) {
     if let [only] = key {
         // `username`(50) keeps only the name.
         let name = unquote(only.split('(').next().unwrap_or(only).trim());
-        if let Some(c) = columns.iter_mut().find(|c| c.name.eq_ignore_ascii_case(&name)) {
+        if let Some(c) = columns
+            .iter_mut()
+            .find(|c| c.name.eq_ignore_ascii_case(&name))
+        {
             c.unique = true;
         }
     }
@@ -215,12 +218,23 @@ mod tests {
         let names: Vec<_> = schema.columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(
             names,
-            ["guid", "name", "username", "email", "password_hash", "code", "full"]
+            [
+                "guid",
+                "name",
+                "username",
+                "email",
+                "password_hash",
+                "code",
+                "full"
+            ]
         );
         let by = |n: &str| &schema.columns[schema.column_index(n).unwrap()];
         assert!(by("guid").unique);
         assert!(by("username").unique);
-        assert!(!by("name").unique, "a composite key does not make its parts unique");
+        assert!(
+            !by("name").unique,
+            "a composite key does not make its parts unique"
+        );
         assert!(!by("email").unique);
         assert_eq!(by("username").max_chars, Some(128));
         assert_eq!(by("username").type_name, "VARCHAR");

@@ -83,7 +83,11 @@ fn lex_with(input: &[u8], split: Option<usize>, chunk: usize) -> Result<Lexed, S
         match reader.next_token() {
             Ok(Some(item)) => {
                 out.extend_from_slice(item.bytes);
-                tokens.push((describe(item.token, item.bytes), item.pos.byte, item.pos.line));
+                tokens.push((
+                    describe(item.token, item.bytes),
+                    item.pos.byte,
+                    item.pos.line,
+                ));
             }
             Ok(None) => break,
             Err(e) => return Err(e.to_string()),
@@ -100,7 +104,11 @@ fn lex_every_way(input: &[u8]) -> Result<Vec<String>, String> {
         assert_eq!(lex_with(input, None, chunk), whole, "chunk size {chunk}");
     }
     for split in 0..=input.len() {
-        assert_eq!(lex_with(input, Some(split), 1 << 20), whole, "split at {split}");
+        assert_eq!(
+            lex_with(input, Some(split), 1 << 20),
+            whole,
+            "split at {split}"
+        );
     }
     whole.map(|t| t.into_iter().map(|(d, _, _)| d).collect())
 }
@@ -429,5 +437,11 @@ fn verbs_and_kinds_are_exposed() {
             _ => {}
         }
     }
-    assert_eq!(seen, [format!("{:?}", InsertVerb::Replace), format!("{:?}", StatementKind::Use)]);
+    assert_eq!(
+        seen,
+        [
+            format!("{:?}", InsertVerb::Replace),
+            format!("{:?}", StatementKind::Use)
+        ]
+    );
 }

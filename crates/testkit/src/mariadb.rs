@@ -78,7 +78,9 @@ pub enum MariaDbError {
         stderr: String,
     },
     /// The server did not answer `SELECT 1` in time.
-    #[error("mariadbd did not become ready within {timeout:?} (datadir {datadir}); error log:\n{log}")]
+    #[error(
+        "mariadbd did not become ready within {timeout:?} (datadir {datadir}); error log:\n{log}"
+    )]
     StartTimeout {
         timeout: Duration,
         datadir: PathBuf,
@@ -143,7 +145,11 @@ fn find_binary(name: &'static str, alt: &'static str, extra_dirs: &[&str]) -> Re
         name,
         looked: format!(
             "{} and $PATH for `{name}`/`{alt}`",
-            if extra_dirs.is_empty() { "-".to_string() } else { extra_dirs.join(", ") }
+            if extra_dirs.is_empty() {
+                "-".to_string()
+            } else {
+                extra_dirs.join(", ")
+            }
         ),
         hint: INSTALL_HINT,
     })
@@ -201,6 +207,12 @@ pub fn check_available() -> Result<Binaries> {
     Ok(b)
 }
 
+/// The workspace's `fixtures/` directory (see `fixtures/README.md`), located
+/// from this crate's manifest directory at compile time.
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
 fn describe(cmd: &Command) -> String {
     let mut s = cmd.get_program().to_string_lossy().into_owned();
     for a in cmd.get_args() {
@@ -215,9 +227,13 @@ fn describe(cmd: &Command) -> String {
 /// carries stderr.
 fn run_capture(mut cmd: Command, stdin: Option<&[u8]>) -> Result<Vec<u8>> {
     let command = describe(&cmd);
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let mut child = cmd.spawn().map_err(|source| MariaDbError::Spawn {
         command: command.clone(),
         source,
@@ -322,8 +338,12 @@ impl fmt::Debug for MariaDb {
 /// dropped again: another process could take the port in between; start()
 /// retries on a new port when the server exits early).
 fn free_port() -> Result<u16> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(io_err("binding 127.0.0.1:0 to find a free port"))?;
-    let port = l.local_addr().map_err(io_err("reading a bound port"))?.port();
+    let l = TcpListener::bind("127.0.0.1:0")
+        .map_err(io_err("binding 127.0.0.1:0 to find a free port"))?;
+    let port = l
+        .local_addr()
+        .map_err(io_err("reading a bound port"))?
+        .port();
     Ok(port)
 }
 
@@ -356,7 +376,9 @@ impl MariaDb {
             tempfile::Builder::new()
                 .prefix("understudy-mariadb-")
                 .tempdir_in("/tmp")
-                .map_err(io_err("creating a temporary directory in /tmp for mariadbd"))?
+                .map_err(io_err(
+                    "creating a temporary directory in /tmp for mariadbd",
+                ))?
         } else {
             dir
         };
@@ -407,7 +429,9 @@ impl MariaDb {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
             let command = describe(&cmd);
-            let server = cmd.spawn().map_err(|source| MariaDbError::Spawn { command, source })?;
+            let server = cmd
+                .spawn()
+                .map_err(|source| MariaDbError::Spawn { command, source })?;
             let watchdog = spawn_watchdog(server.id(), &root);
             let mut db = MariaDb {
                 bins: bins.clone(),
@@ -436,11 +460,25 @@ impl MariaDb {
                 }
                 Err(e) => {
                     drop(db);
+                    if std::env::var_os(KEEP_ENV).is_some() {
+                        let kept = dir.keep();
+                        eprintln!(
+                            "{KEEP_ENV} set: keeping MariaDB directory {}",
+                            kept.display()
+                        );
+                    }
                     return Err(e);
                 }
             }
         }
-        // Three attempts failed: keep nothing but the error.
+        // Three attempts failed: keep the directory only when asked to.
+        if std::env::var_os(KEEP_ENV).is_some() {
+            let kept = dir.keep();
+            eprintln!(
+                "{KEEP_ENV} set: keeping MariaDB directory {}",
+                kept.display()
+            );
+        }
         Err(last_err.unwrap_or_else(|| MariaDbError::Parse {
             command: "mariadbd".into(),
             detail: "could not start".into(),
@@ -561,7 +599,8 @@ impl MariaDb {
     /// containing TAB or newline is ambiguous: use `HEX()` in the query).
     pub fn query_raw(&self, db: &str, sql: &str) -> Result<Vec<u8>> {
         let mut cmd = self.client();
-        cmd.args(["--batch", "--raw", "--skip-column-names"]).arg(db);
+        cmd.args(["--batch", "--raw", "--skip-column-names"])
+            .arg(db);
         run_capture(cmd, Some(sql.as_bytes()))
     }
 
@@ -614,7 +653,8 @@ impl MariaDb {
     /// Like [`MariaDb::load`] but reads the dump from a file (streamed, not
     /// held in memory).
     pub fn load_file(&self, db: &str, path: &Path) -> Result<()> {
-        let file = std::fs::File::open(path).map_err(io_err(format!("opening {}", path.display())))?;
+        let file =
+            std::fs::File::open(path).map_err(io_err(format!("opening {}", path.display())))?;
         let mut cmd = self.client();
         cmd.args(["--max-allowed-packet=1G", "--binary-mode"]);
         if !db.is_empty() {
@@ -626,7 +666,10 @@ impl MariaDb {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .output()
-            .map_err(|source| MariaDbError::Spawn { command: command.clone(), source })?;
+            .map_err(|source| MariaDbError::Spawn {
+                command: command.clone(),
+                source,
+            })?;
         if !out.status.success() {
             return Err(MariaDbError::CommandFailed {
                 command,
@@ -651,7 +694,8 @@ impl MariaDb {
 
     /// Like [`MariaDb::dump`] but writes to a file (streamed, for big dumps).
     pub fn dump_to_file(&self, db: &str, extra_args: &[&str], path: &Path) -> Result<()> {
-        let file = std::fs::File::create(path).map_err(io_err(format!("creating {}", path.display())))?;
+        let file =
+            std::fs::File::create(path).map_err(io_err(format!("creating {}", path.display())))?;
         let mut cmd = self.dump_command();
         cmd.args(extra_args);
         if !db.is_empty() {
@@ -663,7 +707,10 @@ impl MariaDb {
             .stdout(Stdio::from(file))
             .stderr(Stdio::piped())
             .output()
-            .map_err(|source| MariaDbError::Spawn { command: command.clone(), source })?;
+            .map_err(|source| MariaDbError::Spawn {
+                command: command.clone(),
+                source,
+            })?;
         if !out.status.success() {
             return Err(MariaDbError::CommandFailed {
                 command,
@@ -684,7 +731,10 @@ impl MariaDb {
                 quote_str(db)
             ),
         )?;
-        Ok(rows.into_iter().filter_map(|r| r.into_iter().next()).collect())
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| r.into_iter().next())
+            .collect())
     }
 
     /// `CHECKSUM TABLE` of every base table in `db`: table name → checksum.
@@ -761,10 +811,14 @@ impl MariaDb {
         if let Some(dir) = self.dir.take() {
             if std::env::var_os(KEEP_ENV).is_some() {
                 let kept = dir.keep();
-                eprintln!("{KEEP_ENV} set: keeping MariaDB directory {}", kept.display());
+                eprintln!(
+                    "{KEEP_ENV} set: keeping MariaDB directory {}",
+                    kept.display()
+                );
             } else {
                 let p = dir.path().to_path_buf();
-                dir.close().map_err(io_err(format!("removing {}", p.display())))?;
+                dir.close()
+                    .map_err(io_err(format!("removing {}", p.display())))?;
             }
         }
         Ok(())
@@ -799,7 +853,11 @@ if kill -0 "$2" 2>/dev/null; then
   if [ -z "$4" ]; then rm -rf -- "$3"; fi
 fi
 "#;
-    let keep = if std::env::var_os(KEEP_ENV).is_some() { "1" } else { "" };
+    let keep = if std::env::var_os(KEEP_ENV).is_some() {
+        "1"
+    } else {
+        ""
+    };
     Command::new("sh")
         .arg("-c")
         .arg(script)
@@ -852,7 +910,9 @@ mod tests {
              INSERT INTO people VALUES (1,'Anna Beispiel',NULL),(2,'Bernd 😀 Muster','it''s');",
         )
         .unwrap();
-        let rows = db.query("t1", "SELECT id, name, note FROM people ORDER BY id").unwrap();
+        let rows = db
+            .query("t1", "SELECT id, name, note FROM people ORDER BY id")
+            .unwrap();
         assert_eq!(
             rows,
             vec![
@@ -860,7 +920,11 @@ mod tests {
                 vec!["2".to_string(), "Bernd 😀 Muster".into(), "it's".into()],
             ]
         );
-        assert_eq!(db.query_value("t1", "SELECT @@character_set_server").unwrap(), "utf8mb4");
+        assert_eq!(
+            db.query_value("t1", "SELECT @@character_set_server")
+                .unwrap(),
+            "utf8mb4"
+        );
         assert_eq!(db.tables("t1").unwrap(), vec!["people".to_string()]);
         let sums = db.checksums("t1").unwrap();
         assert_eq!(sums.len(), 1);
@@ -874,12 +938,20 @@ mod tests {
         assert_eq!(db.checksums("t2").unwrap(), sums);
 
         // Errors carry the client's message.
-        let err = db.execute_in("t1", "SELECT * FROM nope").unwrap_err().to_string();
+        let err = db
+            .execute_in("t1", "SELECT * FROM nope")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("nope"), "{err}");
 
         // TCP works too.
         let out = Command::new(&db.binaries().client)
-            .args(["--no-defaults", "--protocol=tcp", "--host=127.0.0.1", "--user=root"])
+            .args([
+                "--no-defaults",
+                "--protocol=tcp",
+                "--host=127.0.0.1",
+                "--user=root",
+            ])
             .arg(format!("--port={}", db.port()))
             .args(["--batch", "--skip-column-names", "-e", "SELECT 7"])
             .output()
@@ -902,6 +974,38 @@ mod tests {
             .unwrap_or(false)
     }
 
+    /// The committed dumps hold the same data as the committed SQL sources
+    /// (what scripts/make-fixtures checks, here without regenerating).
+    #[test]
+    fn committed_dumps_match_their_sources() {
+        let Some(db) = start_or_skip() else { return };
+        let dir = fixtures_dir();
+        for (name, dumps) in [
+            (
+                "types",
+                &[
+                    "types.default.sql",
+                    "types.hex-blob.sql",
+                    "types.skip-extended-insert.sql",
+                ][..],
+            ),
+            ("elgg3", &["elgg3.default.sql"][..]),
+            ("wordpress", &["wordpress.default.sql"][..]),
+        ] {
+            db.create_database(name).unwrap();
+            db.load_file(name, &dir.join("sql").join(format!("{name}.sql")))
+                .unwrap();
+            let want = db.checksums(name).unwrap();
+            assert!(!want.is_empty());
+            for (i, d) in dumps.iter().enumerate() {
+                let copy = format!("{name}_{i}");
+                db.create_database(&copy).unwrap();
+                db.load_file(&copy, &dir.join("dumps").join(d)).unwrap();
+                assert_eq!(db.checksums(&copy).unwrap(), want, "{d}");
+            }
+        }
+    }
+
     #[test]
     fn two_servers_side_by_side() {
         let Some(src) = start_or_skip() else { return };
@@ -919,7 +1023,10 @@ mod tests {
         assert!(dump.len() > 20_000_000);
         dst.create_database("site").unwrap();
         dst.load("site", &dump).unwrap();
-        assert_eq!(src.checksums("site").unwrap(), dst.checksums("site").unwrap());
+        assert_eq!(
+            src.checksums("site").unwrap(),
+            dst.checksums("site").unwrap()
+        );
         assert_eq!(
             dst.query_value("site", "SELECT LENGTH(v) FROM b").unwrap(),
             "20000000"

@@ -1,0 +1,62 @@
+//! Command-line arguments, as the user types them. `config.rs` turns them into checked values.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Faithful, safe copies of production PHP/MySQL sites.
+///
+/// Understudy reads mysqldump / mariadb-dump output as a stream and rewrites it on the way to
+/// another server: URLs and paths moved (inside PHP serialize() data too, with the byte lengths
+/// fixed), every byte it does not change left exactly as it was.
+///
+///   mariadb-dump prod | understudy rewrite --replace https://www.example.org=https://int.example.org | mariadb integration
+#[derive(Debug, Parser)]
+#[command(name = "understudy", version, about, long_about, max_term_width = 100)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Rewrite a dump: stdin to stdout by default.
+    ///
+    /// Input compressed with gzip or zstd is detected by its first bytes. Output is compressed
+    /// when OUTPUT ends in .gz or .zst, or as --compress says. Writing to a file goes through a
+    /// temporary file in the same directory, renamed only when the whole dump was written: a
+    /// failed run leaves no partial file. Exit status: 0 done, 1 bad input or rules, 2 an I/O
+    /// or environment failure (including a closed pipe downstream).
+    Rewrite(RewriteArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RewriteArgs {
+    /// The dump to read (plain, .gz or .zst); `-` or nothing reads standard input.
+    pub input: Option<PathBuf>,
+
+    /// Where to write; `-` or nothing writes standard output.
+    #[arg(short, long, value_name = "OUTPUT")]
+    pub output: Option<PathBuf>,
+
+    /// Compress the output: `auto` follows the output file's extension (.gz, .zst).
+    #[arg(long, value_enum, default_value_t = CompressArg::Auto)]
+    pub compress: CompressArg,
+
+    /// Refuse any single statement or value larger than this many bytes (default 1 GiB,
+    /// MariaDB's largest max_allowed_packet).
+    #[arg(long, value_name = "BYTES")]
+    pub max_value_size: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CompressArg {
+    /// By the output file's extension; none for standard output.
+    Auto,
+    /// No compression.
+    None,
+    /// gzip.
+    Gzip,
+    /// zstd.
+    Zstd,
+}

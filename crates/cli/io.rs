@@ -1,0 +1,166 @@
+//! Opening input and output: compression detection, and output files that appear only when
+//! complete.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+/// A stream compression format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Codec {
+    None,
+    Gzip,
+    Zstd,
+}
+
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+
+/// Opens `path` (standard input for `None` or `-`) and undoes gzip or zstd, detected by the
+/// first bytes rather than the name, so `cat dump.sql.gz | understudy rewrite` works too.
+pub fn open_input(path: Option<&Path>) -> Result<(Box<dyn Read + Send>, Codec)> {
+    let mut raw: Box<dyn Read + Send> = match path {
+        None => Box::new(io::stdin()),
+        Some(p) if p == Path::new("-") => Box::new(io::stdin()),
+        Some(p) => Box::new(File::open(p).with_context(|| format!("cannot open {}", p.display()))?),
+    };
+    // Read up to 4 bytes: a pipe may deliver fewer per read.
+    let mut magic = [0u8; 4];
+    let mut have = 0;
+    while have < magic.len() {
+        match raw.read(&mut magic[have..]) {
+            Ok(0) => break,
+            Ok(n) => have += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e).context("cannot read input"),
+        }
+    }
+    let head = &magic[..have];
+    let rejoined = io::Cursor::new(head.to_vec()).chain(raw);
+    let codec = if head.starts_with(ZSTD_MAGIC) {
+        Codec::Zstd
+    } else if head.starts_with(GZIP_MAGIC) {
+        Codec::Gzip
+    } else {
+        Codec::None
+    };
+    let reader: Box<dyn Read + Send> = match codec {
+        Codec::None => Box::new(rejoined),
+        // Multi-member gzip (concatenated .gz files, pigz output) is still one dump.
+        Codec::Gzip => Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::new(
+            rejoined,
+        ))),
+        Codec::Zstd => Box::new(
+            zstd::stream::read::Decoder::new(rejoined).context("cannot start zstd decoder")?,
+        ),
+    };
+    Ok((reader, codec))
+}
+
+/// The codec an output path asks for by its extension.
+pub fn codec_for_path(path: &Path) -> Codec {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("gz") => Codec::Gzip,
+        Some("zst" | "zstd") => Codec::Zstd,
+        _ => Codec::None,
+    }
+}
+
+/// Where output goes. A file output is written to a temporary file beside it and renamed over
+/// the target only by [`Output::finish`]; dropped unfinished, the temporary file is removed.
+pub struct Output {
+    writer: Encoder,
+    file: Option<(tempfile::NamedTempFile, PathBuf)>,
+}
+
+enum Encoder {
+    Plain(Box<dyn Write>),
+    Gzip(flate2::write::GzEncoder<Box<dyn Write>>),
+    Zstd(zstd::stream::write::Encoder<'static, Box<dyn Write>>),
+}
+
+impl Output {
+    /// Standard output for `None` or `-`, otherwise a file that appears when finished.
+    pub fn create(path: Option<&Path>, codec: Codec) -> Result<Output> {
+        let (sink, file): (Box<dyn Write>, _) = match path {
+            None => (Box::new(io::stdout().lock()), None),
+            Some(p) if p == Path::new("-") => (Box::new(io::stdout().lock()), None),
+            Some(p) => {
+                let dir = match p.parent() {
+                    Some(d) if !d.as_os_str().is_empty() => d,
+                    _ => Path::new("."),
+                };
+                let temp = tempfile::Builder::new()
+                    .prefix(".understudy-")
+                    .suffix(".partial")
+                    .tempfile_in(dir)
+                    .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+                let handle = temp
+                    .reopen()
+                    .context("cannot open the temporary output file")?;
+                (
+                    Box::new(BufWriter::with_capacity(256 * 1024, handle)),
+                    Some((temp, p.to_path_buf())),
+                )
+            }
+        };
+        let writer = match codec {
+            Codec::None => Encoder::Plain(sink),
+            Codec::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
+                sink,
+                flate2::Compression::default(),
+            )),
+            Codec::Zstd => Encoder::Zstd(
+                zstd::stream::write::Encoder::new(sink, 3).context("cannot start zstd encoder")?,
+            ),
+        };
+        Ok(Output { writer, file })
+    }
+
+    /// Ends the compressed stream, flushes, and renames a file output into place.
+    pub fn finish(self) -> Result<()> {
+        let mut sink = match self.writer {
+            Encoder::Plain(w) => w,
+            Encoder::Gzip(w) => w.finish().context("cannot finish gzip output")?,
+            Encoder::Zstd(w) => w.finish().context("cannot finish zstd output")?,
+        };
+        sink.flush().context("cannot write output")?;
+        drop(sink);
+        if let Some((temp, dest)) = self.file {
+            temp.as_file()
+                .sync_all()
+                .context("cannot sync the output file")?;
+            temp.persist(&dest)
+                .with_context(|| format!("cannot rename the output into {}", dest.display()))?;
+        }
+        Ok(())
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.writer {
+            Encoder::Plain(w) => w.write(buf),
+            Encoder::Gzip(w) => w.write(buf),
+            Encoder::Zstd(w) => w.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match &mut self.writer {
+            Encoder::Plain(w) => w.write_all(buf),
+            Encoder::Gzip(w) => w.write_all(buf),
+            Encoder::Zstd(w) => w.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.writer {
+            Encoder::Plain(w) => w.flush(),
+            Encoder::Gzip(w) => w.flush(),
+            Encoder::Zstd(w) => w.flush(),
+        }
+    }
+}

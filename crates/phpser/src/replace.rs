@@ -1,0 +1,351 @@
+//! The convenience layer the engine uses: a [`Replacer`] of needle/replacement pairs and
+//! [`replace_in_value`], which decides per value whether to parse it.
+
+use aho_corasick::AhoCorasick;
+use memchr::memmem;
+
+use crate::error::{Error, ErrorKind};
+use crate::parse::{looks_serialized, Role};
+use crate::rewrite::{Edit, Outcome, Rewriter};
+
+/// An ordered list of byte replacements, applied like successive `str_replace()` calls (or
+/// one `str_replace()` with arrays): the first pair replaces every non-overlapping occurrence,
+/// left to right, then the second pair runs on the result, and so on. Empty needles are
+/// skipped, as PHP does.
+///
+/// Build it once and share it between threads; the per-thread buffers live in a [`Scratch`].
+///
+/// ```
+/// use understudy_phpser::Replacer;
+///
+/// let r = Replacer::new([("https://www.example.org", "https://staging.example.org")])?;
+/// let (mut out, mut tmp) = (Vec::new(), Vec::new());
+/// assert!(r.replace(b"see https://www.example.org/x", &mut out, &mut tmp));
+/// assert_eq!(out, b"see https://staging.example.org/x");
+/// # Ok::<(), understudy_phpser::BuildError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Replacer {
+    /// Finds whether any needle occurs at all: one pass however many needles there are.
+    /// `None` if there are no needles.
+    any: Option<AhoCorasick>,
+    pairs: Vec<Pair>,
+    class_names: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Pair {
+    needle: memmem::Finder<'static>,
+    replacement: Vec<u8>,
+}
+
+/// A [`Replacer`] could not be built (too many or too long needles for the automaton).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the needle automaton: {0}")]
+pub struct BuildError(#[from] aho_corasick::BuildError);
+
+impl Replacer {
+    /// Builds a replacer from `(needle, replacement)` pairs, applied in the given order.
+    ///
+    /// # Errors
+    ///
+    /// If the needles are too many or too long for the search automaton.
+    pub fn new<I, N, R>(pairs: I) -> Result<Replacer, BuildError>
+    where
+        I: IntoIterator<Item = (N, R)>,
+        N: AsRef<[u8]>,
+        R: AsRef<[u8]>,
+    {
+        let pairs: Vec<Pair> = pairs
+            .into_iter()
+            .filter(|(n, _)| !n.as_ref().is_empty())
+            .map(|(n, r)| Pair {
+                needle: memmem::Finder::new(n.as_ref()).into_owned(),
+                replacement: r.as_ref().to_vec(),
+            })
+            .collect();
+        let any = if pairs.is_empty() {
+            None
+        } else {
+            Some(AhoCorasick::new(pairs.iter().map(|p| p.needle.needle()))?)
+        };
+        Ok(Replacer {
+            any,
+            pairs,
+            class_names: false,
+        })
+    }
+
+    /// Whether class names ([`Role::ClassName`]) are replaced in too. Off by default: a
+    /// renamed class must exist where the data is read, or `unserialize()` fails (for enums)
+    /// or yields `__PHP_Incomplete_Class`.
+    pub fn class_names(&mut self, yes: bool) -> &mut Replacer {
+        self.class_names = yes;
+        self
+    }
+
+    /// The number of (non-empty) needles.
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// `true` if there are no needles, so nothing ever changes.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    /// Does any needle occur in `haystack`?
+    pub fn is_match(&self, haystack: &[u8]) -> bool {
+        self.any.as_ref().is_some_and(|ac| ac.is_match(haystack))
+    }
+
+    /// Applies all pairs to `input`, writing the result to `out` (cleared first) and using
+    /// `tmp` as a second buffer. Returns `false`, with `out` empty, if nothing matched.
+    pub fn replace(&self, input: &[u8], out: &mut Vec<u8>, tmp: &mut Vec<u8>) -> bool {
+        out.clear();
+        // Where the current text is; it moves between `out` and `tmp`.
+        enum At {
+            Input,
+            Out,
+            Tmp,
+        }
+        let mut at = At::Input;
+        for pair in &self.pairs {
+            at = match at {
+                At::Input if replace_one(pair, input, out) => At::Out,
+                At::Out if replace_one(pair, out, tmp) => At::Tmp,
+                At::Tmp if replace_one(pair, tmp, out) => At::Out,
+                unchanged => unchanged,
+            };
+        }
+        match at {
+            At::Input => false,
+            At::Out => true,
+            At::Tmp => {
+                std::mem::swap(out, tmp);
+                true
+            }
+        }
+    }
+
+    /// The [`rewrite`](crate::rewrite) callback: replaces in keys, property names and values,
+    /// and in class names only if [`Replacer::class_names`] is on.
+    fn edit(&self, role: Role, s: &[u8], scratch: &mut Vec<u8>, tmp: &mut Vec<u8>) -> Edit {
+        if role == Role::ClassName && !self.class_names {
+            return Edit::Keep;
+        }
+        if !self.is_match(s) {
+            return Edit::Keep;
+        }
+        if self.replace(s, scratch, tmp) {
+            Edit::Replaced
+        } else {
+            Edit::Keep
+        }
+    }
+}
+
+/// Replaces every occurrence of one needle in `src` into `dst` (cleared first if there is
+/// one); `false`, with `dst` untouched, if there is none.
+fn replace_one(pair: &Pair, src: &[u8], dst: &mut Vec<u8>) -> bool {
+    let mut hits = pair.needle.find_iter(src).peekable();
+    if hits.peek().is_none() {
+        return false;
+    }
+    dst.clear();
+    let n = pair.needle.needle().len();
+    let mut copied = 0;
+    for at in hits {
+        dst.extend_from_slice(&src[copied..at]);
+        dst.extend_from_slice(&pair.replacement);
+        copied = at + n;
+    }
+    dst.extend_from_slice(&src[copied..]);
+    true
+}
+
+/// How [`replace_in_value`] treats a value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Mode {
+    /// Parse values that [look serialized](crate::looks_serialized); if one does not parse,
+    /// replace in its bytes and report a warning. Other values: plain byte replacement.
+    #[default]
+    Auto,
+    /// Plain byte replacement everywhere, as `sed` would (and with the same damage).
+    Off,
+    /// Like `Auto`, but a value that does not parse is parsed again with
+    /// [`Rewriter::repair`], which recomputes wrong `s:N` lengths (left behind by earlier
+    /// `sed` runs). Values that parse but contain no needle are still checked, so this mode
+    /// parses every value that looks serialized.
+    Repair,
+}
+
+/// Options for [`replace_in_value`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    mode: Mode,
+    strict: bool,
+}
+
+impl Options {
+    /// Options with the given mode, not strict.
+    pub fn new(mode: Mode) -> Options {
+        Options {
+            mode,
+            strict: false,
+        }
+    }
+
+    /// Strict: a value that looks serialized but does not parse (or repair) is an error
+    /// instead of getting a plain replacement and a warning.
+    pub fn strict(mut self, yes: bool) -> Options {
+        self.strict = yes;
+        self
+    }
+
+    /// The mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Whether corrupt-looking values are errors.
+    pub fn is_strict(&self) -> bool {
+        self.strict
+    }
+}
+
+/// What [`replace_in_value`] did with one value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Report {
+    /// Whether `out` holds a new value.
+    pub outcome: Outcome,
+    /// The value was rewritten as serialized data (it parsed, possibly after repair).
+    pub serialized: bool,
+    /// [`Mode::Repair`] fixed wrong string lengths.
+    pub repaired: bool,
+    /// The value looked serialized but did not parse, so the needles were replaced in its
+    /// bytes; why it did not parse. Lengths in it may now be wrong.
+    pub warning: Option<Error>,
+}
+
+impl Report {
+    fn plain(outcome: Outcome) -> Report {
+        Report {
+            outcome,
+            serialized: false,
+            repaired: false,
+            warning: None,
+        }
+    }
+}
+
+/// Per-thread buffers for [`replace_in_value`]: reuse one for every value.
+#[derive(Clone, Debug, Default)]
+pub struct Scratch {
+    rewriter: Rewriter,
+    tmp: Vec<u8>,
+}
+
+impl Scratch {
+    /// Buffers with the default nesting limit.
+    pub fn new() -> Scratch {
+        Scratch::default()
+    }
+
+    /// Buffers for a rewriter with the given nesting limit (see [`Rewriter::with_max_depth`]).
+    pub fn with_max_depth(limit: usize) -> Scratch {
+        Scratch {
+            rewriter: Rewriter::with_max_depth(limit),
+            tmp: Vec::new(),
+        }
+    }
+}
+
+/// Applies `replacer` to one (unescaped) column value, keeping serialized PHP intact.
+///
+/// - A value that does not [look serialized](crate::looks_serialized), or any value in
+///   [`Mode::Off`], gets plain byte replacement.
+/// - If no needle occurs anywhere in the value (one Aho-Corasick pass), nothing is parsed and
+///   the answer is [`Outcome::Unchanged`], except in [`Mode::Repair`] and for values with an
+///   `S:` string (whose escapes can hide a needle).
+/// - Otherwise the value is [rewritten](Rewriter::rewrite) with the replacer applied to every
+///   key, property name and value string, recursing into nested serialized strings.
+/// - If it does not parse: in [`Mode::Repair`] it is [repaired](Rewriter::repair) if
+///   possible; else, unless strict, it gets plain byte replacement and
+///   [`Report::warning`] says where parsing failed.
+///
+/// On [`Outcome::Unchanged`] `out` is empty and the value stays as it is.
+///
+/// ```
+/// use understudy_phpser::{replace_in_value, Mode, Options, Outcome, Replacer, Scratch};
+///
+/// let r = Replacer::new([("https://www.example.org", "http://localhost:8080")])?;
+/// let mut scratch = Scratch::new();
+/// let mut out = Vec::new();
+/// let v = br#"a:1:{s:7:"Tickets";s:31:"https://www.example.org/tickets";}"#;
+/// let report = replace_in_value(v, &r, &mut scratch, &mut out, Options::new(Mode::Auto))?;
+/// assert_eq!(report.outcome, Outcome::Rewritten);
+/// assert_eq!(out, br#"a:1:{s:7:"Tickets";s:29:"http://localhost:8080/tickets";}"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// Only in strict mode, for a value that looks serialized but does not parse (nor repair, in
+/// [`Mode::Repair`]).
+pub fn replace_in_value(
+    value: &[u8],
+    replacer: &Replacer,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+    options: Options,
+) -> Result<Report, Error> {
+    out.clear();
+    let Scratch { rewriter, tmp } = scratch;
+    let plain = |out: &mut Vec<u8>, tmp: &mut Vec<u8>| {
+        if replacer.replace(value, out, tmp) {
+            Outcome::Rewritten
+        } else {
+            Outcome::Unchanged
+        }
+    };
+    if options.mode == Mode::Off || !looks_serialized(value) {
+        return Ok(Report::plain(plain(out, tmp)));
+    }
+    if options.mode != Mode::Repair
+        && !replacer.is_match(value)
+        && memmem::find(value, b"S:").is_none()
+    {
+        return Ok(Report::plain(Outcome::Unchanged));
+    }
+    let mut edit = |role: Role, s: &[u8], scr: &mut Vec<u8>| replacer.edit(role, s, scr, tmp);
+    let err = match rewriter.rewrite(value, out, &mut edit) {
+        Ok(outcome) => {
+            return Ok(Report {
+                outcome,
+                serialized: true,
+                repaired: false,
+                warning: None,
+            })
+        }
+        Err(e) => e,
+    };
+    if options.mode == Mode::Repair && !matches!(err.kind(), ErrorKind::DepthLimit { .. }) {
+        if let Ok(outcome) = rewriter.repair(value, out, &mut edit) {
+            return Ok(Report {
+                outcome,
+                serialized: true,
+                repaired: true,
+                warning: None,
+            });
+        }
+    }
+    if options.strict {
+        return Err(err);
+    }
+    let mut report = Report::plain(plain(out, tmp));
+    report.warning = Some(err);
+    Ok(report)
+}

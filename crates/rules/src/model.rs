@@ -1,0 +1,221 @@
+//! The compiled rules: what the engine asks while streaming.
+
+use std::fmt;
+
+use crate::condition::Condition;
+use crate::glob::Glob;
+use crate::lookup::{Lookup, LookupId};
+use crate::mask::Mask;
+use crate::replace::{DroppedReplace, Replacement};
+
+/// One or more table globs (`table = "x"` or `table = ["x", "y"]`).
+#[derive(Debug)]
+pub(crate) struct TableSet(pub Vec<Glob>);
+
+impl TableSet {
+    pub(crate) fn matches(&self, table: &str) -> bool {
+        self.0.iter().any(|g| g.matches(table))
+    }
+}
+
+/// What happens to a table's data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Copy it (the default).
+    Keep,
+    /// Keep `CREATE TABLE`, write no rows.
+    DropData,
+    /// Leave the table out entirely: no `DROP`, no `CREATE`, no rows.
+    Skip,
+}
+
+/// The action for one table, from the first `[[table]]` whose `name` matches.
+#[derive(Clone, Copy, Debug)]
+pub struct TableAction<'a> {
+    /// What happens to the table.
+    pub action: Action,
+    /// Rows matching this condition are left out (only with `Action::Keep`).
+    pub drop_rows: Option<&'a Condition>,
+}
+
+#[derive(Debug)]
+pub(crate) struct TableRule {
+    pub names: TableSet,
+    pub action: Action,
+    pub drop_rows: Option<Condition>,
+}
+
+/// `[input]`: clean-ups of the dump that are not about data.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InputOptions {
+    /// Drop MariaDB's first line `/*M!999999\- enable the sandbox mode */`, which older
+    /// clients reject.
+    pub strip_sandbox_line: bool,
+    /// Drop `CREATE DATABASE …` and `USE …` (dumps made with `--databases`).
+    pub strip_database_statements: bool,
+    /// Remove `DEFINER=…` clauses from views, triggers and routines.
+    pub strip_definers: bool,
+}
+
+/// `[policy] unlisted`: what to do with columns no rule covers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Unlisted {
+    /// Copy them (the default).
+    #[default]
+    Keep,
+    /// Stop the run: every column must be masked, kept with `[[keep]]`, or in a table
+    /// whose data is dropped or skipped.
+    Fail,
+}
+
+#[derive(Debug)]
+pub(crate) struct KeepRule {
+    pub tables: TableSet,
+    pub columns: Vec<Glob>,
+}
+
+/// A statement for the end of the dump; `Debug` hides it when it took a secret in.
+pub(crate) struct Sql {
+    pub text: String,
+    pub secret: bool,
+}
+
+impl fmt::Debug for Sql {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.secret {
+            f.write_str("<redacted>")
+        } else {
+            write!(f, "{:?}", self.text)
+        }
+    }
+}
+
+/// A validated rule file. Immutable, `Send + Sync`: share it with `Arc`.
+///
+/// Its `Debug` output never shows the secret or values read from the environment.
+#[derive(Debug)]
+pub struct CompiledRules {
+    pub(crate) origin: Box<str>,
+    pub(crate) replacements: Vec<Replacement>,
+    pub(crate) dropped: Vec<DroppedReplace>,
+    pub(crate) lookups: Vec<Lookup>,
+    pub(crate) tables: Vec<TableRule>,
+    pub(crate) masks: Vec<Mask>,
+    pub(crate) keeps: Vec<KeepRule>,
+    pub(crate) input: InputOptions,
+    pub(crate) unlisted: Unlisted,
+    pub(crate) append_sql: Vec<Sql>,
+    pub(crate) has_secret: bool,
+}
+
+impl CompiledRules {
+    /// The file the rules came from (or the name given to `from_str`).
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The `[[replace]]` rules that do something, in file order.
+    pub fn replacements(&self) -> &[Replacement] {
+        &self.replacements
+    }
+
+    /// The `[[replace]]` rules left out because `from` was empty (variable not given) or
+    /// equal to `to`: the CLI reports them ("moved nothing").
+    pub fn dropped_replacements(&self) -> &[DroppedReplace] {
+        &self.dropped
+    }
+
+    /// The action for `table`: the first `[[table]]` whose `name` matches, else keep.
+    pub fn table_action(&self, table: &str) -> TableAction<'_> {
+        match self.tables.iter().find(|t| t.names.matches(table)) {
+            Some(t) => TableAction {
+                action: t.action,
+                drop_rows: t.drop_rows.as_ref(),
+            },
+            None => TableAction {
+                action: Action::Keep,
+                drop_rows: None,
+            },
+        }
+    }
+
+    /// All masks, in file order.
+    pub fn masks(&self) -> &[Mask] {
+        &self.masks
+    }
+
+    /// The masks whose `table` matches, in file order. For one cell, every mask whose
+    /// `when` holds is applied, each to the result of the one before.
+    pub fn masks_for<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a Mask> + 'a {
+        self.masks.iter().filter(move |m| m.tables.matches(table))
+    }
+
+    /// The `[[lookup]]` definitions; a [`LookupId`] indexes this slice.
+    pub fn lookups(&self) -> &[Lookup] {
+        &self.lookups
+    }
+
+    /// The lookups filled from `table`'s rows.
+    pub fn lookups_fed_by<'a>(&'a self, table: &'a str) -> impl Iterator<Item = LookupId> + 'a {
+        self.lookups
+            .iter()
+            .enumerate()
+            .filter(move |(_, l)| l.table() == table)
+            .map(|(i, _)| LookupId(i))
+    }
+
+    /// `[input]` options.
+    pub fn input(&self) -> InputOptions {
+        self.input
+    }
+
+    /// `[policy] unlisted`.
+    pub fn unlisted(&self) -> Unlisted {
+        self.unlisted
+    }
+
+    /// `[[append_sql]]` statements for the end of the dump, variables substituted, in file
+    /// order (entries whose `requires` variables are empty are left out).
+    pub fn append_sql(&self) -> impl Iterator<Item = &str> + '_ {
+        self.append_sql.iter().map(|s| s.text.as_str())
+    }
+
+    /// Whether a masking key (the `secret` variable) was given.
+    pub fn has_secret(&self) -> bool {
+        self.has_secret
+    }
+
+    /// Whether `table.column` is covered: masked by some `[[mask]]` (with or without
+    /// `when`), listed in a `[[keep]]`, or in a table whose data is dropped or skipped.
+    /// Independent of `[policy]`; the engine stops on uncovered columns when
+    /// [`unlisted`](Self::unlisted) is `Fail`.
+    pub fn is_covered(&self, table: &str, column: &str) -> bool {
+        matches!(
+            self.table_action(table).action,
+            Action::DropData | Action::Skip
+        ) || self.masks_for(table).any(|m| m.column() == column)
+            || self
+                .keeps
+                .iter()
+                .any(|k| k.tables.matches(table) && k.columns.iter().any(|c| c.matches(column)))
+    }
+
+    /// Whether processing `table`'s rows needs column names: some mask, `drop_rows`,
+    /// lookup, column filter of a replace, or `unlisted = "fail"` concerns it. The engine
+    /// must stop when such a table's rows come without known columns (no `CREATE TABLE`
+    /// seen and no column list in the `INSERT`).
+    pub fn needs_columns(&self, table: &str) -> bool {
+        let action = self.table_action(table);
+        if action.action != Action::Keep {
+            return false;
+        }
+        action.drop_rows.is_some()
+            || self.unlisted == Unlisted::Fail
+            || self.masks_for(table).next().is_some()
+            || self.lookups.iter().any(|l| l.table() == table)
+            || self
+                .replacements
+                .iter()
+                .any(|r| r.filter.needs_columns(table))
+    }
+}

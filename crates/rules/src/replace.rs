@@ -1,0 +1,419 @@
+//! `[[replace]]`: moving URLs and paths, compiled to concrete byte pairs.
+//!
+//! # Variants and their order
+//! From `from = F`, `to = T` the compiler builds pairs in this order:
+//! 1. `F → T`;
+//! 2. `http_https`: F with the other scheme `→ T` (so `http://` and `https://` links to the
+//!    old site both end up at T as written);
+//! 3. `scheme_relative`: `//host/…` of F `→` `//host/…` of T;
+//!
+//! then, for each of those in that order, the encodings:
+//! 4. `json_escaped` (on by default): `/` → `\/` on both sides (PHP `json_encode`);
+//! 5. `url_encoded`: both sides percent-encoded as PHP `rawurlencode` does (all but
+//!    `A-Z a-z 0-9 - _ . ~`), once with lower-case and once with upper-case hex.
+//!
+//! Pairs whose needle equals an earlier one are dropped, and so are pairs that change
+//! nothing. The list is then sorted by needle length, longest first (stable). An engine that
+//! scans with leftmost-first priority over the rules in file order, and over each rule's
+//! pairs in this order, therefore replaces the longest needle of a rule where several start
+//! at the same place (the scheme-relative `//host` never beats `https://host`).
+
+use std::fmt;
+
+use crate::glob::Glob;
+
+/// How the engine treats values that hold PHP `serialize()` output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SerializedMode {
+    /// Parse serialized values and fix `s:N:` lengths after replacing; values that do not
+    /// parse are replaced as plain text (with a warning).
+    Auto,
+    /// Replace bytes only, never touch lengths.
+    Off,
+    /// Like `Auto`, and also repair values whose lengths were already wrong.
+    Repair,
+}
+
+/// The spelling variants a replace rule expands to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Variants {
+    /// `\/` as written by `json_encode`.
+    pub json_escaped: bool,
+    /// `%2F` and `%2f`.
+    pub url_encoded: bool,
+    /// `http://` ↔ `https://`.
+    pub http_https: bool,
+    /// `//host/…`.
+    pub scheme_relative: bool,
+}
+
+/// One needle and its replacement.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Pair {
+    from: Box<[u8]>,
+    to: Box<[u8]>,
+}
+
+impl Pair {
+    /// The bytes to find.
+    pub fn from(&self) -> &[u8] {
+        &self.from
+    }
+    /// The bytes to write instead.
+    pub fn to(&self) -> &[u8] {
+        &self.to
+    }
+}
+
+impl fmt::Debug for Pair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:?} -> {:?}",
+            String::from_utf8_lossy(&self.from),
+            String::from_utf8_lossy(&self.to)
+        )
+    }
+}
+
+/// A column pattern: `column` or `table.column`, both globs.
+#[derive(Debug)]
+pub(crate) struct ColumnPattern {
+    pub table: Option<Glob>,
+    pub column: Glob,
+}
+
+impl ColumnPattern {
+    pub(crate) fn parse(s: &str, secret: bool) -> Result<ColumnPattern, String> {
+        Ok(match s.split_once('.') {
+            Some((t, c)) => ColumnPattern {
+                table: Some(Glob::new(t, secret)?),
+                column: Glob::new(c, secret)?,
+            },
+            None => ColumnPattern {
+                table: None,
+                column: Glob::new(s, secret)?,
+            },
+        })
+    }
+
+    fn matches(&self, table: &str, column: &str) -> bool {
+        self.table.as_ref().is_none_or(|t| t.matches(table)) && self.column.matches(column)
+    }
+
+    /// Whether this pattern can match some column of `table`.
+    fn concerns(&self, table: &str) -> bool {
+        self.table.as_ref().is_none_or(|t| t.matches(table))
+    }
+}
+
+/// Which tables and columns a replace rule applies to.
+#[derive(Debug, Default)]
+pub(crate) struct Filter {
+    /// Empty: all tables.
+    pub tables: Vec<Glob>,
+    pub skip_tables: Vec<Glob>,
+    /// Empty: all columns.
+    pub columns: Vec<ColumnPattern>,
+    pub skip_columns: Vec<ColumnPattern>,
+}
+
+impl Filter {
+    pub(crate) fn table_ok(&self, table: &str) -> bool {
+        (self.tables.is_empty() || self.tables.iter().any(|g| g.matches(table)))
+            && !self.skip_tables.iter().any(|g| g.matches(table))
+    }
+
+    pub(crate) fn applies_to(&self, table: &str, column: &str) -> bool {
+        self.table_ok(table)
+            && (self.columns.is_empty() || self.columns.iter().any(|p| p.matches(table, column)))
+            && !self.skip_columns.iter().any(|p| p.matches(table, column))
+    }
+
+    /// Whether deciding for `table` needs column names.
+    pub(crate) fn needs_columns(&self, table: &str) -> bool {
+        self.table_ok(table)
+            && (self.columns.iter().any(|p| p.concerns(table))
+                || self.skip_columns.iter().any(|p| p.concerns(table)))
+    }
+}
+
+/// A compiled `[[replace]]` rule.
+pub struct Replacement {
+    pub(crate) index: usize,
+    pub(crate) label: Box<str>,
+    pub(crate) pairs: Box<[Pair]>,
+    pub(crate) serialized: SerializedMode,
+    pub(crate) variants: Variants,
+    pub(crate) filter: Filter,
+    pub(crate) secret: bool,
+}
+
+impl fmt::Debug for Replacement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Replacement");
+        d.field("label", &self.label);
+        if self.secret {
+            d.field("pairs", &format_args!("<{} redacted>", self.pairs.len()));
+        } else {
+            d.field("pairs", &self.pairs);
+        }
+        d.field("serialized", &self.serialized)
+            .field("variants", &self.variants)
+            .field("filter", &self.filter)
+            .finish()
+    }
+}
+
+impl Replacement {
+    /// Position among the `[[replace]]` entries of the file (from 0).
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The rule's `name`, or `replace[i]`.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The pairs, in the documented order (see the module docs). Never empty.
+    pub fn pairs(&self) -> &[Pair] {
+        &self.pairs
+    }
+
+    /// Whether values of `table.column` are rewritten by this rule.
+    pub fn applies_to(&self, table: &str, column: &str) -> bool {
+        self.filter.applies_to(table, column)
+    }
+
+    /// Whether the rule can apply to some column of `table` (a cheap per-table test).
+    pub fn applies_to_table(&self, table: &str) -> bool {
+        self.filter.table_ok(table)
+    }
+
+    /// How serialized PHP values are treated.
+    pub fn serialized(&self) -> SerializedMode {
+        self.serialized
+    }
+
+    /// The variants the rule was expanded with.
+    pub fn variants(&self) -> Variants {
+        self.variants
+    }
+}
+
+/// Why a `[[replace]]` was left out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DropReason {
+    /// `from` is empty after substitution; `vars` are the variables it uses (all empty).
+    EmptyFrom {
+        /// Variables used in `from`.
+        vars: Vec<String>,
+    },
+    /// `from` equals `to` and no variant changes anything.
+    Unchanged,
+}
+
+/// A `[[replace]]` that compiled to nothing, so the CLI can say "moved nothing".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DroppedReplace {
+    /// Position among the `[[replace]]` entries.
+    pub index: usize,
+    /// The rule's `name`, or `replace[i]`.
+    pub label: String,
+    /// 1-based line of the rule in the file.
+    pub line: usize,
+    /// Why.
+    pub reason: DropReason,
+}
+
+impl fmt::Display for DroppedReplace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.reason {
+            DropReason::EmptyFrom { vars } if !vars.is_empty() => write!(
+                f,
+                "{} (line {}) moved nothing: `from` is empty ({} not given)",
+                self.label,
+                self.line,
+                vars.iter()
+                    .map(|v| format!("`{v}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            DropReason::EmptyFrom { .. } => write!(
+                f,
+                "{} (line {}) moved nothing: `from` is empty",
+                self.label, self.line
+            ),
+            DropReason::Unchanged => write!(
+                f,
+                "{} (line {}) moved nothing: `from` equals `to`",
+                self.label, self.line
+            ),
+        }
+    }
+}
+
+fn scheme_split(s: &str) -> Option<(&'static str, &str)> {
+    if let Some(r) = s.strip_prefix("https://") {
+        Some(("https:", r))
+    } else {
+        s.strip_prefix("http://").map(|r| ("http:", r))
+    }
+}
+
+fn json_escape(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len() + 8);
+    for &b in s {
+        if b == b'/' {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out
+}
+
+fn url_encode(s: &[u8], upper: bool) -> Vec<u8> {
+    let hex: &[u8; 16] = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    let mut out = Vec::with_capacity(s.len() * 3);
+    for &b in s {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b);
+        } else {
+            out.push(b'%');
+            out.push(hex[usize::from(b >> 4)]);
+            out.push(hex[usize::from(b & 15)]);
+        }
+    }
+    out
+}
+
+/// Expands `from → to` into pairs (see the module docs). Errors are messages for
+/// variants that need a URL.
+pub(crate) fn expand(from: &str, to: &str, v: Variants) -> Result<Vec<Pair>, String> {
+    let mut base: Vec<(Vec<u8>, Vec<u8>)> = vec![(from.into(), to.into())];
+    if v.http_https {
+        let (scheme, rest) = scheme_split(from)
+            .ok_or("variant `http_https` needs `from` to start with http:// or https://")?;
+        let other = if scheme == "https:" {
+            "http://"
+        } else {
+            "https://"
+        };
+        base.push((format!("{other}{rest}").into_bytes(), to.into()));
+    }
+    if v.scheme_relative {
+        let (_, f) = scheme_split(from)
+            .ok_or("variant `scheme_relative` needs `from` to start with http:// or https://")?;
+        let (_, t) = scheme_split(to)
+            .ok_or("variant `scheme_relative` needs `to` to start with http:// or https://")?;
+        base.push((format!("//{f}").into_bytes(), format!("//{t}").into_bytes()));
+    }
+    let mut all = base.clone();
+    if v.json_escaped {
+        for (f, t) in &base {
+            all.push((json_escape(f), json_escape(t)));
+        }
+    }
+    if v.url_encoded {
+        for (f, t) in &base {
+            all.push((url_encode(f, false), url_encode(t, false)));
+            all.push((url_encode(f, true), url_encode(t, true)));
+        }
+    }
+    let mut out: Vec<Pair> = Vec::new();
+    for (f, t) in all {
+        if f == t || out.iter().any(|p| *p.from == *f) {
+            continue;
+        }
+        out.push(Pair {
+            from: f.into(),
+            to: t.into(),
+        });
+    }
+    out.sort_by(|a, b| b.from.len().cmp(&a.from.len()));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn show(p: &[Pair]) -> Vec<String> {
+        p.iter().map(|p| format!("{p:?}")).collect()
+    }
+
+    #[test]
+    fn expansion_order() {
+        let v = Variants {
+            json_escaped: true,
+            url_encoded: true,
+            http_https: true,
+            scheme_relative: true,
+        };
+        let p = expand("https://a.org/x", "http://b.net/y", v).unwrap();
+        assert_eq!(
+            show(&p),
+            [
+                r#""https%3a%2f%2fa.org%2fx" -> "http%3a%2f%2fb.net%2fy""#,
+                r#""https%3A%2F%2Fa.org%2Fx" -> "http%3A%2F%2Fb.net%2Fy""#,
+                r#""http%3a%2f%2fa.org%2fx" -> "http%3a%2f%2fb.net%2fy""#,
+                r#""http%3A%2F%2Fa.org%2Fx" -> "http%3A%2F%2Fb.net%2Fy""#,
+                r#""https:\\/\\/a.org\\/x" -> "http:\\/\\/b.net\\/y""#,
+                r#""http:\\/\\/a.org\\/x" -> "http:\\/\\/b.net\\/y""#,
+                r#""https://a.org/x" -> "http://b.net/y""#,
+                r#""%2f%2fa.org%2fx" -> "%2f%2fb.net%2fy""#,
+                r#""%2F%2Fa.org%2Fx" -> "%2F%2Fb.net%2Fy""#,
+                r#""http://a.org/x" -> "http://b.net/y""#,
+                r#""\\/\\/a.org\\/x" -> "\\/\\/b.net\\/y""#,
+                r#""//a.org/x" -> "//b.net/y""#,
+            ]
+        );
+    }
+
+    #[test]
+    fn default_json_only_and_identity_dropped() {
+        let v = Variants {
+            json_escaped: true,
+            ..Variants::default()
+        };
+        let p = expand("/srv/www/", "/srv/int/", v).unwrap();
+        assert_eq!(
+            show(&p),
+            [
+                r#""\\/srv\\/www\\/" -> "\\/srv\\/int\\/""#,
+                r#""/srv/www/" -> "/srv/int/""#
+            ]
+        );
+        // No slash: the JSON variant equals the base and is dropped as a duplicate.
+        assert_eq!(expand("abc", "def", v).unwrap().len(), 1);
+        // Equal sides: nothing to do.
+        assert!(expand("abc", "abc", v).unwrap().is_empty());
+        // Same host, other scheme still changes.
+        let v2 = Variants {
+            http_https: true,
+            ..Variants::default()
+        };
+        assert_eq!(
+            show(&expand("http://a/", "https://a/", v2).unwrap()),
+            [r#""http://a/" -> "https://a/""#]
+        );
+    }
+
+    #[test]
+    fn variants_need_urls() {
+        let v = Variants {
+            scheme_relative: true,
+            ..Variants::default()
+        };
+        assert_eq!(
+            expand("https://a/", "/local/", v).unwrap_err(),
+            "variant `scheme_relative` needs `to` to start with http:// or https://"
+        );
+    }
+}
