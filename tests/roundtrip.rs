@@ -21,6 +21,7 @@ const TYPES_OPTIONS: &[&[&str]] = &[
 
 #[test]
 fn checksums_survive_dump_rewrite_restore() {
+    let started = std::time::Instant::now();
     let source = MariaDb::start().expect("source server");
     let target = MariaDb::start().expect("target server");
     for db in ["types", "elgg3", "wordpress", "big"] {
@@ -29,6 +30,7 @@ fn checksums_survive_dump_rewrite_restore() {
             .load_file(db, &fixtures().join(format!("sql/{db}.sql")))
             .unwrap_or_else(|e| panic!("loading {db}: {e}"));
     }
+    eprintln!("servers up, fixtures loaded: {:?}", started.elapsed());
     let mut cases: Vec<(&str, &[&str])> = TYPES_OPTIONS.iter().map(|o| ("types", *o)).collect();
     cases.extend([
         ("elgg3", &[][..]),
@@ -37,6 +39,7 @@ fn checksums_survive_dump_rewrite_restore() {
     ]);
     cases.push(("big", &[]));
     for (i, (db, options)) in cases.iter().enumerate() {
+        let started = std::time::Instant::now();
         let dump = source.dump(db, options).unwrap();
         let out = run_with_stdin(understudy().arg("rewrite"), &dump);
         assert!(
@@ -59,6 +62,7 @@ fn checksums_survive_dump_rewrite_restore() {
         let want = source.checksums(db).unwrap();
         assert!(!want.is_empty(), "{db} has tables");
         assert_eq!(target.checksums(&copy).unwrap(), want, "{db} {options:?}");
+        eprintln!("{db} {options:?}: {:?}", started.elapsed());
     }
     // `--databases` names its database itself.
     let dump = source

@@ -17,7 +17,7 @@ pub fn fixtures() -> PathBuf {
 /// Every committed dump fixture (`fixtures/dumps`, `fixtures/mysql8`).
 pub fn fixture_dumps() -> Vec<PathBuf> {
     let mut files = Vec::new();
-    for dir in ["dumps", "mysql8"] {
+    for dir in ["dumps", "mysql8", "handwritten"] {
         for entry in std::fs::read_dir(fixtures().join(dir)).expect("fixtures exist") {
             let path = entry.expect("readable fixture dir").path();
             if path.extension().is_some_and(|e| e == "sql") {

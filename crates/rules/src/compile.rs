@@ -4,6 +4,7 @@
 //! output: unknown names, bad globs and regexes, unknown variables and lookups, lookups
 //! that would still be empty when used, masks that need a secret that was not given.
 
+use std::cell::RefCell;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use crate::glob::Glob;
 use crate::lookup::{Lookup, LookupId};
 use crate::mask::{self, Fake, FakeKind, Fixed, Inside, Key, Mask, PathSegment, Strategy};
 use crate::model::{
-    Action, CompiledRules, InputOptions, KeepRule, Sql, TableRule, TableSet, Unlisted,
+    Action, CompiledRules, InputOptions, KeepRule, Redactor, Sql, TableRule, TableSet, Unlisted,
 };
 use crate::replace::{
     self, ColumnPattern, DropReason, DroppedReplace, Filter, Replacement, SerializedMode, Variants,
@@ -54,9 +55,40 @@ pub(crate) fn compile(
     overrides: &[(String, String)],
     env: EnvFn<'_>,
 ) -> Result<CompiledRules, RulesError> {
+    // Every value read from the environment, and every secret variable, is kept out of
+    // messages and Debug output.
+    let secrets = RefCell::new(Vec::new());
+    let recording = |name: &str| {
+        let v = env(name);
+        if let Some(v) = &v {
+            secrets.borrow_mut().push(v.clone());
+        }
+        v
+    };
+    let result = compile_inner(origin, text, overrides, &recording, &secrets);
+    let redactor = Redactor::new(secrets.into_inner());
+    match result {
+        Ok(mut rules) => {
+            rules.redactor = redactor;
+            Ok(rules)
+        }
+        Err(e) => Err(e.redacted(&redactor)),
+    }
+}
+
+fn compile_inner(
+    origin: &str,
+    text: &str,
+    overrides: &[(String, String)],
+    env: EnvFn<'_>,
+    secrets: &RefCell<Vec<String>>,
+) -> Result<CompiledRules, RulesError> {
     let src = Source { origin, text };
-    let f: file::File = toml::from_str(text).map_err(|e| src.from_toml(&e))?;
+    let f: file::File = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
     let vars = Vars::resolve(&src, &f.vars, overrides, env)?;
+    secrets
+        .borrow_mut()
+        .extend(vars.secret_values().map(str::to_owned));
     let ctx = Ctx { src, vars, env };
 
     let input = f
@@ -151,7 +183,7 @@ pub(crate) fn compile(
                 continue 'sql;
             }
         }
-        let t = ctx.subst(&a.get_ref().sql, &format!("{base}.sql"), Escape::None)?;
+        let t = ctx.subst(&a.get_ref().sql, &format!("{base}.sql"), Escape::Sql)?;
         if t.value.trim().is_empty() {
             continue;
         }
@@ -173,6 +205,7 @@ pub(crate) fn compile(
         unlisted,
         append_sql,
         has_secret: key.is_some(),
+        redactor: Redactor::default(),
     })
 }
 

@@ -72,6 +72,13 @@ impl RulesError {
         }))
     }
 
+    /// Replaces secret values in the key and message.
+    pub(crate) fn redacted(mut self, r: &crate::model::Redactor) -> RulesError {
+        self.0.key = r.apply(&self.0.key).into();
+        self.0.message = r.apply(&self.0.message);
+        self
+    }
+
     /// The file name (or the origin name given to `from_str`).
     pub fn origin(&self) -> &str {
         &self.0.origin

@@ -90,10 +90,39 @@ impl fmt::Debug for Sql {
     }
 }
 
+/// Replaces secret values in text meant for people: a second line of defence behind the
+/// per-field redaction of `Debug`, for messages that quote a value. Values shorter than
+/// four characters are left alone (they would mangle every message, and are no secret).
+#[derive(Default)]
+pub(crate) struct Redactor(Vec<String>);
+
+impl Redactor {
+    pub(crate) fn new(mut secrets: Vec<String>) -> Redactor {
+        secrets.retain(|s| s.chars().count() >= 4);
+        let escaped: Vec<String> = secrets
+            .iter()
+            .map(|s| s.escape_debug().to_string())
+            .collect();
+        secrets.extend(escaped);
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        Redactor(secrets)
+    }
+
+    pub(crate) fn apply(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for s in &self.0 {
+            if out.contains(s.as_str()) {
+                out = out.replace(s.as_str(), "<redacted>");
+            }
+        }
+        out
+    }
+}
+
 /// A validated rule file. Immutable, `Send + Sync`: share it with `Arc`.
 ///
 /// Its `Debug` output never shows the secret or values read from the environment.
-#[derive(Debug)]
 pub struct CompiledRules {
     pub(crate) origin: Box<str>,
     pub(crate) replacements: Vec<Replacement>,
@@ -106,6 +135,37 @@ pub struct CompiledRules {
     pub(crate) unlisted: Unlisted,
     pub(crate) append_sql: Vec<Sql>,
     pub(crate) has_secret: bool,
+    pub(crate) redactor: Redactor,
+}
+
+impl fmt::Debug for CompiledRules {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct View<'a>(&'a CompiledRules);
+        impl fmt::Debug for View<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let r = self.0;
+                f.debug_struct("CompiledRules")
+                    .field("origin", &r.origin)
+                    .field("replacements", &r.replacements)
+                    .field("dropped", &r.dropped)
+                    .field("lookups", &r.lookups)
+                    .field("tables", &r.tables)
+                    .field("masks", &r.masks)
+                    .field("keeps", &r.keeps)
+                    .field("input", &r.input)
+                    .field("unlisted", &r.unlisted)
+                    .field("append_sql", &r.append_sql)
+                    .field("has_secret", &r.has_secret)
+                    .finish()
+            }
+        }
+        let text = if f.alternate() {
+            format!("{:#?}", View(self))
+        } else {
+            format!("{:?}", View(self))
+        };
+        f.write_str(&self.redactor.apply(&text))
+    }
 }
 
 impl CompiledRules {
@@ -145,7 +205,8 @@ impl CompiledRules {
     }
 
     /// The masks whose `table` matches, in file order. For one cell, every mask whose
-    /// `when` holds is applied, each to the result of the one before.
+    /// `when` holds is applied, each to the result of the one before. Matches globs on
+    /// every call: ask once per table (at its `CREATE TABLE`) and keep the result.
     pub fn masks_for<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a Mask> + 'a {
         self.masks.iter().filter(move |m| m.tables.matches(table))
     }

@@ -336,7 +336,7 @@ pub(crate) fn expand(from: &str, to: &str, v: Variants) -> Result<Vec<Pair>, Str
             to: t.into(),
         });
     }
-    out.sort_by(|a, b| b.from.len().cmp(&a.from.len()));
+    out.sort_by_key(|p| std::cmp::Reverse(p.from.len()));
     Ok(out)
 }
 

@@ -36,7 +36,7 @@ impl Source<'_> {
 
     /// Turns a TOML/serde error into a positioned [`RulesError`] whose key is found by
     /// walking a spanned parse of the same text.
-    pub(crate) fn from_toml(&self, e: &toml::de::Error) -> RulesError {
+    pub(crate) fn toml_error(&self, e: &toml::de::Error) -> RulesError {
         let message = e.message().trim_end().replace('\n', " ");
         let Some(span) = e.span() else {
             return RulesError::new(self.origin, None, "", ErrorKind::Syntax, message);

@@ -411,6 +411,25 @@ mod vars {
         assert!(c.matches(&row, &s).unwrap());
         let row: Row = vec![("a", b("ax(b"))];
         assert!(!c.matches(&row, &s).unwrap());
+        // Messages that would quote a value read from the environment do not.
+        let e = compile_env(
+            "[vars]\nk = \"${env:KIND}\"\nsecret = \"s\"\n[[mask]]\ntable = \"t\"\ncolumn = \"c\"\nstrategy = \"fake\"\nkind = \"${k}\"\n",
+            &[("KIND", "emial-from-env")],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.toml:8:8: mask[0].kind: unknown fake kind \"<redacted>\", expected one of email, name, first_name, last_name, username, phone, street, city, postcode, ipv4, ipv6, url, lorem, date"
+        );
+        // Values read from the environment outside [vars] are secret too.
+        let r = compile_env(
+            "[[lookup]]\nname = \"l\"\ntable = \"${env:LOOKUP_TABLE}\"\nkey = \"k\"\nfields = [\"f\"]\n",
+            &[("LOOKUP_TABLE", "private_table_name")],
+        )
+        .unwrap();
+        assert_eq!(r.lookups()[0].table(), "private_table_name");
+        assert!(!format!("{r:?}").contains("private_table"), "{r:?}");
+        assert!(!format!("{r:#?}").contains("private_table"), "{r:#?}");
         // The builder's Debug shows names, not values.
         let mut rb = Rules::new();
         rb.var("secret", "hunter2");
@@ -1098,10 +1117,13 @@ mod replace_and_tables {
         let r = Rules::from_str(
             "[vars]\nannouncement = \"\"\n[[append_sql]]\nsql = \"SELECT '${announcement}';\"\nrequires = [\"announcement\"]\n",
             "t.toml",
-            &[("announcement".into(), "Hello".into())],
+            &[("announcement".into(), "Don't \\ log in".into())],
         )
         .unwrap();
-        assert_eq!(r.append_sql().collect::<Vec<_>>(), ["SELECT 'Hello';"]);
+        assert_eq!(
+            r.append_sql().collect::<Vec<_>>(),
+            [r"SELECT 'Don\'t \\ log in';"]
+        );
     }
 }
 

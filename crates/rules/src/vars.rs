@@ -38,6 +38,26 @@ pub(crate) enum Escape {
     Template,
     /// `regex` conditions: values match literally.
     Regex,
+    /// `append_sql`: values are escaped for use inside a quoted SQL string literal, as
+    /// mysqldump escapes (`\` `'` `"` NUL, newline, CR, Ctrl-Z).
+    Sql,
+}
+
+fn sql_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '"' => out.push_str("\\\""),
+            '\0' => out.push_str("\\0"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\x1a' => out.push_str("\\Z"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[derive(Clone, Debug)]
@@ -145,6 +165,14 @@ impl Vars {
 
     pub(crate) fn get(&self, name: &str) -> Option<&Var> {
         self.map.get(name)
+    }
+
+    /// The values of secret variables (`secret`, and those that read the environment).
+    pub(crate) fn secret_values(&self) -> impl Iterator<Item = &str> {
+        self.map
+            .values()
+            .filter(|v| v.secret)
+            .map(|v| v.value.as_str())
     }
 
     /// Expands `${…}` in `s`; `key` names it in errors.
@@ -255,13 +283,16 @@ impl Resolver<'_, '_> {
     }
 }
 
+/// Looks up a variable by name; the range is where the reference is, for errors.
+type VarFn<'a> = dyn FnMut(&str, Range<usize>) -> Result<Var, RulesError> + 'a;
+
 /// The substitution parser shared by [vars] resolution and value substitution.
 fn expand(
     src: &Source<'_>,
     s: &S,
     key: &str,
     esc: Escape,
-    var: &mut dyn FnMut(&str, Range<usize>) -> Result<Var, RulesError>,
+    var: &mut VarFn<'_>,
     mut env: impl FnMut(&str) -> Option<String>,
 ) -> Result<Text, RulesError> {
     let value = s.get_ref();
@@ -334,6 +365,7 @@ fn expand(
                 .value
                 .push_str(&piece.replace('{', "{{").replace('}', "}}")),
             Escape::Regex => out.value.push_str(&regex::escape(&piece)),
+            Escape::Sql => out.value.push_str(&sql_escape(&piece)),
         }
         rest = &rest[close + 1..];
         i += close + 1;

@@ -149,21 +149,27 @@ impl<R: io::Read> DumpReader<R> {
             self.end -= self.start;
             self.start = 0;
         }
-        if self.buf.len() - self.end < self.chunk {
-            // A token larger than the buffer: grow, doubling so a huge token costs O(n).
-            let want = (self.buf.len() * 2).max(self.end + self.chunk);
-            self.buf.resize(want, 0);
+        // Read at least a chunk, and at least as much as the unfinished token already holds:
+        // a scanner that restarts a short token from its beginning (numbers, hex literals) then
+        // costs amortized O(n) even for a 30 MB `0x…` blob, whatever size the source's reads are.
+        let want = self.chunk.max(self.end - self.start);
+        if self.buf.len() - self.end < want {
+            self.buf.resize(self.end + want, 0);
         }
-        let limit = (self.end + self.chunk).min(self.buf.len());
-        loop {
-            match self.src.read(&mut self.buf[self.end..limit]) {
+        let target = self.end + want;
+        while self.end < target {
+            match self.src.read(&mut self.buf[self.end..target]) {
                 Ok(0) => {
                     self.eof = true;
-                    return Ok(());
+                    break;
                 }
                 Ok(n) => {
                     self.end += n;
-                    return Ok(());
+                    // Hand over what a slow source delivered rather than wait for a full
+                    // chunk, unless a long token is being completed.
+                    if want == self.chunk {
+                        break;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
@@ -173,6 +179,7 @@ impl<R: io::Read> DumpReader<R> {
                 }
             }
         }
+        Ok(())
     }
 }
 

@@ -11,7 +11,7 @@ use understudy_sqldump::{DumpReader, LexerBuilder, Token};
 fn fixture_files() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
     let mut files = Vec::new();
-    for dir in ["dumps", "mysql8"] {
+    for dir in ["dumps", "mysql8", "handwritten"] {
         let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
             continue;
         };
