@@ -4,4 +4,5 @@ mod util;
 
 mod errors;
 mod passthrough;
+mod replace;
 mod roundtrip;

@@ -43,6 +43,24 @@ pub struct RewriteArgs {
     #[arg(long, value_enum, default_value_t = CompressArg::Auto)]
     pub compress: CompressArg,
 
+    /// Replace OLD with NEW in every string value of every table (split at the first `=`).
+    /// Repeatable; applied in the order given. Serialized PHP is rewritten with its s:N:
+    /// byte lengths fixed, nested too; `0x…` and `_binary '…'` values are decoded, rewritten
+    /// and written back in the same form; the JSON-escaped form (`https:\/\/…`) is
+    /// replaced as well.
+    #[arg(long = "replace", value_name = "OLD=NEW")]
+    pub replace: Vec<String>,
+
+    /// How values that look like PHP serialize() output are treated: `auto` parses them and
+    /// fixes lengths (a value that does not parse gets a plain replace and a warning), `off`
+    /// replaces bytes like sed, `repair` also recomputes wrong lengths left by earlier sed runs.
+    #[arg(long, value_enum, default_value_t = SerializedArg::Auto)]
+    pub serialized: SerializedArg,
+
+    /// Stop with an error at a value that looks serialized but does not parse.
+    #[arg(long)]
+    pub strict: bool,
+
     /// Refuse any single statement or value larger than this many bytes (default 1 GiB,
     /// MariaDB's largest max_allowed_packet).
     #[arg(long, value_name = "BYTES")]
@@ -59,4 +77,14 @@ pub enum CompressArg {
     Gzip,
     /// zstd.
     Zstd,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SerializedArg {
+    /// Parse serialized values and fix their lengths.
+    Auto,
+    /// Plain byte replacement everywhere.
+    Off,
+    /// Like auto, and repair values whose lengths are already wrong.
+    Repair,
 }

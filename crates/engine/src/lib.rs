@@ -1,9 +1,16 @@
-//! The rewrite engine: reads a dump with [`understudy_sqldump`], applies the rules to each value,
+//! The rewrite engine: reads a dump with [`understudy_sqldump`], applies replacements to each
+//! string value (through [`understudy_phpser`], so serialized PHP keeps correct byte lengths),
 //! and writes every byte it does not change exactly as it was.
+//!
+//! Values are decoded only when a needle may be in them: the raw (still SQL-escaped) bytes are
+//! searched for the SQL-escaped needles first, which for mysqldump's escaping finds every
+//! occurrence in the decoded value, so the common value costs one Aho-Corasick pass.
 #![deny(missing_docs)]
 
 mod error;
 mod pipeline;
+mod value;
 
 pub use crate::error::Error;
-pub use crate::pipeline::{Engine, EngineBuilder, Report};
+pub use crate::pipeline::{Engine, EngineBuilder, Report, Warning};
+pub use understudy_phpser::Mode as SerializedMode;

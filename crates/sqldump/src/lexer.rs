@@ -145,6 +145,10 @@ pub enum ValueKind {
     Str {
         /// Whether the content holds backslash escapes or doubled quotes.
         escapes: bool,
+        /// Whether every escape is one mysqldump writes (`\0 \' \" \n \r \\ \Z`). When it
+        /// is, escaping is a byte-by-byte map of the decoded value, so a search for an escaped
+        /// needle in the raw content finds every needle in the decoded value.
+        canonical: bool,
         /// The quote character, `'` or `"`.
         quote: u8,
     },
@@ -274,6 +278,7 @@ impl LexerBuilder {
             text: TextScan::default(),
             resume: 0,
             escapes: false,
+            odd_escapes: false,
             max_token: self.max_token,
         }
         .with_default_delimiter()
@@ -294,6 +299,8 @@ pub struct Lexer {
     resume: usize,
     /// Whether the current string literal holds escapes (kept with `resume`).
     escapes: bool,
+    /// Whether it holds escapes mysqldump does not write (kept with `resume`).
+    odd_escapes: bool,
     max_token: usize,
 }
 
@@ -379,6 +386,7 @@ impl Lexer {
                 self.text = TextScan::default();
                 self.resume = 0;
                 self.escapes = false;
+                self.odd_escapes = false;
                 Ok((Lexed::Token(token), n))
             }
             None => {
@@ -879,6 +887,12 @@ impl Lexer {
                     break;
                 }
                 self.escapes = true;
+                if !matches!(
+                    input[j + 1],
+                    b'0' | b'\'' | b'"' | b'n' | b'r' | b'\\' | b'Z'
+                ) {
+                    self.odd_escapes = true;
+                }
                 i = j + 2;
                 continue;
             }
@@ -889,11 +903,13 @@ impl Lexer {
             }
             if input.get(j + 1) == Some(&quote) {
                 self.escapes = true;
+                self.odd_escapes = true;
                 i = j + 2;
                 continue;
             }
             let kind = ValueKind::Str {
                 escapes: self.escapes,
+                canonical: !self.odd_escapes,
                 quote,
             };
             return Ok(Some((kind, j + 1, Span::new(quote_at + 1, j))));

@@ -53,9 +53,16 @@ fn describe(token: Token, bytes: &[u8]) -> String {
         Token::InsertEnd => "end".into(),
         Token::Value(v) => {
             let kind = match v.kind {
-                ValueKind::Str { escapes, quote } => {
-                    format!("str{}{}", quote as char, if escapes { "\\" } else { "" })
-                }
+                ValueKind::Str {
+                    escapes,
+                    canonical,
+                    quote,
+                } => format!(
+                    "str{}{}{}",
+                    quote as char,
+                    if escapes { "\\" } else { "" },
+                    if canonical { "" } else { "~" }
+                ),
                 other => format!("{other:?}").to_lowercase(),
             };
             format!(
@@ -179,7 +186,7 @@ lexes_to!(
         "InsertIgnore my``t ( `a` , b )",
         "(",
         "0 number 1|1",
-        "1 str'\\ 'x''y'|x''y",
+        "1 str'\\~ 'x''y'|x''y",
         ")",
         "end",
         "space",
@@ -234,9 +241,9 @@ lexes_to!(
         "(",
         "0 str'\\ '\\\\'|\\\\",
         "1 str'\\ '\\''|\\'",
-        "2 str'\\ ''''|''",
+        "2 str'\\~ ''''|''",
         "3 str'\\ '\\\\\\''|\\\\\\'",
-        "4 str'\\ ' \\0\\b\\n\\r\\t\\Z\\\"'| \\0\\b\\n\\r\\t\\Z\\\"",
+        "4 str'\\~ ' \\0\\b\\n\\r\\t\\Z\\\"'| \\0\\b\\n\\r\\t\\Z\\\"",
         ")",
         "end",
     ]

@@ -394,6 +394,9 @@ impl MariaDb {
             .arg("--user=root")
             .arg("--auth-root-authentication-method=normal")
             .arg("--skip-test-db")
+            // Its bootstrap server makes temporary tables too: in a shared /tmp, servers being
+            // installed side by side (parallel tests) remove each other's.
+            .arg(arg_path("--tmpdir=", &tmpdir))
             .arg("--innodb-log-file-size=16M")
             .arg("--innodb-buffer-pool-size=64M");
         run_capture(install, None)?;
