@@ -28,6 +28,31 @@ pub enum Command {
     /// failed run leaves no partial file. Exit status: 0 done, 1 bad input or rules, 2 an I/O
     /// or environment failure (including a closed pipe downstream).
     Rewrite(RewriteArgs),
+
+    /// Work with rule files.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Check a rule file: syntax, variables, regexes, lookups, secrets. With --dump, also list
+    /// every column of the dump's tables that no rule masks or keeps (exit 1 if any).
+    Check(RulesCheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RulesCheckArgs {
+    /// The rule file.
+    pub rules: PathBuf,
+
+    /// A dump (plain, .gz or .zst) whose tables and columns to check coverage against.
+    #[arg(long, value_name = "DUMP")]
+    pub dump: Option<PathBuf>,
+
+    /// Set a rule variable (repeatable), e.g. --var dst_url=https://int.example.org.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -42,6 +67,24 @@ pub struct RewriteArgs {
     /// Compress the output: `auto` follows the output file's extension (.gz, .zst).
     #[arg(long, value_enum, default_value_t = CompressArg::Auto)]
     pub compress: CompressArg,
+
+    /// A rule file (TOML): replacements, masks, table actions, appended SQL. See docs/rules.md
+    /// and the packs in rules/.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+
+    /// Set a rule variable (repeatable), e.g. --var src_url=https://www.example.org.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+
+    /// Read and process the whole dump, write nothing; print the summary.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Write a JSON report: per table and column, rows seen and dropped, values replaced per
+    /// rule, values masked per mask, corrupt serialized values.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
 
     /// Replace OLD with NEW in every string value of every table (split at the first `=`).
     /// Repeatable; applied in the order given. Serialized PHP is rewritten with its s:N:

@@ -10,7 +10,11 @@ use std::process;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use crate::args::{Args, Command, CompressArg, RewriteArgs, SerializedArg};
+use std::sync::Arc;
+
+use crate::args::{
+    Args, Command, CompressArg, RewriteArgs, RulesCheckArgs, RulesCommand, SerializedArg,
+};
 use crate::exit::ExitCode;
 use crate::io::{codec_for_path, open_input, Codec, Output};
 
@@ -29,6 +33,7 @@ fn main() {
 fn run(args: Args) -> Result<()> {
     match args.command {
         Command::Rewrite(rewrite) => run_rewrite(rewrite),
+        Command::Rules(RulesCommand::Check(check)) => run_rules_check(check),
     }
 }
 
@@ -46,6 +51,15 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
         SerializedArg::Repair => understudy_engine::SerializedMode::Repair,
     });
     engine.strict(args.strict);
+    if let Some(path) = &args.rules {
+        let rules = load_rules(path, &args.vars)?;
+        for dropped in rules.dropped_replacements() {
+            eprintln!("understudy: {dropped}");
+        }
+        engine.rules(Arc::new(rules));
+    } else if !args.vars.is_empty() {
+        return Err(BadArgs("--var needs --rules".into()).into());
+    }
     let engine = engine.build().map_err(BadArgs::from_display)?;
     let codec = match (args.compress, args.output.as_deref()) {
         (CompressArg::Auto, Some(path)) => codec_for_path(path),
@@ -54,24 +68,97 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
         (CompressArg::Zstd, _) => Codec::Zstd,
     };
     let (input, _) = open_input(args.input.as_deref())?;
-    let mut output = Output::create(args.output.as_deref(), codec)?;
-    let report = engine
-        .run(input, &mut output)
-        .context("rewrite stopped; no complete output was produced")?;
-    output.finish()?;
+    let report = if args.dry_run {
+        engine
+            .run(input, std::io::sink())
+            .context("rewrite stopped")?
+    } else {
+        let mut output = Output::create(args.output.as_deref(), codec)?;
+        let report = engine
+            .run(input, &mut output)
+            .context("rewrite stopped; no complete output was produced")?;
+        output.finish()?;
+        report
+    };
     for warning in &report.warnings {
         eprintln!("understudy: warning: {warning}");
     }
-    if !args.replace.is_empty() {
+    if let Some(path) = &args.report {
+        let json = serde_json::to_vec_pretty(&report).context("cannot encode the report")?;
+        std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if !args.replace.is_empty() || args.rules.is_some() || args.dry_run {
         eprintln!(
-            "understudy: {} rows, {} values replaced ({} as serialized PHP), {} warnings",
+            "understudy: {} rows ({} dropped), {} values replaced ({} inside serialized PHP), {} masked, {} warnings",
             report.rows,
+            report.rows_dropped,
             report.values_replaced,
             report.serialized_rewritten,
+            report.values_masked,
             report.warnings.len()
         );
     }
     Ok(())
+}
+
+/// `NAME=VALUE` pairs from `--var`.
+fn parse_vars(vars: &[String]) -> Result<Vec<(String, String)>> {
+    vars.iter()
+        .map(|v| match v.split_once('=') {
+            Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
+            _ => Err(BadArgs(format!("--var {v:?}: expected NAME=VALUE")).into()),
+        })
+        .collect()
+}
+
+fn load_rules(path: &std::path::Path, vars: &[String]) -> Result<understudy_rules::CompiledRules> {
+    let overrides = parse_vars(vars)?;
+    understudy_rules::Rules::from_path(path, &overrides).map_err(BadArgs::from_display)
+}
+
+fn run_rules_check(args: RulesCheckArgs) -> Result<()> {
+    let rules = load_rules(&args.rules, &args.vars)?;
+    println!("{}: ok", args.rules.display());
+    for dropped in rules.dropped_replacements() {
+        println!("note: {dropped}");
+    }
+    let Some(dump) = &args.dump else {
+        return Ok(());
+    };
+    let (input, _) = open_input(Some(dump))?;
+    let mut reader = understudy_sqldump::DumpReader::new(input);
+    let mut uncovered = Vec::new();
+    let mut tables = 0;
+    loop {
+        let delimiter_len = reader.lexer().delimiter().len();
+        let item = reader
+            .next_token()
+            .with_context(|| format!("cannot read {}", dump.display()))?;
+        let Some(item) = item else { break };
+        if let understudy_sqldump::Token::CreateTable { .. } = item.token {
+            let delimiter = &item.bytes[item.bytes.len().saturating_sub(delimiter_len)..];
+            let schema = understudy_sqldump::schema::parse_create_table(item.bytes, delimiter)
+                .map_err(BadArgs::from_display)?;
+            tables += 1;
+            for column in &schema.columns {
+                if !rules.is_covered(&schema.name, &column.name) {
+                    uncovered.push(format!("{}.{}", schema.name, column.name));
+                }
+            }
+        }
+    }
+    if uncovered.is_empty() {
+        println!("every column of the dump's {tables} tables is masked, kept or dropped");
+        return Ok(());
+    }
+    println!(
+        "columns no rule masks or keeps ({} of the dump's {tables} tables' columns):",
+        uncovered.len()
+    );
+    for column in &uncovered {
+        println!("  {column}");
+    }
+    Err(BadArgs(format!("{} uncovered columns", uncovered.len())).into())
 }
 
 /// `OLD=NEW` pairs, each followed by its JSON-escaped form (`/` as `\/`) when that differs,
@@ -118,11 +205,14 @@ fn classify(err: &anyhow::Error) -> ExitCode {
         if cause.downcast_ref::<BadArgs>().is_some() {
             return ExitCode::BadInput;
         }
+        if cause.downcast_ref::<understudy_sqldump::Error>().is_some() {
+            return ExitCode::BadInput;
+        }
         if let Some(engine) = cause.downcast_ref::<understudy_engine::Error>() {
             // Input that cannot be read to its end (corrupt, truncated or undecodable) is bad
             // input; failing to write is the environment's.
             return match engine {
-                understudy_engine::Error::Input(_) | understudy_engine::Error::Value { .. } => {
+                understudy_engine::Error::Input(_) | understudy_engine::Error::Rule { .. } => {
                     ExitCode::BadInput
                 }
                 _ => ExitCode::Environment,

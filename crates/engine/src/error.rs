@@ -14,17 +14,17 @@ pub enum Error {
     /// Writing the output failed.
     #[error("writing output failed: {0}")]
     Output(#[source] io::Error),
-    /// A value could not be rewritten and the configuration says to stop (`--strict`).
-    #[error("{pos}, table `{table}`, column {column}, row {row}: {message}")]
-    Value {
-        /// Where the value starts.
+    /// A value or row could not be processed as the rules demand; nothing unmasked is written.
+    #[error("{pos}, table `{table}`{}{}: {message}", column.as_ref().map(|c| format!(", column {c}")).unwrap_or_default(), row.as_ref().map(|r| format!(", row {r}")).unwrap_or_default())]
+    Rule {
+        /// Where the value, row or statement starts.
         pos: Position,
         /// Its table.
         table: String,
-        /// Its column name (or `#index` when the dump gives no names).
-        column: String,
+        /// Its column, when one column is concerned.
+        column: Option<String>,
         /// The row, by primary key when known, else by its 1-based number in the table.
-        row: String,
+        row: Option<String>,
         /// What went wrong.
         message: String,
     },

@@ -9,8 +9,13 @@
 
 mod error;
 mod pipeline;
+mod report;
+mod row;
+mod structured;
+mod table;
 mod value;
 
 pub use crate::error::Error;
-pub use crate::pipeline::{Engine, EngineBuilder, Report, Warning};
+pub use crate::pipeline::{Engine, EngineBuilder};
+pub use crate::report::{ColumnReport, Report, TableReport, Warning};
 pub use understudy_phpser::Mode as SerializedMode;

@@ -1,17 +1,30 @@
-//! The sequential pipeline: tokens in, bytes out.
+//! The sequential pipeline: tokens in, bytes out, rules applied on the way.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::io::{self, Read, Write};
 use std::sync::Arc;
 
 use understudy_phpser::{Mode, Options};
+use understudy_rules::{
+    Action, Cell, CompiledRules, Fit, Inside, LookupStore, Masked, SerializedMode, Unlisted,
+};
 use understudy_sqldump::schema::{parse_create_table, TableSchema};
 use understudy_sqldump::{
-    column_names, DumpReader, Item, LexerBuilder, Position, Token, DEFAULT_CHUNK,
+    column_names, statement_table, unquote_identifier, DumpReader, Item, LexerBuilder, Position,
+    StatementKind, Token, DEFAULT_CHUNK,
 };
 
 use crate::error::Error;
-use crate::value::{Replacements, Rewrite, ValueScratch};
+use crate::report::{Report, TableReport, Warning};
+use crate::row::{RowBuf, RowView};
+use crate::structured::{mask_json, mask_serialized};
+use crate::table::{uncovered, TableCtx};
+use crate::value::{encode, replace, Replacements, ValueScratch};
+
+/// How many different values a mask may draw for one UNIQUE column before giving up.
+const MAX_UNIQUE_ATTEMPTS: u32 = 64;
 
 /// Configures an [`Engine`].
 #[derive(Clone, Debug)]
@@ -21,6 +34,7 @@ pub struct EngineBuilder {
     replace: Vec<(Vec<u8>, Vec<u8>)>,
     serialized: Mode,
     strict: bool,
+    rules: Option<Arc<CompiledRules>>,
 }
 
 impl Default for EngineBuilder {
@@ -38,6 +52,7 @@ impl EngineBuilder {
             replace: Vec::new(),
             serialized: Mode::Auto,
             strict: false,
+            rules: None,
         }
     }
 
@@ -47,15 +62,16 @@ impl EngineBuilder {
         self
     }
 
-    /// Replaces `from` with `to` in every string value of every table, after the pairs added
-    /// before it (like successive `str_replace()` calls). Values that are serialized PHP are
-    /// rewritten with their `s:N:` lengths fixed, nested ones too.
+    /// Replaces `from` with `to` in every string value of every table, after the rules'
+    /// replacements and the pairs added before it (like successive `str_replace()` calls).
+    /// Serialized PHP is rewritten with its `s:N:` lengths fixed, nested values too.
     pub fn replace(&mut self, from: &[u8], to: &[u8]) -> &mut EngineBuilder {
         self.replace.push((from.to_vec(), to.to_vec()));
         self
     }
 
-    /// How values that look like serialized PHP are treated (default: parsed when they parse).
+    /// How values that look like serialized PHP are treated by [`replace`](Self::replace)
+    /// pairs (rules carry their own setting).
     pub fn serialized(&mut self, mode: Mode) -> &mut EngineBuilder {
         self.serialized = mode;
         self
@@ -68,21 +84,54 @@ impl EngineBuilder {
         self
     }
 
+    /// Applies a rule file: replacements, masks, table actions, input clean-ups, appended SQL.
+    pub fn rules(&mut self, rules: Arc<CompiledRules>) -> &mut EngineBuilder {
+        self.rules = Some(rules);
+        self
+    }
+
     /// Builds the engine.
     ///
     /// # Errors
     /// When the replacement needles cannot be compiled into a search automaton.
     pub fn build(&self) -> Result<Engine, Error> {
-        let replacements = if self.replace.is_empty() {
+        let mut groups = Vec::new();
+        if let Some(rules) = &self.rules {
+            for r in rules.replacements() {
+                let mode = match r.serialized() {
+                    SerializedMode::Auto => Mode::Auto,
+                    SerializedMode::Off => Mode::Off,
+                    SerializedMode::Repair => Mode::Repair,
+                };
+                let pairs: Vec<(&[u8], &[u8])> =
+                    r.pairs().iter().map(|p| (p.from(), p.to())).collect();
+                groups.push(
+                    Replacements::new(
+                        r.label().to_string(),
+                        &pairs,
+                        Options::new(mode).strict(self.strict),
+                    )
+                    .map_err(Error::Replacements)?,
+                );
+            }
+        }
+        let cli = if self.replace.is_empty() {
             None
         } else {
+            let pairs: Vec<(&[u8], &[u8])> =
+                self.replace.iter().map(|(a, b)| (&a[..], &b[..])).collect();
             let options = Options::new(self.serialized).strict(self.strict);
-            Some(Replacements::new(&self.replace, options).map_err(Error::Replacements)?)
+            Some(
+                Replacements::new("--replace".into(), &pairs, options)
+                    .map_err(Error::Replacements)?,
+            )
         };
         Ok(Engine {
             max_token: self.max_token,
             chunk: self.chunk,
-            replacements: replacements.map(Arc::new),
+            rules: self.rules.clone(),
+            groups: Arc::new(groups),
+            cli: cli.map(Arc::new),
         })
     }
 }
@@ -92,192 +141,736 @@ impl EngineBuilder {
 pub struct Engine {
     max_token: usize,
     chunk: usize,
-    replacements: Option<Arc<Replacements>>,
+    rules: Option<Arc<CompiledRules>>,
+    /// One group per `[[replace]]` rule, in file order.
+    groups: Arc<Vec<Replacements>>,
+    cli: Option<Arc<Replacements>>,
 }
 
-/// What a rewrite did.
-#[derive(Clone, Debug, Default)]
-pub struct Report {
-    /// Bytes read (after decompression).
-    pub bytes_in: u64,
-    /// Bytes written (before compression).
-    pub bytes_out: u64,
-    /// Statements seen.
-    pub statements: u64,
-    /// Rows seen in `INSERT` statements.
-    pub rows: u64,
-    /// Values changed by replacements.
-    pub values_replaced: u64,
-    /// Of those, values rewritten as serialized PHP.
-    pub serialized_rewritten: u64,
-    /// Values that looked serialized but did not parse, replaced as plain bytes.
-    pub warnings: Vec<Warning>,
-}
-
-/// A value that looked like serialized PHP but did not parse; it was replaced in as plain
-/// bytes, so lengths inside it may be wrong (they probably were before).
-#[derive(Clone, Debug)]
-pub struct Warning {
-    /// Where the value starts in the dump.
-    pub pos: Position,
-    /// Its table.
-    pub table: String,
-    /// Its column.
-    pub column: String,
-    /// The row (primary key, or number in the table).
-    pub row: String,
-    /// Why it did not parse, with the offset inside the value.
-    pub message: String,
-}
-
-impl std::fmt::Display for Warning {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}, table `{}`, column {}, row {}: looks serialized but does not parse ({}); replaced as plain text",
-            self.pos, self.table, self.column, self.row, self.message
-        )
-    }
-}
-
-/// Where the current `INSERT` is: its table, column names and row.
+/// Where the current `INSERT` statement is.
 #[derive(Default)]
 struct InsertState {
-    table: String,
-    columns: Option<Arc<Vec<String>>>,
-    /// Whether column 0 alone is the primary key (then it names rows in messages).
-    first_is_key: bool,
+    /// The whole statement is left out (table action).
+    dropping: bool,
+    /// The head, held back until a row survives `drop_rows`.
+    held_head: Option<Vec<u8>>,
+    /// The first row's opening bytes (no separator), for the first row that is written.
+    first_open: Vec<u8>,
+    rows_written: u64,
     /// 1-based row number in the table.
     row: u64,
-    /// Column 0's literal in the current row.
-    row_key: Vec<u8>,
-}
-
-impl InsertState {
-    fn column_name(&self, index: u32) -> String {
-        self.columns
-            .as_ref()
-            .and_then(|c| c.get(index as usize))
-            .map(|c| format!("`{c}`"))
-            .unwrap_or_else(|| format!("#{}", index + 1))
-    }
-
-    fn row_name(&self) -> String {
-        if self.first_is_key && !self.row_key.is_empty() {
-            format!(
-                "{} (key {})",
-                self.row,
-                String::from_utf8_lossy(&self.row_key)
-            )
-        } else {
-            self.row.to_string()
-        }
-    }
 }
 
 impl Engine {
     /// Reads a whole dump from `input` and writes the rewritten dump to `output`.
     ///
     /// # Errors
-    /// Malformed input (with its position and table), a value that cannot be rewritten in
-    /// strict mode, or a failed write. The output is then incomplete: callers must not treat
-    /// it as a dump.
+    /// Malformed input (with its position and table), a value or row the rules cannot
+    /// process (masking fails closed), or a failed write. The output is then incomplete:
+    /// callers must not treat it as a dump.
     pub fn run<R: Read, W: Write>(&self, input: R, output: W) -> Result<Report, Error> {
         let lexer = LexerBuilder::new().max_token(self.max_token).build();
+        let mut run = Run {
+            engine: self,
+            rules: self.rules.as_deref(),
+            out: io::BufWriter::with_capacity(self.chunk, output),
+            report: Report::default(),
+            schemas: HashMap::new(),
+            ctx: None,
+            current_table: String::new(),
+            lookups: self.rules.as_deref().map(LookupStore::new),
+            insert: InsertState::default(),
+            row: RowBuf::default(),
+            scratch: ValueScratch::default(),
+            token_out: Vec::new(),
+            mask_out: Vec::new(),
+            unique_seen: HashMap::new(),
+            row_numbers: HashMap::new(),
+        };
         let mut reader = DumpReader::with_lexer(input, lexer, self.chunk);
-        let mut out = io::BufWriter::with_capacity(self.chunk, output);
-        let mut report = Report::default();
-        let mut schemas: HashMap<String, Arc<TableSchema>> = HashMap::new();
-        let mut insert = InsertState::default();
-        let mut scratch = ValueScratch::default();
         loop {
             let delimiter_len = reader.lexer().delimiter().len();
             let Some(item) = reader.next_token()? else {
                 break;
             };
-            let Item { token, bytes, pos } = item;
-            report.bytes_in += bytes.len() as u64;
-            let mut emitted: &[u8] = bytes;
-            match token {
-                Token::Statement { .. } | Token::InsertEnd => report.statements += 1,
-                Token::CreateTable { .. } => {
-                    report.statements += 1;
-                    let delimiter = &bytes[bytes.len().saturating_sub(delimiter_len)..];
-                    if let Ok(schema) = parse_create_table(bytes, delimiter) {
-                        schemas.insert(schema.name.clone(), Arc::new(schema));
-                    }
+            run.token(item, delimiter_len)?;
+        }
+        run.finish()
+    }
+}
+
+/// The state of one rewrite.
+struct Run<'e, W: Write> {
+    engine: &'e Engine,
+    rules: Option<&'e CompiledRules>,
+    out: io::BufWriter<W>,
+    report: Report,
+    schemas: HashMap<String, Arc<TableSchema>>,
+    ctx: Option<TableCtx<'e>>,
+    /// The table whose statements are being read, for lookups.
+    current_table: String,
+    lookups: Option<LookupStore>,
+    insert: InsertState,
+    row: RowBuf,
+    scratch: ValueScratch,
+    token_out: Vec<u8>,
+    mask_out: Vec<u8>,
+    /// Hashes of values written to UNIQUE columns by masks, per table and column.
+    unique_seen: HashMap<(String, usize), HashMap<u64, u64>>,
+    row_numbers: HashMap<String, u64>,
+}
+
+impl<'e, W: Write> Run<'e, W> {
+    fn emit(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.report.bytes_out += bytes.len() as u64;
+        self.out.write_all(bytes).map_err(Error::Output)
+    }
+
+    fn rule_error(
+        &self,
+        pos: Position,
+        column: Option<String>,
+        row: bool,
+        message: String,
+    ) -> Error {
+        let table = self
+            .ctx
+            .as_ref()
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| self.current_table.clone());
+        Error::Rule {
+            pos,
+            table,
+            column,
+            row: row.then(|| self.row_name()),
+            message,
+        }
+    }
+
+    fn row_name(&self) -> String {
+        let key = self
+            .ctx
+            .as_ref()
+            .filter(|c| c.first_is_key && !self.row.values.is_empty())
+            .map(|_| {
+                let (v, _) = &self.row.values[0];
+                String::from_utf8_lossy(v.literal.of(self.row.token(0))).into_owned()
+            });
+        match key {
+            Some(k) => format!("{} (key {k})", self.insert.row),
+            None => self.insert.row.to_string(),
+        }
+    }
+
+    fn token(&mut self, item: Item<'_>, delimiter_len: usize) -> Result<(), Error> {
+        let Item { token, bytes, pos } = item;
+        self.report.bytes_in += bytes.len() as u64;
+        match token {
+            Token::Space | Token::Comment | Token::Delimiter { .. } => self.emit(bytes),
+            Token::SandboxComment => {
+                if self.rules.is_some_and(|r| r.input().strip_sandbox_line) {
+                    Ok(())
+                } else {
+                    self.emit(bytes)
                 }
-                Token::InsertHead { table, columns, .. } => {
-                    let name = String::from_utf8_lossy(&understudy_sqldump::unquote_identifier(
-                        table.of(bytes),
-                    ))
-                    .into_owned();
-                    if name != insert.table {
-                        insert.row = 0;
-                    }
-                    let schema = schemas.get(&name);
-                    insert.columns = match columns {
-                        Some(list) => Some(Arc::new(column_names(list.of(bytes)))),
-                        None => schema
-                            .map(|s| Arc::new(s.columns.iter().map(|c| c.name.clone()).collect())),
-                    };
-                    insert.first_is_key = schema.is_some_and(|s| {
-                        let first = insert.columns.as_ref().and_then(|c| c.first());
-                        first
-                            .is_some_and(|f| s.column_index(f).is_some_and(|i| s.columns[i].unique))
-                    });
-                    insert.table = name;
-                }
-                Token::RowOpen => {
-                    insert.row += 1;
-                    insert.row_key.clear();
-                }
-                Token::RowClose => report.rows += 1,
-                Token::Value(value) => {
-                    if value.column == 0 && insert.first_is_key {
-                        insert.row_key.extend_from_slice(value.literal.of(bytes));
-                    }
-                    if let Some(replacements) = &self.replacements {
-                        match replacements.rewrite(bytes, &value, &mut scratch) {
-                            Ok(Rewrite::Unchanged) => {}
-                            Ok(Rewrite::Changed {
-                                serialized,
-                                warning,
-                            }) => {
-                                report.values_replaced += 1;
-                                report.serialized_rewritten += u64::from(serialized);
-                                if let Some(w) = warning {
-                                    report.warnings.push(Warning {
-                                        pos,
-                                        table: insert.table.clone(),
-                                        column: insert.column_name(value.column),
-                                        row: insert.row_name(),
-                                        message: w.to_string(),
-                                    });
-                                }
-                                emitted = &scratch.token;
-                            }
-                            Err(e) => {
-                                return Err(Error::Value {
+            }
+            Token::Statement { kind } => self.statement(kind, bytes, pos),
+            Token::CreateTable { name } => {
+                self.report.statements += 1;
+                let name = unquoted(name.of(bytes));
+                self.switch_table(&name);
+                let delimiter = &bytes[bytes.len().saturating_sub(delimiter_len)..];
+                if let Ok(schema) = parse_create_table(bytes, delimiter) {
+                    let schema = Arc::new(schema);
+                    self.schemas.insert(name.clone(), schema.clone());
+                    if let Some(rules) = self.rules {
+                        if rules.unlisted() == Unlisted::Fail {
+                            let missing = uncovered(rules, &schema);
+                            if !missing.is_empty() {
+                                return Err(Error::Rule {
                                     pos,
-                                    table: insert.table.clone(),
-                                    column: insert.column_name(value.column),
-                                    row: insert.row_name(),
+                                    table: name,
+                                    column: None,
+                                    row: None,
                                     message: format!(
-                                        "looks serialized but does not parse ({e}); stopping (strict)"
+                                        "policy unlisted = \"fail\": no rule masks or keeps column(s) {}",
+                                        missing.join(", ")
                                     ),
                                 });
                             }
                         }
                     }
+                } else if self.rules.is_some_and(|r| r.needs_columns(&name)) {
+                    return Err(Error::Rule {
+                        pos,
+                        table: name,
+                        column: None,
+                        row: None,
+                        message:
+                            "cannot read the columns of this CREATE TABLE, and the rules need them"
+                                .into(),
+                    });
                 }
-                Token::Space | Token::Comment | Token::SandboxComment | Token::Delimiter { .. } => {
+                if self.action_of(&name) == Action::Skip {
+                    return Ok(());
+                }
+                self.emit(bytes)
+            }
+            Token::InsertHead { table, columns, .. } => {
+                let name = unquoted(table.of(bytes));
+                self.switch_table(&name);
+                let schema = self.schemas.get(&name).cloned();
+                let names = match columns {
+                    Some(list) => Some(Arc::new(column_names(list.of(bytes)))),
+                    None => schema
+                        .as_ref()
+                        .map(|s| Arc::new(s.columns.iter().map(|c| c.name.clone()).collect())),
+                };
+                let reuse = columns.is_none() && self.ctx.as_ref().is_some_and(|c| c.name == name);
+                if !reuse {
+                    let ctx = TableCtx::new(
+                        &name,
+                        names,
+                        schema.as_deref(),
+                        self.rules,
+                        &self.engine.groups,
+                        self.engine.cli.as_deref(),
+                    )
+                    .map_err(|m| Error::Rule {
+                        pos,
+                        table: name.clone(),
+                        column: None,
+                        row: None,
+                        message: m,
+                    })?;
+                    self.ctx = Some(ctx);
+                }
+                let ctx = self.ctx.as_ref().expect("set above");
+                let entry = self
+                    .report
+                    .tables
+                    .entry(name.clone())
+                    .or_insert_with(|| TableReport {
+                        action: action_name(ctx.action),
+                        ..TableReport::default()
+                    });
+                entry.action = action_name(ctx.action);
+                self.insert = InsertState {
+                    row: *self.row_numbers.get(&name).unwrap_or(&0),
+                    ..InsertState::default()
+                };
+                if ctx.action != Action::Keep {
+                    self.insert.dropping = true;
+                    return Ok(());
+                }
+                if ctx.drop_rows.is_some() {
+                    self.insert.held_head = Some(bytes.to_vec());
+                    return Ok(());
+                }
+                self.emit(bytes)
+            }
+            Token::RowOpen => {
+                self.insert.row += 1;
+                self.report.rows += 1;
+                if let Some(ctx) = &self.ctx {
+                    if let Some(t) = self.report.tables.get_mut(&ctx.name) {
+                        t.rows += 1;
+                    }
+                }
+                if self.insert.dropping {
+                    self.count_dropped();
+                    return Ok(());
+                }
+                if self.insert.first_open.is_empty() && self.insert.rows_written == 0 {
+                    self.insert.first_open = bytes.to_vec();
+                }
+                if self.ctx.as_ref().is_some_and(|c| c.row_level()) {
+                    self.row.start(bytes, pos);
+                    return Ok(());
+                }
+                self.insert.rows_written += 1;
+                self.row.start(b"", pos);
+                self.emit(bytes)
+            }
+            Token::Value(value) => {
+                if self.insert.dropping {
+                    return Ok(());
+                }
+                if self.ctx.as_ref().is_some_and(|c| c.row_level()) {
+                    self.row.push_value(value, bytes);
+                    return Ok(());
+                }
+                if value.column == 0 {
+                    // Keep the key for messages about this row.
+                    self.row.push_value(value, bytes);
+                }
+                let changed = self.replace_value(bytes, &value, pos)?;
+                if changed {
+                    let out = std::mem::take(&mut self.token_out);
+                    let r = self.emit(&out);
+                    self.token_out = out;
+                    r
+                } else {
+                    self.emit(bytes)
                 }
             }
-            report.bytes_out += emitted.len() as u64;
-            out.write_all(emitted).map_err(Error::Output)?;
+            Token::RowClose => {
+                if self.insert.dropping {
+                    return Ok(());
+                }
+                if self.ctx.as_ref().is_some_and(|c| c.row_level()) {
+                    self.row.finish(bytes);
+                    return self.finish_row();
+                }
+                self.emit(bytes)
+            }
+            Token::InsertEnd | Token::InsertTail => {
+                self.report.statements += 1;
+                if let Some(ctx) = &self.ctx {
+                    self.row_numbers.insert(ctx.name.clone(), self.insert.row);
+                }
+                if self.insert.dropping || self.insert.held_head.is_some() {
+                    // Nothing of this statement was written.
+                    return Ok(());
+                }
+                self.emit(bytes)
+            }
         }
-        out.flush().map_err(Error::Output)?;
-        Ok(report)
+    }
+
+    fn action_of(&self, table: &str) -> Action {
+        self.rules
+            .map(|r| r.table_action(table).action)
+            .unwrap_or(Action::Keep)
+    }
+
+    fn count_dropped(&mut self) {
+        self.report.rows_dropped += 1;
+        if let Some(ctx) = &self.ctx {
+            if let Some(t) = self.report.tables.get_mut(&ctx.name) {
+                t.rows_dropped += 1;
+            }
+        }
+    }
+
+    /// A new table's statements begin: lookups filled from the previous table are complete.
+    fn switch_table(&mut self, table: &str) {
+        if table == self.current_table {
+            return;
+        }
+        if let (Some(rules), Some(store)) = (self.rules, self.lookups.as_mut()) {
+            for id in rules.lookups_fed_by(&self.current_table) {
+                store.mark_complete(id);
+            }
+        }
+        self.current_table = table.to_string();
+    }
+
+    fn statement(&mut self, kind: StatementKind, bytes: &[u8], pos: Position) -> Result<(), Error> {
+        self.report.statements += 1;
+        let Some(rules) = self.rules else {
+            return self.emit(bytes);
+        };
+        if rules.input().strip_database_statements
+            && matches!(
+                kind,
+                StatementKind::CreateDatabase | StatementKind::Use | StatementKind::DropDatabase
+            )
+        {
+            return Ok(());
+        }
+        if let Some(table) = statement_table(bytes) {
+            let table = unquoted(table);
+            let action = rules.table_action(&table);
+            if action.action == Action::Skip
+                || (kind == StatementKind::OtherInsert && action.action == Action::DropData)
+            {
+                return Ok(());
+            }
+            if kind == StatementKind::OtherInsert && rules.needs_columns(&table) {
+                return Err(Error::Rule {
+                    pos,
+                    table,
+                    column: None,
+                    row: None,
+                    message:
+                        "an INSERT without a VALUES list (INSERT … SELECT / SET) into a table \
+                              the rules mask or filter cannot be rewritten"
+                            .into(),
+                });
+            }
+        }
+        if rules.input().strip_definers {
+            if let Some(clean) = strip_definers(bytes) {
+                return self.emit(&clean);
+            }
+        }
+        self.emit(bytes)
+    }
+
+    /// Applies replacements to one value; `self.token_out` holds the new token when it changed.
+    fn replace_value(
+        &mut self,
+        token: &[u8],
+        value: &understudy_sqldump::Value,
+        pos: Position,
+    ) -> Result<bool, Error> {
+        let Some(ctx) = self.ctx.as_ref() else {
+            return Ok(false);
+        };
+        let groups = ctx.groups(value.column as usize);
+        match replace(token, value, groups, &mut self.scratch, &mut self.token_out) {
+            Ok(None) => Ok(false),
+            Ok(Some(outcome)) => {
+                let column = ctx.column_name(value.column as usize);
+                self.report.values_replaced += 1;
+                self.report.serialized_rewritten += u64::from(outcome.serialized);
+                let labels: Vec<String> = outcome
+                    .changed_by
+                    .iter()
+                    .map(|&i| groups[i].label.clone())
+                    .collect();
+                let table = ctx.name.clone();
+                let row = self.row_name();
+                let col = self
+                    .report
+                    .tables
+                    .entry(table.clone())
+                    .or_default()
+                    .columns
+                    .entry(column.clone())
+                    .or_default();
+                for label in labels {
+                    *col.replaced.entry(label).or_default() += 1;
+                }
+                col.corrupt_serialized += outcome.warnings.len() as u64;
+                for w in outcome.warnings {
+                    self.report.warnings.push(Warning::new(
+                        pos,
+                        &table,
+                        column.clone(),
+                        row.clone(),
+                        w.to_string(),
+                    ));
+                }
+                Ok(true)
+            }
+            Err((_, e)) => {
+                let column = ctx.column_name(value.column as usize);
+                Err(self.rule_error(
+                    pos,
+                    Some(column),
+                    true,
+                    format!("looks serialized but does not parse ({e}); stopping (strict)"),
+                ))
+            }
+        }
+    }
+
+    /// A whole row is in `self.row`: fill lookups, drop or mask, replace, write.
+    fn finish_row(&mut self) -> Result<(), Error> {
+        let ctx = self.ctx.as_ref().expect("rows come after a head");
+        let names: &[String] = ctx.columns.as_deref().map(Vec::as_slice).unwrap_or(&[]);
+        let store = self
+            .lookups
+            .as_mut()
+            .expect("row-level work comes from rules");
+        let pos = self.row.pos;
+        {
+            let view = RowView {
+                row: &self.row,
+                names,
+            };
+            for &id in &ctx.lookups {
+                if let Err(e) = store.record(id, &view) {
+                    let msg = e.to_string();
+                    return Err(self.rule_error(pos, None, true, msg));
+                }
+            }
+        }
+        let store = self.lookups.as_ref().expect("checked above");
+        let view = RowView {
+            row: &self.row,
+            names,
+        };
+        if let Some(cond) = ctx.drop_rows {
+            match cond.matches(&view, store) {
+                Ok(true) => {
+                    self.count_dropped();
+                    return Ok(());
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    let msg = format!("drop_rows: {e}");
+                    return Err(self.rule_error(pos, None, true, msg));
+                }
+            }
+        }
+        // Masks: each one that applies replaces the column's current value.
+        let mut masked: Vec<Option<Option<Vec<u8>>>> = vec![None; self.row.values.len()];
+        for &(mask, col) in &ctx.masks {
+            let applies = mask.applies(&view, store).map_err(|e| {
+                self.rule_error(pos, Some(ctx.column_name(col)), true, e.to_string())
+            })?;
+            if !applies {
+                continue;
+            }
+            let current: Option<Cell<'_>> = match &masked[col] {
+                Some(Some(v)) => Some(Cell::Bytes(v)),
+                Some(None) => Some(Cell::Null),
+                None => view.row.cell(col),
+            };
+            let Some(original) = current else {
+                return Err(self.rule_error(
+                    pos,
+                    Some(ctx.column_name(col)),
+                    true,
+                    "the row has fewer values than the table has columns".into(),
+                ));
+            };
+            let unique = ctx.unique.get(col).copied().unwrap_or(false) || mask.is_unique();
+            let max_chars = ctx.max_chars.get(col).copied().flatten();
+            let new = if let Some(inside) = mask.inside() {
+                // Mask leaves inside the value; the value keeps its shape.
+                let Cell::Bytes(whole) = original else {
+                    continue;
+                };
+                if whole.is_empty() {
+                    continue;
+                }
+                let mut leaf = |v: &[u8]| -> Result<Option<Vec<u8>>, String> {
+                    let fit = Fit::default();
+                    let mut buf = Vec::new();
+                    match mask
+                        .apply_into(Cell::Bytes(v), &view, store, fit, &mut buf)
+                        .map_err(|e| e.to_string())?
+                    {
+                        Masked::Null => Ok(None),
+                        Masked::Value => Ok(Some(buf)),
+                    }
+                };
+                let mut out = Vec::new();
+                let result = match inside {
+                    Inside::Serialized => mask_serialized(whole, mask.path(), &mut out, &mut leaf),
+                    Inside::Json => mask_json(whole, mask.path(), &mut out, &mut leaf),
+                };
+                match result {
+                    Ok(0) => continue,
+                    Ok(_) => Some(out),
+                    Err(e) => {
+                        return Err(self.rule_error(
+                            pos,
+                            Some(ctx.column_name(col)),
+                            true,
+                            format!("{}: {e}", mask.label()),
+                        ));
+                    }
+                }
+            } else {
+                let mut attempt = 0;
+                loop {
+                    let fit = Fit {
+                        max_chars,
+                        unique,
+                        attempt,
+                    };
+                    let result = mask
+                        .apply_into(original, &view, store, fit, &mut self.mask_out)
+                        .map_err(|e| {
+                            self.rule_error(pos, Some(ctx.column_name(col)), true, e.to_string())
+                        })?;
+                    let value = match result {
+                        Masked::Null => None,
+                        Masked::Value => Some(self.mask_out.clone()),
+                    };
+                    if !unique || value.is_none() {
+                        break value;
+                    }
+                    // A collision is the same output from a different input; the same input
+                    // twice (a non-unique source column) keeps its one output.
+                    let seen = self.unique_seen.entry((ctx.name.clone(), col)).or_default();
+                    match seen.entry(hash_of(&value)) {
+                        Entry::Vacant(slot) => {
+                            slot.insert(hash_of(&original));
+                            break value;
+                        }
+                        Entry::Occupied(slot) if *slot.get() == hash_of(&original) => break value,
+                        Entry::Occupied(_) => {}
+                    }
+                    attempt += 1;
+                    if attempt >= MAX_UNIQUE_ATTEMPTS {
+                        return Err(self.rule_error(
+                            pos,
+                            Some(ctx.column_name(col)),
+                            true,
+                            format!(
+                                "{}: no unused value after {attempt} attempts for a UNIQUE column",
+                                mask.label()
+                            ),
+                        ));
+                    }
+                }
+            };
+            masked[col] = Some(new);
+            let column = ctx.column_name(col);
+            self.report.values_masked += 1;
+            *self
+                .report
+                .tables
+                .entry(ctx.name.clone())
+                .or_default()
+                .columns
+                .entry(column)
+                .or_default()
+                .masked
+                .entry(mask.label().to_string())
+                .or_default() += 1;
+        }
+        // Write the row.
+        let first = self.insert.rows_written == 0;
+        if let Some(head) = self.insert.held_head.take() {
+            self.emit(&head)?;
+        }
+        let row = std::mem::take(&mut self.row);
+        let open = if first && row.bytes[row.open.clone()].contains(&b',') {
+            std::mem::take(&mut self.insert.first_open)
+        } else {
+            row.bytes[row.open.clone()].to_vec()
+        };
+        self.emit(&open)?;
+        self.insert.rows_written += 1;
+        let mut result = Ok(());
+        for (i, (value, _)) in row.values.iter().enumerate() {
+            let token = row.token(i);
+            if let Some(new) = &masked[i] {
+                let mut out = std::mem::take(&mut self.token_out);
+                encode(token, value, new.as_deref(), &mut out);
+                result = self.emit(&out);
+                self.token_out = out;
+            } else {
+                match self.replace_value(token, value, pos) {
+                    Ok(true) => {
+                        let out = std::mem::take(&mut self.token_out);
+                        result = self.emit(&out);
+                        self.token_out = out;
+                    }
+                    Ok(false) => result = self.emit(token),
+                    Err(e) => result = Err(e),
+                }
+            }
+            if result.is_err() {
+                break;
+            }
+        }
+        if result.is_ok() {
+            result = self.emit(&row.bytes[row.close.clone()]);
+        }
+        self.row = row;
+        result
+    }
+
+    fn finish(mut self) -> Result<Report, Error> {
+        if let Some(rules) = self.rules {
+            for sql in rules.append_sql() {
+                let sql = sql.trim_end();
+                let mut text = format!("\n{sql}");
+                if !sql.ends_with(';') {
+                    text.push(';');
+                }
+                text.push('\n');
+                self.emit(text.as_bytes())?;
+                self.report.appended_statements += 1;
+            }
+        }
+        self.out.flush().map_err(Error::Output)?;
+        Ok(self.report)
+    }
+}
+
+fn hash_of<T: Hash>(value: &T) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
+fn unquoted(raw: &[u8]) -> String {
+    String::from_utf8_lossy(&unquote_identifier(raw)).into_owned()
+}
+
+fn action_name(action: Action) -> &'static str {
+    match action {
+        Action::Keep => "keep",
+        Action::DropData => "drop_data",
+        Action::Skip => "skip",
+    }
+}
+
+/// Removes `DEFINER=user@host` clauses (views, triggers, routines, events): they fail on a
+/// target without that account. `None` when there are none.
+fn strip_definers(statement: &[u8]) -> Option<Vec<u8>> {
+    const KEY: &[u8] = b"DEFINER=";
+    let finder = |hay: &[u8]| {
+        hay.windows(KEY.len())
+            .position(|w| w.eq_ignore_ascii_case(KEY))
+    };
+    let mut at = finder(statement)?;
+    let mut out = Vec::with_capacity(statement.len());
+    let mut copied = 0;
+    loop {
+        let start = at;
+        let mut i = at + KEY.len();
+        // user @ host, each quoted with ` or ' or ", or bare.
+        for part in 0..2 {
+            match statement.get(i) {
+                Some(&q @ (b'`' | b'\'' | b'"')) => {
+                    let close = statement[i + 1..].iter().position(|&b| b == q)?;
+                    i += close + 2;
+                }
+                _ => {
+                    while statement.get(i).is_some_and(|b| {
+                        b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'%' | b'-')
+                    }) {
+                        i += 1;
+                    }
+                }
+            }
+            if part == 0 {
+                if statement.get(i) != Some(&b'@') {
+                    break;
+                }
+                i += 1;
+            }
+        }
+        if statement.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        out.extend_from_slice(&statement[copied..start]);
+        copied = i;
+        match finder(&statement[i..]) {
+            Some(next) => at = i + next,
+            None => break,
+        }
+    }
+    out.extend_from_slice(&statement[copied..]);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_definers;
+
+    #[test]
+    fn definers_are_removed() {
+        let s = b"/*!50013 DEFINER=`root`@`localhost` SQL SECURITY DEFINER */ VIEW v;";
+        assert_eq!(
+            strip_definers(s).unwrap(),
+            b"/*!50013 SQL SECURITY DEFINER */ VIEW v;".to_vec()
+        );
+        let s = b"/*!50017 DEFINER=`a``b`@`%`*/ /*!50003 TRIGGER t */;; DEFINER='x'@'h' y";
+        assert_eq!(
+            strip_definers(s).unwrap(),
+            b"/*!50017 */ /*!50003 TRIGGER t */;; y".to_vec()
+        );
+        assert!(strip_definers(b"SELECT 1;").is_none());
     }
 }

@@ -5,42 +5,25 @@ use understudy_phpser::{replace_in_value, Options, Outcome, Replacer, Scratch};
 use understudy_sqldump::literal::{decode_hex, encode_hex, escape_into, unescape_into};
 use understudy_sqldump::{Value, ValueKind};
 
-/// The replacements, compiled once.
+/// One group of replacement pairs applied together (one `[[replace]]` rule, or the
+/// command line's `--replace` pairs), compiled once.
 #[derive(Debug)]
 pub(crate) struct Replacements {
+    /// Which rule, for the report (`--replace` for the command line's).
+    pub(crate) label: String,
     replacer: Replacer,
     /// The needles as mysqldump escapes them, to search raw string content without decoding.
     escaped: AhoCorasick,
     options: Options,
 }
 
-/// What happened to one value.
-pub(crate) enum Rewrite {
-    /// Leave the token's bytes as they are.
-    Unchanged,
-    /// `Scratch::token` holds the new token bytes.
-    Changed {
-        /// The value was parsed as serialized PHP.
-        serialized: bool,
-        /// It looked serialized but did not parse; replaced as plain bytes.
-        warning: Option<understudy_phpser::Error>,
-    },
-}
-
-/// Per-thread buffers.
-#[derive(Default)]
-pub(crate) struct ValueScratch {
-    decoded: Vec<u8>,
-    rewritten: Vec<u8>,
-    php: Scratch,
-    /// The new token bytes after a change.
-    pub(crate) token: Vec<u8>,
-}
-
 impl Replacements {
-    pub(crate) fn new(pairs: &[(Vec<u8>, Vec<u8>)], options: Options) -> Result<Self, String> {
-        let replacer =
-            Replacer::new(pairs.iter().map(|(a, b)| (a, b))).map_err(|e| e.to_string())?;
+    pub(crate) fn new(
+        label: String,
+        pairs: &[(&[u8], &[u8])],
+        options: Options,
+    ) -> Result<Self, String> {
+        let replacer = Replacer::new(pairs.iter().copied()).map_err(|e| e.to_string())?;
         let escaped: Vec<Vec<u8>> = pairs
             .iter()
             .filter(|(needle, _)| !needle.is_empty())
@@ -52,73 +35,162 @@ impl Replacements {
             .collect();
         let escaped = AhoCorasick::new(&escaped).map_err(|e| e.to_string())?;
         Ok(Replacements {
+            label,
             replacer,
             escaped,
             options,
         })
     }
 
-    /// Rewrites the value in `token` (the token's bytes) if a needle is in it.
-    pub(crate) fn rewrite(
-        &self,
-        token: &[u8],
-        value: &Value,
-        scratch: &mut ValueScratch,
-    ) -> Result<Rewrite, understudy_phpser::Error> {
-        let content = value.content.of(token);
-        scratch.decoded.clear();
-        let decoded: &[u8] = match value.kind {
-            ValueKind::Str {
-                escapes,
-                canonical,
-                quote,
-            } => {
-                if canonical && !self.escaped.is_match(content) {
-                    return Ok(Rewrite::Unchanged);
-                }
-                if !escapes {
-                    content
-                } else {
-                    unescape_into(content, quote, &mut scratch.decoded);
-                    &scratch.decoded
-                }
-            }
-            ValueKind::Hex => {
-                if decode_hex(content, &mut scratch.decoded).is_none() {
-                    return Ok(Rewrite::Unchanged);
-                }
-                &scratch.decoded
-            }
-            ValueKind::Number | ValueKind::Null | ValueKind::Bit | ValueKind::Keyword => {
-                return Ok(Rewrite::Unchanged);
-            }
-        };
-        let report = replace_in_value(
-            decoded,
-            &self.replacer,
-            &mut scratch.php,
-            &mut scratch.rewritten,
-            self.options,
-        )?;
-        if report.outcome == Outcome::Unchanged {
-            return Ok(Rewrite::Unchanged);
-        }
-        // Same form as before: everything around the content stays (separator, introducer,
-        // quotes, `0x`), only the content is re-encoded.
-        let out = &mut scratch.token;
-        out.clear();
-        out.extend_from_slice(&token[..value.content.start as usize]);
-        match value.kind {
-            ValueKind::Hex => {
-                let upper = !content.iter().any(u8::is_ascii_lowercase);
-                encode_hex(&scratch.rewritten, upper, out);
-            }
-            _ => escape_into(&scratch.rewritten, out),
-        }
-        out.extend_from_slice(&token[value.content.end as usize..]);
-        Ok(Rewrite::Changed {
-            serialized: report.serialized,
-            warning: report.warning,
-        })
+    /// Whether a needle may be in string content that is still SQL-escaped. Exact for
+    /// mysqldump's escaping, which maps each decoded byte to fixed bytes.
+    fn may_match_raw(&self, content: &[u8]) -> bool {
+        self.escaped.is_match(content)
     }
+}
+
+/// What replacements did to one value.
+#[derive(Default)]
+pub(crate) struct ValueOutcome {
+    /// Labels of the groups that changed the value.
+    pub(crate) changed_by: Vec<usize>,
+    /// Whether any change was made inside serialized PHP.
+    pub(crate) serialized: bool,
+    /// Values that looked serialized and did not parse.
+    pub(crate) warnings: Vec<understudy_phpser::Error>,
+}
+
+/// Per-thread buffers.
+#[derive(Default)]
+pub(crate) struct ValueScratch {
+    decoded: Vec<u8>,
+    current: Vec<u8>,
+    next: Vec<u8>,
+    php: Scratch,
+}
+
+/// The decoded bytes of a value, or `None` for literals that are not text (numbers, NULL,
+/// bit values, keywords). `buf` holds them when decoding was needed.
+pub(crate) fn decode<'a>(token: &'a [u8], value: &Value, buf: &'a mut Vec<u8>) -> Option<&'a [u8]> {
+    let content = value.content.of(token);
+    match value.kind {
+        ValueKind::Str { escapes, quote, .. } => {
+            if !escapes {
+                return Some(content);
+            }
+            buf.clear();
+            unescape_into(content, quote, buf);
+            Some(buf)
+        }
+        ValueKind::Hex => {
+            buf.clear();
+            decode_hex(content, buf)?;
+            Some(buf)
+        }
+        ValueKind::Concat => {
+            buf.clear();
+            understudy_sqldump::literal::unescape_concat(content, buf);
+            Some(buf)
+        }
+        ValueKind::Number | ValueKind::Null | ValueKind::Bit | ValueKind::Keyword => None,
+    }
+}
+
+/// The value's bytes as the rules see them: strings and hex decoded, numbers and keywords as
+/// written, `None` for NULL.
+pub(crate) fn cell_bytes<'a>(
+    token: &'a [u8],
+    value: &Value,
+    buf: &'a mut Vec<u8>,
+) -> Option<&'a [u8]> {
+    match value.kind {
+        ValueKind::Null => None,
+        ValueKind::Number | ValueKind::Bit | ValueKind::Keyword => Some(value.content.of(token)),
+        _ => decode(token, value, buf),
+    }
+}
+
+/// Writes the token with a new value in place of the old one, in the same form where the
+/// form can hold it: a string stays a string (with its introducer), `0x…` stays hex (upper or
+/// lower case as before); a number or keyword that becomes text is written as a string.
+pub(crate) fn encode(token: &[u8], value: &Value, new: Option<&[u8]>, out: &mut Vec<u8>) {
+    out.clear();
+    let Some(new) = new else {
+        out.extend_from_slice(&token[..value.literal.start as usize]);
+        out.extend_from_slice(b"NULL");
+        out.extend_from_slice(&token[value.literal.end as usize..]);
+        return;
+    };
+    match value.kind {
+        ValueKind::Str { .. } => {
+            out.extend_from_slice(&token[..value.content.start as usize]);
+            escape_into(new, out);
+            out.extend_from_slice(&token[value.content.end as usize..]);
+        }
+        ValueKind::Hex if !new.is_empty() => {
+            let content = value.content.of(token);
+            let upper = !content.iter().any(u8::is_ascii_lowercase);
+            out.extend_from_slice(&token[..value.content.start as usize]);
+            encode_hex(new, upper, out);
+            out.extend_from_slice(&token[value.content.end as usize..]);
+        }
+        _ => {
+            // `0x` with no digits is not SQL, and numbers cannot hold text: a plain string.
+            out.extend_from_slice(&token[..value.literal.start as usize]);
+            out.push(b'\'');
+            escape_into(new, out);
+            out.push(b'\'');
+            out.extend_from_slice(&token[value.literal.end as usize..]);
+        }
+    }
+}
+
+/// Applies `groups` in order to the value in `token`. On a change, `out` holds the new token.
+pub(crate) fn replace(
+    token: &[u8],
+    value: &Value,
+    groups: &[&Replacements],
+    scratch: &mut ValueScratch,
+    out: &mut Vec<u8>,
+) -> Result<Option<ValueOutcome>, (usize, understudy_phpser::Error)> {
+    if groups.is_empty() {
+        return Ok(None);
+    }
+    if let ValueKind::Str {
+        canonical: true, ..
+    } = value.kind
+    {
+        let content = value.content.of(token);
+        if !groups.iter().any(|g| g.may_match_raw(content)) {
+            return Ok(None);
+        }
+    }
+    let ValueScratch {
+        decoded,
+        current,
+        next,
+        php,
+    } = scratch;
+    let Some(start) = decode(token, value, decoded) else {
+        return Ok(None);
+    };
+    let mut outcome = ValueOutcome::default();
+    let mut have_current = false;
+    for (i, group) in groups.iter().enumerate() {
+        let input: &[u8] = if have_current { current } else { start };
+        let report = replace_in_value(input, &group.replacer, php, next, group.options)
+            .map_err(|e| (i, e))?;
+        if report.outcome == Outcome::Rewritten {
+            std::mem::swap(current, next);
+            have_current = true;
+            outcome.changed_by.push(i);
+            outcome.serialized |= report.serialized;
+            outcome.warnings.extend(report.warning);
+        }
+    }
+    if !have_current {
+        return Ok(None);
+    }
+    encode(token, value, Some(current), out);
+    Ok(Some(outcome))
 }

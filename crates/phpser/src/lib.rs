@@ -46,6 +46,7 @@
 
 mod error;
 mod parse;
+mod repair;
 mod replace;
 mod rewrite;
 

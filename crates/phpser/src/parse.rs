@@ -153,7 +153,8 @@ pub(crate) struct Frame {
 /// ```
 /// use understudy_phpser::{Item, Parser, Role};
 ///
-/// let mut p = Parser::new(b"a:1:{s:3:\"url\";s:4:\"ü!\";}");
+/// let value = "a:1:{s:3:\"url\";s:3:\"ü!\";}"; // ü is two bytes
+/// let mut p = Parser::new(value.as_bytes());
 /// assert_eq!(p.next()?, Some((Item::ArrayStart { len: 1 }, 0..5)));
 /// assert_eq!(p.next()?, Some((Item::Str(b"url"), 5..15)));
 /// assert_eq!(p.role(), Role::Key);
@@ -178,10 +179,14 @@ pub struct Parser<'a> {
     /// most one `;`, `,` or `:` between two, as `ArrayObject`, `SplObjectStorage` and
     /// `SplDoublyLinkedList` wrote them before PHP 7.4.
     payload: bool,
-    /// Repair mode: `s:` lengths may be wrong; find the end from the content instead.
+    /// Repair mode: `s:` and `C:` lengths may be wrong; find the end from the content.
     repair: bool,
-    /// The last `Str` had a wrong declared length (repair mode only).
+    /// The last `Str` or `Custom` had a wrong declared length (repair mode only).
     stale: bool,
+    /// Repair mode: the end chosen for the last `Str` or `Custom`, if one was chosen.
+    choice: Option<usize>,
+    /// Repair mode: for the next `Str` or `Custom`, take the first candidate end after this.
+    retry: Option<usize>,
     /// Values read so far, the numbering `R:`/`r:` ids refer to.
     values: usize,
     /// A `C:` object was read: its payload's values shift the numbering in ways only the
@@ -232,6 +237,8 @@ impl<'a> Parser<'a> {
             payload,
             repair,
             stale: false,
+            choice: None,
+            retry: None,
             values: 0,
             refs_unchecked: payload,
         }
@@ -257,9 +264,28 @@ impl<'a> Parser<'a> {
         self.pos
     }
 
-    /// In repair mode: did the last [`Item::Str`] have a wrong declared length?
+    /// In repair mode: did the last [`Item::Str`] or [`Item::Custom`] have a wrong declared
+    /// length?
     pub(crate) fn stale(&self) -> bool {
         self.stale
+    }
+
+    /// In repair mode: the end chosen for the last item, if it was a string or `C:` payload
+    /// whose end had to be chosen.
+    pub(crate) fn take_choice(&mut self) -> Option<usize> {
+        self.choice.take()
+    }
+
+    /// In repair mode: make the next string or `C:` payload end at the first candidate after
+    /// `end` (which an earlier attempt from the same state chose).
+    pub(crate) fn retry_after(&mut self, end: usize) {
+        self.retry = Some(end);
+    }
+
+    /// In repair mode: might the next item need a choice (is it a string or `C:` object)?
+    pub(crate) fn may_choose(&self) -> bool {
+        (self.payload && self.stack.is_empty())
+            || matches!(self.input.get(self.pos..self.pos + 2), Some(b"s:" | b"C:"))
     }
 
     /// The next item and the bytes it covers: the whole token for scalars, strings, `C:`
@@ -466,6 +492,9 @@ impl<'a> Parser<'a> {
                 self.expect(r, b':', "`:`")?;
                 self.expect(r + 1, b'{', "`{`")?;
                 let body = r + 2;
+                if self.repair {
+                    return self.repair_custom(class, body, len);
+                }
                 let available = input.len() - body;
                 // PHP wants the `}` after the payload before it reads the payload.
                 if len >= available {
@@ -687,29 +716,89 @@ impl<'a> Parser<'a> {
         Ok((Item::EscapedStr(&self.input[body..p]), p + 2))
     }
 
-    /// Repair mode: the declared length if it lands on `";` followed by what may come next
-    /// here, otherwise the first `";` that is. No backtracking beyond this string.
+    /// Repair mode: a string ends at a `";` that may be followed by what comes next.
     fn repair_string(&mut self, body: usize, declared: usize) -> Result<(Item<'a>, usize), Error> {
+        let end = self.pick_end(body, declared, b"\";")?;
+        Ok((Item::Str(&self.input[body..end]), end + 2))
+    }
+
+    /// Repair mode: a `C:` payload ends at a `}` that may be followed by what comes next.
+    fn repair_custom(
+        &mut self,
+        class: &'a [u8],
+        body: usize,
+        declared: usize,
+    ) -> Result<(Item<'a>, usize), Error> {
+        self.refs_unchecked = true;
+        let end = self.pick_end(body, declared, b"}")?;
+        let payload = &self.input[body..end];
+        Ok((Item::Custom { class, payload }, end + 1))
+    }
+
+    /// Repair mode: the end of a string or payload whose body starts at `body`. Candidates,
+    /// in order: the declared end; if the body starts like a serialized value, the offsets
+    /// where `term` follows and the bytes before it [look serialized](looks_serialized) (so a
+    /// nested value is not cut at its first inner string); then every other offset where
+    /// `term` is followed by what may come next. Takes the first, or with
+    /// [`Parser::retry_after`] the one after the given end; records the choice for
+    /// [`Parser::take_choice`].
+    fn pick_end(&mut self, body: usize, declared: usize, term: &[u8]) -> Result<usize, Error> {
         let input = self.input;
-        if let Some(end) = body.checked_add(declared) {
-            if input.get(end..end.saturating_add(2)) == Some(b"\";") && self.continues(end + 2) {
-                return Ok((Item::Str(&input[body..end]), end + 2));
+        let declared_end = body
+            .checked_add(declared)
+            .filter(|&e| self.ends_at(e, term));
+        let nested = matches!(
+            input.get(body..),
+            Some(
+                [b'N', b';', ..]
+                    | [
+                        b'b' | b'i' | b'd' | b's' | b'S' | b'a' | b'O' | b'C' | b'E',
+                        b':',
+                        ..
+                    ]
+            )
+        );
+        let first = |e: usize| nested && looks_serialized(&input[body..e]);
+        // Phase 0: candidates that look like whole serialized values; phase 1: the others.
+        let (mut phase, mut from) = match (self.retry.take(), declared_end) {
+            (None, Some(d)) => {
+                self.stale = false;
+                self.choice = Some(d);
+                return Ok(d);
             }
-        }
-        let mut from = body;
-        while let Some(i) = memchr::memchr(b'"', &input[from..]) {
-            let end = from + i;
-            if input.get(end + 1) == Some(&b';') && self.continues(end + 2) {
-                self.stale = end - body != declared;
-                return Ok((Item::Str(&input[body..end]), end + 2));
+            (None, None) => (usize::from(!nested), body),
+            (Some(prev), Some(d)) if prev == d => (usize::from(!nested), body),
+            (Some(prev), _) => (usize::from(!first(prev)), prev + 1),
+        };
+        loop {
+            while let Some(i) = memchr::memchr(term[0], input.get(from..).unwrap_or_default()) {
+                let end = from + i;
+                if Some(end) != declared_end
+                    && first(end) == (phase == 0)
+                    && self.ends_at(end, term)
+                {
+                    self.stale = end - body != declared;
+                    self.choice = Some(end);
+                    return Ok(end);
+                }
+                from = end + 1;
             }
-            from = end + 1;
+            if phase == 1 || !nested {
+                return Err(Error::expected(
+                    body,
+                    "an end of the string or payload followed by what may come next",
+                    None,
+                ));
+            }
+            (phase, from) = (1, body);
         }
-        Err(Error::expected(
-            body,
-            "a string end (`\";`) followed by what may come next",
-            None,
-        ))
+    }
+
+    /// Repair mode: does `term` at `end` end a string or payload, with something that may
+    /// come next after it?
+    fn ends_at(&self, end: usize, term: &[u8]) -> bool {
+        self.input.get(end..).is_some_and(|r| r.starts_with(term))
+            && self.continues(end + term.len())
     }
 
     /// Repair mode: could the value go on at `q` after a string that ends just before it?

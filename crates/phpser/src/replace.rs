@@ -4,7 +4,7 @@
 use aho_corasick::AhoCorasick;
 use memchr::memmem;
 
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use crate::parse::{looks_serialized, Role};
 use crate::rewrite::{Edit, Outcome, Rewriter};
 
@@ -175,8 +175,8 @@ pub enum Mode {
     /// Plain byte replacement everywhere, as `sed` would (and with the same damage).
     Off,
     /// Like `Auto`, but a value that does not parse is parsed again with
-    /// [`Rewriter::repair`], which recomputes wrong `s:N` lengths (left behind by earlier
-    /// `sed` runs). Values that parse but contain no needle are still checked, so this mode
+    /// [`Rewriter::repair`], which recomputes wrong `s:N` and `C:` lengths (left behind by
+    /// earlier `sed` runs). Values that parse but contain no needle are still checked, so this mode
     /// parses every value that looks serialized.
     Repair,
 }
@@ -228,6 +228,10 @@ pub struct Report {
     /// The value looked serialized but did not parse, so the needles were replaced in its
     /// bytes; why it did not parse. Lengths in it may now be wrong.
     pub warning: Option<Error>,
+    /// Strings inside the value that looked serialized but did not parse (nor repair, in
+    /// [`Mode::Repair`]), so the needles were replaced in them as text; see
+    /// [`Rewriter::nested_fallbacks`].
+    pub nested_fallbacks: usize,
 }
 
 impl Report {
@@ -237,6 +241,7 @@ impl Report {
             serialized: false,
             repaired: false,
             warning: None,
+            nested_fallbacks: 0,
         }
     }
 }
@@ -321,27 +326,23 @@ pub fn replace_in_value(
         return Ok(Report::plain(Outcome::Unchanged));
     }
     let mut edit = |role: Role, s: &[u8], scr: &mut Vec<u8>| replacer.edit(role, s, scr, tmp);
-    let err = match rewriter.rewrite(value, out, &mut edit) {
+    let result = if options.mode == Mode::Repair {
+        rewriter.repair(value, out, &mut edit)
+    } else {
+        rewriter.rewrite(value, out, &mut edit)
+    };
+    let err = match result {
         Ok(outcome) => {
             return Ok(Report {
                 outcome,
                 serialized: true,
-                repaired: false,
+                repaired: options.mode == Mode::Repair && rewriter.repairs() > 0,
                 warning: None,
+                nested_fallbacks: rewriter.nested_fallbacks(),
             })
         }
         Err(e) => e,
     };
-    if options.mode == Mode::Repair && !matches!(err.kind(), ErrorKind::DepthLimit { .. }) {
-        if let Ok(outcome) = rewriter.repair(value, out, &mut edit) {
-            return Ok(Report {
-                outcome,
-                serialized: true,
-                repaired: true,
-                warning: None,
-            });
-        }
-    }
     if options.strict {
         return Err(err);
     }

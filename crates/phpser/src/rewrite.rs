@@ -6,8 +6,11 @@
 //! names and the structure are never re-serialized, so an untouched `d:0.30000000000000004;`
 //! stays exactly that.
 
+use std::ops::Range;
+
 use crate::error::{Error, ErrorKind};
 use crate::parse::{looks_serialized, unescape, Frame, Item, Parser, Role, DEFAULT_MAX_DEPTH};
+use crate::repair::repair_lengths;
 
 /// What the [`rewrite`] callback did with a string.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +71,10 @@ pub struct Rewriter {
     levels: Vec<Level>,
     /// Handed to the callback, cleared before each call.
     scratch: Vec<u8>,
+    /// Nested candidates that did not parse in the last run.
+    fallbacks: usize,
+    /// Values (the whole one or nested ones) whose lengths the last run repaired.
+    repairs: usize,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -77,6 +84,10 @@ struct Level {
     child: Vec<u8>,
     /// A decoded `S:` string, or a replaced class name of a `C:` object.
     text: Vec<u8>,
+    /// The value with its lengths repaired.
+    fixed: Vec<u8>,
+    /// Where the strings and payloads whose lengths were repaired are in `fixed`.
+    bodies: Vec<Range<usize>>,
 }
 
 /// What became of one string.
@@ -107,12 +118,28 @@ impl Rewriter {
             max_depth: limit,
             levels: Vec::new(),
             scratch: Vec::new(),
+            fallbacks: 0,
+            repairs: 0,
         }
     }
 
     /// The nesting limit.
     pub fn max_depth(&self) -> usize {
         self.max_depth
+    }
+
+    /// How many strings (and `C:` payloads) in the value last rewritten
+    /// [looked serialized](crate::looks_serialized) but did not parse, and so were handled as
+    /// text. Usually values corrupted before; after [`Rewriter::repair`], ones it could not
+    /// repair.
+    pub fn nested_fallbacks(&self) -> usize {
+        self.fallbacks
+    }
+
+    /// How many values, the whole one or serialized strings inside it, the last
+    /// [`Rewriter::repair`] had to repair.
+    pub fn repairs(&self) -> usize {
+        self.repairs
     }
 
     /// Rewrites every string of the serialized value `input` through `edit`.
@@ -157,18 +184,25 @@ impl Rewriter {
     }
 
     /// Like [`Rewriter::rewrite`], for a value that is well formed except for wrong `s:N`
-    /// lengths, the usual damage left by a `sed` replacement on a dump.
+    /// (and `C:…:N`) lengths, the usual damage left by a `sed` replacement on a dump.
     ///
     /// A string ends at its declared length if a `";` is there and what follows may come next
-    /// at that point (a key, a value, a `}`, or the end of the value); otherwise at the first
-    /// `";` that is. Every string whose length was wrong gets the right one, so the result is
-    /// [`Outcome::Rewritten`] even if `edit` changed nothing. The guess can be wrong for a
-    /// string that itself contains `";` followed by something like `s:`; a wrong guess
-    /// usually makes the value fail to parse later on.
+    /// at that point (a key, a value, a `}` that closes an open array or object, or the end of
+    /// the value); otherwise at the first `";` that is. A `C:` payload likewise ends at a `}`.
+    /// Every length that was wrong gets the right one, so the result is
+    /// [`Outcome::Rewritten`] even if `edit` changed nothing. A nested serialized string (or
+    /// `C:` payload) is repaired too, but only if its own length was wrong: damage inside it
+    /// would have changed that length, and without it a string that merely looks like a
+    /// damaged serialized value (text such as `s:1:"abc";`) is left alone.
+    ///
+    /// Where several choices of ends make the value parse, the search takes the first (the
+    /// declared end first, then the nearest); that can be wrong when a string itself contains
+    /// `";` followed by something like `s:0:"`. A wrong guess usually makes the value fail to
+    /// parse later on, and the search then tries the next choice, within a work budget.
     ///
     /// # Errors
     ///
-    /// As [`Rewriter::rewrite`], for damage other than string lengths.
+    /// As [`Rewriter::rewrite`], for damage other than lengths.
     pub fn repair<F>(
         &mut self,
         input: &[u8],
@@ -192,6 +226,8 @@ impl Rewriter {
         F: FnMut(Role, &[u8], &mut Vec<u8>) -> Edit,
     {
         out.clear();
+        self.fallbacks = 0;
+        self.repairs = 0;
         match self.level(input, 0, 0, false, repair, out, edit) {
             Ok(true) => Ok(Outcome::Rewritten),
             Ok(false) => {
@@ -226,11 +262,69 @@ impl Rewriter {
             self.levels.resize_with(lvl + 1, Level::default);
         }
         let mut lv = std::mem::take(&mut self.levels[lvl]);
-        let stack = std::mem::take(&mut lv.stack);
-        let mut parser = Parser::build(input, stack, depth, self.max_depth, payload, repair);
-        let result = self.walk(&mut parser, input, lvl, depth, repair, out, &mut lv, edit);
-        lv.stack = parser.into_stack();
+        let (start, fallbacks, repairs) = (out.len(), self.fallbacks, self.repairs);
+        let mut result = self.walk_parsed(input, lvl, depth, payload, None, out, &mut lv, edit);
+        let fixable = |r: &Result<bool, Error>| matches!(r, Err(e) if !matches!(e.kind(), ErrorKind::DepthLimit { .. }));
+        if repair && fixable(&result) {
+            let mut fixed = std::mem::take(&mut lv.fixed);
+            let mut bodies = std::mem::take(&mut lv.bodies);
+            let repaired = repair_lengths(
+                input,
+                payload,
+                depth,
+                self.max_depth,
+                &mut lv.stack,
+                &mut fixed,
+                &mut bodies,
+            );
+            if repaired.is_ok() {
+                out.truncate(start);
+                (self.fallbacks, self.repairs) = (fallbacks, repairs + 1);
+                result = self
+                    .walk_parsed(
+                        &fixed,
+                        lvl,
+                        depth,
+                        payload,
+                        Some(&bodies),
+                        out,
+                        &mut lv,
+                        edit,
+                    )
+                    .map(|changed| {
+                        if !changed {
+                            out.extend_from_slice(&fixed);
+                        }
+                        true
+                    });
+            }
+            lv.fixed = fixed;
+            lv.bodies = bodies;
+        }
         self.levels[lvl] = lv;
+        result
+    }
+
+    /// Parses `input` strictly and rewrites it (see [`Rewriter::level`]).
+    #[allow(clippy::too_many_arguments)]
+    fn walk_parsed<F>(
+        &mut self,
+        input: &[u8],
+        lvl: usize,
+        depth: usize,
+        payload: bool,
+        repaired: Option<&[Range<usize>]>,
+        out: &mut Vec<u8>,
+        lv: &mut Level,
+        edit: &mut F,
+    ) -> Result<bool, Error>
+    where
+        F: FnMut(Role, &[u8], &mut Vec<u8>) -> Edit,
+    {
+        let stack = std::mem::take(&mut lv.stack);
+        let mut parser = Parser::build(input, stack, depth, self.max_depth, payload, false);
+        let result = self.walk(&mut parser, input, lvl, depth, repaired, out, lv, edit);
+        lv.stack = parser.into_stack();
         result
     }
 
@@ -241,7 +335,7 @@ impl Rewriter {
         input: &[u8],
         lvl: usize,
         depth: usize,
-        repair: bool,
+        repaired: Option<&[Range<usize>]>,
         out: &mut Vec<u8>,
         lv: &mut Level,
         edit: &mut F,
@@ -249,6 +343,11 @@ impl Rewriter {
     where
         F: FnMut(Role, &[u8], &mut Vec<u8>) -> Edit,
     {
+        // Damage inside a nested value changes the length of the string that holds it, so a
+        // nested value is repaired only if its own length was repaired here.
+        let was_repaired = |at: usize| {
+            repaired.is_some_and(|bodies| bodies.binary_search_by_key(&at, |r| r.start).is_ok())
+        };
         let mut copied = 0;
         let mut changed = false;
         while let Some((item, range)) = parser.next()? {
@@ -256,20 +355,18 @@ impl Rewriter {
             match item {
                 Item::Str(content) => {
                     let at = offset_in(input, content);
-                    let stale = parser.stale();
                     let leaf = self.leaf(
                         parser.role(),
                         content,
                         at,
                         lvl,
                         here,
-                        repair,
+                        was_repaired(at),
                         &mut lv.child,
                         edit,
                     )?;
                     let new: &[u8] = match leaf {
-                        Leaf::Keep if !stale => continue,
-                        Leaf::Keep => content,
+                        Leaf::Keep => continue,
                         Leaf::Child => &lv.child,
                         Leaf::Scratch => &self.scratch,
                     };
@@ -287,7 +384,7 @@ impl Rewriter {
                         at,
                         lvl,
                         here,
-                        repair,
+                        false,
                         &mut lv.child,
                         edit,
                     )?;
@@ -336,7 +433,7 @@ impl Rewriter {
                             lvl,
                             here,
                             true,
-                            repair,
+                            was_repaired(at),
                             &mut lv.child,
                             edit,
                         )? {
@@ -445,11 +542,15 @@ impl Rewriter {
             ));
         }
         child.clear();
+        let fallbacks = self.fallbacks;
         match self.level(content, lvl + 1, depth + 1, payload, repair, child, edit) {
             Ok(changed) => Ok(Some(changed)),
             Err(e) if matches!(e.kind(), ErrorKind::DepthLimit { .. }) => Err(e.shifted(at)),
             Err(_) => {
                 child.clear();
+                // Count this string, not what failed inside it. An opaque `C:` payload is
+                // normal, not a fallback.
+                self.fallbacks = fallbacks + usize::from(!payload);
                 Ok(None)
             }
         }

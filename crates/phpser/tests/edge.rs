@@ -175,6 +175,8 @@ rewrites_to! {
     repair_and_replace: Repair r#"a:2:{i:0;s:38:"https://int.example.org/tickets";i:1;s:15:"/srv/int/data/";}"# ["/srv/int/" => "/srv/test/"] => Repaired(r#"a:2:{i:0;s:31:"https://int.example.org/tickets";i:1;s:15:"/srv/test/data/";}"#);
     repair_nested: Repair r#"a:1:{s:4:"opts";s:50:"a:1:{i:0;s:32:"https://int.example.org/a";}";}"# [] => Repaired(r#"a:1:{s:4:"opts";s:43:"a:1:{i:0;s:25:"https://int.example.org/a";}";}"#);
     repair_string_with_quote_semicolon: Repair r#"a:2:{i:0;s:3:"a";b";i:1;s:1:"c";}"# [] => Repaired(r#"a:2:{i:0;s:4:"a";b";i:1;s:1:"c";}"#);
+    repair_leaves_lookalike_text: Repair r#"a:1:{i:0;s:10:"s:1:"abc";";}"# [] => Same;
+    repair_nested_only_where_damaged: Repair r#"a:2:{i:0;s:10:"s:1:"abc";";i:1;s:8:"s:1:"é";";}"# [] => Repaired(r#"a:2:{i:0;s:10:"s:1:"abc";";i:1;s:9:"s:2:"é";";}"#);
     repair_well_formed_is_unchanged: Repair r#"a:1:{i:0;s:4:"blog";}"# [] => Same;
     repair_plain_text: Repair r#"no serialized data"# ["data" => "text"] => To(r#"no serialized text"#);
     repair_cannot_fix_structure: Repair r#"a:2:{i:0;s:4:"blog";}"# ["blog" => "b"] => Warn(r#"a:2:{i:0;s:4:"b";}"#, 20);

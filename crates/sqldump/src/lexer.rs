@@ -96,6 +96,9 @@ pub enum Token {
     RowClose,
     /// The delimiter that ends an `INSERT`, with the whitespace before it.
     InsertEnd,
+    /// What follows an `INSERT`'s rows up to and including its delimiter, such as
+    /// `ON DUPLICATE KEY UPDATE b = VALUES(b);`. Ends the `INSERT` like [`Token::InsertEnd`].
+    InsertTail,
 }
 
 /// How an `INSERT`-like statement treats existing rows.
@@ -162,6 +165,9 @@ pub enum ValueKind {
     Bit,
     /// Another bare word: `TRUE`, `FALSE`, `DEFAULT`.
     Keyword,
+    /// Adjacent quoted strings that MySQL joins into one: `'con' 'cat' "enated"`. Its
+    /// `content` is the whole literal; decode with [`crate::literal::unescape_concat`].
+    Concat,
 }
 
 /// What the caller does next.
@@ -279,6 +285,7 @@ impl LexerBuilder {
             resume: 0,
             escapes: false,
             odd_escapes: false,
+            piece_quote: 0,
             max_token: self.max_token,
         }
         .with_default_delimiter()
@@ -301,6 +308,8 @@ pub struct Lexer {
     escapes: bool,
     /// Whether it holds escapes mysqldump does not write (kept with `resume`).
     odd_escapes: bool,
+    /// The quote of the current piece of a concatenated string literal (0: the first piece).
+    piece_quote: u8,
     max_token: usize,
 }
 
@@ -387,6 +396,7 @@ impl Lexer {
                 self.resume = 0;
                 self.escapes = false;
                 self.odd_escapes = false;
+                self.piece_quote = 0;
                 Ok((Lexed::Token(token), n))
             }
             None => {
@@ -585,6 +595,19 @@ impl Lexer {
                             }
                         }
                     }
+                    // The delimiter first: it may start with a byte that is special
+                    // otherwise (`DELIMITER //`).
+                    if b == delimiter[0] {
+                        let have = (n - i).min(delimiter.len());
+                        if input[i..i + have] == delimiter[..have] {
+                            if have == delimiter.len() {
+                                return Ok(Some(TextEnd::Delimiter(i + have)));
+                            }
+                            if !eof {
+                                break;
+                            }
+                        }
+                    }
                     match b {
                         b'\'' | b'"' | b'`' => {
                             ts.state = TextState::Quoted(b);
@@ -630,18 +653,6 @@ impl Lexer {
                                 }
                                 _ => i += 1,
                             }
-                        }
-                        _ if b == delimiter[0] => {
-                            let have = (n - i).min(delimiter.len());
-                            if input[i..i + have] == delimiter[..have] {
-                                if have == delimiter.len() {
-                                    return Ok(Some(TextEnd::Delimiter(i + have)));
-                                }
-                                if !eof {
-                                    break;
-                                }
-                            }
-                            i += 1;
                         }
                         _ => i += 1,
                     }
@@ -750,6 +761,20 @@ impl Lexer {
                         return Ok(None);
                     }
                 }
+            }
+            if is_word_byte(input[i]) {
+                // `ON DUPLICATE KEY UPDATE …`: the rest of the statement as it is.
+                if self.text.at < i {
+                    self.text.at = i;
+                }
+                return match self.scan_text(input, eof, false)? {
+                    None => Ok(None),
+                    Some(TextEnd::Delimiter(end)) => {
+                        self.mode = Mode::Between;
+                        Ok(Some((Token::InsertTail, end)))
+                    }
+                    Some(TextEnd::Values(_)) => unreachable!("VALUES is only looked for in heads"),
+                };
             }
             if input[i] != b',' {
                 return Err(unexpected(input[i], EXPECT_NEXT_ROW, i));
@@ -871,7 +896,10 @@ impl Lexer {
         quote_at: usize,
         eof: bool,
     ) -> Result<Option<(ValueKind, usize, Span)>, RawError> {
-        let quote = input[quote_at];
+        let mut quote = match self.piece_quote {
+            0 => input[quote_at],
+            q => q,
+        };
         let n = input.len();
         let mut i = self.resume.max(quote_at + 1);
         loop {
@@ -906,6 +934,21 @@ impl Lexer {
                 self.odd_escapes = true;
                 i = j + 2;
                 continue;
+            }
+            // Another quoted piece after whitespace joins this one (`'a' 'b'` is `'ab'`).
+            let next = skip_space_all(input, j + 1);
+            if next >= n && !eof {
+                i = j;
+                break;
+            }
+            if let Some(&q @ (b'\'' | b'"')) = input.get(next) {
+                quote = q;
+                self.piece_quote = q;
+                i = next + 1;
+                continue;
+            }
+            if self.piece_quote != 0 {
+                return Ok(Some((ValueKind::Concat, j + 1, Span::new(start, j + 1))));
             }
             let kind = ValueKind::Str {
                 escapes: self.escapes,
@@ -1058,6 +1101,46 @@ pub(crate) fn table_of_partial_statement(input: &[u8]) -> Option<&[u8]> {
         return None;
     };
     identifier(statement, name_at).map(|(span, _)| span.of(statement))
+}
+
+/// The table a whole statement is about, for the statements mysqldump writes around a table's
+/// data: `DROP TABLE [IF EXISTS] t`, `LOCK TABLES t …`, `ALTER TABLE t …` (also inside
+/// `/*!40000 … */`), `CREATE TABLE t`. Returns the name as written (see
+/// [`crate::unquote_identifier`] for quoted names).
+pub fn statement_table(statement: &[u8]) -> Option<&[u8]> {
+    let mut words = CodeWords::new(statement);
+    let (first, _) = words.next()?;
+    let (second, mut end) = words.next()?;
+    let is = |w: &[u8], k: &[u8]| w.eq_ignore_ascii_case(k);
+    let table_word = (is(first, b"DROP") || is(first, b"ALTER") || is(first, b"CREATE"))
+        && is(second, b"TABLE")
+        || is(first, b"LOCK") && (is(second, b"TABLES") || is(second, b"TABLE"));
+    if !table_word {
+        return table_of_partial_statement(statement);
+    }
+    let mut at = skip_space_all(statement, end);
+    if is(first, b"DROP") || is(first, b"CREATE") {
+        // IF [NOT] EXISTS
+        let w = word_end(statement, at);
+        if is(&statement[at..w], b"IF") {
+            for _ in 0..2 {
+                at = skip_space_all(statement, word_end(statement, at));
+                let w = word_end(statement, at);
+                if is(&statement[at..w], b"EXISTS") {
+                    end = w;
+                    break;
+                }
+            }
+            at = skip_space_all(statement, end);
+        }
+    }
+    let (mut name, after) = identifier(statement, at)?;
+    if statement.get(after) == Some(&b'.') {
+        if let Some((table, _)) = identifier(statement, after + 1) {
+            name = table;
+        }
+    }
+    Some(name.of(statement))
 }
 
 /// Checks a finished bare word in an `INSERT` head; ends the head at `VALUES`.

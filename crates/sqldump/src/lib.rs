@@ -40,7 +40,8 @@ pub mod schema;
 
 pub use crate::error::{Error, ErrorKind, Position, ShownByte};
 pub use crate::lexer::{
-    InsertVerb, LexError, Lexed, Lexer, LexerBuilder, Span, StatementKind, Token, Value, ValueKind,
+    statement_table, InsertVerb, LexError, Lexed, Lexer, LexerBuilder, Span, StatementKind, Token,
+    Value, ValueKind,
 };
 pub use crate::literal::{column_names, unquote_identifier};
 pub use crate::reader::{DumpReader, Item, DEFAULT_CHUNK};

@@ -55,6 +55,29 @@ pub fn unescape_into(content: &[u8], quote: u8, out: &mut Vec<u8>) {
     out.extend_from_slice(&content[i..]);
 }
 
+/// Decodes a concatenated string literal (`'con' 'cat' "enated"`, possibly after a charset
+/// introducer) into the one string MySQL makes of it, appending to `out`.
+pub fn unescape_concat(literal: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while let Some(k) = literal[i..].iter().position(|&b| b == b'\'' || b == b'"') {
+        let open = i + k;
+        let quote = literal[open];
+        let mut j = open + 1;
+        // The closing quote: not escaped, not doubled.
+        while j < literal.len() {
+            match literal[j] {
+                b'\\' => j += 2,
+                b if b == quote && literal.get(j + 1) == Some(&quote) => j += 2,
+                b if b == quote => break,
+                _ => j += 1,
+            }
+        }
+        let end = j.min(literal.len());
+        unescape_into(&literal[open + 1..end], quote, out);
+        i = (end + 1).min(literal.len());
+    }
+}
+
 /// Whether `raw` needs any escaping to go between single quotes.
 #[inline]
 fn needs_escape(b: u8) -> bool {
@@ -198,6 +221,13 @@ mod tests {
         let mut back = Vec::new();
         unescape_into(&escaped, b'\'', &mut back);
         assert_eq!(back, all);
+    }
+
+    #[test]
+    fn concatenated_literals() {
+        let mut out = Vec::new();
+        unescape_concat(b"_utf8mb4'con' 'c\\'at'\n\"en\"\"ated\"", &mut out);
+        assert_eq!(out, b"conc'aten\"ated");
     }
 
     #[test]

@@ -51,6 +51,7 @@ fn describe(token: Token, bytes: &[u8]) -> String {
         Token::RowOpen => "(".into(),
         Token::RowClose => ")".into(),
         Token::InsertEnd => "end".into(),
+        Token::InsertTail => format!("tail {}", text(bytes).trim()),
         Token::Value(v) => {
             let kind = match v.kind {
                 ValueKind::Str {
@@ -452,3 +453,57 @@ fn verbs_and_kinds_are_exposed() {
         ]
     );
 }
+
+#[test]
+fn statement_tables() {
+    use understudy_sqldump::statement_table;
+    let cases: &[(&[u8], Option<&[u8]>)] = &[
+        (b"DROP TABLE IF EXISTS `wp_users`;", Some(b"wp_users")),
+        (b"DROP TABLE t;", Some(b"t")),
+        (b"LOCK TABLES `a``b` WRITE;", Some(b"a``b")),
+        (
+            b"/*!40000 ALTER TABLE `elgg_queue` DISABLE KEYS */;",
+            Some(b"elgg_queue"),
+        ),
+        (b"CREATE TABLE IF NOT EXISTS db.`t2` (a int);", Some(b"t2")),
+        (b"INSERT INTO `x` VALUES (1);", Some(b"x")),
+        (b"UNLOCK TABLES;", None),
+        (b"/*!40101 SET NAMES utf8 */;", None),
+    ];
+    for (statement, want) in cases {
+        assert_eq!(
+            statement_table(statement),
+            *want,
+            "{}",
+            String::from_utf8_lossy(statement)
+        );
+    }
+}
+
+lexes_to!(
+    concatenated_strings,
+    b"INSERT INTO t VALUES ('con' 'cat'\n\"enated\",'a' ,'b');",
+    [
+        "Insert t ()",
+        "(",
+        "0 concat 'con' 'cat'\n\"enated\"|'con' 'cat'\n\"enated\"",
+        "1 str' 'a'|a",
+        "2 str' 'b'|b",
+        ")",
+        "end",
+    ]
+);
+
+lexes_to!(
+    on_duplicate_key_update,
+    b"INSERT INTO t (a,b) VALUES (35,'x') ON DUPLICATE KEY UPDATE b = VALUES(b), c = ';';\n",
+    [
+        "Insert t (a,b)",
+        "(",
+        "0 number 35|35",
+        "1 str' 'x'|x",
+        ")",
+        "tail ON DUPLICATE KEY UPDATE b = VALUES(b), c = ';';",
+        "space",
+    ]
+);

@@ -1,0 +1,104 @@
+//! What a rewrite did, per table and column: the proof a user reads after a run.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use understudy_sqldump::Position;
+
+/// What a rewrite did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    /// Bytes read (after decompression).
+    pub bytes_in: u64,
+    /// Bytes written (before compression).
+    pub bytes_out: u64,
+    /// Statements seen.
+    pub statements: u64,
+    /// Rows seen in `INSERT` statements.
+    pub rows: u64,
+    /// Rows left out (table actions and `drop_rows`).
+    pub rows_dropped: u64,
+    /// Values changed by replacements.
+    pub values_replaced: u64,
+    /// Of those, values rewritten inside serialized PHP.
+    pub serialized_rewritten: u64,
+    /// Values changed by masks.
+    pub values_masked: u64,
+    /// Statements written at the end (`[[append_sql]]`).
+    pub appended_statements: u64,
+    /// Per table.
+    pub tables: BTreeMap<String, TableReport>,
+    /// Values that looked serialized but did not parse.
+    pub warnings: Vec<Warning>,
+}
+
+/// One table's figures.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TableReport {
+    /// `keep`, `drop_data` or `skip`.
+    pub action: &'static str,
+    /// Rows seen.
+    pub rows: u64,
+    /// Rows left out.
+    pub rows_dropped: u64,
+    /// Per column: values replaced per rule, masked per mask, corrupt serialized values.
+    pub columns: BTreeMap<String, ColumnReport>,
+}
+
+/// One column's figures.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ColumnReport {
+    /// Values changed, per replace rule.
+    pub replaced: BTreeMap<String, u64>,
+    /// Values masked, per mask.
+    pub masked: BTreeMap<String, u64>,
+    /// Values that looked serialized but did not parse.
+    pub corrupt_serialized: u64,
+}
+
+/// A value that looked like serialized PHP but did not parse; it was replaced in as plain
+/// bytes, so lengths inside it may be wrong (they probably were before).
+#[derive(Clone, Debug, Serialize)]
+pub struct Warning {
+    /// Byte offset of the value in the dump.
+    pub byte: u64,
+    /// Line of the value in the dump.
+    pub line: u64,
+    /// Its table.
+    pub table: String,
+    /// Its column.
+    pub column: String,
+    /// The row (primary key, or number in the table).
+    pub row: String,
+    /// Why it did not parse, with the offset inside the value.
+    pub message: String,
+}
+
+impl Warning {
+    pub(crate) fn new(
+        pos: Position,
+        table: &str,
+        column: String,
+        row: String,
+        message: String,
+    ) -> Self {
+        Warning {
+            byte: pos.byte,
+            line: pos.line,
+            table: table.to_string(),
+            column,
+            row,
+            message,
+        }
+    }
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "byte {} (line {}), table `{}`, column {}, row {}: looks serialized but does not parse ({}); replaced as plain text",
+            self.byte, self.line, self.table, self.column, self.row, self.message
+        )
+    }
+}

@@ -1,0 +1,98 @@
+//! A row held whole while the rules look at it: conditions and templates read other columns,
+//! so a row's first value cannot be written before its last one is known.
+
+use std::cell::OnceCell;
+use std::ops::Range;
+
+use understudy_rules::{Cell, RowAccess};
+use understudy_sqldump::{Position, Value};
+
+use crate::value::cell_bytes;
+
+/// The tokens of one row, copied out of the reader's buffer.
+#[derive(Default)]
+pub(crate) struct RowBuf {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) open: Range<usize>,
+    /// Each value with its token's range in `bytes`.
+    pub(crate) values: Vec<(Value, Range<usize>)>,
+    pub(crate) close: Range<usize>,
+    pub(crate) pos: Position,
+    cells: Vec<OnceCell<CellData>>,
+}
+
+enum CellData {
+    Null,
+    Borrowed(Range<usize>),
+    Owned(Vec<u8>),
+}
+
+impl RowBuf {
+    pub(crate) fn start(&mut self, open: &[u8], pos: Position) {
+        self.bytes.clear();
+        self.values.clear();
+        self.cells.clear();
+        self.bytes.extend_from_slice(open);
+        self.open = 0..open.len();
+        self.pos = pos;
+    }
+
+    pub(crate) fn push_value(&mut self, value: Value, token: &[u8]) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(token);
+        self.values.push((value, start..self.bytes.len()));
+        self.cells.push(OnceCell::new());
+    }
+
+    pub(crate) fn finish(&mut self, close: &[u8]) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(close);
+        self.close = start..self.bytes.len();
+    }
+
+    pub(crate) fn token(&self, i: usize) -> &[u8] {
+        &self.bytes[self.values[i].1.clone()]
+    }
+
+    /// The decoded value at position `i` (decoded once, on first use).
+    pub(crate) fn cell(&self, i: usize) -> Option<Cell<'_>> {
+        let (value, range) = self.values.get(i)?;
+        let data = self.cells[i].get_or_init(|| {
+            let token = &self.bytes[range.clone()];
+            let mut buf = Vec::new();
+            let Some(b) = cell_bytes(token, value, &mut buf) else {
+                return CellData::Null;
+            };
+            if b.is_empty() {
+                return CellData::Owned(Vec::new());
+            }
+            if token.as_ptr_range().contains(&b.as_ptr()) {
+                // Not decoded: a part of the token itself.
+                let offset = b.as_ptr() as usize - token.as_ptr() as usize;
+                return CellData::Borrowed(range.start + offset..range.start + offset + b.len());
+            }
+            CellData::Owned(buf)
+        });
+        Some(match data {
+            CellData::Null => Cell::Null,
+            CellData::Borrowed(r) => Cell::Bytes(&self.bytes[r.clone()]),
+            CellData::Owned(v) => Cell::Bytes(v),
+        })
+    }
+}
+
+/// A row as the rules see it: by column name.
+pub(crate) struct RowView<'a> {
+    pub(crate) row: &'a RowBuf,
+    pub(crate) names: &'a [String],
+}
+
+impl RowAccess for RowView<'_> {
+    fn get(&self, column: &str) -> Option<Cell<'_>> {
+        let i = self
+            .names
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(column))?;
+        self.row.cell(i)
+    }
+}

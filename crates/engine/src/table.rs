@@ -1,0 +1,158 @@
+//! What the rules mean for one table, worked out once when its `INSERT`s begin.
+
+use std::sync::Arc;
+
+use understudy_rules::{Action, CompiledRules, Condition, LookupId, Mask};
+use understudy_sqldump::schema::TableSchema;
+
+use crate::value::Replacements;
+
+/// The rules for one table, resolved to column positions.
+pub(crate) struct TableCtx<'r> {
+    pub(crate) name: String,
+    pub(crate) action: Action,
+    pub(crate) drop_rows: Option<&'r Condition>,
+    /// Masks in file order, with the position of the column they mask.
+    pub(crate) masks: Vec<(&'r Mask, usize)>,
+    /// Lookups this table fills.
+    pub(crate) lookups: Vec<LookupId>,
+    /// Column names, when known.
+    pub(crate) columns: Option<Arc<Vec<String>>>,
+    /// Per column position: the replacement groups that apply, in order.
+    groups: Vec<Vec<&'r Replacements>>,
+    /// When column names are unknown: groups that apply to every column of the table.
+    table_groups: Vec<&'r Replacements>,
+    /// Per column position: UNIQUE/PRIMARY alone, and the length limit in characters.
+    pub(crate) unique: Vec<bool>,
+    pub(crate) max_chars: Vec<Option<usize>>,
+    /// Column 0 alone is the primary key, so it names rows in messages.
+    pub(crate) first_is_key: bool,
+}
+
+impl<'r> TableCtx<'r> {
+    /// Resolves the rules for `name`. `columns` come from the `INSERT`'s list or the
+    /// `CREATE TABLE`. Errors (as messages) when a rule needs a column the table lacks, or
+    /// names are needed and unknown.
+    pub(crate) fn new(
+        name: &str,
+        columns: Option<Arc<Vec<String>>>,
+        schema: Option<&TableSchema>,
+        rules: Option<&'r CompiledRules>,
+        groups: &'r [Replacements],
+        cli: Option<&'r Replacements>,
+    ) -> Result<TableCtx<'r>, String> {
+        let mut ctx = TableCtx {
+            name: name.to_string(),
+            action: Action::Keep,
+            drop_rows: None,
+            masks: Vec::new(),
+            lookups: Vec::new(),
+            columns: columns.clone(),
+            groups: Vec::new(),
+            table_groups: Vec::new(),
+            unique: Vec::new(),
+            max_chars: Vec::new(),
+            first_is_key: false,
+        };
+        if let (Some(cols), Some(schema)) = (&columns, schema) {
+            for c in cols.iter() {
+                let def = schema.column_index(c).map(|i| &schema.columns[i]);
+                ctx.unique.push(def.is_some_and(|d| d.unique));
+                ctx.max_chars.push(
+                    def.and_then(|d| d.max_chars.or(d.max_bytes))
+                        .and_then(|n| usize::try_from(n).ok()),
+                );
+            }
+            ctx.first_is_key = ctx.unique.first().copied().unwrap_or(false);
+        }
+        let Some(rules) = rules else {
+            ctx.table_groups.extend(cli);
+            if let Some(cols) = &columns {
+                ctx.groups = vec![ctx.table_groups.clone(); cols.len()];
+            }
+            return Ok(ctx);
+        };
+        let action = rules.table_action(name);
+        ctx.action = action.action;
+        ctx.drop_rows = action.drop_rows;
+        if ctx.action != Action::Keep {
+            return Ok(ctx);
+        }
+        ctx.lookups = rules.lookups_fed_by(name).collect();
+        let Some(cols) = &columns else {
+            if rules.needs_columns(name) {
+                return Err(
+                    "the rules need this table's column names, but its rows come without \
+                     them (no CREATE TABLE earlier in the dump and no column list in the INSERT)"
+                        .into(),
+                );
+            }
+            ctx.table_groups = rules
+                .replacements()
+                .iter()
+                .zip(groups)
+                .filter(|(r, _)| r.applies_to_table(name))
+                .map(|(_, g)| g)
+                .chain(cli)
+                .collect();
+            return Ok(ctx);
+        };
+        let position = |column: &str| cols.iter().position(|c| c.eq_ignore_ascii_case(column));
+        for mask in rules.masks().iter().filter(|m| m.applies_to_table(name)) {
+            let Some(i) = position(mask.column()) else {
+                return Err(format!(
+                    "{} masks column `{}`, which this table does not have (columns: {})",
+                    mask.label(),
+                    mask.column(),
+                    cols.join(", ")
+                ));
+            };
+            ctx.masks.push((mask, i));
+        }
+        ctx.groups = cols
+            .iter()
+            .map(|c| {
+                rules
+                    .replacements()
+                    .iter()
+                    .zip(groups)
+                    .filter(|(r, _)| r.applies_to(name, c))
+                    .map(|(_, g)| g)
+                    .chain(cli)
+                    .collect()
+            })
+            .collect();
+        Ok(ctx)
+    }
+
+    /// The replacement groups for the value at `column`.
+    pub(crate) fn groups(&self, column: usize) -> &[&'r Replacements] {
+        match self.columns {
+            Some(_) => self.groups.get(column).map(Vec::as_slice).unwrap_or(&[]),
+            None => &self.table_groups,
+        }
+    }
+
+    /// Whether rows must be held whole before writing (conditions, masks, lookups).
+    pub(crate) fn row_level(&self) -> bool {
+        self.drop_rows.is_some() || !self.masks.is_empty() || !self.lookups.is_empty()
+    }
+
+    pub(crate) fn column_name(&self, index: usize) -> String {
+        self.columns
+            .as_ref()
+            .and_then(|c| c.get(index))
+            .map(|c| format!("`{c}`"))
+            .unwrap_or_else(|| format!("#{}", index + 1))
+    }
+}
+
+/// The uncovered columns of a table under `unlisted = "fail"`.
+pub(crate) fn uncovered(rules: &CompiledRules, schema: &TableSchema) -> Vec<String> {
+    schema
+        .columns
+        .iter()
+        .filter(|c| !rules.is_covered(&schema.name, &c.name))
+        .map(|c| c.name.clone())
+        .collect()
+}
