@@ -6,3 +6,4 @@ mod errors;
 mod passthrough;
 mod replace;
 mod roundtrip;
+mod rules;

@@ -4,6 +4,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use understudy_testkit::mariadb::MariaDb;
+use understudy_testkit::php::Php;
+
 /// The `understudy` binary under test.
 pub fn understudy() -> Command {
     Command::new(env!("CARGO_BIN_EXE_understudy"))
@@ -56,4 +59,62 @@ pub fn stderr_of_failure(output: &Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Every string-ish column's values, hex-encoded, in primary-key order: `(table.column, values)`.
+pub fn text_values(db: &MariaDb, name: &str) -> Vec<(String, Vec<Vec<u8>>)> {
+    let columns = db
+        .query(
+            "information_schema",
+            &format!(
+                "SELECT c.TABLE_NAME, c.COLUMN_NAME FROM COLUMNS c JOIN TABLES t \
+                 ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
+                 WHERE c.TABLE_SCHEMA = '{name}' AND t.TABLE_TYPE = 'BASE TABLE' \
+                 AND c.DATA_TYPE IN ('char','varchar','tinytext','text','mediumtext','longtext',\
+                 'binary','varbinary','tinyblob','blob','mediumblob','longblob') \
+                 ORDER BY 1, 2"
+            ),
+        )
+        .unwrap();
+    columns
+        .into_iter()
+        .map(|row| {
+            let (table, column) = (&row[0], &row[1]);
+            let values = db
+                .query(
+                    name,
+                    &format!("SELECT HEX(`{column}`) FROM `{table}` WHERE `{column}` IS NOT NULL ORDER BY 1"),
+                )
+                .unwrap()
+                .into_iter()
+                .map(|r| {
+                    let hex = r[0].as_bytes();
+                    let mut raw = Vec::new();
+                    understudy_sqldump::literal::decode_hex(hex, &mut raw).unwrap();
+                    raw
+                })
+                .collect();
+            (format!("{table}.{column}"), values)
+        })
+        .collect()
+}
+
+const UNSERIALIZES: &str = r#"
+function handle(array $f): array {
+    $v = $f[0];
+    if ($v === 'b:0;') { return ['1']; }
+    return [@unserialize($v) !== false ? '1' : '0'];
+}
+"#;
+
+pub fn count_unserializable(php: &Php, values: &[(String, Vec<Vec<u8>>)]) -> Vec<(String, usize)> {
+    values
+        .iter()
+        .map(|(col, vals)| {
+            let cases: Vec<Vec<Vec<u8>>> = vals.iter().map(|v| vec![v.clone()]).collect();
+            let answers = php.run_batch(UNSERIALIZES, &cases).unwrap();
+            let ok = answers.iter().filter(|a| a[0] == b"1").count();
+            (col.clone(), ok)
+        })
+        .collect()
 }

@@ -1,0 +1,320 @@
+//! Rule packs end to end: a fixture site loaded into a real MariaDB, dumped, rewritten with
+//! the pack, restored into a second server, and checked there with SQL and PHP.
+
+use std::collections::BTreeSet;
+
+use understudy_testkit::mariadb::MariaDb;
+use understudy_testkit::php::Php;
+
+use crate::util::{
+    count_unserializable, fixtures, run_with_stdin, stderr_of_failure, text_values, understudy,
+};
+
+const SECRET: &str = "integration-test-secret";
+
+fn rewrite(dump: &[u8], pack: &str, vars: &[&str], secret: &str) -> Vec<u8> {
+    let mut cmd = understudy();
+    cmd.arg("rewrite")
+        .arg("--rules")
+        .arg(fixtures().join(format!("../rules/{pack}")))
+        .env("UNDERSTUDY_SECRET", secret);
+    for v in vars {
+        cmd.arg("--var").arg(v);
+    }
+    let out = run_with_stdin(&mut cmd, dump);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Values of `sql` (one column) in `db`, at least 4 bytes long.
+fn values(server: &MariaDb, db: &str, sql: &str) -> BTreeSet<String> {
+    server
+        .query(db, sql)
+        .unwrap()
+        .into_iter()
+        .map(|r| r[0].clone())
+        .filter(|v| v.len() >= 4 && v != "NULL")
+        .collect()
+}
+
+fn row_counts(server: &MariaDb, db: &str) -> Vec<(String, u64)> {
+    server
+        .tables(db)
+        .unwrap()
+        .into_iter()
+        .map(|t| {
+            let n = server
+                .query_value(db, &format!("SELECT COUNT(*) FROM `{t}`"))
+                .unwrap()
+                .parse()
+                .unwrap();
+            (t, n)
+        })
+        .collect()
+}
+
+#[test]
+fn wordpress_pack_masks_people_and_moves_the_site() {
+    let php = Php::require();
+    let source = MariaDb::start().unwrap();
+    let target = MariaDb::start().unwrap();
+    source.create_database("wordpress").unwrap();
+    source
+        .load_file("wordpress", &fixtures().join("sql/wordpress.sql"))
+        .unwrap();
+    let dump = source.dump("wordpress", &[]).unwrap();
+    let vars = [
+        "src_url=https://www.example.com",
+        "dst_url=https://staging.example.org",
+        "src_root=/srv/wp/",
+        "dst_root=/srv/staging/wp/",
+    ];
+    let out = rewrite(&dump, "wordpress.toml", &vars, SECRET);
+
+    // Deterministic: the same secret gives the same bytes, another secret other masks.
+    assert!(rewrite(&dump, "wordpress.toml", &vars, SECRET) == out);
+    assert!(rewrite(&dump, "wordpress.toml", &vars, "another-secret") != out);
+
+    target.create_database("copy").unwrap();
+    target.load("copy", &out).unwrap();
+
+    // Personal data of the source is nowhere in the target's people tables or options.
+    let personal: BTreeSet<String> = [
+        "SELECT user_email FROM wp_users",
+        "SELECT user_login FROM wp_users",
+        "SELECT user_pass FROM wp_users",
+        "SELECT display_name FROM wp_users",
+        "SELECT comment_author_email FROM wp_comments",
+        "SELECT comment_author_IP FROM wp_comments",
+        "SELECT comment_author FROM wp_comments",
+        "SELECT meta_value FROM wp_usermeta WHERE meta_key IN ('first_name','last_name','billing_email','billing_phone','shipping_address_1','description')",
+        "SELECT option_value FROM wp_options WHERE option_name = 'admin_email'",
+    ]
+    .iter()
+    .flat_map(|q| values(&source, "wordpress", q))
+    .collect();
+    assert!(personal.len() > 10, "the fixture has people: {personal:?}");
+    // No personal value is any whole value of any text column in the target, and no e-mail
+    // address or IP address is inside one (content outside the people tables included).
+    let target_values: BTreeSet<Vec<u8>> = text_values(&target, "copy")
+        .into_iter()
+        .flat_map(|(_, vals)| vals)
+        .collect();
+    let everything_text = String::from_utf8_lossy(
+        &target
+            .dump("copy", &["--ignore-table=copy.wp_posts"])
+            .unwrap(),
+    )
+    .into_owned();
+    for value in &personal {
+        assert!(
+            !target_values.contains(value.as_bytes()),
+            "{value:?} survived masking"
+        );
+        let distinctive = value.contains('@') || value.parse::<std::net::IpAddr>().is_ok();
+        if distinctive {
+            assert!(
+                !everything_text.contains(value.as_str()),
+                "{value:?} survived inside a value"
+            );
+        }
+    }
+    // Session tokens hold IP addresses inside serialized data.
+    let sessions = values(
+        &source,
+        "wordpress",
+        "SELECT meta_value FROM wp_usermeta WHERE meta_key = 'session_tokens'",
+    );
+    assert!(!sessions.is_empty());
+    for ip in ["192.0.2.", "198.51.100.", "203.0.113."] {
+        let before = sessions.iter().any(|s| s.contains(ip));
+        let after = values(
+            &target,
+            "copy",
+            "SELECT meta_value FROM wp_usermeta WHERE meta_key = 'session_tokens'",
+        )
+        .iter()
+        .any(|s| s.contains(ip));
+        assert!(!(before && after), "an IP {ip}… survived in session_tokens");
+    }
+
+    // Every URL moved, except the GUIDs that must not change.
+    let everything =
+        String::from_utf8_lossy(&target.dump("copy", &["--skip-extended-insert"]).unwrap())
+            .into_owned();
+    for line in everything
+        .lines()
+        .filter(|l| l.contains("https://www.example.com"))
+    {
+        assert!(
+            line.starts_with("INSERT INTO `wp_posts`"),
+            "old URL outside wp_posts.guid: {}",
+            &line[..line.len().min(200)]
+        );
+    }
+    let guids = values(&target, "copy", "SELECT guid FROM wp_posts");
+    assert!(guids
+        .iter()
+        .all(|g| g.starts_with("https://www.example.com")));
+    let content = values(&target, "copy", "SELECT post_content FROM wp_posts");
+    assert!(content
+        .iter()
+        .all(|c| !c.contains("https://www.example.com")));
+    assert!(everything.contains("/srv/staging/wp/"));
+
+    // Serialized values still unserialize; structure and row counts are kept, except
+    // transients, which the pack drops.
+    let transients = source
+        .query_value(
+            "wordpress",
+            "SELECT COUNT(*) FROM wp_options WHERE option_name REGEXP '^_(site_)?transient_'",
+        )
+        .unwrap();
+    assert_ne!(transients, "0");
+    for ((table, before), (_, after)) in row_counts(&source, "wordpress")
+        .into_iter()
+        .zip(row_counts(&target, "copy"))
+    {
+        let want = if table == "wp_options" {
+            before - transients.parse::<u64>().unwrap()
+        } else {
+            before
+        };
+        assert_eq!(after, want, "rows of {table}");
+    }
+    // Without the dropped transients, the same values unserialize in both.
+    source
+        .execute_in(
+            "wordpress",
+            "DELETE FROM wp_options WHERE option_name REGEXP '^_(site_)?transient_'",
+        )
+        .unwrap();
+    assert_eq!(
+        count_unserializable(&php, &text_values(&target, "copy")),
+        count_unserializable(&php, &text_values(&source, "wordpress")),
+    );
+    for sql in [
+        "SELECT GROUP_CONCAT(ID ORDER BY ID) FROM wp_users",
+        "SELECT GROUP_CONCAT(CONCAT(user_id, ':', meta_key) ORDER BY umeta_id) FROM wp_usermeta",
+        "SELECT GROUP_CONCAT(CONCAT(post_id, ':', meta_key) ORDER BY meta_id) FROM wp_postmeta",
+    ] {
+        assert_eq!(
+            target.query_value("copy", sql).unwrap(),
+            source.query_value("wordpress", sql).unwrap(),
+            "{sql}"
+        );
+    }
+}
+
+#[test]
+fn elgg_pack_masks_users_by_entity_type() {
+    let source = MariaDb::start().unwrap();
+    let target = MariaDb::start().unwrap();
+    source.create_database("elgg").unwrap();
+    source
+        .load_file("elgg", &fixtures().join("sql/elgg3.sql"))
+        .unwrap();
+    let dump = source.dump("elgg", &[]).unwrap();
+    let vars = [
+        "src_url=https://mitglieder.example.org/",
+        "dst_url=https://int.example.org/",
+        "src_data=/srv/elgg/data/",
+        "dst_data=/srv/int/data/",
+        "src_root=/srv/elgg/www/",
+        "dst_root=/srv/int/www/",
+    ];
+    let out = rewrite(&dump, "elgg.toml", &vars, SECRET);
+    target.create_database("copy").unwrap();
+    target.load("copy", &out).unwrap();
+
+    let user_values = "SELECT m.value FROM elgg_metadata m JOIN elgg_entities e ON e.guid = m.entity_guid \
+         WHERE e.type = 'user' AND m.name IN ('email','name','username','password_hash','phone','location')";
+    let personal = values(&source, "elgg", user_values);
+    assert!(personal.len() >= 10, "{personal:?}");
+    let after = values(&target, "copy", user_values);
+    assert!(
+        personal.is_disjoint(&after),
+        "unmasked: {:?}",
+        personal.intersection(&after).collect::<Vec<_>>()
+    );
+    // The site entity's own metadata is not a person's and stays.
+    let site = "SELECT GROUP_CONCAT(value ORDER BY id) FROM elgg_metadata WHERE entity_guid = 1 AND name = 'name'";
+    assert_eq!(
+        target.query_value("copy", site).unwrap(),
+        source.query_value("elgg", site).unwrap()
+    );
+    // Sessions and queue are emptied; URLs and paths moved.
+    assert_eq!(
+        target
+            .query_value("copy", "SELECT COUNT(*) FROM elgg_users_sessions")
+            .unwrap(),
+        "0"
+    );
+    let everything =
+        String::from_utf8_lossy(&target.dump("copy", &["--hex-blob"]).unwrap()).into_owned();
+    for gone in ["https://mitglieder.example.org", "/srv/elgg/"] {
+        assert!(!everything.contains(gone), "{gone} left");
+    }
+}
+
+const USERS: &str = "CREATE TABLE `users` (\n  `id` int(11) NOT NULL,\n  `email` varchar(100) DEFAULT NULL,\n  PRIMARY KEY (`id`)\n);\nINSERT INTO `users` VALUES (1,'anna@example.org'),(2,NULL);\n";
+
+fn fails_with(rules: &str, dump: &str, expected: &str) {
+    fails_with_output(rules, dump, expected, true);
+}
+
+fn fails_with_output(rules: &str, dump: &str, expected: &str, check_leak: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.toml");
+    std::fs::write(&path, rules).unwrap();
+    let out = run_with_stdin(
+        understudy()
+            .arg("rewrite")
+            .arg("--rules")
+            .arg(&path)
+            .env("UNDERSTUDY_SECRET", SECRET),
+        dump.as_bytes(),
+    );
+    let stderr = stderr_of_failure(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains(expected), "{stderr}");
+    if check_leak {
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("anna@example.org"),
+            "unmasked output"
+        );
+    }
+}
+
+#[test]
+fn mask_on_a_missing_column_fails_closed() {
+    fails_with(
+        "[[mask]]\ntable = \"users\"\ncolumn = \"mail\"\nstrategy = \"null\"\n",
+        USERS,
+        "byte 109 (line 6), table `users`: mask[0] (users.mail) masks column `mail`, which this table does not have (columns: id, email)",
+    );
+}
+
+#[test]
+fn rows_without_column_names_fail_closed() {
+    fails_with(
+        "[[mask]]\ntable = \"users\"\ncolumn = \"email\"\nstrategy = \"null\"\n",
+        "INSERT INTO `users` VALUES (1,'anna@example.org');\n",
+        "byte 0 (line 1), table `users`: the rules need this table's column names, but its rows come without them (no CREATE TABLE earlier in the dump and no column list in the INSERT)",
+    );
+}
+
+#[test]
+fn a_template_that_cannot_be_filled_fails_closed() {
+    // Row 1 is written (its id becomes the e-mail, as the rule says) before row 2 fails.
+    fails_with_output(
+        "[[mask]]\ntable = \"users\"\ncolumn = \"id\"\nstrategy = \"template\"\ntemplate = \"{email}\"\n",
+        USERS,
+        "table `users`, column `id`, row 2 (key 2): mask[0] (users.id): the template needs column `email`, which is NULL in this row",
+        false,
+    );
+}
