@@ -92,3 +92,17 @@ fn truncated_gzip_stream() {
     gz.truncate(gz.len() - 12);
     check_bad(&gz, "reading input failed");
 }
+
+#[test]
+fn a_failed_stream_makes_the_restore_fail() {
+    use understudy_testkit::mariadb::MariaDb;
+    let cut = &GOOD[..GOOD.len() - 16];
+    let out = run_with_stdin(understudy().arg("rewrite"), cut);
+    stderr_of_failure(&out);
+    let server = MariaDb::start().unwrap();
+    server.create_database("restore").unwrap();
+    assert!(
+        server.load("restore", &out.stdout).is_err(),
+        "a cut stream restored without error"
+    );
+}

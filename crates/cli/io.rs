@@ -119,6 +119,11 @@ impl Output {
         Ok(Output { writer, file })
     }
 
+    /// Whether this is standard output (not a file that appears only when finished).
+    pub fn is_stream(&self) -> bool {
+        self.file.is_none()
+    }
+
     /// Ends the compressed stream, flushes, and renames a file output into place.
     pub fn finish(self) -> Result<()> {
         let mut sink = match self.writer {
@@ -132,6 +137,17 @@ impl Output {
             temp.as_file()
                 .sync_all()
                 .context("cannot sync the output file")?;
+            // Temporary files are private (0600); a dump file gets the target's permissions
+            // if it exists, else the usual 0644.
+            let permissions = match std::fs::metadata(&dest) {
+                Ok(meta) => meta.permissions(),
+                Err(_) => {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::Permissions::from_mode(0o644)
+                }
+            };
+            std::fs::set_permissions(temp.path(), permissions)
+                .context("cannot set the output file's permissions")?;
             temp.persist(&dest)
                 .with_context(|| format!("cannot rename the output into {}", dest.display()))?;
         }

@@ -5,6 +5,7 @@ mod args;
 mod exit;
 mod io;
 
+use std::io::Write;
 use std::process;
 
 use anyhow::{Context, Result};
@@ -74,11 +75,22 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
             .context("rewrite stopped")?
     } else {
         let mut output = Output::create(args.output.as_deref(), codec)?;
-        let report = engine
-            .run(input, &mut output)
-            .context("rewrite stopped; no complete output was produced")?;
-        output.finish()?;
-        report
+        match engine.run(input, &mut output) {
+            Ok(report) => {
+                output.finish()?;
+                report
+            }
+            Err(err) => {
+                if output.is_stream() {
+                    // What was streamed so far may already be in a restore. End it with a
+                    // statement that cannot run, so the restore fails too instead of
+                    // leaving a silently partial copy.
+                    let _ = output.write_all(INCOMPLETE_MARKER);
+                    let _ = output.finish();
+                }
+                return Err(err).context("rewrite stopped; no complete output was produced");
+            }
+        }
     };
     for warning in &report.warnings {
         eprintln!("understudy: warning: {warning}");
@@ -100,6 +112,11 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
     }
     Ok(())
 }
+
+/// Written after a failed rewrite to standard output: whatever token it follows, it is not
+/// valid SQL, so a `mariadb` client restoring the stream stops with an error.
+const INCOMPLETE_MARKER: &[u8] =
+    b"\n-- understudy: the rewrite failed; this dump is incomplete\nUNDERSTUDY REWRITE FAILED;\n";
 
 /// `NAME=VALUE` pairs from `--var`.
 fn parse_vars(vars: &[String]) -> Result<Vec<(String, String)>> {
