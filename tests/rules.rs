@@ -318,3 +318,59 @@ fn a_template_that_cannot_be_filled_fails_closed() {
         false,
     );
 }
+
+#[test]
+fn coverage_policy_stops_and_rules_check_lists_uncovered_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("strict.toml");
+    std::fs::write(
+        &rules,
+        "[policy]\nunlisted = \"fail\"\n[[mask]]\ntable = \"users\"\ncolumn = \"email\"\nstrategy = \"null\"\n",
+    )
+    .unwrap();
+    let dump = dir.path().join("dump.sql");
+    std::fs::write(&dump, USERS).unwrap();
+
+    let out = understudy()
+        .args(["rules", "check"])
+        .arg(&rules)
+        .arg("--dump")
+        .arg(&dump)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("  users.id\n"), "{stdout}");
+    assert!(!stdout.contains("users.email"), "{stdout}");
+
+    fails_with(
+        &std::fs::read_to_string(&rules).unwrap(),
+        USERS,
+        "byte 0 (line 1), table `users`: policy unlisted = \"fail\": no rule masks or keeps column(s) id",
+    );
+
+    // With the column kept explicitly, both pass.
+    std::fs::write(
+        &rules,
+        "[policy]\nunlisted = \"fail\"\n[[keep]]\ntable = \"users\"\ncolumns = [\"id\"]\n[[mask]]\ntable = \"users\"\ncolumn = \"email\"\nstrategy = \"null\"\n",
+    )
+    .unwrap();
+    let out = understudy()
+        .args(["rules", "check"])
+        .arg(&rules)
+        .arg("--dump")
+        .arg(&dump)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = run_with_stdin(
+        understudy().arg("rewrite").arg("--rules").arg(&rules),
+        USERS.as_bytes(),
+    );
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(1,NULL),(2,NULL)"));
+}
