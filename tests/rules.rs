@@ -374,3 +374,45 @@ fn coverage_policy_stops_and_rules_check_lists_uncovered_columns() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("(1,NULL),(2,NULL)"));
 }
+
+#[test]
+fn the_same_email_masks_the_same_in_every_table() {
+    let rules = "[vars]\nsecret = \"${env:UNDERSTUDY_SECRET}\"\n[[mask]]\ntable = [\"users\", \"comments\"]\ncolumn = \"email\"\nstrategy = \"fake\"\nkind = \"email\"\n";
+    let dump = "CREATE TABLE `comments` (\n  `id` int(11) NOT NULL,\n  `email` varchar(100) DEFAULT NULL\n);\n\
+                INSERT INTO `comments` VALUES (1,'anna@example.org'),(2,'bob@example.org');\n\
+                CREATE TABLE `users` (\n  `id` int(11) NOT NULL,\n  `email` varchar(100) DEFAULT NULL,\n  PRIMARY KEY (`id`),\n  UNIQUE KEY `email` (`email`)\n);\n\
+                INSERT INTO `users` VALUES (7,'bob@example.org'),(8,'anna@example.org');\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.toml");
+    std::fs::write(&path, rules).unwrap();
+    let out = run_with_stdin(
+        understudy()
+            .arg("rewrite")
+            .arg("--rules")
+            .arg(&path)
+            .env("UNDERSTUDY_SECRET", SECRET),
+        dump.as_bytes(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("anna@example.org") && !text.contains("bob@example.org"));
+    let emails = |table: &str| -> Vec<String> {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("INSERT INTO `{table}`")))
+            .unwrap();
+        line.split('\'')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    };
+    let (comments, users) = (emails("comments"), emails("users"));
+    assert_eq!(comments.len(), 2);
+    assert_ne!(comments[0], comments[1]);
+    assert_eq!(users, vec![comments[1].clone(), comments[0].clone()]);
+}
