@@ -597,16 +597,10 @@ impl Lexer {
                     }
                     // The delimiter first: it may start with a byte that is special
                     // otherwise (`DELIMITER //`).
-                    if b == delimiter[0] {
-                        let have = (n - i).min(delimiter.len());
-                        if input[i..i + have] == delimiter[..have] {
-                            if have == delimiter.len() {
-                                return Ok(Some(TextEnd::Delimiter(i + have)));
-                            }
-                            if !eof {
-                                break;
-                            }
-                        }
+                    match delimiter_at(input, i, delimiter, eof) {
+                        Some(true) => return Ok(Some(TextEnd::Delimiter(i + delimiter.len()))),
+                        None => break,
+                        Some(false) => {}
                     }
                     match b {
                         b'\'' | b'"' | b'`' => {
@@ -750,17 +744,13 @@ impl Lexer {
         };
         if after_row {
             let delimiter = &self.delimiter[..self.delimiter_len];
-            if input[i] == delimiter[0] {
-                let have = (input.len() - i).min(delimiter.len());
-                if input[i..i + have] == delimiter[..have] {
-                    if have == delimiter.len() {
-                        self.mode = Mode::Between;
-                        return Ok(Some((Token::InsertEnd, i + have)));
-                    }
-                    if !eof {
-                        return Ok(None);
-                    }
+            match delimiter_at(input, i, delimiter, eof) {
+                Some(true) => {
+                    self.mode = Mode::Between;
+                    return Ok(Some((Token::InsertEnd, i + delimiter.len())));
                 }
+                None => return Ok(None),
+                Some(false) => {}
             }
             if is_word_byte(input[i]) {
                 // `ON DUPLICATE KEY UPDATE …`: the rest of the statement as it is.
@@ -1424,6 +1414,24 @@ fn line_comment(input: &[u8], from: usize, eof: bool) -> Option<usize> {
         Some(k) => Some(from + k + 1),
         None if eof => Some(input.len()),
         None => None,
+    }
+}
+
+/// Whether the delimiter starts at `input[at]`; `None`: the input ends inside a possible match.
+fn delimiter_at(input: &[u8], at: usize, delimiter: &[u8], eof: bool) -> Option<bool> {
+    if input[at] != delimiter[0] {
+        return Some(false);
+    }
+    let have = (input.len() - at).min(delimiter.len());
+    if input[at..at + have] != delimiter[..have] {
+        return Some(false);
+    }
+    if have == delimiter.len() {
+        Some(true)
+    } else if eof {
+        Some(false)
+    } else {
+        None
     }
 }
 
