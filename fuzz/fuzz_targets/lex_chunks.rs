@@ -84,20 +84,31 @@ fuzz_target!(|data: &[u8]| {
     let ok = loop {
         match reader.next_token() {
             Ok(Some(item)) => {
-                assert_eq!(item.pos.byte, copy.len() as u64, "position is not the offset");
+                assert_eq!(
+                    item.pos.byte,
+                    copy.len() as u64,
+                    "position is not the offset"
+                );
                 copy.extend_from_slice(item.bytes);
                 chunked.push((item.token, item.bytes.len()));
             }
             Ok(None) => break true,
             Err(e) => {
-                assert!(e.position().byte <= input.len() as u64, "error beyond the input");
+                assert!(
+                    e.position().byte <= input.len() as u64,
+                    "error beyond the input"
+                );
                 break false;
             }
         }
     };
 
     let whole = one_piece(input, &builder);
-    assert_eq!(ok, whole.is_some(), "chunked and one-piece lexing disagree on success");
+    assert_eq!(
+        ok,
+        whole.is_some(),
+        "chunked and one-piece lexing disagree on success"
+    );
     if let Some(whole) = whole {
         assert!(copy == input, "token bytes do not concatenate to the input");
         assert_eq!(chunked, whole, "chunked and one-piece tokens differ");
