@@ -823,8 +823,15 @@ fn strip_definers(statement: &[u8]) -> Option<Vec<u8>> {
         for part in 0..2 {
             match statement.get(i) {
                 Some(&q @ (b'`' | b'\'' | b'"')) => {
-                    let close = statement[i + 1..].iter().position(|&b| b == q)?;
-                    i += close + 2;
+                    // Quoted; a doubled quote stands for itself.
+                    i += 1;
+                    loop {
+                        i += statement[i..].iter().position(|&b| b == q)? + 1;
+                        if statement.get(i) != Some(&q) {
+                            break;
+                        }
+                        i += 1;
+                    }
                 }
                 _ => {
                     while statement.get(i).is_some_and(|b| {
