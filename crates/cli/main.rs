@@ -1,6 +1,9 @@
 //! The `understudy` binary: parses arguments, builds a checked configuration, calls one library
 //! entry point and maps the outcome to an exit code. Everything else lives in the crates.
 
+// The doc comments of `args.rs` are the `--help` text, where URLs are plain text.
+#![allow(rustdoc::bare_urls)]
+
 mod args;
 mod exit;
 mod io;
