@@ -292,7 +292,15 @@ impl LexerBuilder {
     }
 }
 
-/// The resumable dump lexer. See the [module docs](self).
+/// The resumable dump lexer.
+///
+/// The caller owns the buffer and hands the lexer a slice that starts at the current token;
+/// [`Lexer::lex`] answers with the next token and how many bytes it covers, or with
+/// [`Lexed::NeedInput`] when the slice ends first: call again with the same bytes plus more.
+/// Running out of input is a status, not an error, so chunks of any size (down to one byte)
+/// give the same tokens. Every input byte lands in exactly one token. Inside long string
+/// values and statements the lexer remembers how far it got, so more input costs no rescan.
+/// [`crate::DumpReader`] is the driver that does the buffering.
 #[derive(Clone, Debug)]
 pub struct Lexer {
     mode: Mode,

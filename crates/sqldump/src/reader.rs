@@ -26,7 +26,7 @@ pub struct Item<'a> {
     pub pos: Position,
 }
 
-/// Reads a dump and yields its tokens. See the [module docs](self).
+/// Reads a dump and yields its tokens. Buffers reads, tracks positions and tables, and drops consumed bytes; see the [crate docs](crate).
 #[derive(Debug)]
 pub struct DumpReader<R> {
     src: R,
