@@ -78,27 +78,29 @@ pub fn unescape_concat(literal: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// Whether `raw` needs any escaping to go between single quotes.
-#[inline]
-fn needs_escape(b: u8) -> bool {
-    matches!(b, 0 | b'\n' | b'\r' | b'\\' | b'\'' | b'"' | 0x1a)
-}
+/// For each byte, the letter that follows the backslash when mysqldump escapes it, or 0 when it
+/// is written as it is. A table lookup per byte is what keeps escaping off the profile.
+const ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[0] = b'0';
+    t[b'\n' as usize] = b'n';
+    t[b'\r' as usize] = b'r';
+    t[b'\\' as usize] = b'\\';
+    t[b'\'' as usize] = b'\'';
+    t[b'"' as usize] = b'"';
+    t[0x1a] = b'Z';
+    t
+};
 
 /// Appends `raw` escaped exactly as mysqldump escapes string content.
 pub fn escape_into(raw: &[u8], out: &mut Vec<u8>) {
-    out.reserve(raw.len() + raw.len() / 16);
+    out.reserve(raw.len() + raw.len() / 8 + 2);
     let mut start = 0;
     for (i, &b) in raw.iter().enumerate() {
-        if needs_escape(b) {
+        let letter = ESCAPE[b as usize];
+        if letter != 0 {
             out.extend_from_slice(&raw[start..i]);
-            out.push(b'\\');
-            out.push(match b {
-                0 => b'0',
-                b'\n' => b'n',
-                b'\r' => b'r',
-                0x1a => b'Z',
-                other => other,
-            });
+            out.extend_from_slice(&[b'\\', letter]);
             start = i + 1;
         }
     }
