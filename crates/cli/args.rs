@@ -104,6 +104,10 @@ pub struct RewriteArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// No progress bar and no summary on standard error (warnings and errors still print).
+    #[arg(short, long)]
+    pub quiet: bool,
+
     /// Refuse any single statement or value larger than this many bytes (default 1 GiB,
     /// MariaDB's largest max_allowed_packet).
     #[arg(long, value_name = "BYTES")]

@@ -2,7 +2,7 @@
 //! complete.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -20,11 +20,28 @@ const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 
 /// Opens `path` (standard input for `None` or `-`) and undoes gzip or zstd, detected by the
 /// first bytes rather than the name, so `cat dump.sql.gz | understudy rewrite` works too.
-pub fn open_input(path: Option<&Path>) -> Result<(Box<dyn Read + Send>, Codec)> {
+///
+/// With `progress`, a file input whose size is known shows a progress bar on standard error
+/// (counted in the file's own, possibly compressed, bytes) when standard error is a terminal.
+pub fn open_input(path: Option<&Path>, progress: bool) -> Result<(Box<dyn Read + Send>, Codec)> {
     let mut raw: Box<dyn Read + Send> = match path {
         None => Box::new(io::stdin()),
         Some(p) if p == Path::new("-") => Box::new(io::stdin()),
-        Some(p) => Box::new(File::open(p).with_context(|| format!("cannot open {}", p.display()))?),
+        Some(p) => {
+            let file = File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
+            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+            if progress && size > 0 && io::stderr().is_terminal() {
+                let bar = indicatif::ProgressBar::new(size).with_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{bytes}/{total_bytes} {wide_bar} {bytes_per_sec} {eta}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                Box::new(bar.wrap_read(file))
+            } else {
+                Box::new(file)
+            }
+        }
     };
     // Read up to 4 bytes: a pipe may deliver fewer per read.
     let mut magic = [0u8; 4];

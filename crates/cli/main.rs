@@ -71,7 +71,7 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
         (CompressArg::Gzip, _) => Codec::Gzip,
         (CompressArg::Zstd, _) => Codec::Zstd,
     };
-    let (input, _) = open_input(args.input.as_deref())?;
+    let (input, _) = open_input(args.input.as_deref(), !args.quiet)?;
     let report = if args.dry_run {
         engine
             .run(input, std::io::sink())
@@ -102,7 +102,7 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
         let json = serde_json::to_vec_pretty(&report).context("cannot encode the report")?;
         std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    if !args.replace.is_empty() || args.rules.is_some() || args.dry_run {
+    if !args.quiet && (!args.replace.is_empty() || args.rules.is_some() || args.dry_run) {
         eprintln!(
             "understudy: {} rows ({} dropped), {} values replaced ({} inside serialized PHP), {} masked, {} warnings",
             report.rows,
@@ -145,7 +145,7 @@ fn run_rules_check(args: RulesCheckArgs) -> Result<()> {
     let Some(dump) = &args.dump else {
         return Ok(());
     };
-    let (input, _) = open_input(Some(dump))?;
+    let (input, _) = open_input(Some(dump), false)?;
     let mut reader = understudy_sqldump::DumpReader::new(input);
     let mut uncovered = Vec::new();
     let mut tables = 0;
