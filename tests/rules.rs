@@ -226,6 +226,7 @@ fn elgg_pack_masks_users_by_entity_type() {
         "dst_data=/srv/int/data/",
         "src_root=/srv/elgg/www/",
         "dst_root=/srv/int/www/",
+        "announcement=Das ist die Integration, nicht die Produktion (it's a copy)",
     ];
     let out = rewrite(&dump, "elgg.toml", &vars, SECRET);
     target.create_database("copy").unwrap();
@@ -246,6 +247,14 @@ fn elgg_pack_masks_users_by_entity_type() {
     assert_eq!(
         target.query_value("copy", site).unwrap(),
         source.query_value("elgg", site).unwrap()
+    );
+    // The announcement banner was appended and ran.
+    let banner =
+        "SELECT m.value FROM elgg_metadata m JOIN elgg_entities e ON e.guid = m.entity_guid \
+         WHERE e.subtype = 'site_announcement' AND m.name = 'description'";
+    assert_eq!(
+        target.query_value("copy", banner).unwrap(),
+        "Das ist die Integration, nicht die Produktion (it's a copy)"
     );
     // Sessions and queue are emptied; URLs and paths moved.
     assert_eq!(
@@ -415,4 +424,56 @@ fn the_same_email_masks_the_same_in_every_table() {
     assert_eq!(comments.len(), 2);
     assert_ne!(comments[0], comments[1]);
     assert_eq!(users, vec![comments[1].clone(), comments[0].clone()]);
+}
+
+#[test]
+fn input_hygiene_strips_what_fails_on_another_server() {
+    let rules = "[input]\nstrip_sandbox_line = true\nstrip_database_statements = true\nstrip_definers = true\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hygiene.toml");
+    std::fs::write(&path, rules).unwrap();
+    let source = MariaDb::start().unwrap();
+    source.create_database("types").unwrap();
+    source
+        .load_file("types", &fixtures().join("sql/types.sql"))
+        .unwrap();
+    let dump = source
+        .dump(
+            "",
+            &[
+                "--databases",
+                "types",
+                "--routines",
+                "--triggers",
+                "--events",
+            ],
+        )
+        .unwrap();
+    let text = String::from_utf8_lossy(&dump);
+    assert!(text.starts_with("/*M!999999\\- enable the sandbox mode */"));
+    assert!(
+        text.contains("CREATE DATABASE")
+            && text.contains("USE `types`")
+            && text.contains("DEFINER=")
+    );
+
+    let out = run_with_stdin(understudy().arg("rewrite").arg("--rules").arg(&path), &dump);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cleaned = String::from_utf8_lossy(&out.stdout);
+    assert!(!cleaned.contains("sandbox mode"));
+    assert!(!cleaned.contains("CREATE DATABASE") && !cleaned.contains("USE `types`"));
+    assert!(!cleaned.contains("DEFINER="));
+    // It loads into a database of another name, and the data is the same.
+    let target = MariaDb::start().unwrap();
+    target.create_database("other_name").unwrap();
+    target.load("other_name", &out.stdout).unwrap();
+    assert_eq!(
+        target.checksums("other_name").unwrap(),
+        source.checksums("types").unwrap()
+    );
+    assert!(target.tables("types").map(|t| t.is_empty()).unwrap_or(true));
 }
