@@ -52,5 +52,7 @@ mod rewrite;
 
 pub use crate::error::{Error, ErrorKind};
 pub use crate::parse::{looks_serialized, unescape, Item, Parser, Role, DEFAULT_MAX_DEPTH};
-pub use crate::replace::{replace_in_value, BuildError, Mode, Options, Replacer, Report, Scratch};
+pub use crate::replace::{
+    replace_in_value, session_parts, BuildError, Mode, Options, Replacer, Report, Scratch,
+};
 pub use crate::rewrite::{rewrite, Edit, Outcome, Rewriter};

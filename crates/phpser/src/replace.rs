@@ -1,11 +1,13 @@
 //! The convenience layer the engine uses: a [`Replacer`] of needle/replacement pairs and
 //! [`replace_in_value`], which decides per value whether to parse it.
 
+use std::ops::Range;
+
 use aho_corasick::AhoCorasick;
 use memchr::memmem;
 
 use crate::error::Error;
-use crate::parse::{looks_serialized, Role};
+use crate::parse::{looks_serialized, Parser, Role};
 use crate::rewrite::{Edit, Outcome, Rewriter};
 
 /// An ordered list of byte replacements, applied like successive `str_replace()` calls (or
@@ -228,6 +230,9 @@ pub struct Report {
     /// The value looked serialized but did not parse, so the needles were replaced in its
     /// bytes; why it did not parse. Lengths in it may now be wrong.
     pub warning: Option<Error>,
+    /// The value was PHP session data (`name|<serialized>…`, the default `php` session
+    /// handler) and its serialized parts were rewritten.
+    pub session: bool,
     /// Strings inside the value that looked serialized but did not parse (nor repair, in
     /// [`Mode::Repair`]), so the needles were replaced in them as text; see
     /// [`Rewriter::nested_fallbacks`].
@@ -240,8 +245,41 @@ impl Report {
             outcome,
             serialized: false,
             repaired: false,
+            session: false,
             warning: None,
             nested_fallbacks: 0,
+        }
+    }
+}
+
+/// The parts of a value in PHP's default session encoding (`session.serialize_handler =
+/// php`, what `session_encode()` writes): `name|<serialized value>` back to back, as Elgg,
+/// Symfony and Drupal store sessions. Returns `(name, value)` ranges, or `None` unless the
+/// whole value is made of such parts.
+pub fn session_parts(value: &[u8]) -> Option<Vec<(Range<usize>, Range<usize>)>> {
+    let mut parts = Vec::new();
+    let mut pos = 0;
+    while pos < value.len() {
+        let bar = pos + memchr::memchr(b'|', &value[pos..])?;
+        // PHP refuses names with `|` or `!`; an empty name cannot be written either.
+        if bar == pos || value[pos..bar].contains(&b'!') {
+            return None;
+        }
+        let start = bar + 1;
+        let end = start + serialized_len(&value[start..])?;
+        parts.push((pos..bar, start..end));
+        pos = end;
+    }
+    (!parts.is_empty()).then_some(parts)
+}
+
+/// The length of the one serialized value at the start of `input` (more may follow).
+fn serialized_len(input: &[u8]) -> Option<usize> {
+    let mut parser = Parser::new(input);
+    loop {
+        parser.next().ok()??;
+        if parser.depth() == 0 {
+            return Some(parser.offset());
         }
     }
 }
@@ -316,6 +354,37 @@ pub fn replace_in_value(
             Outcome::Unchanged
         }
     };
+    if options.mode != Mode::Off && !looks_serialized(value) && replacer.is_match(value) {
+        if let Some(parts) = session_parts(value) {
+            let mut outcome = Outcome::Unchanged;
+            let mut part = Vec::new();
+            for (name, data) in parts {
+                out.extend_from_slice(&value[name.start..data.start]);
+                let mut edit =
+                    |role: Role, s: &[u8], scr: &mut Vec<u8>| replacer.edit(role, s, scr, tmp);
+                match rewriter.rewrite(&value[data.clone()], &mut part, &mut edit) {
+                    Ok(Outcome::Rewritten) => {
+                        outcome = Outcome::Rewritten;
+                        out.extend_from_slice(&part);
+                    }
+                    Ok(Outcome::Unchanged) => out.extend_from_slice(&value[data]),
+                    // It parsed as a prefix above; a failure here is a nesting limit. Treat the
+                    // value as text, as for any value that does not parse.
+                    Err(_) => {
+                        out.clear();
+                        return Ok(Report::plain(plain(out, tmp)));
+                    }
+                }
+            }
+            if outcome == Outcome::Unchanged {
+                out.clear();
+            }
+            let mut report = Report::plain(outcome);
+            report.serialized = true;
+            report.session = true;
+            return Ok(report);
+        }
+    }
     if options.mode == Mode::Off || !looks_serialized(value) {
         return Ok(Report::plain(plain(out, tmp)));
     }
@@ -337,6 +406,7 @@ pub fn replace_in_value(
                 outcome,
                 serialized: true,
                 repaired: options.mode == Mode::Repair && rewriter.repairs() > 0,
+                session: false,
                 warning: None,
                 nested_fallbacks: rewriter.nested_fallbacks(),
             })

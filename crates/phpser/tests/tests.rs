@@ -7,4 +7,5 @@
 mod edge;
 mod naive;
 mod oracle;
+mod session;
 mod util;
