@@ -45,7 +45,7 @@ impl Replacements {
     /// Whether a needle may be in string content that is still SQL-escaped. Exact for
     /// mysqldump's escaping, which maps each decoded byte to fixed bytes.
     fn may_match_raw(&self, content: &[u8]) -> bool {
-        self.escaped.is_match(content)
+        self.escaped.is_match(content) || understudy_phpser::may_be_base64(content)
     }
 }
 

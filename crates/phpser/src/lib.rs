@@ -53,6 +53,7 @@ mod rewrite;
 pub use crate::error::{Error, ErrorKind};
 pub use crate::parse::{looks_serialized, unescape, Item, Parser, Role, DEFAULT_MAX_DEPTH};
 pub use crate::replace::{
-    replace_in_value, session_parts, BuildError, Mode, Options, Replacer, Report, Scratch,
+    may_be_base64, replace_in_value, session_parts, BuildError, Mode, Options, Replacer, Report,
+    Scratch,
 };
 pub use crate::rewrite::{rewrite, Edit, Outcome, Rewriter};

@@ -230,6 +230,9 @@ pub struct Report {
     /// The value looked serialized but did not parse, so the needles were replaced in its
     /// bytes; why it did not parse. Lengths in it may now be wrong.
     pub warning: Option<Error>,
+    /// The value was base64 of serialized PHP or JSON, rewritten inside and encoded again
+    /// with the same alphabet and padding.
+    pub base64: bool,
     /// The value was PHP session data (`name|<serialized>…`, the default `php` session
     /// handler) and its serialized parts were rewritten.
     pub session: bool,
@@ -245,6 +248,7 @@ impl Report {
             outcome,
             serialized: false,
             repaired: false,
+            base64: false,
             session: false,
             warning: None,
             nested_fallbacks: 0,
@@ -271,6 +275,44 @@ pub fn session_parts(value: &[u8]) -> Option<Vec<(Range<usize>, Range<usize>)>> 
         pos = end;
     }
     (!parts.is_empty()).then_some(parts)
+}
+
+/// Whether `value` may be base64 of serialized PHP or JSON: the first bytes of `a:`, `O:`,
+/// `s:` (`YTo`, `Tzo`, `czo`), a JSON object (`ey`, `e3`) or array (`W`) encoded, and nothing
+/// but base64 after them. Cheap; a needle cannot be seen in base64 text, so callers that skip
+/// values without a needle must not skip these.
+pub fn may_be_base64(value: &[u8]) -> bool {
+    const PREFIXES: [&[u8]; 6] = [b"YTo", b"Tzo", b"czo", b"ey", b"e3", b"W"];
+    value.len() >= 8
+        && PREFIXES.iter().any(|p| value.starts_with(p))
+        && value
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'='))
+}
+
+/// Decodes base64 that holds complete serialized PHP or JSON; returns the engine to encode it
+/// again with the same alphabet and padding.
+fn decode_base64(value: &[u8], out: &mut Vec<u8>) -> Option<base64::engine::GeneralPurpose> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    use base64::Engine;
+    let url = value.iter().any(|&b| b == b'-' || b == b'_');
+    let padded = value.ends_with(b"=") || value.len() % 4 == 0;
+    let engine = match (url, padded) {
+        (false, true) => STANDARD,
+        (false, false) => STANDARD_NO_PAD,
+        (true, true) => URL_SAFE,
+        (true, false) => URL_SAFE_NO_PAD,
+    };
+    out.clear();
+    engine.decode_vec(value, out).ok()?;
+    // Only what decodes to something complete: a base64-looking word stays a word.
+    let complete = if looks_serialized(out) {
+        serialized_len(out) == Some(out.len())
+    } else {
+        serde_json::from_slice::<serde_json::Value>(out).is_ok()
+    };
+    // Re-encoding must give the input back, or the alphabet/padding guess was wrong.
+    (complete && engine.encode(&*out).as_bytes() == value).then_some(engine)
 }
 
 /// The length of the one serialized value at the start of `input` (more may follow).
@@ -354,6 +396,21 @@ pub fn replace_in_value(
             Outcome::Unchanged
         }
     };
+    if options.mode != Mode::Off && may_be_base64(value) {
+        let mut decoded = Vec::new();
+        if let Some(engine) = decode_base64(value, &mut decoded) {
+            let mut inner = Vec::new();
+            let mut nested = Scratch::default();
+            let report = replace_in_value(&decoded, replacer, &mut nested, &mut inner, options)?;
+            if report.outcome == Outcome::Rewritten {
+                use base64::Engine;
+                out.extend_from_slice(engine.encode(&inner).as_bytes());
+            }
+            let mut outer = report;
+            outer.base64 = true;
+            return Ok(outer);
+        }
+    }
     if options.mode != Mode::Off && !looks_serialized(value) && replacer.is_match(value) {
         if let Some(parts) = session_parts(value) {
             let mut outcome = Outcome::Unchanged;
@@ -406,6 +463,7 @@ pub fn replace_in_value(
                 outcome,
                 serialized: true,
                 repaired: options.mode == Mode::Repair && rewriter.repairs() > 0,
+                base64: false,
                 session: false,
                 warning: None,
                 nested_fallbacks: rewriter.nested_fallbacks(),

@@ -4,6 +4,7 @@
 //! - `naive`: a tree-building reference implementation and property tests against it.
 //! - `oracle`: property tests against real `php` (`unserialize()` must agree).
 
+mod base64;
 mod edge;
 mod naive;
 mod oracle;
