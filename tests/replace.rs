@@ -85,3 +85,56 @@ fn elgg_moves_completely_and_stays_unserializable() {
         &["mitglieder.example.org", "/srv/elgg/"],
     );
 }
+
+#[test]
+fn the_report_says_where_the_url_lived() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let dump = std::fs::read(fixtures().join("dumps/elgg3.default.sql")).unwrap();
+    let out = run_with_stdin(
+        understudy()
+            .args(["rewrite", "--quiet", "--replace"])
+            .arg("https://mitglieder.example.org=https://int.example.org")
+            .arg("--report")
+            .arg(&report),
+        &dump,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let encodings =
+        |table: &str, column: &str| report["tables"][table]["columns"][column]["encodings"].clone();
+    assert!(
+        encodings("elgg_users_sessions", "`data`")["session"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    assert!(
+        encodings("elgg_config", "`value`")["serialized"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    assert!(
+        encodings("elgg_metadata", "`value`")["plain"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    assert_eq!(
+        report["values_replaced"].as_u64().unwrap(),
+        report["tables"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|t| t["columns"].as_object().unwrap().values())
+            .flat_map(|c| c["encodings"].as_object().unwrap().values())
+            .map(|n| n.as_u64().unwrap())
+            .sum::<u64>()
+    );
+}

@@ -3,6 +3,7 @@
 mod util;
 
 mod errors;
+mod packs;
 mod passthrough;
 mod replace;
 mod roundtrip;

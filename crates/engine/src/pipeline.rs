@@ -543,6 +543,9 @@ impl<'e, W: Write> Run<'e, W> {
                 for label in labels {
                     *col.replaced.entry(label).or_default() += 1;
                 }
+                *col.encodings
+                    .entry(outcome.encoding.to_string())
+                    .or_default() += 1;
                 col.corrupt_serialized += outcome.warnings.len() as u64;
                 for w in outcome.warnings {
                     self.report.warnings.push(Warning::new(

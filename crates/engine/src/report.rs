@@ -52,6 +52,9 @@ pub struct ColumnReport {
     pub replaced: BTreeMap<String, u64>,
     /// Values masked, per mask.
     pub masked: BTreeMap<String, u64>,
+    /// Values changed, per encoding the needle was found in (`plain`, `serialized`,
+    /// `session`, `base64`, each also as `hex blob, …`).
+    pub encodings: BTreeMap<String, u64>,
     /// Values that looked serialized but did not parse.
     pub corrupt_serialized: u64,
 }

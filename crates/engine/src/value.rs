@@ -56,6 +56,9 @@ pub(crate) struct ValueOutcome {
     pub(crate) changed_by: Vec<usize>,
     /// Whether any change was made inside serialized PHP.
     pub(crate) serialized: bool,
+    /// Where the needle lived: `plain`, `serialized`, `session`, `base64`; each prefixed with
+    /// `hex blob, ` for `0x…` values.
+    pub(crate) encoding: &'static str,
     /// Values that looked serialized and did not parse.
     pub(crate) warnings: Vec<understudy_phpser::Error>,
 }
@@ -183,6 +186,19 @@ pub(crate) fn replace(
         if report.outcome == Outcome::Rewritten {
             std::mem::swap(current, next);
             have_current = true;
+            if outcome.changed_by.is_empty() {
+                let hex = value.kind == ValueKind::Hex;
+                outcome.encoding = match (hex, report.base64, report.session, report.serialized) {
+                    (false, true, _, _) => "base64",
+                    (false, _, true, _) => "session",
+                    (false, _, _, true) => "serialized",
+                    (false, _, _, _) => "plain",
+                    (true, true, _, _) => "hex blob, base64",
+                    (true, _, true, _) => "hex blob, session",
+                    (true, _, _, true) => "hex blob, serialized",
+                    (true, _, _, _) => "hex blob, plain",
+                };
+            }
             outcome.changed_by.push(i);
             outcome.serialized |= report.serialized;
             outcome.warnings.extend(report.warning);

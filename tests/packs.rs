@@ -1,0 +1,420 @@
+//! The Drupal and Elgg 2.3 rule packs end to end: a fixture site (`fixtures/sql/drupal.sql`,
+//! `fixtures/sql/elgg23.sql`) loaded into a real MariaDB, dumped, rewritten with the pack,
+//! restored into a second server, and checked there with SQL and PHP.
+
+use std::collections::BTreeSet;
+
+use understudy_testkit::mariadb::MariaDb;
+use understudy_testkit::php::Php;
+
+use crate::util::{count_unserializable, fixtures, run_with_stdin, text_values, understudy};
+
+const SECRET: &str = "packs-test-secret";
+/// `password_hash` of both packs: bcrypt of "understudy".
+const PASSWORD_HASH: &str = "$2y$10$bI2r3QwrE1pohQzE2a9gKOGpNGYWJMqAQF/FJQbFU6WQsB3x.Ywqe";
+
+fn rewrite(dump: &[u8], pack: &str, vars: &[&str]) -> Vec<u8> {
+    let mut cmd = understudy();
+    cmd.arg("rewrite")
+        .arg("--rules")
+        .arg(fixtures().join(format!("../rules/{pack}")))
+        .env("UNDERSTUDY_SECRET", SECRET);
+    for v in vars {
+        cmd.arg("--var").arg(v);
+    }
+    let out = run_with_stdin(&mut cmd, dump);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Non-NULL values of `sql` (one column) in `db`, at least 4 bytes long.
+fn values(server: &MariaDb, db: &str, sql: &str) -> BTreeSet<String> {
+    server
+        .query(db, sql)
+        .unwrap()
+        .into_iter()
+        .map(|r| r[0].clone())
+        .filter(|v| v.len() >= 4 && v != "NULL")
+        .collect()
+}
+
+fn count(server: &MariaDb, db: &str, table: &str) -> u64 {
+    server
+        .query_value(db, &format!("SELECT COUNT(*) FROM `{table}`"))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn assert_disjoint(before: &BTreeSet<String>, after: &BTreeSet<String>, what: &str) {
+    assert!(
+        before.is_disjoint(after),
+        "{what}: unmasked {:?}",
+        before.intersection(after).collect::<Vec<_>>()
+    );
+}
+
+/// Emptied tables are empty (and were not in the source); every other table keeps its rows.
+fn assert_row_counts(source: &MariaDb, src_db: &str, target: &MariaDb, emptied: &[&str]) {
+    let tables = source.tables(src_db).unwrap();
+    assert_eq!(target.tables("copy").unwrap(), tables);
+    for t in emptied {
+        assert!(tables.iter().any(|x| x == t), "fixture lacks {t}");
+    }
+    for t in &tables {
+        let (before, after) = (count(source, src_db, t), count(target, "copy", t));
+        assert!(before > 0, "fixture table {t} is empty");
+        if emptied.contains(&t.as_str()) {
+            assert_eq!(after, 0, "{t} is not emptied");
+        } else {
+            assert_eq!(after, before, "rows of {t}");
+        }
+    }
+}
+
+/// With the emptied tables' rows deleted from the source, the same number of values
+/// unserialize per column in source and copy.
+fn assert_unserializable_kept(
+    php: &Php,
+    source: &MariaDb,
+    src_db: &str,
+    target: &MariaDb,
+    emptied: &[&str],
+) {
+    for t in emptied {
+        source
+            .execute_in(src_db, &format!("DELETE FROM `{t}`"))
+            .unwrap();
+    }
+    let before = count_unserializable(php, &text_values(source, src_db));
+    assert!(
+        before.iter().filter(|(_, n)| *n > 0).count() >= 3,
+        "the fixture has serialized values: {before:?}"
+    );
+    assert_eq!(
+        count_unserializable(php, &text_values(target, "copy")),
+        before
+    );
+}
+
+const DRUPAL_EMPTIED: &[&str] = &[
+    "cache_bootstrap",
+    "cache_config",
+    "cache_data",
+    "cache_render",
+    "sessions",
+    "watchdog",
+    "flood",
+    "semaphore",
+    "queue",
+    "key_value_expire",
+];
+
+const DRUPAL_VARS: &[&str] = &[
+    "src_url=https://www.example.org",
+    "dst_url=https://staging.example.com",
+    "src_root=/var/www/example/web",
+    "dst_root=/srv/staging/web",
+    "src_data=/var/www/example/private",
+    "dst_data=/srv/staging/private",
+];
+
+fn drupal_copy() -> (MariaDb, MariaDb) {
+    let source = MariaDb::start().unwrap();
+    let target = MariaDb::start().unwrap();
+    source.create_database("drupal").unwrap();
+    source
+        .load_file("drupal", &fixtures().join("sql/drupal.sql"))
+        .unwrap();
+    let dump = source.dump("drupal", &[]).unwrap();
+    let out = rewrite(&dump, "drupal.toml", DRUPAL_VARS);
+    target.create_database("copy").unwrap();
+    target.load("copy", &out).unwrap();
+    (source, target)
+}
+
+#[test]
+fn drupal_pack_masks_people_and_moves_the_site() {
+    let php = Php::require();
+    let (source, target) = drupal_copy();
+
+    // Accounts, comment authors and configured e-mail addresses are masked.
+    let masked = [
+        "SELECT name FROM users_field_data",
+        "SELECT mail FROM users_field_data",
+        "SELECT init FROM users_field_data",
+        "SELECT pass FROM users_field_data",
+        "SELECT name FROM comment_field_data",
+        "SELECT mail FROM comment_field_data",
+        "SELECT homepage FROM comment_field_data",
+        "SELECT hostname FROM comment_field_data",
+        "SELECT data FROM config WHERE name IN ('system.site','update.settings') OR name LIKE 'contact.form.%'",
+    ];
+    let mut personal = BTreeSet::new();
+    for sql in masked {
+        let before = values(&source, "drupal", sql);
+        assert!(!before.is_empty(), "{sql}");
+        assert_disjoint(&before, &values(&target, "copy", sql), sql);
+        personal.extend(before);
+    }
+    let all_values: BTreeSet<Vec<u8>> = text_values(&target, "copy")
+        .into_iter()
+        .flat_map(|(_, v)| v)
+        .collect();
+    for v in &personal {
+        assert!(!all_values.contains(v.as_bytes()), "{v:?} survived");
+    }
+    let everything = String::from_utf8_lossy(&target.dump("copy", &[]).unwrap()).into_owned();
+    for gone in ["people.example.org", "192.0.2."] {
+        assert!(!everything.contains(gone), "{gone} left in the copy");
+    }
+    // Every account gets the known password; the anonymous user (uid 0) keeps NULL.
+    assert_eq!(
+        target
+            .query_value(
+                "copy",
+                "SELECT GROUP_CONCAT(DISTINCT IFNULL(pass, 'NULL')) FROM users_field_data WHERE uid > 0"
+            )
+            .unwrap(),
+        PASSWORD_HASH
+    );
+    // The same address becomes the same fake in `mail` and `init`; a changed one does not.
+    let same =
+        "SELECT GROUP_CONCAT(uid ORDER BY uid) FROM users_field_data WHERE uid > 0 AND mail = init";
+    assert_eq!(source.query_value("drupal", same).unwrap(), "1,3,4");
+    assert_eq!(target.query_value("copy", same).unwrap(), "1,3,4");
+    // Masked config values are still e-mail addresses inside valid serialized arrays.
+    let site_mail = target
+        .query_value(
+            "copy",
+            "SELECT data FROM config WHERE collection = '' AND name = 'system.site'",
+        )
+        .unwrap();
+    assert!(site_mail.contains("s:4:\"mail\";s:"), "{site_mail}");
+    assert!(
+        site_mail.contains("s:4:\"name\";s:13:\"Beispiel e.V.\""),
+        "{site_mail}"
+    );
+
+    // The private key and cron key are regenerated; the rest of the state is kept.
+    let keys = "SELECT value FROM key_value WHERE collection = 'state' AND name IN ('system.private_key','system.cron_key')";
+    let (before, after) = (
+        values(&source, "drupal", keys),
+        values(&target, "copy", keys),
+    );
+    assert_eq!(after.len(), 2);
+    assert_disjoint(&before, &after, "keys");
+    let state = "SELECT GROUP_CONCAT(CONCAT(name, '=', value) ORDER BY name) FROM key_value \
+                 WHERE name NOT IN ('system.private_key','system.cron_key')";
+    assert_eq!(
+        target.query_value("copy", state).unwrap(),
+        source.query_value("drupal", state).unwrap()
+    );
+
+    // The site URL and the private files directory moved; stream wrapper URIs stay.
+    let bodies = values(&target, "copy", "SELECT body_value FROM node__body");
+    assert_eq!(bodies.len(), 3);
+    assert!(
+        bodies.iter().all(|b| !b.contains("www.example.org")),
+        "{bodies:?}"
+    );
+    assert!(bodies
+        .iter()
+        .any(|b| b.contains("https://staging.example.com/verein")));
+    let block = target
+        .query_value(
+            "copy",
+            "SELECT data FROM config WHERE name = 'block.block.olivero_footer_links'",
+        )
+        .unwrap();
+    assert!(
+        block.contains("s:36:\"https://staging.example.com/impressum\""),
+        "{block}"
+    );
+    assert!(
+        !everything.contains("/var/www/example"),
+        "the private directory did not move"
+    );
+    assert!(everything.contains("/srv/staging/private/translations"));
+    let uris = "SELECT GROUP_CONCAT(uri ORDER BY fid) FROM file_managed";
+    assert_eq!(
+        target.query_value("copy", uris).unwrap(),
+        source.query_value("drupal", uris).unwrap()
+    );
+
+    // Cache, log and per-visitor tables are empty; every other table keeps its rows, and
+    // what unserialized still does.
+    assert_row_counts(&source, "drupal", &target, DRUPAL_EMPTIED);
+    assert_unserializable_kept(&php, &source, "drupal", &target, DRUPAL_EMPTIED);
+}
+
+/// The site URL inside a serialized config value that a mask of the same column also
+/// rewrites (`contact.form.*`: `recipients` masked, `redirect` holds the URL).
+#[test]
+#[ignore = "engine: [[replace]] is skipped in a value that an `inside = \"serialized\"` mask rewrites"]
+fn drupal_pack_moves_the_url_in_masked_config() {
+    let (_source, target) = drupal_copy();
+    let form = target
+        .query_value(
+            "copy",
+            "SELECT data FROM config WHERE name = 'contact.form.vorstand'",
+        )
+        .unwrap();
+    assert!(!form.contains("www.example.org"), "{form}");
+    assert!(form.contains("https://staging.example.com/danke"), "{form}");
+}
+
+const ELGG_EMPTIED: &[&str] = &[
+    "elgg_users_sessions",
+    "elgg_users_remember_me_cookies",
+    "elgg_users_apisessions",
+    "elgg_hmac_cache",
+    "elgg_geocode_cache",
+    "elgg_queue",
+    "elgg_system_log",
+];
+
+#[test]
+fn elgg23_pack_masks_users_and_moves_the_site() {
+    let php = Php::require();
+    let source = MariaDb::start().unwrap();
+    let target = MariaDb::start().unwrap();
+    source.create_database("elgg").unwrap();
+    source
+        .load_file("elgg", &fixtures().join("sql/elgg23.sql"))
+        .unwrap();
+    let dump = source.dump("elgg", &[]).unwrap();
+    let vars = [
+        "src_url=https://mitglieder.example.org/",
+        "dst_url=https://int.example.com/",
+        "src_root=/srv/elgg/www/",
+        "dst_root=/srv/int/www/",
+        "src_data=/srv/elgg/data/",
+        "dst_data=/srv/int/data/",
+    ];
+    let out = rewrite(&dump, "elgg-2.3.toml", &vars);
+    target.create_database("copy").unwrap();
+    target.load("copy", &out).unwrap();
+
+    // users_entity: names, e-mails and hashes are gone; usernames are user<guid>; every
+    // password is the known bcrypt hash and the legacy md5 columns are blank.
+    for sql in [
+        "SELECT name FROM elgg_users_entity",
+        "SELECT username FROM elgg_users_entity",
+        "SELECT email FROM elgg_users_entity",
+        "SELECT password FROM elgg_users_entity",
+        "SELECT password_hash FROM elgg_users_entity",
+        "SELECT string FROM elgg_metastrings WHERE string LIKE '%@%'",
+    ] {
+        let before = values(&source, "elgg", sql);
+        assert!(!before.is_empty(), "{sql}");
+        assert_disjoint(&before, &values(&target, "copy", sql), sql);
+    }
+    let users = "SELECT COUNT(*) FROM elgg_users_entity WHERE username = CONCAT('user', guid) \
+                 AND password_hash = '{PASSWORD_HASH}' AND password = '' AND salt = '' AND email LIKE '%@%'"
+        .replace("{PASSWORD_HASH}", PASSWORD_HASH);
+    assert_eq!(target.query_value("copy", &users).unwrap(), "4");
+    // After the restore, the user profile fields are blank (the append_sql); the e-mail
+    // masking while streaming also reached the site's own address (guid 1).
+    let profile = "SELECT v.string FROM elgg_metadata md \
+         JOIN elgg_metastrings n ON n.id = md.name_id JOIN elgg_metastrings v ON v.id = md.value_id \
+         JOIN elgg_entities e ON e.guid = md.entity_guid \
+         WHERE e.type = 'user' AND n.string IN ('phone','location','website','contactemail','briefdescription')";
+    assert_eq!(values(&source, "elgg", profile).len(), 16);
+    assert_eq!(
+        target
+            .query(&"copy", profile)
+            .unwrap()
+            .into_iter()
+            .filter(|r| !r[0].is_empty())
+            .count(),
+        0,
+        "profile fields left"
+    );
+    // The documented limitation: a string shared with a group is blanked for it too.
+    let group_location = "SELECT v.string FROM elgg_metadata md \
+         JOIN elgg_metastrings n ON n.id = md.name_id JOIN elgg_metastrings v ON v.id = md.value_id \
+         WHERE md.entity_guid = 6 AND n.string = 'location'";
+    assert_eq!(source.query_value("elgg", group_location).unwrap(), "Hamm");
+    assert_eq!(target.query_value("copy", group_location).unwrap(), "");
+    let site_mail = "SELECT v.string FROM elgg_metadata md \
+         JOIN elgg_metastrings n ON n.id = md.name_id JOIN elgg_metastrings v ON v.id = md.value_id \
+         WHERE md.entity_guid = 1 AND n.string = 'email'";
+    let masked_site_mail = target.query_value("copy", site_mail).unwrap();
+    assert_ne!(
+        masked_site_mail,
+        source.query_value("elgg", site_mail).unwrap()
+    );
+    assert!(masked_site_mail.contains('@'), "{masked_site_mail}");
+    // Metadata rows themselves, and metastrings no rule touches, are unchanged.
+    for sql in [
+        "SELECT GROUP_CONCAT(CONCAT_WS(':', id, entity_guid, name_id, value_id) ORDER BY id) FROM elgg_metadata",
+        "SELECT GROUP_CONCAT(string ORDER BY id) FROM elgg_metastrings WHERE string IN ('ElggDiskFilestore','application/pdf','published')",
+    ] {
+        assert_eq!(
+            target.query_value("copy", sql).unwrap(),
+            source.query_value("elgg", sql).unwrap(),
+            "{sql}"
+        );
+    }
+    let everything =
+        String::from_utf8_lossy(&target.dump("copy", &["--hex-blob"]).unwrap()).into_owned();
+    for gone in [
+        "people.example.org",
+        "192.0.2.",
+        "Anna Beispiel",
+        "+49 2381 555 0201",
+    ] {
+        assert!(!everything.contains(gone), "{gone} left in the copy");
+    }
+
+    // Secrets are regenerated.
+    for sql in [
+        "SELECT value FROM elgg_datalists WHERE name = '__site_secret__'",
+        "SELECT api_key FROM elgg_api_users",
+        "SELECT secret FROM elgg_api_users",
+    ] {
+        assert_disjoint(
+            &values(&source, "elgg", sql),
+            &values(&target, "copy", sql),
+            sql,
+        );
+    }
+    let secret = target
+        .query_value(
+            "copy",
+            "SELECT value FROM elgg_datalists WHERE name = '__site_secret__'",
+        )
+        .unwrap();
+    assert!(secret.starts_with('z') && secret.len() == 32, "{secret}");
+
+    // The site moved: the authoritative URL, the dataroot, the files' dir_root, serialized
+    // config and content; nothing of the old URL or paths is left.
+    for (sql, want) in [
+        ("SELECT url FROM elgg_sites_entity WHERE guid = 1", "https://int.example.com/"),
+        ("SELECT value FROM elgg_datalists WHERE name = 'dataroot'", "/srv/int/data/"),
+        (
+            "SELECT v.string FROM elgg_metadata md JOIN elgg_metastrings n ON n.id = md.name_id \
+             JOIN elgg_metastrings v ON v.id = md.value_id WHERE n.string = 'filestore::dir_root'",
+            "/srv/int/data/",
+        ),
+        (
+            "SELECT value FROM elgg_config WHERE name = 'site_custom_menu_items'",
+            "a:2:{s:9:\"Impressum\";s:33:\"https://int.example.com/impressum\";s:11:\"Datenschutz\";s:37:\"https://int.example.com/p/datenschutz\";}",
+        ),
+    ] {
+        assert_eq!(target.query_value("copy", sql).unwrap(), want, "{sql}");
+    }
+    for gone in ["mitglieder.example.org", "/srv/elgg/"] {
+        assert!(!everything.contains(gone), "{gone} left");
+    }
+
+    // Session, cookie, cache, queue and log tables are empty; the rest keep their rows,
+    // and what unserialized still does.
+    assert_row_counts(&source, "elgg", &target, ELGG_EMPTIED);
+    assert_unserializable_kept(&php, &source, "elgg", &target, ELGG_EMPTIED);
+}
