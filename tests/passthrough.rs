@@ -117,3 +117,33 @@ fn gzip_and_zstd_round_trip_byte_exactly() {
     );
     assert!(gunzip(&out.stdout) == original);
 }
+
+#[test]
+fn dry_run_reads_everything_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("never.sql");
+    let dump = std::fs::read(crate::util::fixtures().join("dumps/wordpress.default.sql")).unwrap();
+    let out = run_with_stdin(
+        understudy()
+            .args([
+                "rewrite",
+                "--dry-run",
+                "--replace",
+                "www.example.com=x.example",
+            ])
+            .arg("-o")
+            .arg(&target),
+        &dump,
+    );
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+    assert!(!target.exists());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("values replaced"), "{stderr}");
+    // It still checks the input.
+    let out = run_with_stdin(
+        understudy().args(["rewrite", "--dry-run"]),
+        &dump[..dump.len() - 40],
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
