@@ -261,20 +261,59 @@ impl Report {
 /// Symfony and Drupal store sessions. Returns `(name, value)` ranges, or `None` unless the
 /// whole value is made of such parts.
 pub fn session_parts(value: &[u8]) -> Option<Vec<(Range<usize>, Range<usize>)>> {
+    parse_session(value).ok()
+}
+
+/// Like [`session_parts`], with the reason a value that starts like a session is not one:
+/// `Err(None)` when it does not even start like one.
+fn parse_session(value: &[u8]) -> Result<Vec<(Range<usize>, Range<usize>)>, Option<Error>> {
     let mut parts = Vec::new();
     let mut pos = 0;
     while pos < value.len() {
-        let bar = pos + memchr::memchr(b'|', &value[pos..])?;
+        let bar = match memchr::memchr(b'|', &value[pos..]) {
+            Some(k) => pos + k,
+            None if parts.is_empty() => return Err(None),
+            None => {
+                return Err(Some(Error::expected(
+                    pos,
+                    "`name|` of a session variable",
+                    None,
+                )))
+            }
+        };
         // PHP refuses names with `|` or `!`; an empty name cannot be written either.
-        if bar == pos || value[pos..bar].contains(&b'!') {
-            return None;
-        }
+        let name_ok = bar > pos && !value[pos..bar].contains(&b'!');
         let start = bar + 1;
-        let end = start + serialized_len(&value[start..])?;
+        if parts.is_empty() && !(name_ok && looks_like_value_start(&value[start..])) {
+            return Err(None);
+        }
+        if !name_ok {
+            return Err(Some(Error::expected(
+                pos,
+                "a session variable name",
+                value.get(pos).copied(),
+            )));
+        }
+        let end = start + serialized_len(&value[start..]).map_err(|e| Some(e.shifted(start)))?;
         parts.push((pos..bar, start..end));
         pos = end;
     }
-    (!parts.is_empty()).then_some(parts)
+    if parts.is_empty() {
+        return Err(None);
+    }
+    Ok(parts)
+}
+
+/// Whether serialized data may start here (`a:`, `s:`, `i:`, `N;` …).
+fn looks_like_value_start(v: &[u8]) -> bool {
+    matches!(
+        v,
+        [
+            b'a' | b'O' | b'C' | b's' | b'S' | b'i' | b'd' | b'b' | b'E' | b'r' | b'R',
+            b':',
+            ..
+        ] | [b'N', b';', ..]
+    )
 }
 
 /// Whether `value` may be base64 of serialized PHP or JSON: the first bytes of `a:`, `O:`,
@@ -307,7 +346,7 @@ fn decode_base64(value: &[u8], out: &mut Vec<u8>) -> Option<base64::engine::Gene
     engine.decode_vec(value, out).ok()?;
     // Only what decodes to something complete: a base64-looking word stays a word.
     let complete = if looks_serialized(out) {
-        serialized_len(out) == Some(out.len())
+        serialized_len(out).is_ok_and(|n| n == out.len())
     } else {
         serde_json::from_slice::<serde_json::Value>(out).is_ok()
     };
@@ -316,12 +355,14 @@ fn decode_base64(value: &[u8], out: &mut Vec<u8>) -> Option<base64::engine::Gene
 }
 
 /// The length of the one serialized value at the start of `input` (more may follow).
-fn serialized_len(input: &[u8]) -> Option<usize> {
+fn serialized_len(input: &[u8]) -> Result<usize, Error> {
     let mut parser = Parser::new(input);
     loop {
-        parser.next().ok()??;
+        if parser.next()?.is_none() {
+            return Err(Error::expected(parser.offset(), "a serialized value", None));
+        }
         if parser.depth() == 0 {
-            return Some(parser.offset());
+            return Ok(parser.offset());
         }
     }
 }
@@ -412,7 +453,18 @@ pub fn replace_in_value(
         }
     }
     if options.mode != Mode::Off && !looks_serialized(value) && replacer.is_match(value) {
-        if let Some(parts) = session_parts(value) {
+        let parts = match parse_session(value) {
+            Ok(parts) => Some(parts),
+            Err(None) => None,
+            // Starts like a session but is not one: plain bytes, with a warning (or an error).
+            Err(Some(e)) if options.strict => return Err(e),
+            Err(Some(e)) => {
+                let mut report = Report::plain(plain(out, tmp));
+                report.warning = Some(e);
+                return Ok(report);
+            }
+        };
+        if let Some(parts) = parts {
             let mut outcome = Outcome::Unchanged;
             let mut part = Vec::new();
             for (name, data) in parts {

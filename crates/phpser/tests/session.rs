@@ -40,6 +40,46 @@ fn session_parts_are_rewritten_with_their_lengths() {
 }
 
 #[test]
+fn a_broken_session_gets_plain_replacement_and_a_warning() {
+    let v = br#"a|s:3:"https://x.org";b|i:1;"#;
+    let r = Replacer::new([("https://x.org", "https://y.org")]).unwrap();
+    let mut out = Vec::new();
+    let report = replace_in_value(
+        v,
+        &r,
+        &mut Scratch::new(),
+        &mut out,
+        Options::new(Mode::Auto),
+    )
+    .unwrap();
+    assert_eq!(report.outcome, Outcome::Rewritten);
+    assert!(!report.session);
+    assert_eq!(out, br#"a|s:3:"https://y.org";b|i:1;"#.to_vec());
+    let warning = report.warning.expect("a warning for a broken session");
+    assert_eq!(warning.offset(), 2 + 8, "{warning}");
+    // Strict: an error instead.
+    assert!(replace_in_value(
+        v,
+        &r,
+        &mut Scratch::new(),
+        &mut out,
+        Options::new(Mode::Auto).strict(true)
+    )
+    .is_err());
+    // Without the needle: untouched, no warning.
+    let report = replace_in_value(
+        br#"a|s:3:"abcdef";"#,
+        &r,
+        &mut Scratch::new(),
+        &mut out,
+        Options::new(Mode::Auto),
+    )
+    .unwrap();
+    assert_eq!(report.outcome, Outcome::Unchanged);
+    assert!(report.warning.is_none());
+}
+
+#[test]
 fn text_with_bars_is_plain_text() {
     for v in [
         &b"see https://x.org | or not"[..],
