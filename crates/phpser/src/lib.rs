@@ -54,6 +54,6 @@ pub use crate::error::{Error, ErrorKind};
 pub use crate::parse::{looks_serialized, unescape, Item, Parser, Role, DEFAULT_MAX_DEPTH};
 pub use crate::replace::{
     may_be_base64, replace_in_value, session_parts, BuildError, Mode, Options, Replacer, Report,
-    Scratch,
+    Scratch, SessionPart,
 };
 pub use crate::rewrite::{rewrite, Edit, Outcome, Rewriter};

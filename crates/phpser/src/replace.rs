@@ -256,17 +256,21 @@ impl Report {
     }
 }
 
+/// One `name|value` part of session data: the byte ranges of the name and of the serialized
+/// value.
+pub type SessionPart = (Range<usize>, Range<usize>);
+
 /// The parts of a value in PHP's default session encoding (`session.serialize_handler =
 /// php`, what `session_encode()` writes): `name|<serialized value>` back to back, as Elgg,
 /// Symfony and Drupal store sessions. Returns `(name, value)` ranges, or `None` unless the
 /// whole value is made of such parts.
-pub fn session_parts(value: &[u8]) -> Option<Vec<(Range<usize>, Range<usize>)>> {
+pub fn session_parts(value: &[u8]) -> Option<Vec<SessionPart>> {
     parse_session(value).ok()
 }
 
 /// Like [`session_parts`], with the reason a value that starts like a session is not one:
 /// `Err(None)` when it does not even start like one.
-fn parse_session(value: &[u8]) -> Result<Vec<(Range<usize>, Range<usize>)>, Option<Error>> {
+fn parse_session(value: &[u8]) -> Result<Vec<SessionPart>, Option<Error>> {
     let mut parts = Vec::new();
     let mut pos = 0;
     while pos < value.len() {
