@@ -92,7 +92,7 @@ fn assert_unserializable_kept(
     }
     let before = count_unserializable(php, &text_values(source, src_db));
     assert!(
-        before.iter().filter(|(_, n)| *n > 0).count() >= 3,
+        before.iter().filter(|(_, n)| *n > 0).count() >= 2,
         "the fixture has serialized values: {before:?}"
     );
     assert_eq!(
@@ -152,7 +152,7 @@ fn drupal_pack_masks_people_and_moves_the_site() {
         "SELECT mail FROM comment_field_data",
         "SELECT homepage FROM comment_field_data",
         "SELECT hostname FROM comment_field_data",
-        "SELECT data FROM config WHERE name IN ('system.site','update.settings') OR name LIKE 'contact.form.%'",
+        "SELECT data FROM config WHERE collection = '' AND (name IN ('system.site','update.settings') OR name LIKE 'contact.form.%')",
     ];
     let mut personal = BTreeSet::new();
     for sql in masked {
@@ -232,7 +232,7 @@ fn drupal_pack_masks_people_and_moves_the_site() {
         )
         .unwrap();
     assert!(
-        block.contains("s:36:\"https://staging.example.com/impressum\""),
+        block.contains("s:37:\"https://staging.example.com/impressum\""),
         "{block}"
     );
     assert!(
@@ -255,7 +255,6 @@ fn drupal_pack_masks_people_and_moves_the_site() {
 /// The site URL inside a serialized config value that a mask of the same column also
 /// rewrites (`contact.form.*`: `recipients` masked, `redirect` holds the URL).
 #[test]
-#[ignore = "engine: [[replace]] is skipped in a value that an `inside = \"serialized\"` mask rewrites"]
 fn drupal_pack_moves_the_url_in_masked_config() {
     let (_source, target) = drupal_copy();
     let form = target
@@ -324,10 +323,10 @@ fn elgg23_pack_masks_users_and_moves_the_site() {
          JOIN elgg_metastrings n ON n.id = md.name_id JOIN elgg_metastrings v ON v.id = md.value_id \
          JOIN elgg_entities e ON e.guid = md.entity_guid \
          WHERE e.type = 'user' AND n.string IN ('phone','location','website','contactemail','briefdescription')";
-    assert_eq!(values(&source, "elgg", profile).len(), 16);
+    assert_eq!(values(&source, "elgg", profile).len(), 19);
     assert_eq!(
         target
-            .query(&"copy", profile)
+            .query("copy", profile)
             .unwrap()
             .into_iter()
             .filter(|r| !r[0].is_empty())

@@ -21,7 +21,7 @@ use crate::report::{Report, TableReport, Warning};
 use crate::row::{RowBuf, RowView};
 use crate::structured::{mask_json, mask_serialized};
 use crate::table::{uncovered, TableCtx};
-use crate::value::{encode, replace, Replacements, ValueScratch};
+use crate::value::{encode, replace, replace_decoded, Replacements, ValueScratch};
 
 /// How many different values a mask may draw for one UNIQUE column before giving up.
 const MAX_UNIQUE_ATTEMPTS: u32 = 64;
@@ -570,6 +570,51 @@ impl<'e, W: Write> Run<'e, W> {
         }
     }
 
+    /// Applies the column's replacements to a masked value, counting them in the report.
+    fn replace_masked(
+        &mut self,
+        bytes: &mut Vec<u8>,
+        value: &understudy_sqldump::Value,
+        pos: Position,
+    ) -> Result<(), Error> {
+        let Some(ctx) = self.ctx.as_ref() else {
+            return Ok(());
+        };
+        let groups = ctx.groups(value.column as usize);
+        match replace_decoded(bytes, groups, &mut self.scratch) {
+            Ok(None) => Ok(()),
+            Ok(Some(outcome)) => {
+                let column = ctx.column_name(value.column as usize);
+                self.report.values_replaced += 1;
+                self.report.serialized_rewritten += u64::from(outcome.serialized);
+                let col = self
+                    .report
+                    .tables
+                    .entry(ctx.name.clone())
+                    .or_default()
+                    .columns
+                    .entry(column)
+                    .or_default();
+                for &i in &outcome.changed_by {
+                    *col.replaced.entry(groups[i].label.clone()).or_default() += 1;
+                }
+                *col.encodings
+                    .entry(outcome.encoding.to_string())
+                    .or_default() += 1;
+                Ok(())
+            }
+            Err((_, e)) => {
+                let column = ctx.column_name(value.column as usize);
+                Err(self.rule_error(
+                    pos,
+                    Some(column),
+                    true,
+                    format!("looks serialized but does not parse ({e}); stopping (strict)"),
+                ))
+            }
+        }
+    }
+
     /// A whole row is in `self.row`: fill lookups, drop or mask, replace, write.
     fn finish_row(&mut self) -> Result<(), Error> {
         let ctx = self.ctx.as_ref().expect("rows come after a head");
@@ -745,7 +790,19 @@ impl<'e, W: Write> Run<'e, W> {
         let mut result = Ok(());
         for (i, (value, _)) in row.values.iter().enumerate() {
             let token = row.token(i);
-            if let Some(new) = &masked[i] {
+            if let Some(new) = masked[i].take() {
+                // The replacements still apply to what a mask left: a mask inside serialized
+                // data keeps the rest of the value, URLs included.
+                let new = match new {
+                    Some(mut bytes) => {
+                        if let Err(e) = self.replace_masked(&mut bytes, value, pos) {
+                            result = Err(e);
+                            break;
+                        }
+                        Some(bytes)
+                    }
+                    None => None,
+                };
                 let mut out = std::mem::take(&mut self.token_out);
                 encode(token, value, new.as_deref(), &mut out);
                 result = self.emit(&out);

@@ -177,6 +177,41 @@ pub(crate) fn replace(
     let Some(start) = decode(token, value, decoded) else {
         return Ok(None);
     };
+    let hex = value.kind == ValueKind::Hex;
+    let Some(outcome) = apply_groups(start, hex, groups, php, current, next)? else {
+        return Ok(None);
+    };
+    encode(token, value, Some(current), out);
+    Ok(Some(outcome))
+}
+
+/// Applies `groups` in order to already decoded bytes (a value a mask produced); on a change
+/// `bytes` holds the result.
+pub(crate) fn replace_decoded(
+    bytes: &mut Vec<u8>,
+    groups: &[&Replacements],
+    scratch: &mut ValueScratch,
+) -> Result<Option<ValueOutcome>, (usize, understudy_phpser::Error)> {
+    let ValueScratch {
+        current, next, php, ..
+    } = scratch;
+    let outcome = apply_groups(bytes, false, groups, php, current, next)?;
+    if outcome.is_some() {
+        std::mem::swap(bytes, current);
+    }
+    Ok(outcome)
+}
+
+/// The loop of [`replace`]: each group on the result of the one before; the final value ends
+/// in `current`.
+fn apply_groups(
+    start: &[u8],
+    hex: bool,
+    groups: &[&Replacements],
+    php: &mut Scratch,
+    current: &mut Vec<u8>,
+    next: &mut Vec<u8>,
+) -> Result<Option<ValueOutcome>, (usize, understudy_phpser::Error)> {
     let mut outcome = ValueOutcome::default();
     let mut have_current = false;
     for (i, group) in groups.iter().enumerate() {
@@ -187,7 +222,6 @@ pub(crate) fn replace(
             std::mem::swap(current, next);
             have_current = true;
             if outcome.changed_by.is_empty() {
-                let hex = value.kind == ValueKind::Hex;
                 outcome.encoding = match (hex, report.base64, report.session, report.serialized) {
                     (false, true, _, _) => "base64",
                     (false, _, true, _) => "session",
@@ -204,9 +238,5 @@ pub(crate) fn replace(
             outcome.warnings.extend(report.warning);
         }
     }
-    if !have_current {
-        return Ok(None);
-    }
-    encode(token, value, Some(current), out);
-    Ok(Some(outcome))
+    Ok(have_current.then_some(outcome))
 }
