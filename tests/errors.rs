@@ -106,3 +106,35 @@ fn a_failed_stream_makes_the_restore_fail() {
         "a cut stream restored without error"
     );
 }
+
+#[test]
+fn a_closed_pipe_downstream_is_a_failure() {
+    use std::io::Read;
+    use std::process::Stdio;
+    // Enough output that it cannot all sit in the pipe buffer.
+    let mut dump = Vec::new();
+    for i in 0..20_000 {
+        dump.extend_from_slice(
+            format!("INSERT INTO `t` VALUES ({i},'{}');\n", "x".repeat(100)).as_bytes(),
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("dump.sql");
+    std::fs::write(&input, &dump).unwrap();
+    let mut child = understudy()
+        .arg("rewrite")
+        .arg(&input)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 100];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("writing output failed"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line, no panic: {stderr}");
+}
