@@ -21,7 +21,7 @@ use crate::report::{Report, TableReport, Warning};
 use crate::row::{RowBuf, RowView};
 use crate::structured::{mask_json, mask_serialized};
 use crate::table::{uncovered, TableCtx};
-use crate::value::{encode, replace, replace_decoded, Replacements, ValueScratch};
+use crate::value::{encode, replace, replace_decoded, Replacements, ValueOutcome, ValueScratch};
 
 /// How many different values a mask may draw for one UNIQUE column before giving up.
 const MAX_UNIQUE_ATTEMPTS: u32 = 64;
@@ -522,55 +522,15 @@ impl<'e, W: Write> Run<'e, W> {
         match replace(token, value, groups, &mut self.scratch, &mut self.token_out) {
             Ok(None) => Ok(false),
             Ok(Some(outcome)) => {
-                let column = ctx.column_name(value.column as usize);
-                self.report.values_replaced += 1;
-                self.report.serialized_rewritten += u64::from(outcome.serialized);
-                let labels: Vec<String> = outcome
-                    .changed_by
-                    .iter()
-                    .map(|&i| groups[i].label.clone())
-                    .collect();
-                let table = ctx.name.clone();
-                let row = self.row_name();
-                let col = self
-                    .report
-                    .tables
-                    .entry(table.clone())
-                    .or_default()
-                    .columns
-                    .entry(column.clone())
-                    .or_default();
-                for label in labels {
-                    *col.replaced.entry(label).or_default() += 1;
-                }
-                *col.encodings
-                    .entry(outcome.encoding.to_string())
-                    .or_default() += 1;
-                col.corrupt_serialized += outcome.warnings.len() as u64;
-                for w in outcome.warnings {
-                    self.report.warnings.push(Warning::new(
-                        pos,
-                        &table,
-                        column.clone(),
-                        row.clone(),
-                        w.to_string(),
-                    ));
-                }
+                self.count_replacement(value.column, outcome, pos);
                 Ok(true)
             }
-            Err((_, e)) => {
-                let column = ctx.column_name(value.column as usize);
-                Err(self.rule_error(
-                    pos,
-                    Some(column),
-                    true,
-                    format!("looks serialized but does not parse ({e}); stopping (strict)"),
-                ))
-            }
+            Err((_, e)) => Err(self.replacement_failed(value.column, pos, &e)),
         }
     }
 
-    /// Applies the column's replacements to a masked value, counting them in the report.
+    /// Applies the column's replacements to a masked value: a mask inside serialized data
+    /// keeps the rest of the value, URLs included.
     fn replace_masked(
         &mut self,
         bytes: &mut Vec<u8>,
@@ -584,35 +544,69 @@ impl<'e, W: Write> Run<'e, W> {
         match replace_decoded(bytes, groups, &mut self.scratch) {
             Ok(None) => Ok(()),
             Ok(Some(outcome)) => {
-                let column = ctx.column_name(value.column as usize);
-                self.report.values_replaced += 1;
-                self.report.serialized_rewritten += u64::from(outcome.serialized);
-                let col = self
-                    .report
-                    .tables
-                    .entry(ctx.name.clone())
-                    .or_default()
-                    .columns
-                    .entry(column)
-                    .or_default();
-                for &i in &outcome.changed_by {
-                    *col.replaced.entry(groups[i].label.clone()).or_default() += 1;
-                }
-                *col.encodings
-                    .entry(outcome.encoding.to_string())
-                    .or_default() += 1;
+                self.count_replacement(value.column, outcome, pos);
                 Ok(())
             }
-            Err((_, e)) => {
-                let column = ctx.column_name(value.column as usize);
-                Err(self.rule_error(
-                    pos,
-                    Some(column),
-                    true,
-                    format!("looks serialized but does not parse ({e}); stopping (strict)"),
-                ))
-            }
+            Err((_, e)) => Err(self.replacement_failed(value.column, pos, &e)),
         }
+    }
+
+    /// Counts one replaced value in the report, per rule and encoding; keeps its warnings.
+    fn count_replacement(&mut self, column: u32, outcome: ValueOutcome, pos: Position) {
+        let Some(ctx) = self.ctx.as_ref() else {
+            return;
+        };
+        let groups = ctx.groups(column as usize);
+        let labels: Vec<String> = outcome
+            .changed_by
+            .iter()
+            .map(|&i| groups[i].label.clone())
+            .collect();
+        let column = ctx.column_name(column as usize);
+        let table = ctx.name.clone();
+        let row = self.row_name();
+        self.report.values_replaced += 1;
+        self.report.serialized_rewritten += u64::from(outcome.serialized);
+        let col = self
+            .report
+            .tables
+            .entry(table.clone())
+            .or_default()
+            .columns
+            .entry(column.clone())
+            .or_default();
+        for label in labels {
+            *col.replaced.entry(label).or_default() += 1;
+        }
+        *col.encodings
+            .entry(outcome.encoding.to_string())
+            .or_default() += 1;
+        col.corrupt_serialized += outcome.warnings.len() as u64;
+        for w in outcome.warnings {
+            self.report.warnings.push(Warning::new(
+                pos,
+                &table,
+                column.clone(),
+                row.clone(),
+                w.to_string(),
+            ));
+        }
+    }
+
+    /// The error for a value that strict mode refuses.
+    fn replacement_failed(
+        &self,
+        column: u32,
+        pos: Position,
+        e: &understudy_phpser::Error,
+    ) -> Error {
+        let column = self.ctx.as_ref().map(|c| c.column_name(column as usize));
+        self.rule_error(
+            pos,
+            column,
+            true,
+            format!("looks serialized but does not parse ({e}); stopping (strict)"),
+        )
     }
 
     /// A whole row is in `self.row`: fill lookups, drop or mask, replace, write.
