@@ -7,39 +7,14 @@ use std::collections::BTreeSet;
 use understudy_testkit::mariadb::MariaDb;
 use understudy_testkit::php::Php;
 
-use crate::util::{count_unserializable, fixtures, run_with_stdin, text_values, understudy};
+use crate::util::{count_unserializable, fixtures, rewrite_with_pack, text_values, values};
 
 const SECRET: &str = "packs-test-secret";
 /// `password_hash` of both packs: bcrypt of "understudy".
 const PASSWORD_HASH: &str = "$2y$10$bI2r3QwrE1pohQzE2a9gKOGpNGYWJMqAQF/FJQbFU6WQsB3x.Ywqe";
 
 fn rewrite(dump: &[u8], pack: &str, vars: &[&str]) -> Vec<u8> {
-    let mut cmd = understudy();
-    cmd.arg("rewrite")
-        .arg("--rules")
-        .arg(fixtures().join(format!("../rules/{pack}")))
-        .env("UNDERSTUDY_SECRET", SECRET);
-    for v in vars {
-        cmd.arg("--var").arg(v);
-    }
-    let out = run_with_stdin(&mut cmd, dump);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-/// Non-NULL values of `sql` (one column) in `db`, at least 4 bytes long.
-fn values(server: &MariaDb, db: &str, sql: &str) -> BTreeSet<String> {
-    server
-        .query(db, sql)
-        .unwrap()
-        .into_iter()
-        .map(|r| r[0].clone())
-        .filter(|v| v.len() >= 4 && v != "NULL")
-        .collect()
+    rewrite_with_pack(dump, pack, vars, SECRET)
 }
 
 fn count(server: &MariaDb, db: &str, table: &str) -> u64 {

@@ -7,38 +7,14 @@ use understudy_testkit::mariadb::MariaDb;
 use understudy_testkit::php::Php;
 
 use crate::util::{
-    count_unserializable, fixtures, run_with_stdin, stderr_of_failure, text_values, understudy,
+    count_unserializable, fixtures, rewrite_with_pack, run_with_stdin, stderr_of_failure,
+    text_values, understudy, values,
 };
 
 const SECRET: &str = "integration-test-secret";
 
 fn rewrite(dump: &[u8], pack: &str, vars: &[&str], secret: &str) -> Vec<u8> {
-    let mut cmd = understudy();
-    cmd.arg("rewrite")
-        .arg("--rules")
-        .arg(fixtures().join(format!("../rules/{pack}")))
-        .env("UNDERSTUDY_SECRET", secret);
-    for v in vars {
-        cmd.arg("--var").arg(v);
-    }
-    let out = run_with_stdin(&mut cmd, dump);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-/// Values of `sql` (one column) in `db`, at least 4 bytes long.
-fn values(server: &MariaDb, db: &str, sql: &str) -> BTreeSet<String> {
-    server
-        .query(db, sql)
-        .unwrap()
-        .into_iter()
-        .map(|r| r[0].clone())
-        .filter(|v| v.len() >= 4 && v != "NULL")
-        .collect()
+    rewrite_with_pack(dump, pack, vars, secret)
 }
 
 fn row_counts(server: &MariaDb, db: &str) -> Vec<(String, u64)> {

@@ -118,3 +118,34 @@ pub fn count_unserializable(php: &Php, values: &[(String, Vec<Vec<u8>>)]) -> Vec
         })
         .collect()
 }
+
+/// `understudy rewrite --rules rules/PACK` with `--var`s and the masking secret; asserts
+/// success and returns the output.
+pub fn rewrite_with_pack(dump: &[u8], pack: &str, vars: &[&str], secret: &str) -> Vec<u8> {
+    let mut cmd = understudy();
+    cmd.arg("rewrite")
+        .arg("--rules")
+        .arg(fixtures().join(format!("../rules/{pack}")))
+        .env("UNDERSTUDY_SECRET", secret);
+    for v in vars {
+        cmd.arg("--var").arg(v);
+    }
+    let out = run_with_stdin(&mut cmd, dump);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Non-NULL values of `sql` (one column) in `db`, at least 4 bytes long.
+pub fn values(server: &MariaDb, db: &str, sql: &str) -> std::collections::BTreeSet<String> {
+    server
+        .query(db, sql)
+        .unwrap()
+        .into_iter()
+        .map(|r| r[0].clone())
+        .filter(|v| v.len() >= 4 && v != "NULL")
+        .collect()
+}
