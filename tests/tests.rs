@@ -2,6 +2,7 @@
 
 mod util;
 
+mod docs;
 mod errors;
 mod packs;
 mod passthrough;
