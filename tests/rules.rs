@@ -218,6 +218,40 @@ fn elgg_pack_masks_users_by_entity_type() {
         "unmasked: {:?}",
         personal.intersection(&after).collect::<Vec<_>>()
     );
+    // Nor is any of it a whole value of any text column (profile annotations included), and
+    // no logged IP address is inside one. Known gap, kept visible: an address inside free
+    // text (a plugin's JSON user setting in private_settings) is not found by any rule yet.
+    let everywhere: BTreeSet<Vec<u8>> = text_values(&target, "copy")
+        .into_iter()
+        .flat_map(|(_, vals)| vals)
+        .collect();
+    let everything_text = String::from_utf8_lossy(&target.dump("copy", &[]).unwrap()).into_owned();
+    let ips = values(&source, "elgg", "SELECT ip_address FROM elgg_system_log");
+    assert!(!ips.is_empty());
+    for value in personal.iter().chain(&ips) {
+        assert!(!everywhere.contains(value.as_bytes()), "{value:?} survived");
+        if value.parse::<std::net::IpAddr>().is_ok() {
+            assert!(
+                !everything_text.contains(value.as_str()),
+                "{value:?} survived inside a value"
+            );
+        }
+    }
+    // Exactly the two addresses that sit in free text are left: one in a blog post's text,
+    // one in a plugin's JSON user setting. Any other address surviving fails here.
+    let free_text: BTreeSet<&str> = personal
+        .iter()
+        .filter(|v| v.contains('@') && everything_text.contains(v.as_str()))
+        .map(String::as_str)
+        .collect();
+    let expected: BTreeSet<&str> = [
+        "emma.probe@members.example.org",
+        "bernd.muster@members.example.org",
+    ]
+    .into_iter()
+    .filter(|e| personal.contains(*e))
+    .collect();
+    assert_eq!(free_text, expected);
     // The site entity's own metadata is not a person's and stays.
     let site = "SELECT GROUP_CONCAT(value ORDER BY id) FROM elgg_metadata WHERE entity_guid = 1 AND name = 'name'";
     assert_eq!(
