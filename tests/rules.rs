@@ -487,3 +487,38 @@ fn input_hygiene_strips_what_fails_on_another_server() {
     );
     assert!(target.tables("types").map(|t| t.is_empty()).unwrap_or(true));
 }
+
+#[test]
+fn warnings_in_masked_tables_name_the_row_key() {
+    let rules = "[[mask]]\ntable = \"users\"\ncolumn = \"email\"\nstrategy = \"null\"\n";
+    let dump = "CREATE TABLE `users` (\n  `id` int(11) NOT NULL,\n  `email` varchar(100) DEFAULT NULL,\n  `prefs` text,\n  PRIMARY KEY (`id`)\n);\n\
+                INSERT INTO `users` VALUES (41,'a@example.org','a:1:{s:3:\\\"url\\\";s:99:\\\"https://old.example\\\";}');\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.toml");
+    std::fs::write(&path, rules).unwrap();
+    let out = run_with_stdin(
+        understudy()
+            .args([
+                "rewrite",
+                "--replace",
+                "https://old.example=https://new.example",
+                "--rules",
+            ])
+            .arg(&path),
+        dump.as_bytes(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "table `users`, column `prefs`, row 1 (key 41): looks serialized but does not parse"
+        ),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("(41,NULL,'a:1:{s:3:\\\"url\\\";s:99:\\\"https://new.example\\\";}')"));
+}

@@ -186,6 +186,7 @@ impl Engine {
             mask_out: Vec::new(),
             unique_seen: HashMap::new(),
             row_numbers: HashMap::new(),
+            held_row_name: None,
         };
         let mut reader = DumpReader::with_lexer(input, lexer, self.chunk);
         loop {
@@ -218,6 +219,8 @@ struct Run<'e, W: Write> {
     /// Hashes of values written to UNIQUE columns by masks, per table and column.
     unique_seen: HashMap<(String, usize), HashMap<u64, u64>>,
     row_numbers: HashMap<String, u64>,
+    /// The name of the row being written by `finish_row`, whose buffer is moved out then.
+    held_row_name: Option<String>,
 }
 
 impl<'e, W: Write> Run<'e, W> {
@@ -248,6 +251,9 @@ impl<'e, W: Write> Run<'e, W> {
     }
 
     fn row_name(&self) -> String {
+        if let Some(name) = &self.held_row_name {
+            return name.clone();
+        }
         let key = self
             .ctx
             .as_ref()
@@ -773,6 +779,7 @@ impl<'e, W: Write> Run<'e, W> {
         if let Some(head) = self.insert.held_head.take() {
             self.emit(&head)?;
         }
+        self.held_row_name = Some(self.row_name());
         let row = std::mem::take(&mut self.row);
         let open = if first && row.bytes[row.open.clone()].contains(&b',') {
             std::mem::take(&mut self.insert.first_open)
@@ -820,6 +827,7 @@ impl<'e, W: Write> Run<'e, W> {
             result = self.emit(&row.bytes[row.close.clone()]);
         }
         self.row = row;
+        self.held_row_name = None;
         result
     }
 
