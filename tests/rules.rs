@@ -522,3 +522,55 @@ fn warnings_in_masked_tables_name_the_row_key() {
     assert!(String::from_utf8_lossy(&out.stdout)
         .contains("(41,NULL,'a:1:{s:3:\\\"url\\\";s:99:\\\"https://new.example\\\";}')"));
 }
+
+#[test]
+fn a_skipped_table_takes_its_triggers_along() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("skip.toml");
+    std::fs::write(&path, "[[table]]\nname = \"parent\"\naction = \"skip\"\n").unwrap();
+    let source = MariaDb::start().unwrap();
+    source.create_database("types").unwrap();
+    source
+        .load_file("types", &fixtures().join("sql/types.sql"))
+        .unwrap();
+    let dump = source
+        .dump("types", &["--routines", "--triggers", "--events"])
+        .unwrap();
+    assert!(String::from_utf8_lossy(&dump).contains("ON `parent` FOR EACH ROW"));
+
+    let out = run_with_stdin(understudy().arg("rewrite").arg("--rules").arg(&path), &dump);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for gone in [
+        "CREATE TABLE `parent`",
+        "DROP TABLE IF EXISTS `parent`",
+        "INSERT INTO `parent` VALUES\n",
+        "LOCK TABLES `parent`",
+        "ON `parent` FOR EACH ROW",
+    ] {
+        assert!(!text.contains(gone), "{gone} is left");
+    }
+    let target = MariaDb::start().unwrap();
+    target.create_database("copy").unwrap();
+    target.load("copy", &out.stdout).unwrap();
+    let tables = target.tables("copy").unwrap();
+    assert!(!tables.contains(&"parent".to_string()) && tables.contains(&"child".to_string()));
+    let triggers = values(
+        &target,
+        "information_schema",
+        "SELECT TRIGGER_NAME FROM TRIGGERS WHERE TRIGGER_SCHEMA = 'copy'",
+    );
+    let source_triggers = values(
+        &source,
+        "information_schema",
+        "SELECT TRIGGER_NAME FROM TRIGGERS WHERE TRIGGER_SCHEMA = 'types'",
+    );
+    assert!(
+        triggers.len() < source_triggers.len()
+            && !triggers.iter().any(|t| t.starts_with("parent_"))
+    );
+}

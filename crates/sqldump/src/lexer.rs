@@ -1113,6 +1113,11 @@ pub fn statement_table(statement: &[u8]) -> Option<&[u8]> {
     let table_word = (is(first, b"DROP") || is(first, b"ALTER") || is(first, b"CREATE"))
         && is(second, b"TABLE")
         || is(first, b"LOCK") && (is(second, b"TABLES") || is(second, b"TABLE"));
+    if is(first, b"CREATE") && !table_word {
+        if let Some(table) = trigger_table(statement) {
+            return Some(table);
+        }
+    }
     if !table_word {
         return table_of_partial_statement(statement);
     }
@@ -1132,6 +1137,27 @@ pub fn statement_table(statement: &[u8]) -> Option<&[u8]> {
             at = skip_space_all(statement, end);
         }
     }
+    let (mut name, after) = identifier(statement, at)?;
+    if statement.get(after) == Some(&b'.') {
+        if let Some((table, _)) = identifier(statement, after + 1) {
+            name = table;
+        }
+    }
+    Some(name.of(statement))
+}
+
+/// The table of `CREATE [DEFINER=…] TRIGGER name {BEFORE|AFTER} {INSERT|UPDATE|DELETE} ON t`,
+/// as mysqldump writes it in pieces of versioned comments.
+fn trigger_table(statement: &[u8]) -> Option<&[u8]> {
+    let find = |hay: &[u8], word: &[u8]| {
+        hay.windows(word.len())
+            .position(|w| w.eq_ignore_ascii_case(word))
+    };
+    // Only the head: the body may contain anything.
+    let head = &statement[..statement.len().min(1024)];
+    let trigger = find(head, b" TRIGGER ")?;
+    let on = trigger + find(&head[trigger..], b" ON ")? + 4;
+    let at = skip_space_all(statement, on);
     let (mut name, after) = identifier(statement, at)?;
     if statement.get(after) == Some(&b'.') {
         if let Some((table, _)) = identifier(statement, after + 1) {

@@ -468,6 +468,12 @@ fn statement_tables() {
         (b"CREATE TABLE IF NOT EXISTS db.`t2` (a int);", Some(b"t2")),
         (b"INSERT INTO `x` VALUES (1);", Some(b"x")),
         (b"UNLOCK TABLES;", None),
+        (
+            b"/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 TRIGGER `parent_ai` AFTER INSERT ON `parent` FOR EACH ROW BEGIN SET @x = 1; END */;;",
+            Some(b"parent"),
+        ),
+        (b"CREATE TRIGGER t BEFORE UPDATE ON db.`child` FOR EACH ROW SET NEW.a = 1;", Some(b"child")),
+        (b"CREATE PROCEDURE p() BEGIN SELECT 1 FROM t WHERE a = 'x ON y'; END;", None),
         (b"/*!40101 SET NAMES utf8 */;", None),
     ];
     for (statement, want) in cases {
