@@ -663,24 +663,7 @@ impl MariaDb {
         if !db.is_empty() {
             cmd.arg(db);
         }
-        let command = describe(&cmd);
-        let out = cmd
-            .stdin(Stdio::from(file))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .output()
-            .map_err(|source| MariaDbError::Spawn {
-                command: command.clone(),
-                source,
-            })?;
-        if !out.status.success() {
-            return Err(MariaDbError::CommandFailed {
-                command,
-                status: out.status,
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            });
-        }
-        Ok(())
+        run_streamed(cmd, Stdio::from(file), Stdio::null())
     }
 
     /// Runs `mariadb-dump --no-defaults --socket=S --user=root <extra_args> db`
@@ -704,24 +687,7 @@ impl MariaDb {
         if !db.is_empty() {
             cmd.arg(db);
         }
-        let command = describe(&cmd);
-        let out = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(file))
-            .stderr(Stdio::piped())
-            .output()
-            .map_err(|source| MariaDbError::Spawn {
-                command: command.clone(),
-                source,
-            })?;
-        if !out.status.success() {
-            return Err(MariaDbError::CommandFailed {
-                command,
-                status: out.status,
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            });
-        }
-        Ok(())
+        run_streamed(cmd, Stdio::null(), Stdio::from(file))
     }
 
     /// Base tables of `db` (from information_schema), sorted by name.
@@ -874,6 +840,28 @@ fi
         .stderr(Stdio::null())
         .spawn()
         .ok()
+}
+
+/// Runs `cmd` with the given stdin and stdout (files, streamed), capturing stderr for the error.
+fn run_streamed(mut cmd: Command, stdin: Stdio, stdout: Stdio) -> Result<()> {
+    let command = describe(&cmd);
+    let out = cmd
+        .stdin(stdin)
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|source| MariaDbError::Spawn {
+            command: command.clone(),
+            source,
+        })?;
+    if !out.status.success() {
+        return Err(MariaDbError::CommandFailed {
+            command,
+            status: out.status,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
