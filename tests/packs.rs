@@ -144,9 +144,49 @@ fn drupal_pack_masks_people_and_moves_the_site() {
         assert!(!all_values.contains(v.as_bytes()), "{v:?} survived");
     }
     let everything = String::from_utf8_lossy(&target.dump("copy", &[]).unwrap()).into_owned();
-    for gone in ["people.example.org", "192.0.2."] {
-        assert!(!everything.contains(gone), "{gone} left in the copy");
-    }
+    assert!(
+        !everything.contains("people.example.org"),
+        "an address left in the copy"
+    );
+    // No IP address of the source is anywhere in the copy (fakes come from the same
+    // documentation ranges, so compare whole addresses).
+    let ips_in = |text: &str| -> BTreeSet<String> {
+        text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .filter(|w| w.parse::<std::net::Ipv4Addr>().is_ok())
+            .map(str::to_owned)
+            .collect()
+    };
+    let source_ips = ips_in(&String::from_utf8_lossy(
+        &source.dump("drupal", &[]).unwrap(),
+    ));
+    assert!(source_ips.contains("192.0.2.14"), "{source_ips:?}");
+    let copy_ips = ips_in(&everything);
+    let left: Vec<_> = source_ips.intersection(&copy_ips).collect();
+    assert!(left.is_empty(), "IP addresses left: {left:?}");
+    // The imprint's address became the fake of that account's address; the text stays.
+    let dieter = target
+        .query_value("copy", "SELECT mail FROM users_field_data WHERE uid = 4")
+        .unwrap();
+    let imprint = target
+        .query_value(
+            "copy",
+            "SELECT body_value FROM node__body WHERE entity_id = 3",
+        )
+        .unwrap();
+    let (_, rest) = imprint
+        .split_once(&format!(
+            "Formular oder an {dieter}; Zugang zur Verwaltung nur von "
+        ))
+        .unwrap_or_else(|| panic!("{imprint}"));
+    let fake_ip = rest.strip_suffix(" aus.</p>").unwrap();
+    assert!(fake_ip.parse::<std::net::Ipv4Addr>().is_ok(), "{imprint}");
+    // A registered author's comment name is their masked account name; anonymous
+    // authors get a fake name.
+    let names = "SELECT GROUP_CONCAT(IFNULL(c.name = u.name, 'anonymous') ORDER BY c.cid) FROM comment_field_data c \
+                 LEFT JOIN users_field_data u ON u.uid = c.uid AND c.uid > 0";
+    let registered = "1,1,anonymous,1,anonymous";
+    assert_eq!(source.query_value("drupal", names).unwrap(), registered);
+    assert_eq!(target.query_value("copy", names).unwrap(), registered);
     // Every account gets the known password; the anonymous user (uid 0) keeps NULL.
     assert_eq!(
         target
@@ -288,6 +328,26 @@ fn elgg23_pack_masks_users_and_moves_the_site() {
         assert!(!before.is_empty(), "{sql}");
         assert_disjoint(&before, &values(&target, "copy", sql), sql);
     }
+    // An address in an object's text became the fake of that user's address.
+    let bernd = target
+        .query_value("copy", "SELECT email FROM elgg_users_entity WHERE guid = 3")
+        .unwrap();
+    assert_eq!(
+        target
+            .query_value(
+                "copy",
+                "SELECT description FROM elgg_objects_entity WHERE guid = 8"
+            )
+            .unwrap(),
+        format!(
+            "Das Protokoll liegt unter https://int.example.com/file/view/8 (Fragen an {bernd})"
+        )
+    );
+    let everything = String::from_utf8_lossy(&target.dump("copy", &[]).unwrap()).into_owned();
+    assert!(
+        !everything.contains("@people.example.org"),
+        "an address left"
+    );
     let users = "SELECT COUNT(*) FROM elgg_users_entity WHERE username = CONCAT('user', guid) \
                  AND password_hash = '{PASSWORD_HASH}' AND password = '' AND salt = '' AND email LIKE '%@%'"
         .replace("{PASSWORD_HASH}", PASSWORD_HASH);

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use understudy_phpser::{Mode, Options};
 use understudy_rules::{
-    Action, Cell, CompiledRules, Fit, Inside, LookupStore, Masked, SerializedMode, Unlisted,
+    Action, Cell, CompiledRules, Fit, Inside, LookupStore, Masked, SerializedMode, StrategyKind,
+    Unlisted,
 };
 use understudy_sqldump::schema::{parse_create_table, TableSchema};
 use understudy_sqldump::{
@@ -19,7 +20,7 @@ use understudy_sqldump::{
 use crate::error::Error;
 use crate::report::{Report, TableReport, Warning};
 use crate::row::{RowBuf, RowView};
-use crate::structured::{mask_json, mask_serialized};
+use crate::structured::{mask_json, mask_serialized, scrub_value};
 use crate::table::{uncovered, TableCtx};
 use crate::value::{encode, replace, replace_decoded, Replacements, ValueOutcome, ValueScratch};
 
@@ -678,7 +679,35 @@ impl<'e, W: Write> Run<'e, W> {
             };
             let unique = ctx.unique.get(col).copied().unwrap_or(false) || mask.is_unique();
             let max_chars = ctx.max_chars.get(col).copied().flatten();
-            let new = if let Some(inside) = mask.inside() {
+            let new = if mask.strategy() == StrategyKind::Scrub && mask.inside().is_none() {
+                // Free text: only the addresses in it change; serialized strings keep
+                // their lengths right. A cell an earlier mask replaced holds fakes already:
+                // scrubbing them again would break the "same address, same fake" promise.
+                let Cell::Bytes(whole) = original else {
+                    continue;
+                };
+                if masked[col].is_some() {
+                    continue;
+                }
+                if scrub_value(mask, whole, &mut self.mask_out) == 0 {
+                    continue;
+                }
+                if let Some(max) = max_chars {
+                    let n = char_count(&self.mask_out);
+                    if n > max {
+                        return Err(self.rule_error(
+                            pos,
+                            Some(ctx.column_name(col)),
+                            true,
+                            format!(
+                                "{}: the scrubbed value has {n} characters, the column takes {max}",
+                                mask.label()
+                            ),
+                        ));
+                    }
+                }
+                Some(self.mask_out.clone())
+            } else if let Some(inside) = mask.inside() {
                 // Mask leaves inside the value; the value keeps its shape.
                 let Cell::Bytes(whole) = original else {
                     continue;
@@ -847,6 +876,14 @@ impl<'e, W: Write> Run<'e, W> {
         self.out.flush().map_err(Error::Output)?;
         Ok(self.report)
     }
+}
+
+/// Characters in possibly-invalid UTF-8 (an invalid byte counts as one), as MariaDB counts
+/// them against `varchar(N)`.
+fn char_count(b: &[u8]) -> usize {
+    b.utf8_chunks()
+        .map(|c| c.valid().chars().count() + c.invalid().len())
+        .sum()
 }
 
 fn hash_of<T: Hash>(value: &T) -> u64 {

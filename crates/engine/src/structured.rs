@@ -2,8 +2,8 @@
 //! key path (WordPress `session_tokens`: `["*", "ip"]`), is masked and the value re-emitted
 //! with correct lengths. Everything outside the masked leaves is copied byte for byte.
 
-use understudy_phpser::{unescape, Item, Parser, Role};
-use understudy_rules::PathSegment;
+use understudy_phpser::{looks_serialized, rewrite, unescape, Edit, Item, Outcome, Parser, Role};
+use understudy_rules::{Mask, PathSegment};
 
 /// A leaf's new value: `None` for NULL.
 pub(crate) type Leaf = Option<Vec<u8>>;
@@ -177,6 +177,35 @@ fn walk_json(
         _ => {}
     }
     Ok(())
+}
+
+/// Applies a `scrub` mask to a whole value: in serialized PHP, to each string (keys too, an
+/// address can be one) with the lengths fixed; in anything else, including serialized PHP
+/// that does not parse, to the bytes. Returns how many addresses were replaced; `out` holds
+/// the new value when that is more than 0.
+pub(crate) fn scrub_value(mask: &Mask, value: &[u8], out: &mut Vec<u8>) -> usize {
+    out.clear();
+    if looks_serialized(value) {
+        let mut found = 0;
+        let outcome = rewrite(value, out, |role, s, scratch| {
+            if !matches!(role, Role::Value | Role::Key) {
+                return Edit::Keep;
+            }
+            match mask.scrub_into(s, scratch) {
+                Some(n) if n > 0 => {
+                    found += n;
+                    Edit::Replaced
+                }
+                _ => Edit::Keep,
+            }
+        });
+        match outcome {
+            Ok(Outcome::Rewritten) => return found,
+            Ok(Outcome::Unchanged) => return 0,
+            Err(_) => out.clear(),
+        }
+    }
+    mask.scrub_into(value, out).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use crate::model::{
 use crate::replace::{
     self, ColumnPattern, DropReason, DroppedReplace, Filter, Replacement, SerializedMode, Variants,
 };
+use crate::scrub::{Finds, Scrub};
 use crate::source::Source;
 use crate::template::Template;
 use crate::vars::{EnvFn, Escape, Text, Vars};
@@ -424,7 +425,26 @@ fn compile_table(
     })
 }
 
-const STRATEGIES: &str = "null, fixed, template, hash, fake, redact";
+const STRATEGIES: &str = "null, fixed, template, hash, fake, redact, scrub";
+
+/// `domain` of fake e-mail addresses and URLs.
+fn fake_domain(ctx: &Ctx<'_>, m: &file::Mask, key: &str) -> Result<String, RulesError> {
+    match &m.domain {
+        None => Ok("example.invalid".to_owned()),
+        Some(d) => {
+            let v = ctx.subst(d, key, Escape::None)?.value;
+            if v.is_empty() || v.contains(['@', '/', ' ']) {
+                return Err(ctx.err(
+                    d.span(),
+                    key,
+                    ErrorKind::Invalid,
+                    "`domain` is a host name such as example.invalid",
+                ));
+            }
+            Ok(v)
+        }
+    }
+}
 
 fn compile_mask(
     ctx: &Ctx<'_>,
@@ -466,6 +486,7 @@ fn compile_mask(
         "template" => &["template"],
         "hash" => &["length"],
         "fake" => &["kind", "domain", "range", "words"],
+        "scrub" => &["find", "domain"],
         other => {
             return Err(ctx.err(
                 m.strategy.span(),
@@ -484,7 +505,11 @@ fn compile_mask(
         ("range", m.range.as_ref().map(|v| v.span())),
     ];
     let words_span = m.words.as_ref().map(|v| v.span());
-    for (name, span) in present.into_iter().chain([("words", words_span.clone())]) {
+    let find_span = m.find.as_ref().map(|v| v.span());
+    for (name, span) in present
+        .into_iter()
+        .chain([("words", words_span.clone()), ("find", find_span)])
+    {
         if let Some(span) = span {
             if !allowed.contains(&name) {
                 return Err(ctx.err(
@@ -602,21 +627,7 @@ fn compile_mask(
                 "\"date\"",
             )?;
             only("words", words_span.clone(), &[FakeKind::Lorem], "\"lorem\"")?;
-            let domain = match &m.domain {
-                None => "example.invalid".to_owned(),
-                Some(d) => {
-                    let v = ctx.subst(d, &k("domain"), Escape::None)?.value;
-                    if v.is_empty() || v.contains(['@', '/', ' ']) {
-                        return Err(ctx.err(
-                            d.span(),
-                            k("domain"),
-                            ErrorKind::Invalid,
-                            "`domain` is a host name such as example.invalid",
-                        ));
-                    }
-                    v
-                }
-            };
+            let domain = fake_domain(ctx, m, &k("domain"))?;
             let range = match &m.range {
                 None => (
                     mask::days_from_civil("1940-01-01").expect("valid"),
@@ -669,10 +680,64 @@ fn compile_mask(
                 range,
             })
         }
+        "scrub" => {
+            let finds = match &m.find {
+                None => Finds::ALL,
+                Some(list) => {
+                    let mut finds = Finds {
+                        email: false,
+                        ipv4: false,
+                        ipv6: false,
+                    };
+                    for item in list.get_ref() {
+                        match ctx.subst(item, &k("find"), Escape::None)?.value.as_str() {
+                            "email" => finds.email = true,
+                            "ipv4" => finds.ipv4 = true,
+                            "ipv6" => finds.ipv6 = true,
+                            other => {
+                                return Err(ctx.err(
+                                    item.span(),
+                                    k("find"),
+                                    ErrorKind::UnknownName,
+                                    format!(
+                                        "unknown kind {other:?}, expected one of {}",
+                                        Finds::NAMES
+                                    ),
+                                ))
+                            }
+                        }
+                    }
+                    if finds
+                        == (Finds {
+                            email: false,
+                            ipv4: false,
+                            ipv6: false,
+                        })
+                    {
+                        return Err(ctx.err(
+                            list.span(),
+                            k("find"),
+                            ErrorKind::Invalid,
+                            format!("`find` names at least one of {}", Finds::NAMES),
+                        ));
+                    }
+                    finds
+                }
+            };
+            Strategy::Scrub(Scrub {
+                finds,
+                email: Fake {
+                    kind: FakeKind::Email,
+                    domain: fake_domain(ctx, m, &k("domain"))?.into(),
+                    words: None,
+                    range: (0, 0),
+                },
+            })
+        }
         _ => unreachable!("checked above"),
     };
 
-    if matches!(strategy, Strategy::Hash { .. } | Strategy::Fake(_)) && key.is_none() {
+    if strategy.needs_key() && key.is_none() {
         return Err(ctx.err(
             m.strategy.span(),
             k("strategy"),
@@ -687,6 +752,7 @@ fn compile_mask(
         let why = match &strategy {
             Strategy::Fixed(_) => Some("a fixed value is the same for every row"),
             Strategy::Redact => Some("redacted values of the same shape are equal"),
+            Strategy::Scrub(_) => Some("it keeps the text around what it replaces"),
             Strategy::Fake(f) if !f.kind.can_be_unique() => {
                 Some("this kind has no room for a uniqueness suffix")
             }

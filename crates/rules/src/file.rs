@@ -112,6 +112,7 @@ pub(crate) struct Mask {
     pub domain: Option<S>,
     pub range: Option<Spanned<Vec<S>>>,
     pub words: Option<Spanned<i64>>,
+    pub find: Option<Spanned<Vec<S>>>,
     pub unique: Option<Spanned<bool>>,
     pub when: Option<Spanned<When>>,
     pub inside: Option<S>,

@@ -47,6 +47,7 @@ mod mask;
 mod model;
 mod replace;
 mod row;
+mod scrub;
 mod source;
 mod template;
 mod vars;

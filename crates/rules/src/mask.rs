@@ -29,7 +29,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use fake::faker::address::en::{BuildingNumber, CityName, StreetName, ZipCode};
-use fake::faker::internet::en::IPv4;
 use fake::faker::lorem::en::Word;
 use fake::faker::name::en::{FirstName, LastName};
 use fake::faker::phone_number::en::CellNumber;
@@ -43,6 +42,7 @@ use crate::error::{EvalError, MaskError};
 use crate::lookup::LookupStore;
 use crate::model::TableSet;
 use crate::row::{Cell, RowAccess};
+use crate::scrub::{documentation_ipv4, documentation_ipv6, Scrub};
 use crate::template::Template;
 
 /// The masking key: an HMAC-SHA256 state keyed with the secret once, cloned per value.
@@ -134,6 +134,8 @@ pub enum StrategyKind {
     Fake,
     /// Same shape: letters → x/X, digits → 0.
     Redact,
+    /// The text kept, e-mail and IP addresses in it replaced by fakes.
+    Scrub,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -178,7 +180,7 @@ impl FakeKind {
         })
     }
 
-    fn tag(self) -> &'static str {
+    pub(crate) fn tag(self) -> &'static str {
         match self {
             FakeKind::Email => "fake:email",
             FakeKind::Name => "fake:name",
@@ -235,6 +237,7 @@ pub(crate) enum Strategy {
     Hash { len: usize },
     Fake(Fake),
     Redact,
+    Scrub(Scrub),
 }
 
 impl Strategy {
@@ -246,6 +249,7 @@ impl Strategy {
             Strategy::Hash { .. } => StrategyKind::Hash,
             Strategy::Fake(_) => StrategyKind::Fake,
             Strategy::Redact => StrategyKind::Redact,
+            Strategy::Scrub(_) => StrategyKind::Scrub,
         }
     }
 
@@ -257,12 +261,13 @@ impl Strategy {
             Strategy::Hash { .. } => "hash",
             Strategy::Fake(f) => f.kind.tag(),
             Strategy::Redact => "redact",
+            Strategy::Scrub(_) => "scrub",
         }
     }
 
     pub(crate) fn needs_key(&self) -> bool {
         match self {
-            Strategy::Hash { .. } | Strategy::Fake(_) => true,
+            Strategy::Hash { .. } | Strategy::Fake(_) | Strategy::Scrub(_) => true,
             Strategy::Template(t) => t.uses_hash(),
             _ => false,
         }
@@ -376,6 +381,17 @@ impl Mask {
         std::iter::once(&*self.column).chain(when).chain(tpl)
     }
 
+    /// For a `scrub` mask: writes `text` with its addresses replaced into `out` (cleared
+    /// first) and returns how many there were (0: `out` is empty, the text stays). `None`
+    /// for every other strategy. The engine calls it on each string inside serialized PHP,
+    /// so the lengths can be fixed around it.
+    pub fn scrub_into(&self, text: &[u8], out: &mut Vec<u8>) -> Option<usize> {
+        match &self.strategy {
+            Strategy::Scrub(s) => Some(s.scrub_into(self.key(), text, out)),
+            _ => None,
+        }
+    }
+
     /// Whether the mask applies to `row` (its `when` holds, or it has none).
     ///
     /// # Errors
@@ -478,6 +494,15 @@ impl Mask {
                     return Err(cannot_be_unique());
                 }
                 redact_into(orig, fit.max_chars, out);
+            }
+            Strategy::Scrub(scrub) => {
+                if unique {
+                    return Err(cannot_be_unique());
+                }
+                if scrub.scrub_into(self.key(), orig, out) == 0 {
+                    out.extend_from_slice(orig);
+                }
+                self.check_fits(out, fit.max_chars)?;
             }
             Strategy::Fake(f) => {
                 if orig.is_empty() {
@@ -625,15 +650,9 @@ pub(crate) fn fake_value(
         }
         FakeKind::City => (CityName().fake_with_rng(&mut rng), opt(" ")),
         FakeKind::Postcode => (ZipCode().fake_with_rng(&mut rng), opt("-")),
-        FakeKind::Ipv4 => (IPv4().fake_with_rng(&mut rng), String::new()),
-        FakeKind::Ipv6 => {
-            // 2001:db8::/32 is the documentation prefix: never a real host.
-            let mut s = String::from("2001:db8");
-            for _ in 0..6 {
-                s.push_str(&format!(":{:x}", rng.random::<u16>()));
-            }
-            (s, String::new())
-        }
+        // Documentation ranges: a fake address must never be a real host.
+        FakeKind::Ipv4 => (documentation_ipv4(digest, orig), String::new()),
+        FakeKind::Ipv6 => (documentation_ipv6(digest), String::new()),
         FakeKind::Url => {
             let a: String = FirstName().fake_with_rng(&mut rng);
             let b: String = LastName().fake_with_rng(&mut rng);

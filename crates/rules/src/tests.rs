@@ -36,7 +36,7 @@ mod errors {
     fn unknown_key() {
         assert_eq!(
             err("[[mask]]\ntable = \"t\"\ncolumn = \"c\"\nstrategy = \"null\"\nbogus = 1\n"),
-            "t.toml:5:1: mask[0].bogus: unknown field `bogus`, expected one of `table`, `column`, `strategy`, `value`, `template`, `length`, `kind`, `domain`, `range`, `words`, `unique`, `when`, `inside`, `path`"
+            "t.toml:5:1: mask[0].bogus: unknown field `bogus`, expected one of `table`, `column`, `strategy`, `value`, `template`, `length`, `kind`, `domain`, `range`, `words`, `find`, `unique`, `when`, `inside`, `path`"
         );
         assert_eq!(
             err("[input]\nstrip_definers = true\nstrip_sandbox = true\n"),
@@ -69,7 +69,7 @@ mod errors {
     fn unknown_strategy_kind_action_variant() {
         assert_eq!(
             err("[[mask]]\ntable = \"t\"\ncolumn = \"c\"\nstrategy = \"fakee\"\n"),
-            "t.toml:4:12: mask[0].strategy: unknown strategy \"fakee\", expected one of null, fixed, template, hash, fake, redact"
+            "t.toml:4:12: mask[0].strategy: unknown strategy \"fakee\", expected one of null, fixed, template, hash, fake, redact, scrub"
         );
         assert_eq!(
             err("[vars]\nsecret = \"s\"\n[[mask]]\ntable = \"t\"\ncolumn = \"c\"\nstrategy = \"fake\"\nkind = \"mail\"\n"),

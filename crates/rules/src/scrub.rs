@@ -1,0 +1,431 @@
+//! `strategy = "scrub"`: personal data inside free text. The text is kept; each e-mail
+//! address, IPv4 and IPv6 address found in it is replaced by a fake of the same kind, derived
+//! from the address the way `fake` derives it (see [`crate::mask`]), so an address scrubbed
+//! out of a blog post becomes the same fake as in the users table's `fake = "email"` column.
+//!
+//! The finders are hand-written scanners rather than regular expressions: they run over
+//! every byte of every scrubbed value (post bodies are the bulk of a dump), start from a
+//! `memchr` for the one byte each pattern must contain (`@`, `.`, `:`), and accept only what
+//! a well-formed address looks like with its neighbours, so `v1.2.3`, `12:30:00` and
+//! `std::vector` stay as they are.
+
+use std::net::Ipv6Addr;
+use std::ops::Range;
+
+use memchr::memchr;
+use rand::{RngExt, SeedableRng};
+
+use crate::mask::{fake_value, Fake, FakeKind, Key};
+
+/// What a scrub looks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Finds {
+    pub email: bool,
+    pub ipv4: bool,
+    pub ipv6: bool,
+}
+
+impl Finds {
+    pub(crate) const ALL: Finds = Finds {
+        email: true,
+        ipv4: true,
+        ipv6: true,
+    };
+    pub(crate) const NAMES: &'static str = "email, ipv4, ipv6";
+}
+
+#[derive(Debug)]
+pub(crate) struct Scrub {
+    pub finds: Finds,
+    /// For fake e-mail addresses: `fake = "email"` with the same domain gives the same value.
+    pub email: Fake,
+}
+
+/// Something found in a text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Found {
+    Email,
+    Ipv4,
+    Ipv6,
+}
+
+impl Scrub {
+    /// Writes `text` with every address replaced into `out` (cleared first); returns how
+    /// many were replaced. With none, `out` is left empty.
+    pub(crate) fn scrub_into(&self, key: &Key, text: &[u8], out: &mut Vec<u8>) -> usize {
+        out.clear();
+        let mut copied = 0;
+        let mut count = 0;
+        for (kind, range) in Finder::new(self.finds, text) {
+            out.extend_from_slice(&text[copied..range.start]);
+            let original = &text[range.clone()];
+            match kind {
+                Found::Email => {
+                    let d = key.tagged(FakeKind::Email.tag(), 0, original);
+                    let (head, keep) = fake_value(&self.email, &d, original, true);
+                    out.extend_from_slice(head.as_bytes());
+                    out.extend_from_slice(keep.as_bytes());
+                }
+                Found::Ipv4 => {
+                    let d = key.tagged(FakeKind::Ipv4.tag(), 0, original);
+                    out.extend_from_slice(documentation_ipv4(&d, original).as_bytes());
+                }
+                Found::Ipv6 => {
+                    let d = key.tagged(FakeKind::Ipv6.tag(), 0, original);
+                    out.extend_from_slice(documentation_ipv6(&d).as_bytes());
+                }
+            }
+            copied = range.end;
+            count += 1;
+        }
+        if count == 0 {
+            out.clear();
+        } else {
+            out.extend_from_slice(&text[copied..]);
+        }
+        count
+    }
+}
+
+/// An address in one of the three documentation ranges (RFC 5737): never a real host, and
+/// never `original` (data written with documentation addresses stays distinguishable).
+pub(crate) fn documentation_ipv4(digest: &[u8; 32], original: &[u8]) -> String {
+    const NETS: [&str; 3] = ["192.0.2", "198.51.100", "203.0.113"];
+    let mut rng = rand::rngs::ChaCha8Rng::from_seed(*digest);
+    loop {
+        let net = NETS[rng.random_range(0..NETS.len())];
+        let ip = format!("{net}.{}", rng.random_range(1..255u8));
+        if ip.as_bytes() != original {
+            return ip;
+        }
+    }
+}
+
+/// An address under 2001:db8::/32, the documentation prefix (RFC 3849); 96 random bits, so
+/// it equals the original only by a chance not worth a loop.
+pub(crate) fn documentation_ipv6(digest: &[u8; 32]) -> String {
+    let mut rng = rand::rngs::ChaCha8Rng::from_seed(*digest);
+    let mut s = String::from("2001:db8");
+    for _ in 0..6 {
+        s.push_str(&format!(":{:x}", rng.random::<u16>()));
+    }
+    s
+}
+
+/// Finds addresses left to right. Each finder's next hit is kept until the scan passes it,
+/// so a text with many addresses of one kind is not rescanned for the others.
+pub(crate) struct Finder<'t> {
+    text: &'t [u8],
+    finds: Finds,
+    /// The next hit of each finder at or after `at`: `None` not searched yet, `Some(None)`
+    /// none left.
+    next: [Option<Option<Range<usize>>>; 3],
+    at: usize,
+}
+
+impl<'t> Finder<'t> {
+    pub(crate) fn new(finds: Finds, text: &'t [u8]) -> Finder<'t> {
+        Finder {
+            text,
+            finds,
+            next: [None, None, None],
+            at: 0,
+        }
+    }
+}
+
+impl Iterator for Finder<'_> {
+    type Item = (Found, Range<usize>);
+
+    fn next(&mut self) -> Option<(Found, Range<usize>)> {
+        const KINDS: [Found; 3] = [Found::Email, Found::Ipv4, Found::Ipv6];
+        let enabled = [self.finds.email, self.finds.ipv4, self.finds.ipv6];
+        let mut best: Option<usize> = None;
+        for k in 0..3 {
+            if !enabled[k] {
+                continue;
+            }
+            let stale = match &self.next[k] {
+                None => true,
+                Some(Some(r)) => r.start < self.at,
+                Some(None) => false,
+            };
+            if stale {
+                let f = [find_email, find_ipv4, find_ipv6][k];
+                self.next[k] = Some(f(self.text, self.at));
+            }
+            if let Some(Some(r)) = &self.next[k] {
+                let earlier = best
+                    .is_none_or(|b| matches!(&self.next[b], Some(Some(rb)) if r.start < rb.start));
+                if earlier {
+                    best = Some(k);
+                }
+            }
+        }
+        let k = best?;
+        let range = self.next[k].clone().flatten()?;
+        self.at = range.end;
+        Some((KINDS[k], range))
+    }
+}
+
+fn is_local_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-' | b'\'')
+}
+
+fn is_domain_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-')
+}
+
+/// `local@domain.tld`: a local part of the usual characters, a domain of at least two
+/// labels whose last is two or more letters. Dots at either end belong to the sentence.
+pub(crate) fn find_email(text: &[u8], from: usize) -> Option<Range<usize>> {
+    let mut at = from;
+    while let Some(i) = memchr(b'@', &text[at..]) {
+        let atsign = at + i;
+        at = atsign + 1;
+        let mut start = atsign;
+        while start > from && is_local_byte(text[start - 1]) {
+            start -= 1;
+        }
+        // A local part neither starts nor ends with a dot, nor starts with a quote.
+        while start < atsign && matches!(text[start], b'.' | b'\'') {
+            start += 1;
+        }
+        if start == atsign || text[atsign - 1] == b'.' {
+            continue;
+        }
+        let mut end = atsign + 1;
+        while end < text.len() && is_domain_byte(text[end]) {
+            end += 1;
+        }
+        while end > atsign + 1 && matches!(text[end - 1], b'.' | b'-') {
+            end -= 1;
+        }
+        let domain = &text[atsign + 1..end];
+        let Some(dot) = domain.iter().rposition(|&b| b == b'.') else {
+            continue;
+        };
+        let tld = &domain[dot + 1..];
+        let labels_ok = domain
+            .split(|&b| b == b'.')
+            .all(|l| !l.is_empty() && l[0] != b'-' && l[l.len() - 1] != b'-');
+        if tld.len() >= 2 && tld.iter().all(u8::is_ascii_alphabetic) && labels_ok {
+            return Some(start..end);
+        }
+    }
+    None
+}
+
+/// Four decimal parts of at most 255, not part of a longer run of digits and dots (a
+/// version number `1.2.3.4.5`, a decimal `3.14`).
+pub(crate) fn find_ipv4(text: &[u8], from: usize) -> Option<Range<usize>> {
+    let mut at = from;
+    while let Some(i) = memchr(b'.', &text[at..]) {
+        let dot = at + i;
+        // The start of the digit run before this dot.
+        let mut start = dot;
+        while start > from && text[start - 1].is_ascii_digit() {
+            start -= 1;
+        }
+        at = dot + 1;
+        if start == dot {
+            continue;
+        }
+        if start > 0 && (text[start - 1] == b'.' || text[start - 1].is_ascii_alphanumeric()) {
+            continue;
+        }
+        if let Some(end) = ipv4_at(text, start) {
+            return Some(start..end);
+        }
+    }
+    None
+}
+
+/// The end of an IPv4 address starting at `start`, if there is one.
+fn ipv4_at(text: &[u8], start: usize) -> Option<usize> {
+    let mut i = start;
+    for part in 0..4 {
+        let digits = text[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 || digits > 3 {
+            return None;
+        }
+        let n: u32 = text[i..i + digits]
+            .iter()
+            .fold(0, |n, &d| n * 10 + u32::from(d - b'0'));
+        // A leading zero (`01`) is not how addresses are written.
+        if n > 255 || (digits > 1 && text[i] == b'0') {
+            return None;
+        }
+        i += digits;
+        if part < 3 {
+            if text.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+    }
+    // A fifth part or a letter right after: a version number or a host name, not an address.
+    match text.get(i) {
+        Some(b) if b.is_ascii_alphanumeric() => None,
+        Some(b'.') if text.get(i + 1).is_some_and(u8::is_ascii_digit) => None,
+        _ => Some(i),
+    }
+}
+
+fn is_ipv6_byte(b: u8) -> bool {
+    b.is_ascii_hexdigit() || b == b':' || b == b'.'
+}
+
+/// A run of hex digits, colons (and dots, for `::ffff:192.0.2.1`) that the standard library
+/// parses as an IPv6 address, with at least one decimal digit (so `a::b` in code stays), not
+/// glued to a word.
+pub(crate) fn find_ipv6(text: &[u8], from: usize) -> Option<Range<usize>> {
+    let mut at = from;
+    while let Some(i) = memchr(b':', &text[at..]) {
+        let colon = at + i;
+        let mut start = colon;
+        while start > from && is_ipv6_byte(text[start - 1]) {
+            start -= 1;
+        }
+        let mut end = colon;
+        while end < text.len() && is_ipv6_byte(text[end]) {
+            end += 1;
+        }
+        at = end.max(colon + 1);
+        // Trailing dots and colons belong to the sentence (`… at 2001:db8::1.`).
+        while end > start && text[end - 1] == b'.' {
+            end -= 1;
+        }
+        let glued = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
+        if glued(start.checked_sub(1).and_then(|s| text.get(s))) || glued(text.get(end)) {
+            continue;
+        }
+        let candidate = &text[start..end];
+        if candidate.iter().filter(|&&b| b == b':').count() < 2
+            || !candidate.iter().any(u8::is_ascii_digit)
+        {
+            continue;
+        }
+        let parsed = std::str::from_utf8(candidate)
+            .ok()
+            .and_then(|s| s.parse::<Ipv6Addr>().ok());
+        if parsed.is_some() {
+            return Some(start..end);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(text: &str, f: fn(&[u8], usize) -> Option<Range<usize>>) -> Vec<&str> {
+        let mut found = Vec::new();
+        let mut at = 0;
+        while let Some(r) = f(text.as_bytes(), at) {
+            found.push(&text[r.clone()]);
+            at = r.end;
+        }
+        found
+    }
+
+    #[test]
+    fn emails() {
+        let cases: &[(&str, &[&str])] = &[
+            ("anna@example.org", &["anna@example.org"]),
+            (
+                "Mail: anna.beispiel@members.example.org.",
+                &["anna.beispiel@members.example.org"],
+            ),
+            (
+                "<a href=\"mailto:info@example.com\">info@example.com</a>",
+                &["info@example.com", "info@example.com"],
+            ),
+            (
+                "{\"email\":\"o'neil+x@mail.example.co.uk\"}",
+                &["o'neil+x@mail.example.co.uk"],
+            ),
+            ("'quoted@example.org'", &["quoted@example.org"]),
+            ("a@b, c@d.e, @example.org, x@.org, x@-a.org", &[]),
+            ("twitter @handle and x@y", &[]),
+            ("v@1.2", &[]),
+            (".dot.@example.org", &[]),
+            ("a@b.cd e@f.gh", &["a@b.cd", "e@f.gh"]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(all(text, find_email), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn ipv4s() {
+        let cases: &[(&str, &[&str])] = &[
+            ("192.0.2.55", &["192.0.2.55"]),
+            (
+                "from 10.0.0.1, to 255.255.255.255.",
+                &["10.0.0.1", "255.255.255.255"],
+            ),
+            ("ip=203.0.113.9;", &["203.0.113.9"]),
+            ("version 1.2.3.4.5 and 1.2.3", &[]),
+            ("256.1.1.1 1.2.3.04 a1.2.3.4 1.2.3.4a 3.14", &[]),
+            ("\"ip\";s:11:\"192.0.2.200\"", &["192.0.2.200"]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(all(text, find_ipv4), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn ipv6s() {
+        let cases: &[(&str, &[&str])] = &[
+            ("2001:db8::42", &["2001:db8::42"]),
+            ("[2001:db8:0:0:1:0:0:1]:443", &["2001:db8:0:0:1:0:0:1"]),
+            (
+                "from fe80::1 and ::ffff:192.0.2.1.",
+                &["fe80::1", "::ffff:192.0.2.1"],
+            ),
+            ("12:30:00 00:1a:2b:3c:4d:5e std::vector a::b", &[]),
+            ("::", &[]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(all(text, find_ipv6), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn scrub_keeps_the_text_and_replaces_each_address() {
+        let key = Key::new(b"s");
+        let scrub = Scrub {
+            finds: Finds::ALL,
+            email: Fake {
+                kind: FakeKind::Email,
+                domain: "example.invalid".into(),
+                words: None,
+                range: (0, 0),
+            },
+        };
+        let text =
+            b"Write to anna@example.org (from 198.51.100.7, 2001:db8::42) or anna@example.org.";
+        let mut out = Vec::new();
+        assert_eq!(scrub.scrub_into(&key, text, &mut out), 4);
+        let text_out = String::from_utf8(out.clone()).unwrap();
+        let out_s = &text_out;
+        assert!(out_s.starts_with("Write to "), "{out_s}");
+        assert!(!out_s.contains("anna@example.org"), "{out_s}");
+        assert!(!out_s.contains("198.51.100.7"), "{out_s}");
+        assert!(!out_s.contains("2001:db8::42"), "{out_s}");
+        // The same address twice gives the same fake.
+        let fakes = all(out_s, find_email);
+        assert_eq!(fakes.len(), 2);
+        assert_eq!(fakes[0], fakes[1]);
+        assert!(fakes[0].ends_with("@example.invalid"));
+        assert_eq!(all(out_s, find_ipv4).len(), 1);
+        assert_eq!(all(out_s, find_ipv6).len(), 1);
+        assert!(out_s.ends_with('.'));
+        // Nothing found: nothing written.
+        assert_eq!(scrub.scrub_into(&key, b"plain words", &mut out), 0);
+        assert!(out.is_empty());
+    }
+}
