@@ -24,10 +24,11 @@ impl Replacements {
         options: Options,
     ) -> Result<Self, String> {
         let replacer = Replacer::new(pairs.iter().copied()).map_err(|e| e.to_string())?;
-        let escaped: Vec<Vec<u8>> = pairs
-            .iter()
-            .filter(|(needle, _)| !needle.is_empty())
-            .map(|(needle, _)| {
+        // The replacer's prefilter, not just the needles: it also finds them JSON-escaped
+        // (JSON in JSON strings), which the replacer decodes.
+        let escaped: Vec<Vec<u8>> = replacer
+            .prefilter_needles()
+            .map(|needle| {
                 let mut e = Vec::new();
                 escape_into(needle, &mut e);
                 e

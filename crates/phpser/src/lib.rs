@@ -45,6 +45,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod json;
 mod parse;
 mod repair;
 mod replace;
@@ -53,7 +54,7 @@ mod rewrite;
 pub use crate::error::{Error, ErrorKind};
 pub use crate::parse::{looks_serialized, unescape, Item, Parser, Role, DEFAULT_MAX_DEPTH};
 pub use crate::replace::{
-    may_be_base64, replace_in_value, session_parts, BuildError, Mode, Options, Replacer, Report,
-    Scratch, SessionPart,
+    binary_session_parts, may_be_base64, replace_in_value, session_parts, BuildError, Mode,
+    Options, Replacer, Report, Scratch, SessionPart,
 };
 pub use crate::rewrite::{rewrite, Edit, Outcome, Rewriter};

@@ -7,6 +7,7 @@ use aho_corasick::AhoCorasick;
 use memchr::memmem;
 
 use crate::error::Error;
+use crate::json;
 use crate::parse::{looks_serialized, Parser, Role};
 use crate::rewrite::{Edit, Outcome, Rewriter};
 
@@ -28,9 +29,11 @@ use crate::rewrite::{Edit, Outcome, Rewriter};
 /// ```
 #[derive(Clone, Debug)]
 pub struct Replacer {
-    /// Finds whether any needle occurs at all: one pass however many needles there are.
-    /// `None` if there are no needles.
+    /// Finds whether any needle occurs at all, also as JSON-escaped text: one pass however
+    /// many needles there are. `None` if there are no needles.
     any: Option<AhoCorasick>,
+    /// What `any` looks for: see [`Replacer::prefilter_needles`].
+    prefilter: Vec<Vec<u8>>,
     pairs: Vec<Pair>,
     class_names: bool,
 }
@@ -66,13 +69,29 @@ impl Replacer {
                 replacement: r.as_ref().to_vec(),
             })
             .collect();
+        let mut prefilter: Vec<Vec<u8>> = Vec::new();
+        for pair in &pairs {
+            for levels in 0..=JSON_LEVELS {
+                // After `levels` escapings a `"` has 2^levels - 1 backslashes before it; a `/`
+                // has that many only if every level escaped it (`json_encode`'s default), so
+                // anything from none to that many.
+                let quote = (1 << levels) - 1;
+                for slash in 0..=quote {
+                    let v = json_escaped(pair.needle.needle(), quote, slash);
+                    if !prefilter.contains(&v) {
+                        prefilter.push(v);
+                    }
+                }
+            }
+        }
         let any = if pairs.is_empty() {
             None
         } else {
-            Some(AhoCorasick::new(pairs.iter().map(|p| p.needle.needle()))?)
+            Some(AhoCorasick::new(&prefilter)?)
         };
         Ok(Replacer {
             any,
+            prefilter,
             pairs,
             class_names: false,
         })
@@ -96,9 +115,37 @@ impl Replacer {
         self.pairs.is_empty()
     }
 
-    /// Does any needle occur in `haystack`?
+    /// Every byte string whose presence in a value means a needle may be in it: the needles,
+    /// and each as JSON escapes it (`"`, `\`, `/`) once, twice and three times, for JSON
+    /// (in serialized strings) in JSON strings. A caller that skips values before decoding
+    /// them (SQL escapes) must look for all of these.
+    pub fn prefilter_needles(&self) -> impl Iterator<Item = &[u8]> {
+        self.prefilter.iter().map(Vec::as_slice)
+    }
+
+    /// Does any needle occur in `haystack`, as it is or JSON-escaped (see
+    /// [`Replacer::prefilter_needles`])? A `false` means no replacement can change it.
     pub fn is_match(&self, haystack: &[u8]) -> bool {
         self.any.as_ref().is_some_and(|ac| ac.is_match(haystack))
+    }
+
+    /// Whether `s` (in which [`Replacer::is_match`] found something) is a JSON document that
+    /// needs its strings decoded: they may hold serialized PHP or JSON, or a needle is in it
+    /// only JSON-escaped. Otherwise plain replacement does the same, much faster.
+    fn wants_json_walk(&self, s: &[u8]) -> bool {
+        // A needle escaped more than the pairs say (JSON in a JSON string, `\\\/`) needs
+        // decoding too; only such text has a doubled backslash.
+        let deeper = || {
+            memmem::find(s, b"\\\\").is_some()
+                && self.prefilter.iter().any(|n| {
+                    !self.pairs.iter().any(|p| p.needle.needle() == n.as_slice())
+                        && memmem::find(s, n).is_some()
+                })
+        };
+        json::looks_json(s)
+            && (json::may_nest(s)
+                || !self.pairs.iter().any(|p| p.needle.find(s).is_some())
+                || deeper())
     }
 
     /// Applies all pairs to `input`, writing the result to `out` (cleared first) and using
@@ -131,20 +178,61 @@ impl Replacer {
     }
 
     /// The [`rewrite`](crate::rewrite) callback: replaces in keys, property names and values,
-    /// and in class names only if [`Replacer::class_names`] is on.
-    fn edit(&self, role: Role, s: &[u8], scratch: &mut Vec<u8>, tmp: &mut Vec<u8>) -> Edit {
+    /// and in class names only if [`Replacer::class_names`] is on. A value that is a JSON
+    /// document is rewritten string by string (its strings may hold serialized PHP again).
+    fn edit(
+        &self,
+        role: Role,
+        s: &[u8],
+        scratch: &mut Vec<u8>,
+        tmp: &mut Vec<u8>,
+        ctx: &mut Ctx,
+    ) -> Edit {
         if role == Role::ClassName && !self.class_names {
             return Edit::Keep;
         }
         if !self.is_match(s) {
             return Edit::Keep;
         }
+        if role == Role::Value && ctx.depth < MAX_WRAP_DEPTH && self.wants_json_walk(s) {
+            match replace_json(s, self, scratch, ctx) {
+                Ok(Some(true)) => return Edit::Replaced,
+                Ok(Some(false)) => return Edit::Keep,
+                Ok(None) => {}
+                // Strict mode: remembered, returned once the rewrite is over.
+                Err(e) => {
+                    ctx.error.get_or_insert(e);
+                    return Edit::Keep;
+                }
+            }
+        }
+        scratch.clear();
         if self.replace(s, scratch, tmp) {
             Edit::Replaced
         } else {
             Edit::Keep
         }
     }
+}
+
+/// How many levels of JSON escaping [`Replacer::is_match`] sees through.
+const JSON_LEVELS: usize = 3;
+
+/// `s` as it reads after some levels of JSON escaping, for the prefilter: `quote`
+/// backslashes before each `"`, `quote + 1` for each `\`, `slash` before each `/` (the ones
+/// that change URLs and serialized data; other characters are taken as written raw).
+fn json_escaped(s: &[u8], quote: usize, slash: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len() + 8);
+    for &b in s {
+        let n = match b {
+            b'"' | b'\\' => quote,
+            b'/' => slash,
+            _ => 0,
+        };
+        out.resize(out.len() + n, b'\\');
+        out.push(b);
+    }
+    out
 }
 
 /// Replaces every occurrence of one needle in `src` into `dst` (cleared first if there is
@@ -234,8 +322,11 @@ pub struct Report {
     /// with the same alphabet and padding.
     pub base64: bool,
     /// The value was PHP session data (`name|<serialized>…`, the default `php` session
-    /// handler) and its serialized parts were rewritten.
+    /// handler, or the `php_binary` one) and its serialized parts were rewritten.
     pub session: bool,
+    /// JSON strings were rewritten one by one (decoded, replaced in, escaped again): the
+    /// value is a JSON document, or one is inside it.
+    pub json: bool,
     /// Strings inside the value that looked serialized but did not parse (nor repair, in
     /// [`Mode::Repair`]), so the needles were replaced in them as text; see
     /// [`Rewriter::nested_fallbacks`].
@@ -250,9 +341,103 @@ impl Report {
             repaired: false,
             base64: false,
             session: false,
+            json: false,
             warning: None,
             nested_fallbacks: 0,
         }
+    }
+
+    /// Adds what the rewrite found inside JSON strings.
+    fn absorb(mut self, ctx: Ctx) -> Report {
+        self.json |= ctx.json;
+        self.serialized |= ctx.serialized;
+        self.nested_fallbacks += ctx.fallbacks;
+        if self.warning.is_none() {
+            self.warning = ctx.warning;
+        }
+        self
+    }
+}
+
+/// How deep JSON documents and the values in their strings may wrap each other; deeper ones
+/// get plain replacement.
+const MAX_WRAP_DEPTH: usize = 16;
+
+/// What the rewrite of one value needs and finds on its way through JSON strings.
+#[derive(Debug)]
+struct Ctx {
+    options: Options,
+    /// JSON documents entered so far.
+    depth: usize,
+    /// A strict-mode error inside a JSON string (the rewrite callback cannot return it).
+    error: Option<Error>,
+    warning: Option<Error>,
+    fallbacks: usize,
+    json: bool,
+    serialized: bool,
+}
+
+impl Ctx {
+    fn new(options: Options, depth: usize) -> Ctx {
+        Ctx {
+            options,
+            depth,
+            error: None,
+            warning: None,
+            fallbacks: 0,
+            json: false,
+            serialized: false,
+        }
+    }
+}
+
+/// Why a JSON rewrite stopped.
+enum JsonStop {
+    NotJson,
+    Strict(Error),
+}
+
+impl From<json::NotJson> for JsonStop {
+    fn from(_: json::NotJson) -> JsonStop {
+        JsonStop::NotJson
+    }
+}
+
+/// Rewrites the JSON document `text` into `out` (appended): keys get plain replacement, value
+/// strings all that [`replace_in_value`] does (serialized PHP, base64, JSON again). `None` if
+/// it is not JSON after all, or cannot hold the result (`out` is then as it was).
+fn replace_json(
+    text: &[u8],
+    replacer: &Replacer,
+    out: &mut Vec<u8>,
+    ctx: &mut Ctx,
+) -> Result<Option<bool>, Error> {
+    let (mut tmp, mut scratch) = (Vec::new(), None);
+    let result = json::rewrite(text, out, |is_key, s, new| {
+        if !replacer.is_match(s) {
+            return Ok(false);
+        }
+        if is_key {
+            return Ok(replacer.replace(s, new, &mut tmp));
+        }
+        let scratch = scratch.get_or_insert_with(Scratch::new);
+        let report = replace_value(s, replacer, scratch, new, ctx.options, ctx.depth + 1)
+            .map_err(JsonStop::Strict)?;
+        ctx.serialized |= report.serialized;
+        ctx.json |= report.json;
+        ctx.fallbacks += report.nested_fallbacks;
+        if ctx.warning.is_none() {
+            ctx.warning = report.warning;
+        }
+        Ok(report.outcome == Outcome::Rewritten)
+    });
+    match result {
+        Ok(changed) => {
+            ctx.json |= changed;
+            Ok(Some(changed))
+        }
+        Err(JsonStop::NotJson) => Ok(None),
+        Err(JsonStop::Strict(e)) => Err(e),
     }
 }
 
@@ -308,6 +493,48 @@ fn parse_session(value: &[u8]) -> Result<Vec<SessionPart>, Option<Error>> {
     Ok(parts)
 }
 
+/// The parts of a value in PHP's `php_binary` session encoding (`session.serialize_handler =
+/// php_binary`): per variable one byte with the name's length (at most 127), the name, and its
+/// serialized value. A length byte with the high bit (0x80) set marks a variable PHP 5 wrote
+/// as undefined: a name without a value (its part's value range is empty; PHP 7 and later
+/// never write one). Returns `(name, value)` ranges, or `None` unless the whole value is made
+/// of such parts, each value parsing completely.
+pub fn binary_session_parts(value: &[u8]) -> Option<Vec<SessionPart>> {
+    const UNDEF: u8 = 0x80;
+    let mut parts = Vec::new();
+    let mut pos = 0;
+    while let Some(&len) = value.get(pos) {
+        let name = pos + 1..pos + 1 + usize::from(len & !UNDEF);
+        if name.end > value.len() {
+            return None;
+        }
+        let start = name.end;
+        let end = if len & UNDEF != 0 {
+            start
+        } else {
+            // A complete value must follow; checking its first bytes first keeps text that
+            // merely starts with a control byte from reaching the parser.
+            if !looks_like_value_start(&value[start..]) {
+                return None;
+            }
+            start + serialized_len(&value[start..]).ok()?
+        };
+        parts.push((name, start..end));
+        pos = end;
+    }
+    (!parts.is_empty()).then_some(parts)
+}
+
+/// A cheap test before the session parsers: a `php` session has a `|`, a `php_binary` one a
+/// serialized value right after its first name.
+fn may_be_session(value: &[u8]) -> bool {
+    let binary = value.first().is_some_and(|&len| {
+        looks_like_value_start(value.get(1 + usize::from(len & 0x7f)..).unwrap_or_default())
+            || len & 0x80 != 0
+    });
+    binary || memchr::memchr(b'|', value).is_some()
+}
+
 /// Whether serialized data may start here (`a:`, `s:`, `i:`, `N;` …).
 fn looks_like_value_start(v: &[u8]) -> bool {
     matches!(
@@ -321,11 +548,11 @@ fn looks_like_value_start(v: &[u8]) -> bool {
 }
 
 /// Whether `value` may be base64 of serialized PHP or JSON: the first bytes of `a:`, `O:`,
-/// `s:` (`YTo`, `Tzo`, `czo`), a JSON object (`ey`, `e3`) or array (`W`) encoded, and nothing
-/// but base64 after them. Cheap; a needle cannot be seen in base64 text, so callers that skip
-/// values without a needle must not skip these.
+/// `s:`, `C:` (`YTo`, `Tzo`, `czo`, `Qzo`: a queued `Serializable` job), a JSON object (`ey`,
+/// `e3`) or array (`W`) encoded, and nothing but base64 after them. Cheap; a needle cannot be
+/// seen in base64 text, so callers that skip values without a needle must not skip these.
 pub fn may_be_base64(value: &[u8]) -> bool {
-    const PREFIXES: [&[u8]; 6] = [b"YTo", b"Tzo", b"czo", b"ey", b"e3", b"W"];
+    const PREFIXES: [&[u8]; 7] = [b"YTo", b"Tzo", b"czo", b"Qzo", b"ey", b"e3", b"W"];
     value.len() >= 8
         && PREFIXES.iter().any(|p| value.starts_with(p))
         && value
@@ -432,6 +659,18 @@ pub fn replace_in_value(
     out: &mut Vec<u8>,
     options: Options,
 ) -> Result<Report, Error> {
+    replace_value(value, replacer, scratch, out, options, 0)
+}
+
+/// [`replace_in_value`] for a value inside `depth` JSON documents.
+fn replace_value(
+    value: &[u8],
+    replacer: &Replacer,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+    options: Options,
+    depth: usize,
+) -> Result<Report, Error> {
     out.clear();
     let Scratch { rewriter, tmp } = scratch;
     let plain = |out: &mut Vec<u8>, tmp: &mut Vec<u8>| {
@@ -446,7 +685,8 @@ pub fn replace_in_value(
         if let Some(engine) = decode_base64(value, &mut decoded) {
             let mut inner = Vec::new();
             let mut nested = Scratch::default();
-            let report = replace_in_value(&decoded, replacer, &mut nested, &mut inner, options)?;
+            let report =
+                replace_value(&decoded, replacer, &mut nested, &mut inner, options, depth)?;
             if report.outcome == Outcome::Rewritten {
                 use base64::Engine;
                 out.extend_from_slice(engine.encode(&inner).as_bytes());
@@ -456,26 +696,44 @@ pub fn replace_in_value(
             return Ok(outer);
         }
     }
-    if options.mode != Mode::Off && !looks_serialized(value) && replacer.is_match(value) {
+    if options.mode != Mode::Off
+        && !looks_serialized(value)
+        && may_be_session(value)
+        && replacer.is_match(value)
+    {
+        // `php` first, then `php_binary`; a `|` inside a binary session's strings can make it
+        // start like a `php` one.
         let parts = match parse_session(value) {
             Ok(parts) => Some(parts),
-            Err(None) => None,
-            // Starts like a session but is not one: plain bytes, with a warning (or an error).
-            Err(Some(e)) if options.strict => return Err(e),
-            Err(Some(e)) => {
-                let mut report = Report::plain(plain(out, tmp));
-                report.warning = Some(e);
-                return Ok(report);
-            }
+            Err(e) => match (binary_session_parts(value), e) {
+                (Some(parts), _) => Some(parts),
+                (None, None) => None,
+                // Starts like a session but is not one: plain bytes, with a warning (or an
+                // error).
+                (None, Some(e)) if options.strict => return Err(e),
+                (None, Some(e)) => {
+                    let mut report = Report::plain(plain(out, tmp));
+                    report.warning = Some(e);
+                    return Ok(report);
+                }
+            },
         };
         if let Some(parts) = parts {
+            let mut ctx = Ctx::new(options, depth);
             let mut outcome = Outcome::Unchanged;
             let mut part = Vec::new();
-            for (name, data) in parts {
-                out.extend_from_slice(&value[name.start..data.start]);
-                let mut edit =
-                    |role: Role, s: &[u8], scr: &mut Vec<u8>| replacer.edit(role, s, scr, tmp);
-                match rewriter.rewrite(&value[data.clone()], &mut part, &mut edit) {
+            let mut copied = 0;
+            for (_, data) in parts {
+                // The name with its `|` or its length byte, kept as it is.
+                out.extend_from_slice(&value[copied..data.start]);
+                copied = data.end;
+                if data.is_empty() {
+                    continue;
+                }
+                let edit = |role: Role, s: &[u8], scr: &mut Vec<u8>| {
+                    replacer.edit(role, s, scr, tmp, &mut ctx)
+                };
+                match rewriter.rewrite(&value[data.clone()], &mut part, edit) {
                     Ok(Outcome::Rewritten) => {
                         outcome = Outcome::Rewritten;
                         out.extend_from_slice(&part);
@@ -489,13 +747,33 @@ pub fn replace_in_value(
                     }
                 }
             }
+            if let Some(e) = ctx.error {
+                out.clear();
+                return Err(e);
+            }
             if outcome == Outcome::Unchanged {
                 out.clear();
             }
             let mut report = Report::plain(outcome);
             report.serialized = true;
             report.session = true;
-            return Ok(report);
+            return Ok(report.absorb(ctx));
+        }
+    }
+    if options.mode != Mode::Off
+        && depth < MAX_WRAP_DEPTH
+        && json::looks_json(value)
+        && replacer.is_match(value)
+        && replacer.wants_json_walk(value)
+    {
+        let mut ctx = Ctx::new(options, depth);
+        if let Some(changed) = replace_json(value, replacer, out, &mut ctx)? {
+            let outcome = if changed {
+                Outcome::Rewritten
+            } else {
+                Outcome::Unchanged
+            };
+            return Ok(Report::plain(outcome).absorb(ctx));
         }
     }
     if options.mode == Mode::Off || !looks_serialized(value) {
@@ -507,25 +785,32 @@ pub fn replace_in_value(
     {
         return Ok(Report::plain(Outcome::Unchanged));
     }
-    let mut edit = |role: Role, s: &[u8], scr: &mut Vec<u8>| replacer.edit(role, s, scr, tmp);
+    let mut ctx = Ctx::new(options, depth);
+    let edit = |role: Role, s: &[u8], scr: &mut Vec<u8>| replacer.edit(role, s, scr, tmp, &mut ctx);
     let result = if options.mode == Mode::Repair {
-        rewriter.repair(value, out, &mut edit)
+        rewriter.repair(value, out, edit)
     } else {
-        rewriter.rewrite(value, out, &mut edit)
+        rewriter.rewrite(value, out, edit)
     };
-    let err = match result {
-        Ok(outcome) => {
-            return Ok(Report {
+    let err = match (result, ctx.error.take()) {
+        (Ok(_), Some(e)) => {
+            out.clear();
+            return Err(e);
+        }
+        (Ok(outcome), None) => {
+            let report = Report {
                 outcome,
                 serialized: true,
                 repaired: options.mode == Mode::Repair && rewriter.repairs() > 0,
                 base64: false,
                 session: false,
+                json: false,
                 warning: None,
                 nested_fallbacks: rewriter.nested_fallbacks(),
-            })
+            };
+            return Ok(report.absorb(ctx));
         }
-        Err(e) => e,
+        (Err(e), _) => e,
     };
     if options.strict {
         return Err(err);

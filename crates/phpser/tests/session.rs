@@ -4,9 +4,12 @@
 
 use proptest::prelude::*;
 use understudy_phpser::{
-    replace_in_value, session_parts, Mode, Options, Outcome, Replacer, Scratch,
+    binary_session_parts, replace_in_value, session_parts, Mode, Options, Outcome, Replacer,
+    Scratch,
 };
 use understudy_testkit::php::Php;
+
+use crate::util::{b, show};
 
 fn rewrite(value: &[u8], from: &str, to: &str) -> (Outcome, Vec<u8>, bool) {
     let r = Replacer::new([(from, to)]).unwrap();
@@ -104,6 +107,46 @@ fn text_with_bars_is_plain_text() {
     );
 }
 
+#[test]
+fn binary_session_parts_are_rewritten_with_their_lengths() {
+    // `php_binary`: length byte, name, serialized value; a 127-byte name; an undefined
+    // variable (0x80 | length, no value) as PHP 5 wrote them.
+    let long = "n".repeat(127);
+    let v = b(&format!(
+        r#"\x03urls:25:"https://old.example.org/x";\x7f{long}a:1:{{i:0;s:23:"https://old.example.org";}}\x84gone\x01ni:1;"#
+    ));
+    let parts = binary_session_parts(&v).expect("a php_binary session");
+    assert_eq!(parts.len(), 4);
+    assert!(parts[2].1.is_empty(), "the undefined variable has no value");
+    assert!(session_parts(&v).is_none());
+    let (outcome, out, session) = rewrite(&v, "https://old.example.org", "https://new.example");
+    assert_eq!(outcome, Outcome::Rewritten);
+    assert!(session);
+    let want = b(&format!(
+        r#"\x03urls:21:"https://new.example/x";\x7f{long}a:1:{{i:0;s:19:"https://new.example";}}\x84gone\x01ni:1;"#
+    ));
+    assert_eq!(show(&out), show(&want));
+}
+
+#[test]
+fn text_that_only_starts_like_a_binary_session_is_plain_text() {
+    for v in [
+        // A length byte and a name, but no complete value after it.
+        &b"\x03urls:9:\"https://old.example.org\";"[..],
+        b"\x03url https://old.example.org",
+        // A name longer than the value.
+        b"\x7fhttps://old.example.org",
+        // A complete part, then text.
+        b"\x01ai:1;https://old.example.org",
+    ] {
+        assert!(binary_session_parts(v).is_none(), "{}", show(v));
+        let (outcome, out, session) = rewrite(v, "https://old.example.org", "https://new.example");
+        assert_eq!(outcome, Outcome::Rewritten);
+        assert!(!session);
+        assert!(!out.is_empty());
+    }
+}
+
 /// PHP builds sessions from random data, we rewrite them, PHP decodes ours and compares with
 /// decoding the original and replacing in every string.
 const SCRIPT: &str = r#"
@@ -198,43 +241,82 @@ mod serde_like {
     }
 }
 
+/// Builds the sessions with `handler` (`php` or `php_binary`), rewrites them, and has PHP
+/// decode ours and compare.
+fn check_sessions(
+    handler: &str,
+    sessions: &[Vec<(String, serde_like::Value)>],
+) -> Result<(), TestCaseError> {
+    let php = Php::require();
+    // The handler must be set before `session_start()`.
+    let script = format!("ini_set('session.serialize_handler', '{handler}');\n{SCRIPT}");
+    let encode: Vec<Vec<Vec<u8>>> = sessions
+        .iter()
+        .map(|vars| {
+            let json = format!(
+                "{{{}}}",
+                vars.iter()
+                    .map(|(k, v)| format!("{:?}:{}", k, serde_like::json(v)))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            vec![
+                b"encode".to_vec(),
+                json.into_bytes(),
+                Vec::new(),
+                Vec::new(),
+            ]
+        })
+        .collect();
+    let encoded = php.run_batch(&script, &encode).unwrap();
+    let mut checks = Vec::new();
+    for e in &encoded {
+        let original = &e[0];
+        let (outcome, ours, session) =
+            rewrite(original, "https://old.example.org", "https://new.example");
+        if outcome == Outcome::Rewritten {
+            prop_assert!(session, "not seen as a session: {}", show(original));
+        }
+        let ours = if ours.is_empty() {
+            original.clone()
+        } else {
+            ours
+        };
+        checks.push(vec![
+            b"check".to_vec(),
+            original.clone(),
+            ours,
+            b"https://old.example.org\0https://new.example".to_vec(),
+        ]);
+    }
+    for (answer, check) in php.run_batch(&script, &checks).unwrap().iter().zip(&checks) {
+        prop_assert_eq!(
+            String::from_utf8_lossy(&answer[0]).into_owned(),
+            "ok".to_string(),
+            "original {}",
+            show(&check[1])
+        );
+    }
+    Ok(())
+}
+
+/// Variable names: short ones, and ones near `php_binary`'s limit of 127 bytes (longer ones
+/// it leaves out of the session).
+const NAME: &str = "[a-z_][a-z0-9_]{0,8}|[a-z]{120,130}";
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4))]
     #[test]
     fn php_decodes_our_sessions_like_its_own_replacement(
-        sessions in prop::collection::vec(prop::collection::vec(("[a-z_][a-z0-9_]{0,8}", session_value()), 1..5), 50..100)
+        sessions in prop::collection::vec(prop::collection::vec((NAME, session_value()), 1..5), 50..100)
     ) {
-        let php = Php::require();
-        let encode: Vec<Vec<Vec<u8>>> = sessions
-            .iter()
-            .map(|vars| {
-                let json = format!(
-                    "{{{}}}",
-                    vars.iter().map(|(k, v)| format!("{:?}:{}", k, serde_like::json(v))).collect::<Vec<_>>().join(",")
-                );
-                vec![b"encode".to_vec(), json.into_bytes(), Vec::new(), Vec::new()]
-            })
-            .collect();
-        let encoded = php.run_batch(SCRIPT, &encode).unwrap();
-        let mut checks = Vec::new();
-        for e in &encoded {
-            let original = &e[0];
-            let (_, ours, _) = rewrite(original, "https://old.example.org", "https://new.example");
-            let ours = if ours.is_empty() { original.clone() } else { ours };
-            checks.push(vec![
-                b"check".to_vec(),
-                original.clone(),
-                ours,
-                b"https://old.example.org\0https://new.example".to_vec(),
-            ]);
-        }
-        for (answer, check) in php.run_batch(SCRIPT, &checks).unwrap().iter().zip(&checks) {
-            prop_assert_eq!(
-                String::from_utf8_lossy(&answer[0]).into_owned(),
-                "ok".to_string(),
-                "original {}",
-                String::from_utf8_lossy(&check[1])
-            );
-        }
+        check_sessions("php", &sessions)?;
+    }
+
+    #[test]
+    fn php_decodes_our_binary_sessions_like_its_own_replacement(
+        sessions in prop::collection::vec(prop::collection::vec((NAME, session_value()), 1..5), 50..100)
+    ) {
+        check_sessions("php_binary", &sessions)?;
     }
 }

@@ -1,0 +1,267 @@
+//! JSON documents, string by string: serialized PHP inside JSON strings and JSON inside
+//! serialized strings (issue #6).
+//!
+//! A JSON string holding serialized PHP hides its structure behind JSON escapes
+//! (`"a:1:{s:3:\"url\";s:23:\"https:\/\/old.example.org\";}"`): a byte replacement fixes the
+//! URL but leaves `s:23` wrong once the string is decoded. So each string is decoded, handed
+//! to the caller (who may parse it as serialized PHP, JSON again, …), and, only if it changed,
+//! escaped again in the document's own style. Everything else, strings that did not change
+//! included, is copied byte for byte.
+
+use memchr::memchr2;
+
+/// How the document escapes what JSON lets a writer choose to escape; new strings follow it,
+/// so a rewritten string looks like its neighbours.
+#[derive(Clone, Copy, Debug)]
+struct Style {
+    /// `\/` for `/` (PHP's `json_encode` default), unless the document writes raw slashes.
+    slash: bool,
+    /// `\u00fc` for non-ASCII (PHP's default), unless the document writes raw UTF-8.
+    unicode: bool,
+}
+
+/// Whether `s` may be a JSON object or array (`{…}` or `[…]`, whitespace around). Cheap;
+/// [`rewrite`] checks the rest.
+pub(crate) fn looks_json(s: &[u8]) -> bool {
+    let s = s.trim_ascii();
+    matches!(
+        (s.first(), s.last()),
+        (Some(b'{'), Some(b'}')) | (Some(b'['), Some(b']'))
+    )
+}
+
+/// Whether a JSON string in `text` may hold serialized PHP or JSON (escaped: `{\"`, `[\"`,
+/// `:{s:`, `:{i:`, or a string starting `s:`), which only [`rewrite`] gets right. Without them plain replacement of the
+/// needles and their escaped variants gives the same bytes at a fraction of the cost (most JSON
+/// in dumps, such as Elementor's, is of this kind).
+pub(crate) fn may_nest(text: &[u8]) -> bool {
+    use memchr::memmem::find_iter;
+    // memmem passes (SIMD), not an automaton: these marks start with bytes that are
+    // everywhere in JSON, which makes a multi-pattern prefilter crawl.
+    find_iter(text, b"\\\"").any(|k| k > 0 && matches!(text[k - 1], b'{' | b'['))
+        || find_iter(text, b":{").any(|k| matches!(text.get(k + 2..k + 4), Some(b"s:" | b"i:")))
+        || memchr::memmem::find(text, b"\"s:").is_some()
+}
+
+/// Why [`rewrite`] gave up; the caller treats the text as plain bytes.
+#[derive(Debug)]
+pub(crate) enum NotJson {
+    /// The text is not one valid JSON document.
+    Invalid,
+    /// A new string is not UTF-8, so JSON cannot hold it.
+    NotUtf8,
+}
+
+/// Rewrites every string of the JSON document `text` into `out` (appended). `edit(is_key,
+/// decoded, new)` gets each string decoded and returns `true` after writing its new decoded
+/// form into `new` (cleared before each call). Returns whether anything changed; if not, `out`
+/// is left as it was, also on errors.
+pub(crate) fn rewrite<F, E>(text: &[u8], out: &mut Vec<u8>, mut edit: F) -> Result<bool, E>
+where
+    F: FnMut(bool, &[u8], &mut Vec<u8>) -> Result<bool, E>,
+    E: From<NotJson>,
+{
+    // Validating first lets the scanner below be simple: outside strings no `"` can occur.
+    if serde_json::from_slice::<serde_json::Value>(text).is_err() {
+        return Err(NotJson::Invalid.into());
+    }
+    let start = out.len();
+    let result = rewrite_strings(text, out, &mut edit);
+    if !matches!(result, Ok(true)) {
+        out.truncate(start);
+    }
+    result
+}
+
+fn rewrite_strings<F, E>(text: &[u8], out: &mut Vec<u8>, edit: &mut F) -> Result<bool, E>
+where
+    F: FnMut(bool, &[u8], &mut Vec<u8>) -> Result<bool, E>,
+    E: From<NotJson>,
+{
+    let mut style = None;
+    let mut decoded = Vec::new();
+    let mut new = Vec::new();
+    let mut copied = 0;
+    let mut pos = 0;
+    while let Some(k) = memchr::memchr(b'"', &text[pos..]) {
+        let open = pos + k;
+        let close = string_end(text, open + 1).ok_or(NotJson::Invalid)?;
+        pos = close + 1;
+        let raw = &text[open + 1..close];
+        let is_key = text[pos..].trim_ascii_start().first() == Some(&b':');
+        let content: &[u8] = if raw.contains(&b'\\') {
+            let s: String =
+                serde_json::from_slice(&text[open..=close]).map_err(|_| NotJson::Invalid)?;
+            decoded.clear();
+            decoded.extend_from_slice(s.as_bytes());
+            &decoded
+        } else {
+            raw
+        };
+        new.clear();
+        if !edit(is_key, content, &mut new)? {
+            continue;
+        }
+        let new = std::str::from_utf8(&new).map_err(|_| NotJson::NotUtf8)?;
+        let style = *style.get_or_insert_with(|| document_style(text));
+        out.extend_from_slice(&text[copied..=open]);
+        escape(new, style, out);
+        copied = close;
+    }
+    if copied == 0 {
+        return Ok(false);
+    }
+    out.extend_from_slice(&text[copied..]);
+    Ok(true)
+}
+
+/// The index of the `"` that closes the string whose content starts at `from`.
+fn string_end(text: &[u8], mut from: usize) -> Option<usize> {
+    loop {
+        let k = from + memchr2(b'"', b'\\', &text[from..])?;
+        if text[k] == b'"' {
+            return Some(k);
+        }
+        from = k + 2;
+    }
+}
+
+/// The escaping style of `text`'s strings: what PHP's `json_encode` does by default
+/// (`\/`, `\uXXXX`) unless the document shows the `JSON_UNESCAPED_SLASHES` or
+/// `JSON_UNESCAPED_UNICODE` form and not the default one.
+fn document_style(text: &[u8]) -> Style {
+    let (mut raw_slash, mut escaped_slash, mut raw_unicode, mut escaped_unicode) =
+        (false, false, false, false);
+    let mut pos = 0;
+    while let Some(k) = memchr::memchr(b'"', &text[pos..]) {
+        let Some(close) = string_end(text, pos + k + 1) else {
+            break;
+        };
+        let raw = &text[pos + k + 1..close];
+        pos = close + 1;
+        let mut i = 0;
+        while i < raw.len() {
+            match raw[i] {
+                b'\\' => {
+                    match raw.get(i + 1) {
+                        Some(b'/') => escaped_slash = true,
+                        Some(b'u') => {
+                            let hex = raw
+                                .get(i + 2..i + 6)
+                                .and_then(|h| std::str::from_utf8(h).ok());
+                            if hex
+                                .and_then(|h| u16::from_str_radix(h, 16).ok())
+                                .is_some_and(|u| u >= 0x80)
+                            {
+                                escaped_unicode = true;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 2;
+                    continue;
+                }
+                b'/' => raw_slash = true,
+                b if b >= 0x80 => raw_unicode = true,
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+    Style {
+        slash: escaped_slash || !raw_slash,
+        // Raw slashes mean JSON_UNESCAPED_SLASHES, nearly always given together with
+        // JSON_UNESCAPED_UNICODE.
+        unicode: escaped_unicode || !(raw_unicode || raw_slash),
+    }
+}
+
+/// Writes `s` as JSON string content (no quotes) in `style`, as PHP's `json_encode` does:
+/// lower-case hex, `\b \f \n \r \t` by name, other controls as `\u00XX`.
+fn escape(s: &str, style: Style, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let unit = |u: u16, out: &mut Vec<u8>| {
+        out.extend_from_slice(b"\\u");
+        for shift in [12, 8, 4, 0] {
+            out.push(HEX[usize::from((u >> shift) & 0xf)]);
+        }
+    };
+    for c in s.chars() {
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '/' if style.slash => out.extend_from_slice(b"\\/"),
+            '\u{8}' => out.extend_from_slice(b"\\b"),
+            '\u{c}' => out.extend_from_slice(b"\\f"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            c if u32::from(c) < 0x20 => unit(c as u16, out),
+            c if !c.is_ascii() && style.unicode => {
+                let mut buf = [0u16; 2];
+                for &u in c.encode_utf16(&mut buf).iter() {
+                    unit(u, out);
+                }
+            }
+            c => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upper(text: &str) -> String {
+        let mut out = Vec::new();
+        let changed = rewrite::<_, NotJsonErr>(text.as_bytes(), &mut out, |key, s, new| {
+            if key || !s.contains(&b'x') {
+                return Ok(false);
+            }
+            new.extend_from_slice(&s.to_ascii_uppercase());
+            Ok(true)
+        })
+        .unwrap();
+        if changed {
+            String::from_utf8(out).unwrap()
+        } else {
+            text.to_string()
+        }
+    }
+
+    #[derive(Debug)]
+    struct NotJsonErr;
+    impl From<NotJson> for NotJsonErr {
+        fn from(_: NotJson) -> Self {
+            NotJsonErr
+        }
+    }
+
+    #[test]
+    fn only_changed_strings_are_escaped_again_in_the_documents_style() {
+        // Default PHP style: `\/` and `\u00fc` stay so in the changed string.
+        assert_eq!(
+            upper(r#"{"x":"a\/x\u00fc\"","b":"\u00fc\/"}"#),
+            r#"{"x":"A\/X\u00fc\"","b":"\u00fc\/"}"#
+        );
+        // JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE.
+        assert_eq!(upper(r#"["a/x ü", "x\n"]"#), r#"["A/X ü", "X\n"]"#);
+        // Untouched documents stay byte-identical, odd escapes and spacing included.
+        assert_eq!(upper(r#"{ "k" : "\u0061b" }"#), r#"{ "k" : "\u0061b" }"#);
+        // Non-BMP characters as surrogate pairs.
+        assert_eq!(upper(r#"["\ud83d\ude00x"]"#), r#"["\ud83d\ude00X"]"#);
+    }
+
+    #[test]
+    fn not_json_is_refused() {
+        let mut out = Vec::new();
+        for text in [&b"[1,"[..], b"{\"a\":}", b"[\"\xff\"]"] {
+            assert!(rewrite::<_, NotJsonErr>(text, &mut out, |_, _, _| Ok(true)).is_err());
+        }
+        assert!(looks_json(b" {\"a\":1} "));
+        assert!(!looks_json(b"{not json"));
+    }
+}

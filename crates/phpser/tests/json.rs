@@ -1,0 +1,280 @@
+//! JSON inside serialized strings and serialized PHP inside JSON strings, to any depth, with
+//! `json_encode`'s escapes (`\"`, `\/`, `\u00fc`) and `urlencode`d URLs; checked against real
+//! PHP's `json_decode` and `unserialize` (issue #6).
+
+use proptest::prelude::*;
+use understudy_phpser::{replace_in_value, Mode, Options, Outcome, Replacer, Scratch};
+use understudy_testkit::php::Php;
+
+use crate::util::show;
+
+/// The pairs a rule with the `json_escaped` and `url_encoded` variants expands to.
+const PAIRS: [(&str, &str); 3] = [
+    ("https://old.example.org", "https://new.example/ü"),
+    (
+        "https:\\/\\/old.example.org",
+        "https:\\/\\/new.example\\/\\u00fc",
+    ),
+    (
+        "https%3A%2F%2Fold.example.org",
+        "https%3A%2F%2Fnew.example%2F%C3%BC",
+    ),
+];
+
+fn rewrite(value: &[u8]) -> (Outcome, Vec<u8>) {
+    let r = Replacer::new(PAIRS).unwrap();
+    let mut out = Vec::new();
+    let report = replace_in_value(
+        value,
+        &r,
+        &mut Scratch::new(),
+        &mut out,
+        Options::new(Mode::Auto),
+    )
+    .unwrap();
+    assert!(report.warning.is_none(), "{}", show(value));
+    match report.outcome {
+        Outcome::Unchanged => (report.outcome, value.to_vec()),
+        Outcome::Rewritten => (report.outcome, out),
+    }
+}
+
+#[test]
+fn serialized_php_in_a_json_string_gets_its_lengths() {
+    // What a plugin storing serialize() output in a JSON setting writes, and sed breaks.
+    let v = br#"{"opt":"a:1:{s:3:\"url\";s:25:\"https:\/\/old.example.org\/x\";}","n":1}"#;
+    let (outcome, out) = rewrite(v);
+    assert_eq!(outcome, Outcome::Rewritten);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        r#"{"opt":"a:1:{s:3:\"url\";s:24:\"https:\/\/new.example\/\u00fc\/x\";}","n":1}"#
+    );
+    // And the other way round: JSON in a serialized string, written without escapes.
+    let v = br#"a:1:{s:4:"json";s:33:"{"u":"https://old.example.org/x"}";}"#;
+    let (_, out) = rewrite(v);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        r#"a:1:{s:4:"json";s:32:"{"u":"https://new.example/ü/x"}";}"#
+    );
+}
+
+#[test]
+fn json_without_the_needle_or_not_json_stays_as_it_is() {
+    for v in [
+        &br#"{"a":"https:\/\/other.example","b":"\u00fc"}"#[..],
+        br#"[not json https://old.example.org]"#,
+    ] {
+        let (outcome, out) = rewrite(v);
+        if outcome == Outcome::Rewritten {
+            // Not JSON: plain replacement.
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                String::from_utf8_lossy(v)
+                    .replace("https://old.example.org", "https://new.example/ü")
+            );
+        } else {
+            assert_eq!(out, v);
+        }
+    }
+}
+
+const SCRIPT: &str = r#"
+const FLAGS = JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE;
+function build($j) {
+    if (!is_array($j)) return $j;
+    if (isset($j['@'])) {
+        $d = build($j['d']);
+        switch ($j['@']) {
+            case 'ser': return serialize($d);
+            case 'json': return json_encode($d, JSON_THROW_ON_ERROR);
+            case 'jsonu': return json_encode($d, FLAGS | JSON_THROW_ON_ERROR);
+            case 'url': return urlencode($d);
+        }
+    }
+    $out = [];
+    foreach ($j as $k => $v) $out[$k] = build($v);
+    return $out;
+}
+function is_ser(string $s): bool {
+    if ($s === 'b:0;') return true;
+    $v = @unserialize($s);
+    return $v !== false && serialize($v) === $s;
+}
+// A JSON object or array (a JSON scalar is text: the escaped pair covers it).
+function is_json(string $s): bool {
+    $t = trim($s);
+    if ($t === '' || !in_array($t[0], ['{', '['], true)) return false;
+    json_decode($s, true);
+    return json_last_error() === JSON_ERROR_NONE;
+}
+function rep(string $s): string { return str_replace($GLOBALS['N'], $GLOBALS['R'], $s); }
+function replace_deep($v) {
+    if (is_string($v)) {
+        if (is_ser($v)) return serialize(replace_deep(unserialize($v)));
+        if (is_json($v)) return json_encode(replace_deep(json_decode($v, true)));
+        return rep($v);
+    }
+    if (is_array($v)) {
+        $out = [];
+        foreach ($v as $k => $x) $out[is_string($k) ? rep($k) : $k] = replace_deep($x);
+        return $out;
+    }
+    return $v;
+}
+// Nested serialized and JSON strings decoded, so the escaping style does not matter.
+function norm($v) {
+    if (is_string($v)) {
+        if (is_ser($v)) return ['ser' => norm(unserialize($v))];
+        if (is_json($v)) return ['json' => norm(json_decode($v, true))];
+        return $v;
+    }
+    if (is_array($v)) { $out = []; foreach ($v as $k => $x) $out[$k] = norm($x); return ['arr' => $out]; }
+    return $v;
+}
+function decode(string $form, string $s) {
+    if ($form === 'ser') {
+        $v = @unserialize($s);
+        if ($v === false && $s !== 'b:0;') throw new Exception('does not unserialize');
+        return $v;
+    }
+    return json_decode($s, true, 512, JSON_THROW_ON_ERROR);
+}
+function handle(array $f): array {
+    if ($f[0] === 'make') {
+        $v = build(json_decode($f[1], true));
+        return [serialize($v), json_encode(['v' => $v]), json_encode(['v' => $v], FLAGS)];
+    }
+    [$GLOBALS['N'], $GLOBALS['R']] = [[], []];
+    for ($i = 3; $i + 1 < count($f); $i += 2) { $GLOBALS['N'][] = $f[$i]; $GLOBALS['R'][] = $f[$i + 1]; }
+    try {
+        $want = norm(replace_deep(decode($f[0], $f[1])));
+        $got = norm(decode($f[0], $f[2]));
+    } catch (Throwable $e) {
+        return [$e->getMessage()];
+    }
+    if (serialize($got) !== serialize($want)) return ['differs: ' . var_export($got, true) . ' vs ' . var_export($want, true)];
+    return ['ok'];
+}
+"#;
+
+#[derive(Clone, Debug)]
+enum Node {
+    Str(String),
+    Int(i64),
+    List(Vec<Node>),
+    Map(Vec<(String, Node)>),
+    /// `serialize()`, `json_encode()` (default flags, or unescaped slashes and unicode) or
+    /// `urlencode()` of the inner value, as a string.
+    Wrap(&'static str, Box<Node>),
+}
+
+fn json(n: &Node) -> String {
+    let q = |s: &str| serde_json::to_string(s).unwrap();
+    match n {
+        Node::Str(s) => q(s),
+        Node::Int(i) => i.to_string(),
+        Node::List(v) => format!("[{}]", v.iter().map(json).collect::<Vec<_>>().join(",")),
+        Node::Map(kv) => format!(
+            "{{{}}}",
+            kv.iter()
+                .map(|(k, v)| format!("{}:{}", q(k), json(v)))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        Node::Wrap(how, v) => format!(r#"{{"@":"{how}","d":{}}}"#, json(v)),
+    }
+}
+
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z ]{0,6}",
+        "(https://old\\.example\\.org|x|/srv/)[a-zé/ü\"\\\\:;{}\\[\\]]{0,10}",
+    ]
+}
+
+fn node() -> impl Strategy<Value = Node> {
+    let leaf = prop_oneof![
+        text().prop_map(Node::Str),
+        any::<i16>().prop_map(|n| Node::Int(n.into())),
+        text().prop_map(|s| Node::Wrap("url", Node::Str(s).into())),
+    ];
+    leaf.prop_recursive(4, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Node::List),
+            prop::collection::vec(
+                ("(k|https://old\\.example\\.org)[a-z]{0,3}", inner.clone()),
+                1..4
+            )
+            .prop_map(Node::Map),
+            (prop_oneof![Just("ser"), Just("json"), Just("jsonu")], inner)
+                .prop_map(|(how, v)| Node::Wrap(how, v.into())),
+        ]
+    })
+}
+
+fn check(values: &[Node]) -> Result<(), TestCaseError> {
+    let php = Php::require();
+    let make: Vec<Vec<Vec<u8>>> = values
+        .iter()
+        .map(|v| vec![b"make".to_vec(), json(v).into_bytes()])
+        .collect();
+    let made = php.run_batch(SCRIPT, &make).unwrap();
+    let mut checks = Vec::new();
+    for forms in &made {
+        for (form, original) in ["ser", "json", "json"].iter().zip(forms) {
+            let mut case = vec![
+                form.as_bytes().to_vec(),
+                original.clone(),
+                rewrite(original).1,
+            ];
+            for (n, r) in PAIRS {
+                case.push(n.as_bytes().to_vec());
+                case.push(r.as_bytes().to_vec());
+            }
+            checks.push(case);
+        }
+    }
+    for (answer, case) in php.run_batch(SCRIPT, &checks).unwrap().iter().zip(&checks) {
+        prop_assert_eq!(
+            String::from_utf8_lossy(&answer[0]).into_owned(),
+            "ok".to_string(),
+            "{} original {}\nours {}",
+            show(&case[0]),
+            show(&case[1]),
+            show(&case[2])
+        );
+    }
+    Ok(())
+}
+
+/// Three levels each way, so the test cannot pass on luck.
+#[test]
+fn json_and_serialized_nested_three_deep() {
+    let url = |s: &str| Node::Str(format!("https://old.example.org/{s}\"ü"));
+    let wrap = |how, v: Node| Node::Wrap(how, v.into());
+    let v = Node::Map(vec![
+        (
+            "a".into(),
+            wrap(
+                "json",
+                Node::List(vec![wrap("ser", wrap("jsonu", Node::List(vec![url("a")])))]),
+            ),
+        ),
+        (
+            "https://old.example.org".into(),
+            wrap(
+                "ser",
+                wrap("json", Node::Map(vec![("u".into(), wrap("url", url("q")))])),
+            ),
+        ),
+    ]);
+    check(&[v]).unwrap();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4))]
+    #[test]
+    fn php_decodes_our_json_like_its_own_replacement(values in prop::collection::vec(node(), 30..60)) {
+        check(&values)?;
+    }
+}
