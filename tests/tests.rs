@@ -9,3 +9,5 @@ mod passthrough;
 mod replace;
 mod roundtrip;
 mod rules;
+mod threads;
+mod wrappers;

@@ -112,6 +112,15 @@ pub struct RewriteArgs {
     /// MariaDB's largest max_allowed_packet).
     #[arg(long, value_name = "BYTES")]
     pub max_value_size: Option<usize>,
+
+    /// Threads that lex and rewrite batches of statements (default: one per CPU). The
+    /// output is the same byte for byte with any number; 1 runs everything on one thread.
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+
+    /// Size of the batches the parallel rewrite cuts the dump into (for tests).
+    #[arg(long, value_name = "BYTES", hide = true)]
+    pub batch_size: Option<usize>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -55,6 +55,13 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
         SerializedArg::Repair => understudy_engine::SerializedMode::Repair,
     });
     engine.strict(args.strict);
+    engine.threads(match args.threads {
+        Some(n) => usize::from(n),
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    });
+    if let Some(bytes) = args.batch_size {
+        engine.batch_size(bytes);
+    }
     if let Some(path) = &args.rules {
         let rules = load_rules(path, &args.vars)?;
         for dropped in rules.dropped_replacements() {

@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod parallel;
 mod pipeline;
 mod report;
 mod row;

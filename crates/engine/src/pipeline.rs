@@ -13,8 +13,8 @@ use understudy_rules::{
 };
 use understudy_sqldump::schema::{parse_create_table, TableSchema};
 use understudy_sqldump::{
-    column_names, statement_table, unquote_identifier, DumpReader, Item, LexerBuilder, Position,
-    StatementKind, Token, DEFAULT_CHUNK,
+    column_names, statement_table, unquote_identifier, DumpReader, Item, Lexer, LexerBuilder,
+    Position, StatementKind, Token, DEFAULT_CHUNK,
 };
 
 use crate::error::Error;
@@ -36,6 +36,8 @@ pub struct EngineBuilder {
     serialized: Mode,
     strict: bool,
     rules: Option<Arc<CompiledRules>>,
+    threads: usize,
+    batch: usize,
 }
 
 impl Default for EngineBuilder {
@@ -54,7 +56,23 @@ impl EngineBuilder {
             serialized: Mode::Auto,
             strict: false,
             rules: None,
+            threads: 1,
+            batch: crate::parallel::BATCH,
         }
+    }
+
+    /// The size of the batches a parallel run cuts the dump into (default 1 MiB). Tests
+    /// make it tiny, so that every statement is a batch of its own.
+    pub fn batch_size(&mut self, bytes: usize) -> &mut EngineBuilder {
+        self.batch = bytes.max(1);
+        self
+    }
+
+    /// How many threads rewrite batches of statements (1: all on the calling thread). The
+    /// output is the same byte for byte whatever the number.
+    pub fn threads(&mut self, n: usize) -> &mut EngineBuilder {
+        self.threads = n.max(1);
+        self
     }
 
     /// The largest single statement or value accepted (see [`LexerBuilder::max_token`]).
@@ -129,6 +147,8 @@ impl EngineBuilder {
         };
         Ok(Engine {
             max_token: self.max_token,
+            threads: self.threads,
+            batch: self.batch,
             chunk: self.chunk,
             rules: self.rules.clone(),
             groups: Arc::new(groups),
@@ -141,11 +161,13 @@ impl EngineBuilder {
 #[derive(Clone, Debug)]
 pub struct Engine {
     max_token: usize,
+    threads: usize,
+    pub(crate) batch: usize,
     chunk: usize,
-    rules: Option<Arc<CompiledRules>>,
+    pub(crate) rules: Option<Arc<CompiledRules>>,
     /// One group per `[[replace]]` rule, in file order.
-    groups: Arc<Vec<Replacements>>,
-    cli: Option<Arc<Replacements>>,
+    pub(crate) groups: Arc<Vec<Replacements>>,
+    pub(crate) cli: Option<Arc<Replacements>>,
 }
 
 /// Where the current `INSERT` statement is.
@@ -170,26 +192,11 @@ impl Engine {
     /// process (masking fails closed), or a failed write. The output is then incomplete:
     /// callers must not treat it as a dump.
     pub fn run<R: Read, W: Write>(&self, input: R, output: W) -> Result<Report, Error> {
-        let lexer = LexerBuilder::new().max_token(self.max_token).build();
-        let mut run = Run {
-            engine: self,
-            rules: self.rules.as_deref(),
-            out: io::BufWriter::with_capacity(self.chunk, output),
-            report: Report::default(),
-            schemas: HashMap::new(),
-            ctx: None,
-            current_table: String::new(),
-            lookups: self.rules.as_deref().map(LookupStore::new),
-            insert: InsertState::default(),
-            row: RowBuf::default(),
-            scratch: ValueScratch::default(),
-            token_out: Vec::new(),
-            mask_out: Vec::new(),
-            unique_seen: HashMap::new(),
-            row_numbers: HashMap::new(),
-            held_row_name: None,
-        };
-        let mut reader = DumpReader::with_lexer(input, lexer, self.chunk);
+        if self.threads > 1 {
+            return crate::parallel::run(self, self.threads, input, output);
+        }
+        let mut run = Run::new(self, output);
+        let mut reader = DumpReader::with_lexer(input, self.lexer(), self.chunk);
         loop {
             let delimiter_len = reader.lexer().delimiter().len();
             let Some(item) = reader.next_token()? else {
@@ -199,10 +206,37 @@ impl Engine {
         }
         run.finish()
     }
+
+    /// A lexer as this engine configures it.
+    pub(crate) fn lexer(&self) -> Lexer {
+        LexerBuilder::new().max_token(self.max_token).build()
+    }
+}
+
+/// A statement's values as a worker thread rewrote them ahead of the sequential pass.
+#[derive(Debug)]
+pub(crate) struct Precomputed {
+    /// The schema the worker saw for the statement's table; its values count only if the
+    /// sequential pass sees the same one.
+    pub(crate) schema: Option<Arc<TableSchema>>,
+}
+
+fn same_schema(a: &Option<Arc<TableSchema>>, b: &Option<Arc<TableSchema>>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        _ => false,
+    }
+}
+
+/// A value a worker changed: the new token and what changed it.
+pub(crate) struct PreValue {
+    pub(crate) token: Vec<u8>,
+    pub(crate) outcome: ValueOutcome,
 }
 
 /// The state of one rewrite.
-struct Run<'e, W: Write> {
+pub(crate) struct Run<'e, W: Write> {
     engine: &'e Engine,
     rules: Option<&'e CompiledRules>,
     out: io::BufWriter<W>,
@@ -222,9 +256,102 @@ struct Run<'e, W: Write> {
     row_numbers: HashMap<String, u64>,
     /// The name of the row being written by `finish_row`, whose buffer is moved out then.
     held_row_name: Option<String>,
+    /// Parallel runs: `CREATE TABLE`s are published here for the workers.
+    pub(crate) shared_schemas: Option<crate::parallel::SharedSchemas>,
+    /// Parallel runs: set before an `INSERT` head whose values a worker rewrote.
+    pub(crate) pre_head: Option<Precomputed>,
+    /// The current statement's values come from `pre_values`.
+    pre_statement: bool,
+    /// Changed values of the current batch by stream offset, in order; `pre_cursor` is the
+    /// first not yet passed.
+    pub(crate) pre_values: Vec<(u64, PreValue)>,
+    pub(crate) pre_cursor: usize,
+}
+
+impl<'e> Run<'e, Vec<u8>> {
+    /// A run for a worker thread: it writes straight into its `Vec`.
+    pub(crate) fn for_worker(engine: &'e Engine) -> Run<'e, Vec<u8>> {
+        let mut run = Run::new(engine, Vec::new());
+        run.out = io::BufWriter::with_capacity(0, Vec::new());
+        run
+    }
+
+    /// A worker's run ends a statement: its output (replaced by `next`), report and row
+    /// count, taken out.
+    pub(crate) fn take_statement(
+        &mut self,
+        table: &str,
+        next: Vec<u8>,
+    ) -> Option<(Vec<u8>, Report, u64)> {
+        self.out.flush().ok()?;
+        let output = std::mem::replace(self.out.get_mut(), next);
+        let report = std::mem::take(&mut self.report);
+        let rows = self.row_numbers.remove(table).unwrap_or(0);
+        Some((output, report, rows))
+    }
 }
 
 impl<'e, W: Write> Run<'e, W> {
+    pub(crate) fn new(engine: &'e Engine, output: W) -> Run<'e, W> {
+        Run {
+            engine,
+            rules: engine.rules.as_deref(),
+            out: io::BufWriter::with_capacity(engine.chunk, output),
+            report: Report::default(),
+            schemas: HashMap::new(),
+            ctx: None,
+            current_table: String::new(),
+            lookups: engine.rules.as_deref().map(LookupStore::new),
+            insert: InsertState::default(),
+            row: RowBuf::default(),
+            scratch: ValueScratch::default(),
+            token_out: Vec::new(),
+            mask_out: Vec::new(),
+            unique_seen: HashMap::new(),
+            row_numbers: HashMap::new(),
+            held_row_name: None,
+            shared_schemas: None,
+            pre_head: None,
+            pre_statement: false,
+            pre_values: Vec::new(),
+            pre_cursor: 0,
+        }
+    }
+
+    /// Takes a statement a worker rewrote into `table` with `schema`: its `output`, `report`
+    /// and number of `rows`. `false` (and nothing done) if the worker resolved the table
+    /// differently, so the caller must replay the statement.
+    pub(crate) fn delegated(
+        &mut self,
+        table: &str,
+        schema: &Option<Arc<TableSchema>>,
+        output: &[u8],
+        report: Report,
+        rows: u64,
+    ) -> Result<bool, Error> {
+        if !same_schema(schema, &self.schemas.get(table).cloned()) {
+            return Ok(false);
+        }
+        self.switch_table(table);
+        // The next statement builds its own context.
+        self.ctx = None;
+        *self.row_numbers.entry(table.to_owned()).or_default() += rows;
+        self.report.merge(report);
+        self.out.write_all(output).map_err(Error::Output)?;
+        Ok(true)
+    }
+
+    /// Makes `schema` known for `table` (a worker's run, which sees no `CREATE TABLE`).
+    pub(crate) fn know_schema(&mut self, table: &str, schema: Option<Arc<TableSchema>>) {
+        if !same_schema(&self.schemas.get(table).cloned(), &schema) {
+            self.ctx = None;
+        }
+        match schema {
+            Some(s) => self.schemas.insert(table.to_owned(), s),
+            None => self.schemas.remove(table),
+        };
+    }
+
     fn emit(&mut self, bytes: &[u8]) -> Result<(), Error> {
         self.report.bytes_out += bytes.len() as u64;
         self.out.write_all(bytes).map_err(Error::Output)
@@ -269,7 +396,7 @@ impl<'e, W: Write> Run<'e, W> {
         }
     }
 
-    fn token(&mut self, item: Item<'_>, delimiter_len: usize) -> Result<(), Error> {
+    pub(crate) fn token(&mut self, item: Item<'_>, delimiter_len: usize) -> Result<(), Error> {
         let Item { token, bytes, pos } = item;
         self.report.bytes_in += bytes.len() as u64;
         match token {
@@ -286,10 +413,16 @@ impl<'e, W: Write> Run<'e, W> {
                 self.report.statements += 1;
                 let name = unquoted(name.of(bytes));
                 self.switch_table(&name);
+                // A table created again may have other columns: no INSERT reuses the old
+                // context.
+                self.ctx = None;
                 let delimiter = &bytes[bytes.len().saturating_sub(delimiter_len)..];
                 if let Ok(schema) = parse_create_table(bytes, delimiter) {
                     let schema = Arc::new(schema);
                     self.schemas.insert(name.clone(), schema.clone());
+                    if let Some(shared) = &self.shared_schemas {
+                        shared.publish(&name, schema.clone());
+                    }
                     if let Some(rules) = self.rules {
                         if rules.unlisted() == Unlisted::Fail {
                             let missing = uncovered(rules, &schema);
@@ -352,6 +485,11 @@ impl<'e, W: Write> Run<'e, W> {
                     })?;
                     self.ctx = Some(ctx);
                 }
+                // A worker's values count only if it resolved the table as we do.
+                self.pre_statement = self
+                    .pre_head
+                    .take()
+                    .is_some_and(|pre| same_schema(&pre.schema, &schema));
                 let ctx = self.ctx.as_ref().expect("set above");
                 let entry = self
                     .report
@@ -411,7 +549,7 @@ impl<'e, W: Write> Run<'e, W> {
                     // Keep the key for messages about this row.
                     self.row.push_value(value, bytes);
                 }
-                let changed = self.replace_value(bytes, &value, pos)?;
+                let changed = self.replace_value(bytes, &value, pos, pos.byte)?;
                 if changed {
                     let out = std::mem::take(&mut self.token_out);
                     let r = self.emit(&out);
@@ -515,13 +653,36 @@ impl<'e, W: Write> Run<'e, W> {
         self.emit(bytes)
     }
 
-    /// Applies replacements to one value; `self.token_out` holds the new token when it changed.
+    /// Applies replacements to one value, which starts at stream `offset`; `self.token_out`
+    /// holds the new token when it changed.
     fn replace_value(
         &mut self,
         token: &[u8],
         value: &understudy_sqldump::Value,
         pos: Position,
+        offset: u64,
     ) -> Result<bool, Error> {
+        if self.pre_statement {
+            // A worker did it: its changed values are listed by offset, in stream order.
+            while self
+                .pre_values
+                .get(self.pre_cursor)
+                .is_some_and(|(at, _)| *at < offset)
+            {
+                self.pre_cursor += 1;
+            }
+            let Some((at, pre)) = self.pre_values.get_mut(self.pre_cursor) else {
+                return Ok(false);
+            };
+            if *at != offset {
+                return Ok(false);
+            }
+            self.pre_cursor += 1;
+            std::mem::swap(&mut self.token_out, &mut pre.token);
+            let outcome = std::mem::take(&mut pre.outcome);
+            self.count_replacement(value.column, outcome, pos);
+            return Ok(true);
+        }
         let Some(ctx) = self.ctx.as_ref() else {
             return Ok(false);
         };
@@ -838,7 +999,8 @@ impl<'e, W: Write> Run<'e, W> {
                 result = self.emit(&out);
                 self.token_out = out;
             } else {
-                match self.replace_value(token, value, pos) {
+                let offset = pos.byte + (row.values[i].1.start - row.open.start) as u64;
+                match self.replace_value(token, value, pos, offset) {
                     Ok(true) => {
                         let out = std::mem::take(&mut self.token_out);
                         result = self.emit(&out);
@@ -860,7 +1022,7 @@ impl<'e, W: Write> Run<'e, W> {
         result
     }
 
-    fn finish(mut self) -> Result<Report, Error> {
+    pub(crate) fn finish(mut self) -> Result<Report, Error> {
         if let Some(rules) = self.rules {
             for sql in rules.append_sql() {
                 let sql = sql.trim_end();
@@ -892,7 +1054,7 @@ fn hash_of<T: Hash>(value: &T) -> u64 {
     h.finish()
 }
 
-fn unquoted(raw: &[u8]) -> String {
+pub(crate) fn unquoted(raw: &[u8]) -> String {
     String::from_utf8_lossy(&unquote_identifier(raw)).into_owned()
 }
 

@@ -32,6 +32,41 @@ pub struct Report {
     pub warnings: Vec<Warning>,
 }
 
+impl Report {
+    /// Adds `other`'s figures to these (a worker's report for part of the dump).
+    pub(crate) fn merge(&mut self, other: Report) {
+        self.bytes_in += other.bytes_in;
+        self.bytes_out += other.bytes_out;
+        self.statements += other.statements;
+        self.rows += other.rows;
+        self.rows_dropped += other.rows_dropped;
+        self.values_replaced += other.values_replaced;
+        self.serialized_rewritten += other.serialized_rewritten;
+        self.values_masked += other.values_masked;
+        self.appended_statements += other.appended_statements;
+        for (name, t) in other.tables {
+            let mine = self.tables.entry(name).or_default();
+            mine.action = t.action;
+            mine.rows += t.rows;
+            mine.rows_dropped += t.rows_dropped;
+            for (column, c) in t.columns {
+                let col = mine.columns.entry(column).or_default();
+                for (from, to) in [
+                    (c.replaced, &mut col.replaced),
+                    (c.masked, &mut col.masked),
+                    (c.encodings, &mut col.encodings),
+                ] {
+                    for (k, n) in from {
+                        *to.entry(k).or_default() += n;
+                    }
+                }
+                col.corrupt_serialized += c.corrupt_serialized;
+            }
+        }
+        self.warnings.extend(other.warnings);
+    }
+}
+
 /// One table's figures.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct TableReport {

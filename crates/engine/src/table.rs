@@ -138,6 +138,28 @@ impl<'r> TableCtx<'r> {
         self.drop_rows.is_some() || !self.masks.is_empty() || !self.lookups.is_empty()
     }
 
+    /// Whether nothing in an `INSERT` into this table can change: no replacement applies
+    /// to any column, no mask, no row filter, no lookup, and its rows are kept.
+    pub(crate) fn changes_nothing(&self) -> bool {
+        self.action == Action::Keep
+            && !self.row_level()
+            && self.table_groups.is_empty()
+            && self.groups.iter().all(Vec::is_empty)
+    }
+
+    /// Whether the table's rows can be rewritten from the rows alone: nothing read from or
+    /// written to lookups, no UNIQUE column a mask must keep unique across the table. A
+    /// worker thread may then rewrite a whole statement (see `parallel`).
+    pub(crate) fn self_contained(&self) -> bool {
+        self.lookups.is_empty()
+            && self.drop_rows.is_none_or(|c| c.lookups().next().is_none())
+            && self.masks.iter().all(|(m, col)| {
+                !m.uses_lookups()
+                    && !m.is_unique()
+                    && !self.unique.get(*col).copied().unwrap_or(false)
+            })
+    }
+
     pub(crate) fn column_name(&self, index: usize) -> String {
         self.columns
             .as_ref()

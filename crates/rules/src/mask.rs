@@ -392,6 +392,20 @@ impl Mask {
         }
     }
 
+    /// Whether the mask reads lookups (in `when` or its template): then it depends on
+    /// tables read earlier, not on its row alone.
+    pub fn uses_lookups(&self) -> bool {
+        let in_template = match &self.strategy {
+            Strategy::Template(t) => t.lookups().next().is_some(),
+            _ => false,
+        };
+        in_template
+            || self
+                .when
+                .as_ref()
+                .is_some_and(|c| c.lookups().next().is_some())
+    }
+
     /// Whether the mask applies to `row` (its `when` holds, or it has none).
     ///
     /// # Errors

@@ -105,7 +105,8 @@ impl Error {
         }
     }
 
-    pub(crate) fn io(err: std::io::Error, pos: Position, table: Option<&str>) -> Error {
+    /// A read error at `pos`, for drivers that read the input themselves.
+    pub fn io(err: std::io::Error, pos: Position, table: Option<&str>) -> Error {
         Error::new(ErrorKind::Io(err), pos, table)
     }
 

@@ -354,6 +354,24 @@ impl Lexer {
         self.mode == Mode::Between
     }
 
+    /// A lexer between statements with this one's delimiter and limits, nothing in
+    /// progress: what this one was before the statement it is in, to lex that statement
+    /// again elsewhere.
+    pub fn restarted(&self) -> Lexer {
+        Lexer {
+            mode: Mode::Between,
+            delimiter: self.delimiter,
+            delimiter_len: self.delimiter_len,
+            column: 0,
+            text: TextScan::default(),
+            resume: 0,
+            escapes: false,
+            odd_escapes: false,
+            piece_quote: 0,
+            max_token: self.max_token,
+        }
+    }
+
     /// Lexes the next token from the start of `input`.
     ///
     /// Returns the token and the number of bytes it covers. On [`Lexed::NeedInput`] that number

@@ -44,4 +44,4 @@ pub use crate::lexer::{
     Value, ValueKind,
 };
 pub use crate::literal::{column_names, unquote_identifier};
-pub use crate::reader::{DumpReader, Item, DEFAULT_CHUNK};
+pub use crate::reader::{DumpReader, Item, SliceReader, DEFAULT_CHUNK};

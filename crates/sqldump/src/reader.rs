@@ -183,6 +183,97 @@ impl<R: io::Read> DumpReader<R> {
     }
 }
 
+/// Lexes dump bytes that are already in memory, a buffer at a time, continuing one lexer
+/// across buffers. The parallel rewrite cuts a dump into batches and lexes each on its own
+/// thread with one of these; [`DumpReader`] is the same thing for an [`io::Read`].
+///
+/// Positions count from the one given to [`SliceReader::new`], so a batch lexed on its own
+/// can number its tokens from 0 and have them moved to the stream position later.
+#[derive(Clone, Debug)]
+pub struct SliceReader {
+    lexer: Lexer,
+    pos: Position,
+    table: String,
+}
+
+impl SliceReader {
+    /// Continues `lexer` (fresh, or where an earlier buffer left it) at `pos`, inside `table`
+    /// (the table named in messages until the next `INSERT` or `CREATE TABLE`).
+    pub fn new(lexer: Lexer, pos: Position, table: &str) -> SliceReader {
+        SliceReader {
+            lexer,
+            pos,
+            table: table.to_owned(),
+        }
+    }
+
+    /// The lexer, e.g. to ask whether it is between statements.
+    pub fn lexer(&self) -> &Lexer {
+        &self.lexer
+    }
+
+    /// Gives the lexer back, e.g. to continue it in another `SliceReader`.
+    pub fn into_lexer(self) -> Lexer {
+        self.lexer
+    }
+
+    /// The position of the next byte to be consumed.
+    pub fn position(&self) -> Position {
+        self.pos
+    }
+
+    /// The table of the current (or last) `INSERT` or `CREATE TABLE`.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The next token of `input[*at..]`, advancing `at` past it. `Ok(None)` when the input
+    /// ends before the next token does (`at` then points at the unfinished bytes: hand them
+    /// over again, followed by more) or, with `eof`, at the end of a complete dump.
+    ///
+    /// # Errors
+    /// Input that is not a well-formed dump, with the position and table.
+    pub fn next<'b>(
+        &mut self,
+        input: &'b [u8],
+        at: &mut usize,
+        eof: bool,
+    ) -> Result<Option<Item<'b>>, Error> {
+        let rest = &input[*at..];
+        match self.lexer.lex(rest, eof) {
+            Ok((Lexed::Token(token), n)) => {
+                if let Token::InsertHead { table: name, .. } | Token::CreateTable { name } = token {
+                    let raw = unquote_identifier(name.of(rest));
+                    self.table.clear();
+                    self.table.push_str(&String::from_utf8_lossy(&raw));
+                }
+                let bytes = &rest[..n];
+                let item = Item {
+                    token,
+                    bytes,
+                    pos: self.pos,
+                };
+                self.pos = advance(self.pos, bytes);
+                *at += n;
+                Ok(Some(item))
+            }
+            Ok((Lexed::End | Lexed::NeedInput, _)) => Ok(None),
+            Err(e) => {
+                let offset = e.offset.min(rest.len());
+                let pos = advance(self.pos, &rest[..offset]);
+                let table = if self.lexer.is_between_statements() {
+                    crate::lexer::table_of_partial_statement(rest)
+                        .map(|raw| String::from_utf8_lossy(&unquote_identifier(raw)).into_owned())
+                        .or_else(|| (!self.table.is_empty()).then(|| self.table.clone()))
+                } else {
+                    Some(self.table.clone())
+                };
+                Err(Error::new(e.kind, pos, table.as_deref()))
+            }
+        }
+    }
+}
+
 /// The position after `bytes`.
 fn advance(mut pos: Position, bytes: &[u8]) -> Position {
     pos.byte += bytes.len() as u64;

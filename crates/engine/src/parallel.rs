@@ -1,0 +1,651 @@
+//! The parallel rewrite: the dump is cut into batches of whole statements, worker threads
+//! lex each batch and rewrite its values, and one sequential pass replays the workers'
+//! tokens in input order through the same [`Run`] the single-threaded rewrite uses.
+//!
+//! # Why the output is the same byte for byte
+//! Everything stateful stays in the sequential pass: table actions, masks (they read
+//! lookups, keep UNIQUE columns unique, and number rows), the report, the writing. Workers
+//! only do what depends on nothing but the batch: lexing, and the replacements of a value,
+//! which depend on its bytes and its table's column names.
+//!
+//! Cutting is a guess: a batch ends after the last `;` + newline in it, which is where
+//! mysqldump ends statements but can also sit inside a string or a `DELIMITER ;;` block. A
+//! worker therefore lexes its batch as if it started between statements with the `;`
+//! delimiter, and the sequential pass takes its tokens only if the lexer, continued over
+//! everything before, really is there (between statements, `;`, only whitespace left over).
+//! Otherwise the pass lexes that batch itself, from where the stream really is. A worker
+//! also reads the column names of `CREATE TABLE`s the pass has already seen; its values
+//! count only if the pass resolves the table to the same `CREATE TABLE`.
+//!
+//! Memory stays bounded: at most `2 × threads + 2` batches of about [`BATCH`] bytes are in
+//! flight (a single statement larger than that makes its batch as large as the statement).
+//! Batches are read on the calling thread, which is also the sequential pass.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{self, Read, Write};
+use std::sync::mpsc;
+use std::sync::{Arc, RwLock};
+
+use memchr::memmem;
+use understudy_rules::Action;
+use understudy_sqldump::schema::TableSchema;
+use understudy_sqldump::{column_names, Item, Lexer, Position, SliceReader, Token};
+
+use crate::error::Error;
+use crate::pipeline::{unquoted, Engine, PreValue, Precomputed, Run};
+use crate::report::Report;
+use crate::table::TableCtx;
+use crate::value::{replace, ValueScratch};
+
+/// The size a batch aims at, unless [`crate::EngineBuilder::batch_size`] says otherwise.
+pub(crate) const BATCH: usize = 1 << 20;
+
+/// The `CREATE TABLE`s the sequential pass has read, for the workers.
+#[derive(Clone, Default)]
+pub(crate) struct SharedSchemas(Arc<RwLock<HashMap<String, Arc<TableSchema>>>>);
+
+impl SharedSchemas {
+    pub(crate) fn publish(&self, table: &str, schema: Arc<TableSchema>) {
+        if let Ok(mut map) = self.0.write() {
+            map.insert(table.to_owned(), schema);
+        }
+    }
+
+    fn get(&self, table: &str) -> Option<Arc<TableSchema>> {
+        self.0.read().ok().and_then(|m| m.get(table).cloned())
+    }
+}
+
+/// One token of a batch, with its place in the batch.
+struct Rec {
+    token: Token,
+    start: usize,
+    len: usize,
+    /// Newlines in the batch before the token.
+    line: u64,
+    delimiter_len: u8,
+    /// For an `INSERT` head: what the worker did ahead of the pass.
+    head: Option<Ahead>,
+}
+
+/// Work a worker did on one `INSERT` statement.
+enum Ahead {
+    /// Its values' replacements.
+    Values(Precomputed),
+    /// The whole statement.
+    Statement(Box<Delegated>),
+}
+
+/// A whole `INSERT` statement a worker rewrote: its table needs nothing but its rows.
+struct Delegated {
+    /// The schema the worker read the table with (see [`Precomputed`]).
+    schema: Option<Arc<TableSchema>>,
+    /// The new statement; `None` when it is the input unchanged, `span` of the batch.
+    output: Option<Vec<u8>>,
+    span: std::ops::Range<usize>,
+    report: Report,
+    rows: u64,
+    /// A lexer as it was before the statement, should the pass have to lex it itself.
+    lexer: Lexer,
+}
+
+/// Buffers handed back and forth between the reader, the workers and the pass, so a long
+/// run does not keep asking the allocator (and the kernel) for fresh megabytes.
+#[derive(Default)]
+struct Buffers(std::sync::Mutex<Vec<Vec<u8>>>);
+
+impl Buffers {
+    const KEEP: usize = 8;
+
+    fn get(&self) -> Vec<u8> {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|mut v| v.pop())
+            .unwrap_or_default()
+    }
+
+    fn put(&self, mut buf: Vec<u8>) {
+        // An outsized buffer (one huge statement) is given back to the allocator.
+        if buf.capacity() > 8 * BATCH {
+            return;
+        }
+        buf.clear();
+        if let Ok(mut v) = self.0.lock() {
+            if v.len() < Self::KEEP {
+                v.push(buf);
+            }
+        }
+    }
+}
+
+/// A worker's work on one batch.
+struct Lexed {
+    bytes: Vec<u8>,
+    /// `None`: the worker could not lex the batch (a wrong guess, or bad input); the
+    /// sequential pass lexes it and finds out which.
+    tokens: Option<Vec<Rec>>,
+    /// Bytes covered by the tokens; the rest starts a token the next batch completes.
+    consumed: usize,
+    /// Newlines in `bytes[..consumed]`.
+    lines: u64,
+    lexer: Lexer,
+    /// The table named last in the batch, if any.
+    table: Option<String>,
+    /// Changed values, by offset in the batch.
+    values: Vec<(u64, PreValue)>,
+}
+
+/// Runs `engine` over `input` with `threads` workers.
+pub(crate) fn run<R: Read, W: Write>(
+    engine: &Engine,
+    threads: usize,
+    input: R,
+    output: W,
+) -> Result<Report, Error> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("understudy-worker-{i}"))
+        .build()
+        .map_err(|e| Error::Output(io::Error::other(e)))?;
+    let schemas = SharedSchemas::default();
+    let mut run = Run::new(engine, output);
+    run.shared_schemas = Some(schemas.clone());
+    let mut pass = Pass {
+        lexer: Some(engine.lexer()),
+        pos: Position { byte: 0, line: 1 },
+        tail: Vec::new(),
+        table: String::new(),
+    };
+    let buffers = Buffers::default();
+    let mut splitter = Splitter::new(input, engine.batch);
+    let limit = threads + 2;
+    // The calling thread reads and runs the pass; the pool's threads lex and rewrite.
+    pool.in_place_scope(|scope| -> Result<(), Error> {
+        let mut queue: VecDeque<mpsc::Receiver<Lexed>> = VecDeque::new();
+        while let Some(bytes) = splitter.next_batch(&buffers)? {
+            let (tx, rx) = mpsc::sync_channel(1);
+            let (shared, pool) = (&schemas, &buffers);
+            scope.spawn(move |_| {
+                // The receiver is gone only when the run already failed.
+                let _ = tx.send(lex_batch(engine, shared, pool, bytes));
+            });
+            queue.push_back(rx);
+            if queue.len() >= limit {
+                pass.accept(&mut run, received(queue.pop_front())?, &buffers)?;
+            }
+        }
+        while let Some(rx) = queue.pop_front() {
+            pass.accept(&mut run, received(Some(rx))?, &buffers)?;
+        }
+        pass.finish(&mut run)
+    })?;
+    run.finish()
+}
+
+fn received(rx: Option<mpsc::Receiver<Lexed>>) -> Result<Lexed, Error> {
+    rx.and_then(|rx| rx.recv().ok())
+        .ok_or_else(|| Error::Output(io::Error::other("a worker thread stopped")))
+}
+
+/// Reads the input in batches that end after a `;` and a newline.
+struct Splitter<R> {
+    src: R,
+    /// Bytes read after the last cut.
+    carry: Vec<u8>,
+    eof: bool,
+    batch: usize,
+    /// Where the next byte read will be, for the position of a read error.
+    read: Position,
+    finder: memmem::FinderRev<'static>,
+}
+
+impl<R: Read> Splitter<R> {
+    fn new(src: R, batch: usize) -> Splitter<R> {
+        Splitter {
+            src,
+            batch,
+            carry: Vec::new(),
+            eof: false,
+            read: Position { byte: 0, line: 1 },
+            finder: memmem::FinderRev::new(b";\n"),
+        }
+    }
+
+    fn next_batch(&mut self, buffers: &Buffers) -> Result<Option<Vec<u8>>, Error> {
+        let mut buf = std::mem::replace(&mut self.carry, buffers.get());
+        let mut searched = 0;
+        loop {
+            if !self.eof {
+                let want = (searched + self.batch).max(buf.len() + self.batch / 4 + 1);
+                self.fill(&mut buf, want)?;
+            }
+            if let Some(i) = self.finder.rfind(&buf[searched.saturating_sub(1)..]) {
+                let cut = searched.saturating_sub(1) + i + 2;
+                self.carry.extend_from_slice(&buf[cut..]);
+                buf.truncate(cut);
+                return Ok(Some(buf));
+            }
+            if self.eof {
+                return Ok((!buf.is_empty()).then_some(buf));
+            }
+            // One statement longer than a batch: keep reading until it ends.
+            searched = buf.len();
+        }
+    }
+
+    /// Reads until `buf` holds `want` bytes or the input ends.
+    fn fill(&mut self, buf: &mut Vec<u8>, want: usize) -> Result<(), Error> {
+        let mut len = buf.len();
+        if len >= want {
+            return Ok(());
+        }
+        buf.resize(want, 0);
+        while len < want {
+            match self.src.read(&mut buf[len..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => {
+                    self.read = advance(self.read, &buf[len..len + n]);
+                    len += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(Error::Input(understudy_sqldump::Error::io(
+                        e, self.read, None,
+                    )));
+                }
+            }
+        }
+        buf.truncate(len);
+        Ok(())
+    }
+}
+
+/// A worker: lexes a batch as if it began between statements, rewrites whole `INSERT`
+/// statements of tables whose rows need nothing but themselves, and the values of the
+/// others' `INSERT`s where it can resolve their table.
+fn lex_batch(engine: &Engine, schemas: &SharedSchemas, buffers: &Buffers, bytes: Vec<u8>) -> Lexed {
+    let mut reader = SliceReader::new(engine.lexer(), Position { byte: 0, line: 0 }, "");
+    let mut at = 0;
+    let mut tokens: Vec<Rec> = Vec::new();
+    let mut values = Vec::new();
+    let mut scratch = ValueScratch::default();
+    let mut out = Vec::new();
+    // The table context of the current INSERT, and whether its values are being rewritten.
+    let mut ctx: Option<TableCtx<'_>> = None;
+    let mut rewriting = false;
+    // A run of the engine for whole statements, and the statement being delegated.
+    let mut own: Option<Run<'_, Vec<u8>>> = None;
+    let mut delegating: Option<Delegating> = None;
+    let mut head_index = 0;
+    let mut failed = false;
+    let mut named_table = false;
+    loop {
+        let delimiter_len = reader.lexer().delimiter().len();
+        let item = match reader.next(&bytes, &mut at, false) {
+            Ok(Some(item)) => item,
+            Ok(None) => break,
+            Err(_) => {
+                failed = true;
+                break;
+            }
+        };
+        let Item {
+            token,
+            bytes: tb,
+            pos,
+        } = item;
+        match token {
+            Token::CreateTable { .. } => named_table = true,
+            Token::InsertHead { table, columns, .. } => {
+                named_table = true;
+                delegating = None;
+                rewriting = false;
+                let name = unquoted(table.of(tb));
+                let schema = schemas.get(&name);
+                let names = match columns {
+                    Some(list) => Some(Arc::new(column_names(list.of(tb)))),
+                    None => schema
+                        .as_ref()
+                        .map(|s| Arc::new(s.columns.iter().map(|c| c.name.clone()).collect())),
+                };
+                ctx = TableCtx::new(
+                    &name,
+                    names,
+                    schema.as_deref(),
+                    engine.rules.as_deref(),
+                    &engine.groups,
+                    engine.cli.as_deref(),
+                )
+                .ok();
+                head_index = tokens.len();
+                let keep = ctx.as_ref().is_some_and(|c| c.action == Action::Keep);
+                let unchanged = ctx.as_ref().is_some_and(TableCtx::changes_nothing);
+                let contained = keep && ctx.as_ref().is_some_and(TableCtx::self_contained);
+                let mut head = None;
+                if unchanged || contained {
+                    let fed = !contained || unchanged || {
+                        let run = own.get_or_insert_with(|| Run::for_worker(engine));
+                        run.know_schema(&name, schema.clone());
+                        run.token(item, delimiter_len).is_ok()
+                    };
+                    if fed {
+                        delegating = Some(Delegating {
+                            table: name,
+                            head: head_index,
+                            schema,
+                            own: !unchanged,
+                            lexer: reader.lexer().restarted(),
+                            rows: 0,
+                        });
+                    } else {
+                        own = None;
+                    }
+                } else if keep {
+                    rewriting = true;
+                    head = Some(Ahead::Values(Precomputed { schema }));
+                }
+                tokens.push(Rec {
+                    token,
+                    start: pos.byte as usize,
+                    len: tb.len(),
+                    line: pos.line,
+                    delimiter_len: delimiter_len as u8,
+                    head,
+                });
+                continue;
+            }
+            _ if delegating.is_some() => {
+                let d = delegating.as_mut().expect("checked");
+                let mut fed = true;
+                if d.own {
+                    let run = own.as_mut().expect("delegating runs in `own`");
+                    fed = run.token(item, delimiter_len).is_ok();
+                } else if token == Token::RowOpen {
+                    d.rows += 1;
+                }
+                if !fed {
+                    // The pass redoes the statement and reports the error in its place.
+                    own = None;
+                    delegating = None;
+                } else if matches!(token, Token::InsertEnd | Token::InsertTail) {
+                    tokens.push(Rec {
+                        token,
+                        start: pos.byte as usize,
+                        len: tb.len(),
+                        line: pos.line,
+                        delimiter_len: delimiter_len as u8,
+                        head: None,
+                    });
+                    let d = delegating.take().expect("checked");
+                    let span = tokens[d.head].start..pos.byte as usize + tb.len();
+                    let done = if d.own {
+                        let run = own.as_mut().expect("delegating runs in `own`");
+                        run.take_statement(&d.table, buffers.get())
+                            .filter(|(_, report, _)| report.warnings.is_empty())
+                            .map(|(output, report, rows)| (Some(output), report, rows))
+                    } else {
+                        Some((None, unchanged_report(&d.table, span.len(), d.rows), d.rows))
+                    };
+                    match done {
+                        Some((output, report, rows)) => {
+                            // Only the head stays: the statement is done.
+                            tokens.truncate(d.head + 1);
+                            tokens[d.head].head = Some(Ahead::Statement(Box::new(Delegated {
+                                schema: d.schema,
+                                output,
+                                span,
+                                report,
+                                rows,
+                                lexer: d.lexer,
+                            })));
+                        }
+                        // Warnings name rows by number, which only the pass knows.
+                        None => own = None,
+                    }
+                    continue;
+                }
+            }
+            Token::Value(value) if rewriting => {
+                let groups = ctx.as_ref().map(|c| c.groups(value.column as usize));
+                match replace(tb, &value, groups.unwrap_or(&[]), &mut scratch, &mut out) {
+                    Ok(None) => {}
+                    Ok(Some(outcome)) => values.push((
+                        pos.byte,
+                        PreValue {
+                            token: std::mem::take(&mut out),
+                            outcome,
+                        },
+                    )),
+                    Err(_) => {
+                        // Strict mode stops here; the sequential pass says so with the
+                        // row's name, so it redoes the statement.
+                        rewriting = false;
+                        if let Some(Rec { head, .. }) = tokens.get_mut(head_index) {
+                            *head = None;
+                        }
+                    }
+                }
+            }
+            Token::InsertEnd | Token::InsertTail => rewriting = false,
+            _ => {}
+        }
+        tokens.push(Rec {
+            token,
+            start: pos.byte as usize,
+            len: tb.len(),
+            line: pos.line,
+            delimiter_len: delimiter_len as u8,
+            head: None,
+        });
+    }
+    let end = reader.position();
+    let table = named_table.then(|| reader.table().to_owned());
+    Lexed {
+        tokens: (!failed).then_some(tokens),
+        consumed: at,
+        lines: end.line,
+        lexer: reader.into_lexer(),
+        table,
+        values,
+        bytes,
+    }
+}
+
+/// The statement a worker is rewriting whole.
+struct Delegating {
+    table: String,
+    /// Its head's index among the batch's tokens.
+    head: usize,
+    schema: Option<Arc<TableSchema>>,
+    /// Whether the worker's own run rewrites it; else nothing in it changes.
+    own: bool,
+    /// As before the statement.
+    lexer: Lexer,
+    /// Rows counted (when nothing changes).
+    rows: u64,
+}
+
+/// What the engine reports for an `INSERT` of `rows` rows and `bytes` bytes that it copies
+/// unchanged into a kept table.
+fn unchanged_report(table: &str, bytes: usize, rows: u64) -> Report {
+    let mut report = Report {
+        bytes_in: bytes as u64,
+        bytes_out: bytes as u64,
+        statements: 1,
+        rows,
+        ..Report::default()
+    };
+    let t = report.tables.entry(table.to_owned()).or_default();
+    t.action = "keep";
+    t.rows = rows;
+    report
+}
+
+/// The sequential pass: where the stream is, and the bytes of an unfinished token.
+struct Pass {
+    /// `None` only while a batch is being lexed here.
+    lexer: Option<Lexer>,
+    /// The position of `tail[0]`.
+    pos: Position,
+    tail: Vec<u8>,
+    table: String,
+}
+
+impl Pass {
+    /// Whether a batch lexed from a fresh lexer continues the stream here.
+    fn at_fresh_start(&self) -> bool {
+        self.lexer
+            .as_ref()
+            .is_some_and(|l| l.is_between_statements() && l.delimiter() == b";")
+            && self.tail.iter().all(u8::is_ascii_whitespace)
+    }
+
+    fn accept<W: Write>(
+        &mut self,
+        run: &mut Run<'_, W>,
+        lexed: Lexed,
+        buffers: &Buffers,
+    ) -> Result<(), Error> {
+        if lexed.tokens.is_some() && self.at_fresh_start() {
+            self.replay(run, lexed, buffers)
+        } else {
+            let mut buf = std::mem::take(&mut self.tail);
+            buf.extend_from_slice(&lexed.bytes);
+            buffers.put(lexed.bytes);
+            self.lex_here(run, buf, false)
+        }
+    }
+
+    /// Takes a worker's tokens.
+    fn replay<W: Write>(
+        &mut self,
+        run: &mut Run<'_, W>,
+        lexed: Lexed,
+        buffers: &Buffers,
+    ) -> Result<(), Error> {
+        if !self.tail.is_empty() {
+            let tail = std::mem::take(&mut self.tail);
+            run.token(
+                Item {
+                    token: Token::Space,
+                    bytes: &tail,
+                    pos: self.pos,
+                },
+                1,
+            )?;
+            self.pos = advance(self.pos, &tail);
+        }
+        let base = self.pos;
+        run.pre_values = lexed
+            .values
+            .into_iter()
+            .map(|(at, v)| (base.byte + at, v))
+            .collect();
+        run.pre_cursor = 0;
+        let bytes = &lexed.bytes;
+        for rec in lexed.tokens.into_iter().flatten() {
+            let token_bytes = &bytes[rec.start..rec.start + rec.len];
+            let pos = Position {
+                byte: base.byte + rec.start as u64,
+                line: base.line + rec.line,
+            };
+            run.pre_head = match rec.head {
+                Some(Ahead::Values(pre)) => Some(pre),
+                Some(Ahead::Statement(done)) => {
+                    let Token::InsertHead { table, .. } = rec.token else {
+                        unreachable!("statements are delegated at their head")
+                    };
+                    let Delegated {
+                        schema,
+                        output,
+                        span,
+                        report,
+                        rows,
+                        lexer,
+                    } = *done;
+                    let written = output.as_deref().unwrap_or(&bytes[span.clone()]);
+                    let name = unquoted(table.of(token_bytes));
+                    let taken = run.delegated(&name, &schema, written, report, rows)?;
+                    if let Some(buf) = output {
+                        buffers.put(buf);
+                    }
+                    if !taken {
+                        // The worker read the table otherwise: lex the statement here.
+                        let mut reader = SliceReader::new(lexer, pos, &name);
+                        let mut at = 0;
+                        let statement = &bytes[span];
+                        loop {
+                            let delimiter_len = reader.lexer().delimiter().len();
+                            let Some(item) = reader.next(statement, &mut at, true)? else {
+                                break;
+                            };
+                            run.token(item, delimiter_len)?;
+                        }
+                    }
+                    continue;
+                }
+                None => None,
+            };
+            let item = Item {
+                token: rec.token,
+                bytes: token_bytes,
+                pos,
+            };
+            run.token(item, usize::from(rec.delimiter_len))?;
+        }
+        run.pre_head = None;
+        run.pre_values.clear();
+        self.pos = Position {
+            byte: base.byte + lexed.consumed as u64,
+            line: base.line + lexed.lines,
+        };
+        self.tail = bytes[lexed.consumed..].to_vec();
+        self.lexer = Some(lexed.lexer);
+        if let Some(t) = lexed.table {
+            self.table = t;
+        }
+        buffers.put(lexed.bytes);
+        Ok(())
+    }
+
+    /// Lexes `buf` (the unfinished tail and a batch) here, continuing the stream's lexer.
+    fn lex_here<W: Write>(
+        &mut self,
+        run: &mut Run<'_, W>,
+        buf: Vec<u8>,
+        eof: bool,
+    ) -> Result<(), Error> {
+        let lexer = self.lexer.take().expect("the pass always holds its lexer");
+        let mut reader = SliceReader::new(lexer, self.pos, &self.table);
+        let mut at = 0;
+        loop {
+            let delimiter_len = reader.lexer().delimiter().len();
+            let Some(item) = reader.next(&buf, &mut at, eof)? else {
+                break;
+            };
+            run.token(item, delimiter_len)?;
+        }
+        self.pos = reader.position();
+        self.table = reader.table().to_owned();
+        self.lexer = Some(reader.into_lexer());
+        self.tail = buf[at..].to_vec();
+        Ok(())
+    }
+
+    /// The end of the input: what is left must complete the dump.
+    fn finish<W: Write>(&mut self, run: &mut Run<'_, W>) -> Result<(), Error> {
+        let buf = std::mem::take(&mut self.tail);
+        self.lex_here(run, buf, true)
+    }
+}
+
+/// The position after `bytes`.
+fn advance(mut pos: Position, bytes: &[u8]) -> Position {
+    pos.byte += bytes.len() as u64;
+    pos.line += memchr::memchr_iter(b'\n', bytes).count() as u64;
+    pos
+}

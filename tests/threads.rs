@@ -1,0 +1,185 @@
+//! `--threads N` writes exactly what `--threads 1` writes: the same bytes, the same report,
+//! the same error at the same position. Tiny batches (`--batch-size`) make every statement
+//! a batch of its own, so each batch boundary, `DELIMITER` block, statement longer than a
+//! batch and table change goes through the parallel pass's checks.
+
+use std::path::Path;
+
+use understudy_benches::DumpGenerator;
+
+use crate::util::{fixture_dumps, fixtures, run_with_stdin, understudy};
+
+const SECRET: &str = "threads-test-secret";
+
+/// Argument sets: none, replacements, and the two packs the fixtures are shaped for.
+fn configs() -> Vec<Vec<String>> {
+    let rules = |pack: &str, vars: &[&str]| {
+        let mut args = vec![
+            "--rules".to_owned(),
+            fixtures()
+                .join(format!("../rules/{pack}"))
+                .to_string_lossy()
+                .into_owned(),
+        ];
+        for v in vars {
+            args.push("--var".into());
+            args.push((*v).into());
+        }
+        args
+    };
+    vec![
+        vec![],
+        [
+            "--replace",
+            "https://www.example.com=https://int.example.org",
+            "--replace",
+            "https://mitglieder.example.org/=https://int.example.org/",
+            "--replace",
+            "example.org=example.net",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rules(
+            "wordpress.toml",
+            &[
+                "src_url=https://www.example.com",
+                "dst_url=https://int.example.org",
+            ],
+        ),
+        rules(
+            "elgg.toml",
+            &[
+                "src_url=https://mitglieder.example.org/",
+                "dst_url=https://int.example.org/",
+            ],
+        ),
+    ]
+}
+
+/// Status, stdout, stderr and report of one run.
+fn rewrite(
+    dir: &Path,
+    input: &[u8],
+    args: &[String],
+    threads: &str,
+    batch: Option<&str>,
+) -> (Option<i32>, Vec<u8>, String, String) {
+    let report = dir.join(format!(
+        "report-{threads}-{}.json",
+        batch.unwrap_or("default")
+    ));
+    let _ = std::fs::remove_file(&report);
+    let mut cmd = understudy();
+    cmd.args(["rewrite", "--quiet", "--threads", threads, "--report"])
+        .arg(&report)
+        .args(args)
+        .env("UNDERSTUDY_SECRET", SECRET);
+    if let Some(b) = batch {
+        cmd.args(["--batch-size", b]);
+    }
+    let out = run_with_stdin(&mut cmd, input);
+    let report = std::fs::read_to_string(&report).unwrap_or_default();
+    (
+        out.status.code(),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        report,
+    )
+}
+
+fn assert_same_as_one_thread(
+    dir: &Path,
+    name: &str,
+    input: &[u8],
+    args: &[String],
+    runs: &[(&str, Option<&str>)],
+) {
+    let one = rewrite(dir, input, args, "1", None);
+    for &(threads, batch) in runs {
+        let many = rewrite(dir, input, args, threads, batch);
+        assert_eq!(
+            many.0, one.0,
+            "{name} {args:?}: exit status with {threads} threads, batch {batch:?}: {}",
+            many.2
+        );
+        assert_eq!(
+            many.2, one.2,
+            "{name} {args:?}: stderr with {threads} threads, batch {batch:?}"
+        );
+        assert!(
+            many.1 == one.1,
+            "{name} {args:?}: output differs with {threads} threads, batch {batch:?}"
+        );
+        assert_eq!(
+            many.3, one.3,
+            "{name} {args:?}: report with {threads} threads, batch {batch:?}"
+        );
+    }
+}
+
+#[test]
+fn every_fixture_is_rewritten_the_same_with_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = fixture_dumps();
+    files.extend(
+        ["elgg3", "wordpress", "drupal", "elgg23"].map(|f| fixtures().join(format!("sql/{f}.sql"))),
+    );
+    assert!(files.len() >= 20, "{files:?}");
+    for file in &files {
+        let input = std::fs::read(file).unwrap();
+        let name = file.file_name().unwrap().to_string_lossy();
+        for args in configs() {
+            assert_same_as_one_thread(
+                dir.path(),
+                &name,
+                &input,
+                &args,
+                &[("2", None), ("2", Some("1")), ("3", Some("300"))],
+            );
+        }
+    }
+}
+
+/// Cut off anywhere, a dump fails the same way: same message, position, table, and the same
+/// bytes written before the failure.
+#[test]
+fn truncated_dumps_fail_the_same_with_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in [
+        "dumps/wordpress.default.sql",
+        "dumps/types.routines-triggers-events.sql",
+        "handwritten/edge-cases.sql",
+    ] {
+        let input = std::fs::read(fixtures().join(f)).unwrap();
+        let args = &configs()[1];
+        for i in 1..16 {
+            let cut = input.len() * i / 16 + i;
+            let cut = cut.min(input.len() - 1);
+            let truncated = &input[..cut];
+            assert_same_as_one_thread(
+                dir.path(),
+                &format!("{f}[..{cut}]"),
+                truncated,
+                args,
+                &[("2", Some("1")), ("2", Some("200"))],
+            );
+        }
+    }
+}
+
+/// A generated WordPress-shaped dump of several default-size batches, statements longer than
+/// small batches, with replacements and the WordPress pack.
+#[test]
+fn a_generated_dump_is_rewritten_the_same_with_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let (dump, _) = DumpGenerator::new(6 << 20).seed(11).generate();
+    for args in &configs()[1..3] {
+        assert_same_as_one_thread(
+            dir.path(),
+            "generated",
+            &dump,
+            args,
+            &[("2", None), ("4", Some("65536"))],
+        );
+    }
+}
