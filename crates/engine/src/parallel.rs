@@ -24,11 +24,11 @@
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read, Write};
 use std::sync::mpsc;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Condvar, Mutex};
 
 use memchr::memmem;
 use understudy_rules::Action;
-use understudy_sqldump::schema::TableSchema;
+use understudy_sqldump::schema::{parse_create_table, TableSchema};
 use understudy_sqldump::{column_names, Item, Lexer, Position, SliceReader, Token};
 
 use crate::error::Error;
@@ -40,19 +40,76 @@ use crate::value::{replace, ValueScratch};
 /// The size a batch aims at, unless [`crate::EngineBuilder::batch_size`] says otherwise.
 pub(crate) const BATCH: usize = 1 << 20;
 
-/// The `CREATE TABLE`s the sequential pass has read, for the workers.
-#[derive(Clone, Default)]
-pub(crate) struct SharedSchemas(Arc<RwLock<HashMap<String, Arc<TableSchema>>>>);
+/// The `CREATE TABLE`s of the batches, as the workers read them: a worker resolves an
+/// `INSERT`'s columns from the last `CREATE TABLE` of its table before it, in its own batch
+/// or in an earlier one. It waits until every earlier batch that may hold a `CREATE TABLE`
+/// (the reader looks for the words) has been lexed, so it sees what the sequential pass will
+/// see; a batch the reader misjudged costs speed, not correctness, as the pass checks. Batches
+/// start in order (rayon takes jobs spawned from outside the pool first in, first out), so
+/// the batch waited for is always running.
+#[derive(Default)]
+pub(crate) struct SharedSchemas {
+    state: Mutex<SchemaState>,
+    lexed: Condvar,
+}
+
+#[derive(Default)]
+struct SchemaState {
+    /// Per table, each batch's last `CREATE TABLE` of it, by batch number.
+    tables: HashMap<String, Vec<(u64, Arc<TableSchema>)>>,
+    /// Batches that may hold a `CREATE TABLE` and are not lexed yet.
+    creating: std::collections::BTreeSet<u64>,
+}
 
 impl SharedSchemas {
-    pub(crate) fn publish(&self, table: &str, schema: Arc<TableSchema>) {
-        if let Ok(mut map) = self.0.write() {
-            map.insert(table.to_owned(), schema);
+    fn publish(&self, batch: u64, table: &str, schema: Arc<TableSchema>) {
+        if let Ok(mut st) = self.state.lock() {
+            let list = st.tables.entry(table.to_owned()).or_default();
+            match list.iter_mut().find(|(b, _)| *b == batch) {
+                Some(slot) => slot.1 = schema,
+                None => list.push((batch, schema)),
+            }
         }
     }
 
-    fn get(&self, table: &str) -> Option<Arc<TableSchema>> {
-        self.0.read().ok().and_then(|m| m.get(table).cloned())
+    /// Batch `batch` is about to be lexed; `creates`: it may hold a `CREATE TABLE`.
+    fn expect(&self, batch: u64, creates: bool) {
+        if creates {
+            if let Ok(mut st) = self.state.lock() {
+                st.creating.insert(batch);
+            }
+        }
+    }
+
+    /// Batch `batch` has published all its `CREATE TABLE`s.
+    fn lexed(&self, batch: u64) {
+        if let Ok(mut st) = self.state.lock() {
+            st.creating.remove(&batch);
+        }
+        self.lexed.notify_all();
+    }
+
+    /// The schema of `table` after every batch before `batch`.
+    fn before(&self, batch: u64, table: &str) -> Option<Arc<TableSchema>> {
+        let mut st = self.state.lock().ok()?;
+        while st.creating.first().is_some_and(|&b| b < batch) {
+            st = self.lexed.wait(st).ok()?;
+        }
+        st.tables
+            .get(table)?
+            .iter()
+            .filter(|(b, _)| *b < batch)
+            .max_by_key(|(b, _)| *b)
+            .map(|(_, s)| s.clone())
+    }
+}
+
+/// Marks a batch lexed however its worker ends, so no later batch waits forever.
+struct LexedGuard<'a>(&'a SharedSchemas, u64);
+
+impl Drop for LexedGuard<'_> {
+    fn drop(&mut self) {
+        self.0.lexed(self.1);
     }
 }
 
@@ -150,7 +207,6 @@ pub(crate) fn run<R: Read, W: Write>(
         .map_err(|e| Error::Output(io::Error::other(e)))?;
     let schemas = SharedSchemas::default();
     let mut run = Run::new(engine, output);
-    run.shared_schemas = Some(schemas.clone());
     let mut pass = Pass {
         lexer: Some(engine.lexer()),
         pos: Position { byte: 0, line: 1 },
@@ -163,13 +219,16 @@ pub(crate) fn run<R: Read, W: Write>(
     // The calling thread reads and runs the pass; the pool's threads lex and rewrite.
     pool.in_place_scope(|scope| -> Result<(), Error> {
         let mut queue: VecDeque<mpsc::Receiver<Lexed>> = VecDeque::new();
+        let mut batch = 0;
         while let Some(bytes) = splitter.next_batch(&buffers)? {
             let (tx, rx) = mpsc::sync_channel(1);
+            schemas.expect(batch, may_create_tables(&bytes));
             let (shared, pool) = (&schemas, &buffers);
             scope.spawn(move |_| {
                 // The receiver is gone only when the run already failed.
-                let _ = tx.send(lex_batch(engine, shared, pool, bytes));
+                let _ = tx.send(lex_batch(engine, shared, pool, batch, bytes));
             });
+            batch += 1;
             queue.push_back(rx);
             if queue.len() >= limit {
                 pass.accept(&mut run, received(queue.pop_front())?, &buffers)?;
@@ -186,6 +245,11 @@ pub(crate) fn run<R: Read, W: Write>(
 fn received(rx: Option<mpsc::Receiver<Lexed>>) -> Result<Lexed, Error> {
     rx.and_then(|rx| rx.recv().ok())
         .ok_or_else(|| Error::Output(io::Error::other("a worker thread stopped")))
+}
+
+/// Whether a batch may hold a `CREATE TABLE` (as mysqldump and most people write it).
+fn may_create_tables(batch: &[u8]) -> bool {
+    memmem::find(batch, b"CREATE TABLE").is_some() || memmem::find(batch, b"create table").is_some()
 }
 
 /// Reads the input in batches that end after a `;` and a newline.
@@ -267,7 +331,16 @@ impl<R: Read> Splitter<R> {
 /// A worker: lexes a batch as if it began between statements, rewrites whole `INSERT`
 /// statements of tables whose rows need nothing but themselves, and the values of the
 /// others' `INSERT`s where it can resolve their table.
-fn lex_batch(engine: &Engine, schemas: &SharedSchemas, buffers: &Buffers, bytes: Vec<u8>) -> Lexed {
+fn lex_batch(
+    engine: &Engine,
+    schemas: &SharedSchemas,
+    buffers: &Buffers,
+    batch: u64,
+    bytes: Vec<u8>,
+) -> Lexed {
+    let guard = LexedGuard(schemas, batch);
+    // This batch's own `CREATE TABLE`s, which later statements in it see first.
+    let mut created: HashMap<String, Option<Arc<TableSchema>>> = HashMap::new();
     let mut reader = SliceReader::new(engine.lexer(), Position { byte: 0, line: 0 }, "");
     let mut at = 0;
     let mut tokens: Vec<Rec> = Vec::new();
@@ -299,13 +372,25 @@ fn lex_batch(engine: &Engine, schemas: &SharedSchemas, buffers: &Buffers, bytes:
             pos,
         } = item;
         match token {
-            Token::CreateTable { .. } => named_table = true,
+            Token::CreateTable { name } => {
+                named_table = true;
+                // As the pass reads it: a statement it cannot read changes nothing.
+                let delimiter = &tb[tb.len().saturating_sub(delimiter_len)..];
+                if let Ok(schema) = parse_create_table(tb, delimiter) {
+                    let (name, schema) = (unquoted(name.of(tb)), Arc::new(schema));
+                    schemas.publish(batch, &name, schema.clone());
+                    created.insert(name, Some(schema));
+                }
+            }
             Token::InsertHead { table, columns, .. } => {
                 named_table = true;
                 delegating = None;
                 rewriting = false;
                 let name = unquoted(table.of(tb));
-                let schema = schemas.get(&name);
+                let schema = match created.get(&name) {
+                    Some(s) => s.clone(),
+                    None => schemas.before(batch, &name),
+                };
                 let names = match columns {
                     Some(list) => Some(Arc::new(column_names(list.of(tb)))),
                     None => schema
@@ -442,6 +527,7 @@ fn lex_batch(engine: &Engine, schemas: &SharedSchemas, buffers: &Buffers, bytes:
             head: None,
         });
     }
+    drop(guard);
     let end = reader.position();
     let table = named_table.then(|| reader.table().to_owned());
     Lexed {

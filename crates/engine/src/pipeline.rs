@@ -221,12 +221,10 @@ pub(crate) struct Precomputed {
     pub(crate) schema: Option<Arc<TableSchema>>,
 }
 
+/// Whether a worker resolved a table's columns as the pass does: the same `CREATE TABLE`
+/// text gives an equal schema.
 fn same_schema(a: &Option<Arc<TableSchema>>, b: &Option<Arc<TableSchema>>) -> bool {
-    match (a, b) {
-        (None, None) => true,
-        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-        _ => false,
-    }
+    a.as_deref() == b.as_deref()
 }
 
 /// A value a worker changed: the new token and what changed it.
@@ -256,8 +254,6 @@ pub(crate) struct Run<'e, W: Write> {
     row_numbers: HashMap<String, u64>,
     /// The name of the row being written by `finish_row`, whose buffer is moved out then.
     held_row_name: Option<String>,
-    /// Parallel runs: `CREATE TABLE`s are published here for the workers.
-    pub(crate) shared_schemas: Option<crate::parallel::SharedSchemas>,
     /// Parallel runs: set before an `INSERT` head whose values a worker rewrote.
     pub(crate) pre_head: Option<Precomputed>,
     /// The current statement's values come from `pre_values`.
@@ -310,7 +306,6 @@ impl<'e, W: Write> Run<'e, W> {
             unique_seen: HashMap::new(),
             row_numbers: HashMap::new(),
             held_row_name: None,
-            shared_schemas: None,
             pre_head: None,
             pre_statement: false,
             pre_values: Vec::new(),
@@ -420,9 +415,6 @@ impl<'e, W: Write> Run<'e, W> {
                 if let Ok(schema) = parse_create_table(bytes, delimiter) {
                     let schema = Arc::new(schema);
                     self.schemas.insert(name.clone(), schema.clone());
-                    if let Some(shared) = &self.shared_schemas {
-                        shared.publish(&name, schema.clone());
-                    }
                     if let Some(rules) = self.rules {
                         if rules.unlisted() == Unlisted::Fail {
                             let missing = uncovered(rules, &schema);
