@@ -27,7 +27,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
 
 use memchr::memmem;
-use understudy_rules::Action;
+use understudy_rules::{Action, LookupStore};
 use understudy_sqldump::schema::{parse_create_table, TableSchema};
 use understudy_sqldump::{column_names, Item, Lexer, Position, SliceReader, Token};
 
@@ -142,9 +142,14 @@ struct Delegated {
     span: std::ops::Range<usize>,
     report: Report,
     rows: u64,
+    /// The generation of the lookups the worker read, if it read any.
+    lookups: Option<u64>,
     /// A lexer as it was before the statement, should the pass have to lex it itself.
     lexer: Lexer,
 }
+
+/// Where the pass publishes its lookups each time one is complete, for the workers.
+type LookupBoard = Arc<Mutex<Option<Arc<LookupStore>>>>;
 
 /// Buffers handed back and forth between the reader, the workers and the pass, so a long
 /// run does not keep asking the allocator (and the kernel) for fresh megabytes.
@@ -206,7 +211,9 @@ pub(crate) fn run<R: Read, W: Write>(
         .build()
         .map_err(|e| Error::Output(io::Error::other(e)))?;
     let schemas = SharedSchemas::default();
+    let board = LookupBoard::default();
     let mut run = Run::new(engine, output);
+    run.lookup_board = Some(board.clone());
     let mut pass = Pass {
         lexer: Some(engine.lexer()),
         pos: Position { byte: 0, line: 1 },
@@ -223,10 +230,14 @@ pub(crate) fn run<R: Read, W: Write>(
         while let Some(bytes) = splitter.next_batch(&buffers)? {
             let (tx, rx) = mpsc::sync_channel(1);
             schemas.expect(batch, may_create_tables(&bytes));
-            let (shared, pool) = (&schemas, &buffers);
+            let shared = Shared {
+                schemas: &schemas,
+                buffers: &buffers,
+                lookups: &board,
+            };
             scope.spawn(move |_| {
                 // The receiver is gone only when the run already failed.
-                let _ = tx.send(lex_batch(engine, shared, pool, batch, bytes));
+                let _ = tx.send(lex_batch(engine, shared, batch, bytes));
             });
             batch += 1;
             queue.push_back(rx);
@@ -331,13 +342,20 @@ impl<R: Read> Splitter<R> {
 /// A worker: lexes a batch as if it began between statements, rewrites whole `INSERT`
 /// statements of tables whose rows need nothing but themselves, and the values of the
 /// others' `INSERT`s where it can resolve their table.
-fn lex_batch(
-    engine: &Engine,
-    schemas: &SharedSchemas,
-    buffers: &Buffers,
-    batch: u64,
-    bytes: Vec<u8>,
-) -> Lexed {
+/// What the workers share with the pass.
+#[derive(Clone, Copy)]
+struct Shared<'a> {
+    schemas: &'a SharedSchemas,
+    buffers: &'a Buffers,
+    lookups: &'a LookupBoard,
+}
+
+fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) -> Lexed {
+    let Shared {
+        schemas,
+        buffers,
+        lookups: board,
+    } = shared;
     let guard = LexedGuard(schemas, batch);
     // This batch's own `CREATE TABLE`s, which later statements in it see first.
     let mut created: HashMap<String, Option<Arc<TableSchema>>> = HashMap::new();
@@ -411,10 +429,22 @@ fn lex_batch(
                 let unchanged = ctx.as_ref().is_some_and(TableCtx::changes_nothing);
                 let contained = keep && ctx.as_ref().is_some_and(TableCtx::self_contained);
                 let mut head = None;
+                // The lookups as the pass last completed them, if the table reads any.
+                let read = if contained && ctx.as_ref().is_some_and(TableCtx::reads_lookups) {
+                    board.lock().ok().and_then(|b| b.clone())
+                } else {
+                    None
+                };
+                let generation = read.as_ref().map(|l| l.generation());
+                let contained = contained
+                    && (read.is_some() || !ctx.as_ref().is_some_and(TableCtx::reads_lookups));
                 if unchanged || contained {
                     let fed = !contained || unchanged || {
                         let run = own.get_or_insert_with(|| Run::for_worker(engine));
                         run.know_schema(&name, schema.clone());
+                        if let Some(store) = read {
+                            run.know_lookups(store);
+                        }
                         run.token(item, delimiter_len).is_ok()
                     };
                     if fed {
@@ -424,6 +454,7 @@ fn lex_batch(
                             schema,
                             own: !unchanged,
                             lexer: reader.lexer().restarted(),
+                            lookups: generation,
                             rows: 0,
                         });
                     } else {
@@ -485,6 +516,7 @@ fn lex_batch(
                                 span,
                                 report,
                                 rows,
+                                lookups: d.lookups,
                                 lexer: d.lexer,
                             })));
                         }
@@ -551,6 +583,8 @@ struct Delegating {
     own: bool,
     /// As before the statement.
     lexer: Lexer,
+    /// The generation of the lookups it reads, if any.
+    lookups: Option<u64>,
     /// Rows counted (when nothing changes).
     rows: u64,
 }
@@ -651,11 +685,12 @@ impl Pass {
                         span,
                         report,
                         rows,
+                        lookups,
                         lexer,
                     } = *done;
                     let written = output.as_deref().unwrap_or(&bytes[span.clone()]);
                     let name = unquoted(table.of(token_bytes));
-                    let taken = run.delegated(&name, &schema, written, report, rows)?;
+                    let taken = run.delegated(&name, &schema, written, report, rows, lookups)?;
                     if let Some(buf) = output {
                         buffers.put(buf);
                     }

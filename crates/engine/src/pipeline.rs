@@ -243,7 +243,11 @@ pub(crate) struct Run<'e, W: Write> {
     ctx: Option<TableCtx<'e>>,
     /// The table whose statements are being read, for lookups.
     current_table: String,
-    lookups: Option<LookupStore>,
+    /// Shared with worker threads once a lookup is complete (`Arc::make_mut` copies it if
+    /// a later table records more).
+    lookups: Option<Arc<LookupStore>>,
+    /// Parallel runs: where completed lookups are published for the workers.
+    pub(crate) lookup_board: Option<Arc<std::sync::Mutex<Option<Arc<LookupStore>>>>>,
     insert: InsertState,
     row: RowBuf,
     scratch: ValueScratch,
@@ -297,7 +301,11 @@ impl<'e, W: Write> Run<'e, W> {
             schemas: HashMap::new(),
             ctx: None,
             current_table: String::new(),
-            lookups: engine.rules.as_deref().map(LookupStore::new),
+            lookups: engine
+                .rules
+                .as_deref()
+                .map(|r| Arc::new(LookupStore::new(r))),
+            lookup_board: None,
             insert: InsertState::default(),
             row: RowBuf::default(),
             scratch: ValueScratch::default(),
@@ -323,8 +331,13 @@ impl<'e, W: Write> Run<'e, W> {
         output: &[u8],
         report: Report,
         rows: u64,
+        lookups: Option<u64>,
     ) -> Result<bool, Error> {
         if !same_schema(schema, &self.schemas.get(table).cloned()) {
+            return Ok(false);
+        }
+        // The worker read lookups as they are here, or it read none.
+        if lookups.is_some() && lookups != self.lookups.as_ref().map(|l| l.generation()) {
             return Ok(false);
         }
         self.switch_table(table);
@@ -334,6 +347,11 @@ impl<'e, W: Write> Run<'e, W> {
         self.report.merge(report);
         self.out.write_all(output).map_err(Error::Output)?;
         Ok(true)
+    }
+
+    /// Gives a worker's run the lookups the pass has completed.
+    pub(crate) fn know_lookups(&mut self, store: Arc<LookupStore>) {
+        self.lookups = Some(store);
     }
 
     /// Makes `schema` known for `table` (a worker's run, which sees no `CREATE TABLE`).
@@ -596,8 +614,15 @@ impl<'e, W: Write> Run<'e, W> {
             return;
         }
         if let (Some(rules), Some(store)) = (self.rules, self.lookups.as_mut()) {
+            let mut completed = false;
             for id in rules.lookups_fed_by(&self.current_table) {
-                store.mark_complete(id);
+                Arc::make_mut(store).mark_complete(id);
+                completed = true;
+            }
+            if let (true, Some(board)) = (completed, &self.lookup_board) {
+                if let Ok(mut slot) = board.lock() {
+                    *slot = Some(store.clone());
+                }
             }
         }
         self.current_table = table.to_string();
@@ -773,12 +798,13 @@ impl<'e, W: Write> Run<'e, W> {
     fn finish_row(&mut self) -> Result<(), Error> {
         let ctx = self.ctx.as_ref().expect("rows come after a head");
         let names: &[String] = ctx.columns.as_deref().map(Vec::as_slice).unwrap_or(&[]);
-        let store = self
-            .lookups
-            .as_mut()
-            .expect("row-level work comes from rules");
         let pos = self.row.pos;
-        {
+        if !ctx.lookups.is_empty() {
+            let store = Arc::make_mut(
+                self.lookups
+                    .as_mut()
+                    .expect("row-level work comes from rules"),
+            );
             let view = RowView {
                 row: &self.row,
                 names,
@@ -790,7 +816,10 @@ impl<'e, W: Write> Run<'e, W> {
                 }
             }
         }
-        let store = self.lookups.as_ref().expect("checked above");
+        let store = self
+            .lookups
+            .as_deref()
+            .expect("row-level work comes from rules");
         let view = RowView {
             row: &self.row,
             names,

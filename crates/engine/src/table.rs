@@ -147,17 +147,21 @@ impl<'r> TableCtx<'r> {
             && self.groups.iter().all(Vec::is_empty)
     }
 
-    /// Whether the table's rows can be rewritten from the rows alone: nothing read from or
-    /// written to lookups, no UNIQUE column a mask must keep unique across the table. A
-    /// worker thread may then rewrite a whole statement (see `parallel`).
+    /// Whether the table's rows can be rewritten from the rows and completed lookups
+    /// alone: it fills no lookup, and no mask must keep a UNIQUE column unique across the
+    /// table. A worker thread may then rewrite a whole statement (see `parallel`).
     pub(crate) fn self_contained(&self) -> bool {
         self.lookups.is_empty()
-            && self.drop_rows.is_none_or(|c| c.lookups().next().is_none())
-            && self.masks.iter().all(|(m, col)| {
-                !m.uses_lookups()
-                    && !m.is_unique()
-                    && !self.unique.get(*col).copied().unwrap_or(false)
-            })
+            && self
+                .masks
+                .iter()
+                .all(|(m, col)| !m.is_unique() && !self.unique.get(*col).copied().unwrap_or(false))
+    }
+
+    /// The lookups the table's masks and row filter read.
+    pub(crate) fn reads_lookups(&self) -> bool {
+        self.drop_rows.is_some_and(|c| c.lookups().next().is_some())
+            || self.masks.iter().any(|(m, _)| m.uses_lookups())
     }
 
     pub(crate) fn column_name(&self, index: usize) -> String {

@@ -65,11 +65,16 @@ pub(crate) enum LookupValue<'a> {
     Missing,
 }
 
-/// Values of all lookups, filled by the engine while streaming.
+/// Values of all lookups, filled by the engine while streaming. `Clone`, so a parallel
+/// engine can hand a finished state to worker threads.
+#[derive(Clone)]
 pub struct LookupStore {
     tables: Vec<Table>,
+    /// Changes so far (rows recorded, lookups completed).
+    generation: u64,
 }
 
+#[derive(Clone)]
 struct Table {
     def: Lookup,
     complete: bool,
@@ -151,7 +156,14 @@ impl LookupStore {
                     intern_ids: HashMap::new(),
                 })
                 .collect(),
+            generation: 0,
         }
+    }
+
+    /// How many changes the store has seen: two states with the same generation, taken from
+    /// the same stream, are the same.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     pub(crate) fn lookup(&self, id: LookupId) -> &Lookup {
@@ -164,6 +176,7 @@ impl LookupStore {
     /// # Errors
     /// [`LookupError::NoColumn`] when the row lacks the key or a field column.
     pub fn record(&mut self, id: LookupId, row: &dyn RowAccess) -> Result<(), LookupError> {
+        self.generation += 1;
         let t = &mut self.tables[id.0];
         let missing = |t: &Table, c: &str| LookupError::NoColumn {
             lookup: t.def.name.clone(),
@@ -200,6 +213,7 @@ impl LookupStore {
     /// Declares that the lookup's table has been read completely; from now on conditions
     /// and templates may read it.
     pub fn mark_complete(&mut self, id: LookupId) {
+        self.generation += 1;
         self.tables[id.0].complete = true;
     }
 
