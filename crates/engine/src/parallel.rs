@@ -37,6 +37,18 @@ use crate::report::Report;
 use crate::table::TableCtx;
 use crate::value::{replace, ValueScratch};
 
+/// A statement longer than this many batches is not held whole: the pass lexes it as it is
+/// read, on the calling thread, like the single-threaded rewrite does (32 MiB by default).
+const OVERSIZED_BATCHES: usize = 32;
+
+/// What the reader hands over.
+enum Piece {
+    /// Whole statements (but for a guess that may be wrong: see the module docs).
+    Batch(Vec<u8>),
+    /// The start of a statement longer than [`OVERSIZED_BATCHES`] batches.
+    Stream(Vec<u8>),
+}
+
 /// The size a batch aims at, unless [`crate::EngineBuilder::batch_size`] says otherwise.
 pub(crate) const BATCH: usize = 1 << 20;
 
@@ -227,7 +239,18 @@ pub(crate) fn run<R: Read, W: Write>(
     pool.in_place_scope(|scope| -> Result<(), Error> {
         let mut queue: VecDeque<mpsc::Receiver<Lexed>> = VecDeque::new();
         let mut batch = 0;
-        while let Some(bytes) = splitter.next_batch(&buffers)? {
+        while let Some(piece) = splitter.next_batch(&buffers)? {
+            let bytes = match piece {
+                Piece::Batch(bytes) => bytes,
+                Piece::Stream(bytes) => {
+                    // Everything before it first, in order.
+                    while let Some(rx) = queue.pop_front() {
+                        pass.accept(&mut run, received(Some(rx))?, &buffers)?;
+                    }
+                    pass.stream(&mut run, bytes, &mut splitter, &buffers)?;
+                    continue;
+                }
+            };
             let (tx, rx) = mpsc::sync_channel(1);
             schemas.expect(batch, may_create_tables(&bytes));
             let shared = Shared {
@@ -287,7 +310,7 @@ impl<R: Read> Splitter<R> {
         }
     }
 
-    fn next_batch(&mut self, buffers: &Buffers) -> Result<Option<Vec<u8>>, Error> {
+    fn next_batch(&mut self, buffers: &Buffers) -> Result<Option<Piece>, Error> {
         let mut buf = std::mem::replace(&mut self.carry, buffers.get());
         let mut searched = 0;
         loop {
@@ -299,14 +322,35 @@ impl<R: Read> Splitter<R> {
                 let cut = searched.saturating_sub(1) + i + 2;
                 self.carry.extend_from_slice(&buf[cut..]);
                 buf.truncate(cut);
-                return Ok(Some(buf));
+                return Ok(Some(Piece::Batch(buf)));
             }
             if self.eof {
-                return Ok((!buf.is_empty()).then_some(buf));
+                return Ok((!buf.is_empty()).then_some(Piece::Batch(buf)));
+            }
+            if buf.len() >= self.batch.saturating_mul(OVERSIZED_BATCHES) {
+                // A statement too long to hold whole: the pass streams through it.
+                return Ok(Some(Piece::Stream(buf)));
             }
             // One statement longer than a batch: keep reading until it ends.
             searched = buf.len();
         }
+    }
+
+    /// The next `want` bytes or fewer (what is left), for streaming; `None` at the end.
+    fn next_chunk(&mut self, want: usize, buffers: &Buffers) -> Result<Option<Vec<u8>>, Error> {
+        let mut buf = std::mem::replace(&mut self.carry, buffers.get());
+        if !self.eof {
+            self.fill(&mut buf, want)?;
+        }
+        Ok((!buf.is_empty()).then_some(buf))
+    }
+
+    /// Puts `bytes` back in front of what comes next.
+    fn unread(&mut self, bytes: &[u8]) {
+        let mut carry = Vec::with_capacity(bytes.len() + self.carry.len());
+        carry.extend_from_slice(bytes);
+        carry.extend_from_slice(&self.carry);
+        self.carry = carry;
     }
 
     /// Reads until `buf` holds `want` bytes or the input ends.
@@ -755,6 +799,46 @@ impl Pass {
         self.lexer = Some(reader.into_lexer());
         self.tail = buf[at..].to_vec();
         Ok(())
+    }
+
+    /// Lexes a long statement here as it is read, until the stream is between statements
+    /// again; what follows is then read in batches.
+    fn stream<W: Write, R: Read>(
+        &mut self,
+        run: &mut Run<'_, W>,
+        start: Vec<u8>,
+        splitter: &mut Splitter<R>,
+        buffers: &Buffers,
+    ) -> Result<(), Error> {
+        let mut buf = std::mem::take(&mut self.tail);
+        buf.extend_from_slice(&start);
+        buffers.put(start);
+        loop {
+            let given = buf.len();
+            self.lex_here(run, buf, false)?;
+            // Back to batches once a statement ended here (a single long token, consumed
+            // nothing yet, is streamed on).
+            let progressed = self.tail.len() < given;
+            if progressed
+                && self
+                    .lexer
+                    .as_ref()
+                    .is_some_and(Lexer::is_between_statements)
+            {
+                // The unfinished next statement goes to the next batch.
+                splitter.unread(&std::mem::take(&mut self.tail));
+                return Ok(());
+            }
+            // At least as much as the unfinished token holds, so a long value costs
+            // amortized linear time however it is cut.
+            let want = splitter.batch.max(self.tail.len());
+            let Some(chunk) = splitter.next_chunk(want, buffers)? else {
+                return Ok(());
+            };
+            buf = std::mem::take(&mut self.tail);
+            buf.extend_from_slice(&chunk);
+            buffers.put(chunk);
+        }
     }
 
     /// The end of the input: what is left must complete the dump.
