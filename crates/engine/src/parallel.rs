@@ -403,7 +403,10 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
     let guard = LexedGuard(schemas, batch);
     // This batch's own `CREATE TABLE`s, which later statements in it see first.
     let mut created: HashMap<String, Option<Arc<TableSchema>>> = HashMap::new();
-    let mut reader = SliceReader::new(engine.lexer(), Position { byte: 0, line: 0 }, "");
+    let mut reader =
+        SliceReader::new(engine.lexer(), Position { byte: 0, line: 0 }, "").without_lines();
+    // Lines are counted in bulk, up to each token that is kept.
+    let mut lines = Lines::default();
     let mut at = 0;
     let mut tokens: Vec<Rec> = Vec::new();
     let mut values = Vec::new();
@@ -512,7 +515,7 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
                     token,
                     start: pos.byte as usize,
                     len: tb.len(),
-                    line: pos.line,
+                    line: lines.at(&bytes, pos.byte as usize),
                     delimiter_len: delimiter_len as u8,
                     head,
                 });
@@ -536,7 +539,7 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
                         token,
                         start: pos.byte as usize,
                         len: tb.len(),
-                        line: pos.line,
+                        line: lines.at(&bytes, pos.byte as usize),
                         delimiter_len: delimiter_len as u8,
                         head: None,
                     });
@@ -598,22 +601,40 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
             token,
             start: pos.byte as usize,
             len: tb.len(),
-            line: pos.line,
+            line: lines.at(&bytes, pos.byte as usize),
             delimiter_len: delimiter_len as u8,
             head: None,
         });
     }
     drop(guard);
-    let end = reader.position();
     let table = named_table.then(|| reader.table().to_owned());
     Lexed {
         tokens: (!failed).then_some(tokens),
         consumed: at,
-        lines: end.line,
+        lines: lines.at(&bytes, at),
         lexer: reader.into_lexer(),
         table,
         values,
         bytes,
+    }
+}
+
+/// Newlines counted so far in a batch: one `memchr` pass over each stretch, not one call per
+/// token.
+#[derive(Default)]
+struct Lines {
+    upto: usize,
+    count: u64,
+}
+
+impl Lines {
+    /// Newlines in `bytes[..at]`; `at` never goes back.
+    fn at(&mut self, bytes: &[u8], at: usize) -> u64 {
+        if at > self.upto {
+            self.count += memchr::memchr_iter(b'\n', &bytes[self.upto..at]).count() as u64;
+            self.upto = at;
+        }
+        self.count
     }
 }
 

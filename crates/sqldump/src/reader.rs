@@ -194,6 +194,8 @@ pub struct SliceReader {
     lexer: Lexer,
     pos: Position,
     table: String,
+    /// Whether `pos.line` is kept (a caller that counts lines itself, in bulk, turns it off).
+    lines: bool,
 }
 
 impl SliceReader {
@@ -204,7 +206,15 @@ impl SliceReader {
             lexer,
             pos,
             table: table.to_owned(),
+            lines: true,
         }
+    }
+
+    /// Stops counting lines: positions then carry the starting line only. Counting per
+    /// token costs a call per token; a caller that needs few lines counts them in bulk.
+    pub fn without_lines(mut self) -> SliceReader {
+        self.lines = false;
+        self
     }
 
     /// The lexer, e.g. to ask whether it is between statements.
@@ -253,7 +263,11 @@ impl SliceReader {
                     bytes,
                     pos: self.pos,
                 };
-                self.pos = advance(self.pos, bytes);
+                if self.lines {
+                    self.pos = advance(self.pos, bytes);
+                } else {
+                    self.pos.byte += n as u64;
+                }
                 *at += n;
                 Ok(Some(item))
             }
