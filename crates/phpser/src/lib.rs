@@ -46,12 +46,14 @@
 
 mod error;
 mod json;
+mod needles;
 mod parse;
 mod repair;
 mod replace;
 mod rewrite;
 
 pub use crate::error::{Error, ErrorKind};
+pub use crate::needles::NeedleSet;
 pub use crate::parse::{looks_serialized, unescape, Item, Parser, Role, DEFAULT_MAX_DEPTH};
 pub use crate::replace::{
     binary_session_parts, may_be_base64, replace_in_value, session_parts, BuildError, Mode,

@@ -3,11 +3,11 @@
 
 use std::ops::Range;
 
-use aho_corasick::AhoCorasick;
 use memchr::memmem;
 
 use crate::error::Error;
 use crate::json;
+use crate::needles::NeedleSet;
 use crate::parse::{looks_serialized, Parser, Role};
 use crate::rewrite::{Edit, Outcome, Rewriter};
 
@@ -29,11 +29,15 @@ use crate::rewrite::{Edit, Outcome, Rewriter};
 /// ```
 #[derive(Clone, Debug)]
 pub struct Replacer {
-    /// Finds whether any needle occurs at all, also as JSON-escaped text: one pass however
-    /// many needles there are. `None` if there are no needles.
-    any: Option<AhoCorasick>,
+    /// Finds whether any needle occurs at all, also as JSON-escaped text: about one pass
+    /// however many needles there are.
+    any: NeedleSet,
     /// What `any` looks for: see [`Replacer::prefilter_needles`].
     prefilter: Vec<Vec<u8>>,
+    /// How many entries of `prefilter`, at its start, are needles as they are.
+    raw: usize,
+    /// The needles alone, for [`Options::without_encoding_checks`].
+    needles: NeedleSet,
     pairs: Vec<Pair>,
     class_names: bool,
 }
@@ -69,7 +73,14 @@ impl Replacer {
                 replacement: r.as_ref().to_vec(),
             })
             .collect();
+        // The needles first, so an index below `raw` means "seen as it is".
         let mut prefilter: Vec<Vec<u8>> = Vec::new();
+        for pair in &pairs {
+            if !prefilter.iter().any(|n| n == pair.needle.needle()) {
+                prefilter.push(pair.needle.needle().to_vec());
+            }
+        }
+        let raw = prefilter.len();
         for pair in &pairs {
             for levels in 0..=JSON_LEVELS {
                 // After `levels` escapings a `"` has 2^levels - 1 backslashes before it; a `/`
@@ -84,14 +95,13 @@ impl Replacer {
                 }
             }
         }
-        let any = if pairs.is_empty() {
-            None
-        } else {
-            Some(AhoCorasick::new(&prefilter)?)
-        };
+        let any = NeedleSet::new(&prefilter)?;
+        let needles = NeedleSet::new(pairs.iter().map(|p| p.needle.needle()))?;
         Ok(Replacer {
             any,
             prefilter,
+            raw,
+            needles,
             pairs,
             class_names: false,
         })
@@ -126,26 +136,38 @@ impl Replacer {
     /// Does any needle occur in `haystack`, as it is or JSON-escaped (see
     /// [`Replacer::prefilter_needles`])? A `false` means no replacement can change it.
     pub fn is_match(&self, haystack: &[u8]) -> bool {
-        self.any.as_ref().is_some_and(|ac| ac.is_match(haystack))
+        self.any.is_match(haystack)
+    }
+
+    /// The one search per value whose answer the checks share: `None` if no needle is in `s`
+    /// (as it is, or JSON-escaped if `options` look at encodings), else whether the one found
+    /// is a needle as it is.
+    fn search(&self, s: &[u8], options: Options) -> Option<bool> {
+        if options.encodings() {
+            self.any.find(s).map(|i| i < self.raw)
+        } else {
+            self.needles.find(s).map(|_| true)
+        }
     }
 
     /// Whether `s` (in which [`Replacer::is_match`] found something) is a JSON document that
     /// needs its strings decoded: they may hold serialized PHP or JSON, or a needle is in it
     /// only JSON-escaped. Otherwise plain replacement does the same, much faster.
-    fn wants_json_walk(&self, s: &[u8]) -> bool {
+    /// `raw_seen`: [`Replacer::search`] found a needle as it is.
+    fn wants_json_walk(&self, s: &[u8], raw_seen: bool) -> bool {
         // A needle escaped more than the pairs say (JSON in a JSON string, `\\\/`) needs
         // decoding too; only such text has a doubled backslash.
         let deeper = || {
             memmem::find(s, b"\\\\").is_some()
-                && self.prefilter.iter().any(|n| {
-                    !self.pairs.iter().any(|p| p.needle.needle() == n.as_slice())
-                        && memmem::find(s, n).is_some()
-                })
+                && self.prefilter[self.raw..]
+                    .iter()
+                    .any(|n| memmem::find(s, n).is_some())
         };
+        // Cheapest first; the first search of the value usually answers the needle test.
         json::looks_json(s)
-            && (json::may_nest(s)
-                || !self.pairs.iter().any(|p| p.needle.find(s).is_some())
-                || deeper())
+            && (!(raw_seen || self.pairs.iter().any(|p| p.needle.find(s).is_some()))
+                || deeper()
+                || json::may_nest(s))
     }
 
     /// Applies all pairs to `input`, writing the result to `out` (cleared first) and using
@@ -191,10 +213,14 @@ impl Replacer {
         if role == Role::ClassName && !self.class_names {
             return Edit::Keep;
         }
-        if !self.is_match(s) {
+        let Some(raw_seen) = self.search(s, ctx.options) else {
             return Edit::Keep;
-        }
-        if role == Role::Value && ctx.depth < MAX_WRAP_DEPTH && self.wants_json_walk(s) {
+        };
+        if role == Role::Value
+            && ctx.options.encodings()
+            && ctx.depth < MAX_WRAP_DEPTH
+            && self.wants_json_walk(s, raw_seen)
+        {
             match replace_json(s, self, scratch, ctx) {
                 Ok(Some(true)) => return Edit::Replaced,
                 Ok(Some(false)) => return Edit::Keep,
@@ -276,6 +302,8 @@ pub enum Mode {
 pub struct Options {
     mode: Mode,
     strict: bool,
+    /// Set only by the benchmark of what the checks cost (default off, so checks on).
+    skip_encodings: bool,
 }
 
 impl Options {
@@ -284,6 +312,7 @@ impl Options {
         Options {
             mode,
             strict: false,
+            skip_encodings: false,
         }
     }
 
@@ -302,6 +331,20 @@ impl Options {
     /// Whether corrupt-looking values are errors.
     pub fn is_strict(&self) -> bool {
         self.strict
+    }
+
+    /// Leaves out the encoding checks (PHP sessions, base64, JSON documents, and the
+    /// JSON-escaped needles in the prefilter), so that only the rewrite they extend is left.
+    /// For the benchmark that measures what they cost (`benches/benches/encodings.rs`): the
+    /// same function minus only the checks.
+    #[doc(hidden)]
+    pub fn without_encoding_checks(mut self) -> Options {
+        self.skip_encodings = true;
+        self
+    }
+
+    fn encodings(&self) -> bool {
+        !self.skip_encodings
     }
 }
 
@@ -525,14 +568,15 @@ pub fn binary_session_parts(value: &[u8]) -> Option<Vec<SessionPart>> {
     (!parts.is_empty()).then_some(parts)
 }
 
-/// A cheap test before the session parsers: a `php` session has a `|`, a `php_binary` one a
-/// serialized value right after its first name.
+/// A cheap test before the session parsers: a `php` session has a `|` after a first name
+/// without `!`, so the scan stops at the first `!` (Gutenberg posts start `<!--`); a
+/// `php_binary` one a serialized value right after its first name.
 fn may_be_session(value: &[u8]) -> bool {
     let binary = value.first().is_some_and(|&len| {
         looks_like_value_start(value.get(1 + usize::from(len & 0x7f)..).unwrap_or_default())
             || len & 0x80 != 0
     });
-    binary || memchr::memchr(b'|', value).is_some()
+    binary || memchr::memchr2(b'|', b'!', value).is_some_and(|k| value[k] == b'|')
 }
 
 /// Whether serialized data may start here (`a:`, `s:`, `i:`, `N;` …).
@@ -551,9 +595,12 @@ fn looks_like_value_start(v: &[u8]) -> bool {
 /// `s:`, `C:` (`YTo`, `Tzo`, `czo`, `Qzo`: a queued `Serializable` job), a JSON object (`ey`,
 /// `e3`) or array (`W`) encoded, and nothing but base64 after them. Cheap; a needle cannot be
 /// seen in base64 text, so callers that skip values without a needle must not skip these.
+#[inline]
 pub fn may_be_base64(value: &[u8]) -> bool {
     const PREFIXES: [&[u8]; 7] = [b"YTo", b"Tzo", b"czo", b"Qzo", b"ey", b"e3", b"W"];
+    // The first byte alone rules out nearly every value, without a call.
     value.len() >= 8
+        && matches!(value[0], b'Y' | b'T' | b'c' | b'Q' | b'e' | b'W')
         && PREFIXES.iter().any(|p| value.starts_with(p))
         && value
             .iter()
@@ -663,6 +710,9 @@ pub fn replace_in_value(
 }
 
 /// [`replace_in_value`] for a value inside `depth` JSON documents.
+///
+/// Most values are short and hold no needle; their path (one search, a few byte tests) is
+/// kept small, and the rare encodings live in functions of their own.
 fn replace_value(
     value: &[u8],
     replacer: &Replacer,
@@ -672,35 +722,83 @@ fn replace_value(
     depth: usize,
 ) -> Result<Report, Error> {
     out.clear();
-    let Scratch { rewriter, tmp } = scratch;
-    let plain = |out: &mut Vec<u8>, tmp: &mut Vec<u8>| {
-        if replacer.replace(value, out, tmp) {
-            Outcome::Rewritten
-        } else {
-            Outcome::Unchanged
-        }
-    };
-    if options.mode != Mode::Off && may_be_base64(value) {
-        let mut decoded = Vec::new();
-        if let Some(engine) = decode_base64(value, &mut decoded) {
-            let mut inner = Vec::new();
-            let mut nested = Scratch::default();
-            let report =
-                replace_value(&decoded, replacer, &mut nested, &mut inner, options, depth)?;
-            if report.outcome == Outcome::Rewritten {
-                use base64::Engine;
-                out.extend_from_slice(engine.encode(&inner).as_bytes());
-            }
-            let mut outer = report;
-            outer.base64 = true;
-            return Ok(outer);
+    if options.mode == Mode::Off {
+        return Ok(Report::plain(plain(value, replacer, out, &mut scratch.tmp)));
+    }
+    // Base64 hides the needles from the search below, so it goes first.
+    if options.encodings() && may_be_base64(value) {
+        if let Some(report) = replace_base64(value, replacer, out, options, depth)? {
+            return Ok(report);
         }
     }
-    if options.mode != Mode::Off
-        && !looks_serialized(value)
-        && may_be_session(value)
-        && replacer.is_match(value)
-    {
+    // One search for the needles (raw or JSON-escaped) whose answer every check below reuses:
+    // without a hit no session, JSON document or plain text can change.
+    let hit = replacer.search(value, options);
+    if !looks_serialized(value) {
+        let Some(raw_seen) = hit else {
+            return Ok(Report::plain(Outcome::Unchanged));
+        };
+        if options.encodings() {
+            let wrapped = replace_wrapped(value, raw_seen, replacer, scratch, out, options, depth);
+            if let Some(report) = wrapped? {
+                return Ok(report);
+            }
+        }
+        return Ok(Report::plain(plain(value, replacer, out, &mut scratch.tmp)));
+    }
+    if options.mode != Mode::Repair && hit.is_none() && memmem::find(value, b"S:").is_none() {
+        return Ok(Report::plain(Outcome::Unchanged));
+    }
+    replace_serialized(value, replacer, scratch, out, options, depth)
+}
+
+/// Plain byte replacement of `value` into `out`.
+fn plain(value: &[u8], replacer: &Replacer, out: &mut Vec<u8>, tmp: &mut Vec<u8>) -> Outcome {
+    if replacer.replace(value, out, tmp) {
+        Outcome::Rewritten
+    } else {
+        Outcome::Unchanged
+    }
+}
+
+/// [`replace_value`] for base64 of serialized PHP or JSON; `None` if `value` is not that.
+#[inline(never)]
+fn replace_base64(
+    value: &[u8],
+    replacer: &Replacer,
+    out: &mut Vec<u8>,
+    options: Options,
+    depth: usize,
+) -> Result<Option<Report>, Error> {
+    let mut decoded = Vec::new();
+    let Some(engine) = decode_base64(value, &mut decoded) else {
+        return Ok(None);
+    };
+    let mut inner = Vec::new();
+    let mut nested = Scratch::default();
+    let mut report = replace_value(&decoded, replacer, &mut nested, &mut inner, options, depth)?;
+    if report.outcome == Outcome::Rewritten {
+        use base64::Engine;
+        out.extend_from_slice(engine.encode(&inner).as_bytes());
+    }
+    report.base64 = true;
+    Ok(Some(report))
+}
+
+/// [`replace_value`] for a value with a needle that does not look serialized: a PHP session
+/// or a JSON document. `None` if it is neither (it then gets plain replacement).
+#[inline(never)]
+fn replace_wrapped(
+    value: &[u8],
+    raw_seen: bool,
+    replacer: &Replacer,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+    options: Options,
+    depth: usize,
+) -> Result<Option<Report>, Error> {
+    let Scratch { rewriter, tmp } = scratch;
+    if may_be_session(value) {
         // `php` first, then `php_binary`; a `|` inside a binary session's strings can make it
         // start like a `php` one.
         let parts = match parse_session(value) {
@@ -712,9 +810,9 @@ fn replace_value(
                 // error).
                 (None, Some(e)) if options.strict => return Err(e),
                 (None, Some(e)) => {
-                    let mut report = Report::plain(plain(out, tmp));
+                    let mut report = Report::plain(plain(value, replacer, out, tmp));
                     report.warning = Some(e);
-                    return Ok(report);
+                    return Ok(Some(report));
                 }
             },
         };
@@ -743,7 +841,7 @@ fn replace_value(
                     // value as text, as for any value that does not parse.
                     Err(_) => {
                         out.clear();
-                        return Ok(Report::plain(plain(out, tmp)));
+                        return Ok(Some(Report::plain(plain(value, replacer, out, tmp))));
                     }
                 }
             }
@@ -757,15 +855,10 @@ fn replace_value(
             let mut report = Report::plain(outcome);
             report.serialized = true;
             report.session = true;
-            return Ok(report.absorb(ctx));
+            return Ok(Some(report.absorb(ctx)));
         }
     }
-    if options.mode != Mode::Off
-        && depth < MAX_WRAP_DEPTH
-        && json::looks_json(value)
-        && replacer.is_match(value)
-        && replacer.wants_json_walk(value)
-    {
+    if depth < MAX_WRAP_DEPTH && replacer.wants_json_walk(value, raw_seen) {
         let mut ctx = Ctx::new(options, depth);
         if let Some(changed) = replace_json(value, replacer, out, &mut ctx)? {
             let outcome = if changed {
@@ -773,18 +866,22 @@ fn replace_value(
             } else {
                 Outcome::Unchanged
             };
-            return Ok(Report::plain(outcome).absorb(ctx));
+            return Ok(Some(Report::plain(outcome).absorb(ctx)));
         }
     }
-    if options.mode == Mode::Off || !looks_serialized(value) {
-        return Ok(Report::plain(plain(out, tmp)));
-    }
-    if options.mode != Mode::Repair
-        && !replacer.is_match(value)
-        && memmem::find(value, b"S:").is_none()
-    {
-        return Ok(Report::plain(Outcome::Unchanged));
-    }
+    Ok(None)
+}
+
+/// [`replace_value`] for a value that looks serialized (and may hold a needle).
+fn replace_serialized(
+    value: &[u8],
+    replacer: &Replacer,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+    options: Options,
+    depth: usize,
+) -> Result<Report, Error> {
+    let Scratch { rewriter, tmp } = scratch;
     let mut ctx = Ctx::new(options, depth);
     let edit = |role: Role, s: &[u8], scr: &mut Vec<u8>| replacer.edit(role, s, scr, tmp, &mut ctx);
     let result = if options.mode == Mode::Repair {
@@ -815,7 +912,7 @@ fn replace_value(
     if options.strict {
         return Err(err);
     }
-    let mut report = Report::plain(plain(out, tmp));
+    let mut report = Report::plain(plain(value, replacer, out, tmp));
     report.warning = Some(err);
     Ok(report)
 }

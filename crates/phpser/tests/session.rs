@@ -60,6 +60,19 @@ fn a_broken_session_gets_plain_replacement_and_a_warning() {
     assert_eq!(out, br#"a|s:3:"https://y.org";b|i:1;"#.to_vec());
     let warning = report.warning.expect("a warning for a broken session");
     assert_eq!(warning.offset(), 2 + 8, "{warning}");
+    // A `!` after the first name does not hide that it starts like a session.
+    let mut v2 = v.to_vec();
+    v2.extend_from_slice(b"c!|i:1;");
+    let report = replace_in_value(
+        &v2,
+        &r,
+        &mut Scratch::new(),
+        &mut out,
+        Options::new(Mode::Auto),
+    )
+    .unwrap();
+    assert_eq!(report.outcome, Outcome::Rewritten);
+    assert_eq!(report.warning.map(|w| w.offset()), Some(2 + 8));
     // Strict: an error instead.
     assert!(replace_in_value(
         v,
@@ -88,6 +101,9 @@ fn text_with_bars_is_plain_text() {
         &b"see https://x.org | or not"[..],
         b"a|not serialized https://x.org",
         b"|s:1:\"https://x.org\";",
+        // PHP refuses `!` in a name: no session starts here, however it goes on.
+        b"<!-- wp:paragraph --> x|s:13:\"https://x.org\";",
+        b"a!b|s:3:\"https://x.org\";",
     ] {
         assert!(session_parts(v).is_none(), "{}", String::from_utf8_lossy(v));
         let (outcome, out, session) = rewrite(v, "https://x.org", "https://y.org");
