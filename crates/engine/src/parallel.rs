@@ -169,7 +169,7 @@ type LookupBoard = Arc<Mutex<Option<Arc<LookupStore>>>>;
 struct Buffers(std::sync::Mutex<Vec<Vec<u8>>>);
 
 impl Buffers {
-    const KEEP: usize = 8;
+    const KEEP: usize = 4;
 
     fn get(&self) -> Vec<u8> {
         self.0
@@ -181,7 +181,7 @@ impl Buffers {
 
     fn put(&self, mut buf: Vec<u8>) {
         // An outsized buffer (one huge statement) is given back to the allocator.
-        if buf.capacity() > 8 * BATCH {
+        if buf.capacity() > 2 * BATCH {
             return;
         }
         buf.clear();
