@@ -137,6 +137,27 @@ struct Rec {
     head: Option<Ahead>,
 }
 
+impl Rec {
+    /// The record of `item`, a token of the batch `bytes`.
+    fn new(
+        item: &Item<'_>,
+        delimiter_len: usize,
+        bytes: &[u8],
+        lines: &mut Lines,
+        head: Option<Ahead>,
+    ) -> Rec {
+        let start = item.pos.byte as usize;
+        Rec {
+            token: item.token,
+            start,
+            len: item.bytes.len(),
+            line: lines.at(bytes, start),
+            delimiter_len: delimiter_len as u8,
+            head,
+        }
+    }
+}
+
 /// Work a worker did on one `INSERT` statement.
 enum Ahead {
     /// Its values' replacements.
@@ -511,14 +532,7 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
                     rewriting = true;
                     head = Some(Ahead::Values(Precomputed { schema }));
                 }
-                tokens.push(Rec {
-                    token,
-                    start: pos.byte as usize,
-                    len: tb.len(),
-                    line: lines.at(&bytes, pos.byte as usize),
-                    delimiter_len: delimiter_len as u8,
-                    head,
-                });
+                tokens.push(Rec::new(&item, delimiter_len, &bytes, &mut lines, head));
                 continue;
             }
             _ if delegating.is_some() => {
@@ -535,14 +549,7 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
                     own = None;
                     delegating = None;
                 } else if matches!(token, Token::InsertEnd | Token::InsertTail) {
-                    tokens.push(Rec {
-                        token,
-                        start: pos.byte as usize,
-                        len: tb.len(),
-                        line: lines.at(&bytes, pos.byte as usize),
-                        delimiter_len: delimiter_len as u8,
-                        head: None,
-                    });
+                    tokens.push(Rec::new(&item, delimiter_len, &bytes, &mut lines, None));
                     let d = delegating.take().expect("checked");
                     let span = tokens[d.head].start..pos.byte as usize + tb.len();
                     let done = if d.own {
@@ -597,14 +604,7 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
             Token::InsertEnd | Token::InsertTail => rewriting = false,
             _ => {}
         }
-        tokens.push(Rec {
-            token,
-            start: pos.byte as usize,
-            len: tb.len(),
-            line: lines.at(&bytes, pos.byte as usize),
-            delimiter_len: delimiter_len as u8,
-            head: None,
-        });
+        tokens.push(Rec::new(&item, delimiter_len, &bytes, &mut lines, None));
     }
     drop(guard);
     let table = named_table.then(|| reader.table().to_owned());

@@ -7,9 +7,8 @@
 
 use proptest::prelude::*;
 use understudy_phpser::{replace_in_value, Mode, Options, Outcome, Replacer, Scratch};
-use understudy_testkit::php::Php;
 
-use crate::util::show;
+use crate::util::{php_oracle, show};
 
 /// The pairs a rule with the `json_escaped` and `url_encoded` variants expands to.
 const PAIRS: [(&str, &str); 3] = [
@@ -256,38 +255,8 @@ fn rewrite(value: &[u8]) -> Vec<u8> {
 
 /// Builds the values in PHP, rewrites each in its three forms and has PHP check them.
 fn check(values: &[Node]) -> Result<(), TestCaseError> {
-    let php = Php::require();
-    let make: Vec<Vec<Vec<u8>>> = values
-        .iter()
-        .map(|v| vec![b"make".to_vec(), json(v).into_bytes()])
-        .collect();
-    let made = php.run_batch(SCRIPT, &make).unwrap();
-    let mut checks = Vec::new();
-    for forms in &made {
-        for (form, original) in ["ser", "b64", "sess"].iter().zip(forms) {
-            let mut case = vec![
-                form.as_bytes().to_vec(),
-                original.clone(),
-                rewrite(original),
-            ];
-            for (n, r) in PAIRS {
-                case.push(n.as_bytes().to_vec());
-                case.push(r.as_bytes().to_vec());
-            }
-            checks.push(case);
-        }
-    }
-    for (answer, case) in php.run_batch(SCRIPT, &checks).unwrap().iter().zip(&checks) {
-        prop_assert_eq!(
-            String::from_utf8_lossy(&answer[0]).into_owned(),
-            "ok".to_string(),
-            "{} original {}\nours {}",
-            show(&case[0]),
-            show(&case[1]),
-            show(&case[2])
-        );
-    }
-    Ok(())
+    let values = values.iter().map(|v| json(v).into_bytes()).collect();
+    php_oracle(SCRIPT, values, &["ser", "b64", "sess"], &PAIRS, rewrite)
 }
 
 /// One value of every shape, three levels deep, so the test cannot pass on luck.

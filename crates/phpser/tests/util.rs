@@ -59,3 +59,44 @@ pub fn parses(v: &[u8]) -> bool {
         }
     }
 }
+
+/// Runs a PHP oracle script over generated values: each value (as JSON) is first built by
+/// `script` (`make`, answering one byte string per form), each form is rewritten by
+/// `ours`, and `script` then checks `[form, original, ours, needle, replacement, …]`,
+/// answering `ok`. Every check must answer `ok`.
+pub fn php_oracle(
+    script: &str,
+    values: Vec<Vec<u8>>,
+    forms: &[&str],
+    pairs: &[(&str, &str)],
+    ours: impl Fn(&[u8]) -> Vec<u8>,
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    let php = understudy_testkit::php::Php::require();
+    let make: Vec<Vec<Vec<u8>>> = values
+        .into_iter()
+        .map(|v| vec![b"make".to_vec(), v])
+        .collect();
+    let made = php.run_batch(script, &make).unwrap();
+    let mut checks = Vec::new();
+    for built in &made {
+        for (form, original) in forms.iter().zip(built) {
+            let mut case = vec![form.as_bytes().to_vec(), original.clone(), ours(original)];
+            for (n, r) in pairs {
+                case.push(n.as_bytes().to_vec());
+                case.push(r.as_bytes().to_vec());
+            }
+            checks.push(case);
+        }
+    }
+    for (answer, case) in php.run_batch(script, &checks).unwrap().iter().zip(&checks) {
+        proptest::prop_assert_eq!(
+            String::from_utf8_lossy(&answer[0]).into_owned(),
+            "ok".to_string(),
+            "{} original {}\nours {}",
+            show(&case[0]),
+            show(&case[1]),
+            show(&case[2])
+        );
+    }
+    Ok(())
+}
