@@ -183,3 +183,26 @@ fn a_generated_dump_is_rewritten_the_same_with_threads() {
         );
     }
 }
+
+/// A read that fails (a gzip stream cut short) stops both the same way, at the same byte,
+/// line and table.
+#[test]
+fn a_failed_read_fails_the_same_with_threads() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let dump = std::fs::read(fixtures().join("dumps/wordpress.default.sql")).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(&dump).unwrap();
+    let mut gz = enc.finish().unwrap();
+    gz.truncate(gz.len() * 2 / 3);
+    let (status, _, stderr, _) = rewrite(dir.path(), &gz, &[], "1", None);
+    assert_eq!(status, Some(1), "{stderr}");
+    assert!(stderr.contains("reading input failed"), "{stderr}");
+    assert_same_as_one_thread(
+        dir.path(),
+        "cut gzip",
+        &gz,
+        &[],
+        &[("2", None), ("2", Some("100"))],
+    );
+}

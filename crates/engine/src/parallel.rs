@@ -292,6 +292,12 @@ pub(crate) fn run<R: Read, W: Write>(
         while let Some(rx) = queue.pop_front() {
             pass.accept(&mut run, received(Some(rx))?, &buffers)?;
         }
+        if let Some(e) = splitter.failed.take() {
+            // Where the single-threaded reader says it: after every byte read.
+            let pos = advance(pass.pos, &pass.tail);
+            let table = (!pass.table.is_empty()).then_some(pass.table.as_str());
+            return Err(Error::Input(understudy_sqldump::Error::io(e, pos, table)));
+        }
         pass.finish(&mut run)
     })?;
     run.finish()
@@ -314,8 +320,10 @@ struct Splitter<R> {
     carry: Vec<u8>,
     eof: bool,
     batch: usize,
-    /// Where the next byte read will be, for the position of a read error.
-    read: Position,
+    /// A read failed: the input ends there, and the run stops with this error once the
+    /// bytes before it are through (its position is then known without counting lines
+    /// twice).
+    failed: Option<io::Error>,
     finder: memmem::FinderRev<'static>,
 }
 
@@ -326,7 +334,7 @@ impl<R: Read> Splitter<R> {
             batch,
             carry: Vec::new(),
             eof: false,
-            read: Position { byte: 0, line: 1 },
+            failed: None,
             finder: memmem::FinderRev::new(b";\n"),
         }
     }
@@ -376,6 +384,9 @@ impl<R: Read> Splitter<R> {
 
     /// Reads until `buf` holds `want` bytes or the input ends.
     fn fill(&mut self, buf: &mut Vec<u8>, want: usize) -> Result<(), Error> {
+        if self.failed.is_some() {
+            return Ok(());
+        }
         let mut len = buf.len();
         if len >= want {
             return Ok(());
@@ -387,15 +398,12 @@ impl<R: Read> Splitter<R> {
                     self.eof = true;
                     break;
                 }
-                Ok(n) => {
-                    self.read = advance(self.read, &buf[len..len + n]);
-                    len += n;
-                }
+                Ok(n) => len += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    return Err(Error::Input(understudy_sqldump::Error::io(
-                        e, self.read, None,
-                    )));
+                    self.failed = Some(e);
+                    self.eof = true;
+                    break;
                 }
             }
         }
@@ -404,9 +412,6 @@ impl<R: Read> Splitter<R> {
     }
 }
 
-/// A worker: lexes a batch as if it began between statements, rewrites whole `INSERT`
-/// statements of tables whose rows need nothing but themselves, and the values of the
-/// others' `INSERT`s where it can resolve their table.
 /// What the workers share with the pass.
 #[derive(Clone, Copy)]
 struct Shared<'a> {
@@ -415,6 +420,9 @@ struct Shared<'a> {
     lookups: &'a LookupBoard,
 }
 
+/// A worker: lexes a batch as if it began between statements, rewrites whole `INSERT`
+/// statements of tables whose rows need nothing but themselves, and the values of the
+/// others' `INSERT`s where it can resolve their table.
 fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) -> Lexed {
     let Shared {
         schemas,
