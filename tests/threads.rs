@@ -11,7 +11,7 @@ use crate::util::{fixture_dumps, fixtures, run_with_stdin, understudy};
 
 const SECRET: &str = "threads-test-secret";
 
-/// Argument sets: none, replacements, and the two packs the fixtures are shaped for.
+/// Argument sets: none, replacements, and every pack.
 fn configs() -> Vec<Vec<String>> {
     let rules = |pack: &str, vars: &[&str]| {
         let mut args = vec![
@@ -51,6 +51,20 @@ fn configs() -> Vec<Vec<String>> {
             &[
                 "src_url=https://mitglieder.example.org/",
                 "dst_url=https://int.example.org/",
+            ],
+        ),
+        rules(
+            "elgg-2.3.toml",
+            &[
+                "src_url=https://mitglieder.example.org/",
+                "dst_url=https://int.example.org/",
+            ],
+        ),
+        rules(
+            "drupal.toml",
+            &[
+                "src_url=https://www.example.org",
+                "dst_url=https://staging.example.com",
             ],
         ),
     ]
