@@ -1,25 +1,34 @@
 //! The parallel rewrite: the dump is cut into batches of whole statements, worker threads
-//! lex each batch and rewrite its values, and one sequential pass replays the workers'
-//! tokens in input order through the same [`Run`] the single-threaded rewrite uses.
+//! lex each batch and rewrite what they can, and one sequential pass replays everything in
+//! input order through the same [`Run`] the single-threaded rewrite uses.
 //!
 //! # Why the output is the same byte for byte
-//! Everything stateful stays in the sequential pass: table actions, masks (they read
-//! lookups, keep UNIQUE columns unique, and number rows), the report, the writing. Workers
-//! only do what depends on nothing but the batch: lexing, and the replacements of a value,
-//! which depend on its bytes and its table's column names.
+//! What depends on the stream before a statement stays in the sequential pass: masks that
+//! keep a UNIQUE column unique (they remember the values given so far), tables that fill
+//! lookups, row numbers in messages, the report's totals, the writing. A worker rewrites a
+//! whole `INSERT` only when its table needs nothing but the rows themselves and lookups the
+//! pass has completed (masks are pure functions of the row, those lookups and the secret);
+//! for any other `INSERT` it replaces values ahead, which depends only on a value's bytes and
+//! its column. A statement with a warning or an error is left to the pass, which reports it
+//! with the right row and position.
 //!
-//! Cutting is a guess: a batch ends after the last `;` + newline in it, which is where
-//! mysqldump ends statements but can also sit inside a string or a `DELIMITER ;;` block. A
-//! worker therefore lexes its batch as if it started between statements with the `;`
-//! delimiter, and the sequential pass takes its tokens only if the lexer, continued over
-//! everything before, really is there (between statements, `;`, only whitespace left over).
-//! Otherwise the pass lexes that batch itself, from where the stream really is. A worker
-//! also reads the column names of `CREATE TABLE`s the pass has already seen; its values
-//! count only if the pass resolves the table to the same `CREATE TABLE`.
+//! Every guess a worker makes is checked by the pass:
+//! - Cutting: a batch ends after the last `;` + newline in it, which is where mysqldump
+//!   ends statements but can also sit inside a string or a `DELIMITER ;;` block. A worker
+//!   lexes its batch as if it started between statements with the `;` delimiter; the pass
+//!   takes its tokens only if the lexer, continued over everything before, really is there
+//!   (between statements, `;`, only whitespace left over). Otherwise the pass lexes the
+//!   batch itself, from where the stream really is.
+//! - Columns: the `CREATE TABLE` a worker resolved a table with must equal the one the pass
+//!   has (see [`SharedSchemas`]).
+//! - Lookups: a worker reads them as the pass last published them; the statement counts
+//!   only if the pass's lookups have not changed since (their generation).
+//! A wrong guess costs the time to redo a statement or a batch on the calling thread.
 //!
-//! Memory stays bounded: at most `2 × threads + 2` batches of about [`BATCH`] bytes are in
-//! flight (a single statement larger than that makes its batch as large as the statement).
-//! Batches are read on the calling thread, which is also the sequential pass.
+//! Memory stays bounded: at most `threads + 2` batches of about [`BATCH`] bytes are in flight
+//! with what the workers made of them, and a statement longer than
+//! [`OVERSIZED_BATCHES`] batches is not held whole but streamed by the pass. Batches are read
+//! on the calling thread, which is also the sequential pass.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read, Write};
@@ -431,7 +440,7 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
     } = shared;
     let guard = LexedGuard(schemas, batch);
     // This batch's own `CREATE TABLE`s, which later statements in it see first.
-    let mut created: HashMap<String, Option<Arc<TableSchema>>> = HashMap::new();
+    let mut created: HashMap<String, Arc<TableSchema>> = HashMap::new();
     let mut reader =
         SliceReader::new(engine.lexer(), Position { byte: 0, line: 0 }, "").without_lines();
     // Lines are counted in bulk, up to each token that is kept.
@@ -473,7 +482,7 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
                 if let Ok(schema) = parse_create_table(tb, delimiter) {
                     let (name, schema) = (unquoted(name.of(tb)), Arc::new(schema));
                     schemas.publish(batch, &name, schema.clone());
-                    created.insert(name, Some(schema));
+                    created.insert(name, schema);
                 }
             }
             Token::InsertHead { table, columns, .. } => {
@@ -482,7 +491,7 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
                 rewriting = false;
                 let name = unquoted(table.of(tb));
                 let schema = match created.get(&name) {
-                    Some(s) => s.clone(),
+                    Some(s) => Some(s.clone()),
                     None => schemas.before(batch, &name),
                 };
                 let names = match columns {
