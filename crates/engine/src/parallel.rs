@@ -23,6 +23,7 @@
 //!   has (see [`SharedSchemas`]).
 //! - Lookups: a worker reads them as the pass last published them; the statement counts
 //!   only if the pass's lookups have not changed since (their generation).
+//!
 //! A wrong guess costs the time to redo a statement or a batch on the calling thread.
 //!
 //! Memory stays bounded: at most `threads + 2` batches of about [`BATCH`] bytes are in flight
