@@ -7,6 +7,7 @@
 mod args;
 mod exit;
 mod io;
+mod memory;
 
 use std::io::Write;
 use std::process;
@@ -23,6 +24,7 @@ use crate::exit::ExitCode;
 use crate::io::{codec_for_path, open_input, Codec, Output};
 
 fn main() {
+    memory::keep_flat();
     let args = Args::parse();
     let code = match run(args) {
         Ok(()) => ExitCode::Success,

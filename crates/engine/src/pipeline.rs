@@ -271,9 +271,7 @@ pub(crate) struct Run<'e, W: Write> {
 impl<'e> Run<'e, Vec<u8>> {
     /// A run for a worker thread: it writes straight into its `Vec`.
     pub(crate) fn for_worker(engine: &'e Engine) -> Run<'e, Vec<u8>> {
-        let mut run = Run::new(engine, Vec::new());
-        run.out = io::BufWriter::with_capacity(0, Vec::new());
-        run
+        Run::with_buffer(engine, Vec::new(), 0)
     }
 
     /// A worker's run ends a statement: its output (replaced by `next`), report and row
@@ -293,10 +291,15 @@ impl<'e> Run<'e, Vec<u8>> {
 
 impl<'e, W: Write> Run<'e, W> {
     pub(crate) fn new(engine: &'e Engine, output: W) -> Run<'e, W> {
+        Run::with_buffer(engine, output, engine.chunk)
+    }
+
+    /// A run writing through a buffer of `capacity` bytes (0: straight to `output`).
+    fn with_buffer(engine: &'e Engine, output: W, capacity: usize) -> Run<'e, W> {
         Run {
             engine,
             rules: engine.rules.as_deref(),
-            out: io::BufWriter::with_capacity(engine.chunk, output),
+            out: io::BufWriter::with_capacity(capacity, output),
             report: Report::default(),
             schemas: HashMap::new(),
             ctx: None,
