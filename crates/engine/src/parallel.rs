@@ -196,14 +196,23 @@ type LookupBoard = Arc<Mutex<Option<Arc<LookupStore>>>>;
 
 /// Buffers handed back and forth between the reader, the workers and the pass, so a long
 /// run does not keep asking the allocator (and the kernel) for fresh megabytes.
-#[derive(Default)]
-struct Buffers(std::sync::Mutex<Vec<Vec<u8>>>);
+struct Buffers {
+    idle: std::sync::Mutex<Vec<Vec<u8>>>,
+    /// How many idle buffers to keep: enough for every batch in flight, its output and the
+    /// reader's carry, so a steady run allocates none.
+    keep: usize,
+}
 
 impl Buffers {
-    const KEEP: usize = 4;
+    fn new(keep: usize) -> Buffers {
+        Buffers {
+            idle: std::sync::Mutex::new(Vec::new()),
+            keep,
+        }
+    }
 
     fn get(&self) -> Vec<u8> {
-        self.0
+        self.idle
             .lock()
             .ok()
             .and_then(|mut v| v.pop())
@@ -216,8 +225,8 @@ impl Buffers {
             return;
         }
         buf.clear();
-        if let Ok(mut v) = self.0.lock() {
-            if v.len() < Self::KEEP {
+        if let Ok(mut v) = self.idle.lock() {
+            if v.len() < self.keep {
                 v.push(buf);
             }
         }
@@ -263,9 +272,9 @@ pub(crate) fn run<R: Read, W: Write>(
         tail: Vec::new(),
         table: String::new(),
     };
-    let buffers = Buffers::default();
-    let mut splitter = Splitter::new(input, engine.batch);
     let limit = threads + 2;
+    let buffers = Buffers::new(2 * limit + 2);
+    let mut splitter = Splitter::new(input, engine.batch);
     // The calling thread reads and runs the pass; the pool's threads lex and rewrite.
     pool.in_place_scope(|scope| -> Result<(), Error> {
         let mut queue: VecDeque<mpsc::Receiver<Lexed>> = VecDeque::new();
