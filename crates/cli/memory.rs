@@ -5,7 +5,8 @@
 //! arenas that keep what they once held. Peak RSS then creeps up with the input size
 //! (34 MiB at 100 MB, 41–56 MiB at 1 GB in BENCHMARKS.md) instead of staying put. A fixed
 //! threshold sends every block above it back to the kernel when freed: measured 36 MiB at
-//! 100 MB and 37–39 MiB at 1 GB for the WordPress pack, within the noise of the same time.
+//! 100 MB and 37–39 MiB at 1 GB for the WordPress pack, run alone; see BENCHMARKS.md for the
+//! piped runs, where the gain is smaller.
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 /// Blocks larger than this are mapped and unmapped on their own (glibc's initial default).
