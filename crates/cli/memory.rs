@@ -1,4 +1,4 @@
-//! Keeps the memory of a long parallel run flat. The only `unsafe` in Understudy.
+//! Keeps the memory of a long parallel run from creeping up. The only `unsafe` in Understudy.
 //!
 //! glibc's allocator raises its mmap threshold each time a large block is freed, up to
 //! 32 MiB; after that, the 1 MiB batch buffers of a parallel rewrite come from per-thread
