@@ -469,7 +469,19 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
     let mut head_index = 0;
     let mut failed = false;
     let mut named_table = false;
+    // The current INSERT's rows go through unchanged or are all left out: they are taken
+    // whole, without a token per value.
+    let mut skimming = false;
     loop {
+        if skimming {
+            if let Some(item) = reader.skim_rows(&bytes, &mut at) {
+                if let (Token::Rows { rows, .. }, Some(d)) = (item.token, delegating.as_mut()) {
+                    d.rows += u64::from(rows);
+                }
+                tokens.push(Rec::new(&item, 0, &bytes, &mut lines, None));
+                continue;
+            }
+        }
         let delimiter_len = reader.lexer().delimiter().len();
         let item = match reader.next(&bytes, &mut at, false) {
             Ok(Some(item)) => item,
@@ -522,6 +534,7 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
                 head_index = tokens.len();
                 let keep = ctx.as_ref().is_some_and(|c| c.action == Action::Keep);
                 let unchanged = ctx.as_ref().is_some_and(TableCtx::changes_nothing);
+                skimming = unchanged || (ctx.is_some() && !keep);
                 let contained = keep && ctx.as_ref().is_some_and(TableCtx::self_contained);
                 let mut head = None;
                 // The lookups as the pass last completed them, if the table reads any.
@@ -628,7 +641,10 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
                     }
                 }
             }
-            Token::InsertEnd | Token::InsertTail => rewriting = false,
+            Token::InsertEnd | Token::InsertTail => {
+                rewriting = false;
+                skimming = false;
+            }
             _ => {}
         }
         tokens.push(Rec::new(&item, delimiter_len, &bytes, &mut lines, None));
@@ -836,6 +852,12 @@ impl Pass {
         let mut reader = SliceReader::new(lexer, self.pos, &self.table);
         let mut at = 0;
         loop {
+            if run.skims() {
+                if let Some(item) = reader.skim_rows(&buf, &mut at) {
+                    run.token(item, 0)?;
+                    continue;
+                }
+            }
             let delimiter_len = reader.lexer().delimiter().len();
             let Some(item) = reader.next(&buf, &mut at, eof)? else {
                 break;

@@ -14,7 +14,7 @@ use understudy_rules::{
 use understudy_sqldump::schema::{parse_create_table, TableSchema};
 use understudy_sqldump::{
     column_names, statement_table, unquote_identifier, DumpReader, Item, Lexer, LexerBuilder,
-    Position, StatementKind, Token, DEFAULT_CHUNK,
+    Position, SliceReader, StatementKind, Token, DEFAULT_CHUNK,
 };
 
 use crate::error::Error;
@@ -38,6 +38,7 @@ pub struct EngineBuilder {
     rules: Option<Arc<CompiledRules>>,
     threads: usize,
     batch: usize,
+    encoding_checks: bool,
 }
 
 impl Default for EngineBuilder {
@@ -58,7 +59,17 @@ impl EngineBuilder {
             rules: None,
             threads: 1,
             batch: crate::parallel::BATCH,
+            encoding_checks: true,
         }
+    }
+
+    /// Leaves out the replacements' looks into PHP sessions, base64 and JSON documents, so
+    /// a benchmark can measure what they cost on a whole dump (`benches/benches/engine.rs`).
+    /// Not for use: values in those encodings then get plain byte replacement.
+    #[doc(hidden)]
+    pub fn without_encoding_checks(&mut self) -> &mut EngineBuilder {
+        self.encoding_checks = false;
+        self
     }
 
     /// The size of the batches a parallel run cuts the dump into (default 1 MiB). Tests
@@ -129,6 +140,7 @@ impl EngineBuilder {
                         r.label().to_string(),
                         &pairs,
                         Options::new(mode).strict(self.strict),
+                        self.encoding_checks,
                     )
                     .map_err(Error::Replacements)?,
                 );
@@ -141,7 +153,7 @@ impl EngineBuilder {
                 self.replace.iter().map(|(a, b)| (&a[..], &b[..])).collect();
             let options = Options::new(self.serialized).strict(self.strict);
             Some(
-                Replacements::new("--replace".into(), &pairs, options)
+                Replacements::new("--replace".into(), &pairs, options, self.encoding_checks)
                     .map_err(Error::Replacements)?,
             )
         };
@@ -198,6 +210,12 @@ impl Engine {
         let mut run = Run::new(self, output);
         let mut reader = DumpReader::with_lexer(input, self.lexer(), self.chunk);
         loop {
+            if run.skims() {
+                if let Some(item) = reader.skim_rows() {
+                    run.token(item, 0)?;
+                    continue;
+                }
+            }
             let delimiter_len = reader.lexer().delimiter().len();
             let Some(item) = reader.next_token()? else {
                 break;
@@ -582,6 +600,34 @@ impl<'e, W: Write> Run<'e, W> {
                 }
                 self.emit(bytes)
             }
+            Token::Rows { rows, first } => {
+                if !self.skims() {
+                    // A worker took these rows whole, but this pass reads the table otherwise
+                    // (another schema): look at them value by value.
+                    self.report.bytes_in -= bytes.len() as u64;
+                    return self.rows_by_value(bytes, pos, first);
+                }
+                let rows = u64::from(rows);
+                self.insert.row += rows;
+                self.report.rows += rows;
+                let table = self
+                    .ctx
+                    .as_ref()
+                    .and_then(|c| self.report.tables.get_mut(&c.name));
+                if self.insert.dropping {
+                    self.report.rows_dropped += rows;
+                    if let Some(t) = table {
+                        t.rows += rows;
+                        t.rows_dropped += rows;
+                    }
+                    return Ok(());
+                }
+                if let Some(t) = table {
+                    t.rows += rows;
+                }
+                self.insert.rows_written += rows;
+                self.emit(bytes)
+            }
             Token::InsertEnd | Token::InsertTail => {
                 self.report.statements += 1;
                 if let Some(ctx) = &self.ctx {
@@ -594,6 +640,26 @@ impl<'e, W: Write> Run<'e, W> {
                 self.emit(bytes)
             }
         }
+    }
+
+    /// Whether the rows of the current `INSERT` go through as they are (or are all left
+    /// out), so they may come as [`Token::Rows`] instead of value by value.
+    pub(crate) fn skims(&self) -> bool {
+        self.insert.dropping
+            || (self.insert.held_head.is_none()
+                && self.ctx.as_ref().is_some_and(TableCtx::changes_nothing))
+    }
+
+    /// The rows of a [`Token::Rows`], lexed and taken value by value.
+    fn rows_by_value(&mut self, bytes: &[u8], pos: Position, first: bool) -> Result<(), Error> {
+        let lexer = self.engine.lexer().between_rows(first);
+        let table = self.ctx.as_ref().map_or("", |c| c.name.as_str()).to_owned();
+        let mut reader = SliceReader::new(lexer, pos, &table);
+        let mut at = 0;
+        while let Some(item) = reader.next(bytes, &mut at, false)? {
+            self.token(item, 1)?;
+        }
+        Ok(())
     }
 
     fn action_of(&self, table: &str) -> Action {
@@ -1149,7 +1215,55 @@ fn strip_definers(statement: &[u8]) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
-    use super::strip_definers;
+    use super::{strip_definers, EngineBuilder, Item, Position, Run, SliceReader, Token};
+
+    /// Rows a worker took whole, arriving where the pass must look into them (it resolved
+    /// the table otherwise), are read value by value, not copied.
+    #[test]
+    fn skimmed_rows_are_rewritten_where_the_table_changes() {
+        let engine = EngineBuilder::new()
+            .replace(b"https://a.example", b"https://b.example")
+            .build()
+            .unwrap();
+        let head = b"INSERT INTO `t` VALUES";
+        let rows = b" (1,'https://a.example/x'),(2,'y')";
+        let mut out = Vec::new();
+        let mut run = Run::new(&engine, &mut out);
+        let mut reader = SliceReader::new(engine.lexer(), Position { byte: 0, line: 1 }, "");
+        let mut at = 0;
+        let statement = [&head[..], rows, b";"].concat();
+        let item = reader.next(&statement, &mut at, false).unwrap().unwrap();
+        assert_eq!(item.bytes, head);
+        run.token(item, 1).unwrap();
+        assert!(!run.skims(), "the pairs apply to every table");
+        let pos = Position {
+            byte: head.len() as u64,
+            line: 1,
+        };
+        let token = Token::Rows {
+            rows: 2,
+            first: true,
+        };
+        let item = Item {
+            token,
+            bytes: rows,
+            pos,
+        };
+        run.token(item, 1).unwrap();
+        let end = Item {
+            token: Token::InsertEnd,
+            bytes: b";",
+            pos,
+        };
+        run.token(end, 1).unwrap();
+        let report = run.finish().unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "INSERT INTO `t` VALUES (1,'https://b.example/x'),(2,'y');"
+        );
+        assert_eq!(report.rows, 2);
+        assert_eq!(report.bytes_in, (head.len() + rows.len() + 1) as u64);
+    }
 
     #[test]
     fn definers_are_removed() {

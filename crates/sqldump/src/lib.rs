@@ -40,8 +40,8 @@ pub mod schema;
 
 pub use crate::error::{Error, ErrorKind, Position, ShownByte};
 pub use crate::lexer::{
-    statement_table, InsertVerb, LexError, Lexed, Lexer, LexerBuilder, Span, StatementKind, Token,
-    Value, ValueKind,
+    statement_table, InsertVerb, LexError, Lexed, Lexer, LexerBuilder, Skimmed, Span,
+    StatementKind, Token, Value, ValueKind,
 };
 pub use crate::literal::{column_names, unquote_identifier};
 pub use crate::reader::{DumpReader, Item, SliceReader, DEFAULT_CHUNK};

@@ -9,7 +9,7 @@
 use std::io;
 
 use crate::error::{Error, Position};
-use crate::lexer::{Lexed, Lexer, Token};
+use crate::lexer::{Lexed, Lexer, Skimmed, Token};
 use crate::literal::unquote_identifier;
 
 /// The default read size and initial buffer size.
@@ -130,6 +130,34 @@ impl<R: io::Read> DumpReader<R> {
         }
     }
 
+    /// The whole rows of the current `INSERT` that follow, as one [`Token::Rows`] item (see
+    /// [`Lexer::skim_rows`]), or `None` if none can be taken that way: call
+    /// [`DumpReader::next_token`] then, which also reports any error. For callers that copy
+    /// a statement through unchanged.
+    ///
+    /// It reads nothing: the rows must be in the buffer already.
+    pub fn skim_rows(&mut self) -> Option<Item<'_>> {
+        self.consume_pending();
+        if !self.lexer.is_between_rows() {
+            return None;
+        }
+        let input = &self.buf[self.start..self.end];
+        match self.lexer.skim_rows(input) {
+            Skimmed::Rows(token, n) => {
+                self.pending = n;
+                Some(Item {
+                    token,
+                    bytes: &self.buf[self.start..self.start + n],
+                    pos: self.pos,
+                })
+            }
+            // A row cut by the end of the buffer goes token by token, which reads more when
+            // the lexer needs it: the reads (and a failing one) happen where they would
+            // without skimming. One row per buffer.
+            Skimmed::Cut | Skimmed::NotPlain => None,
+        }
+    }
+
     fn consume_pending(&mut self) {
         if self.pending > 0 {
             let consumed = &self.buf[self.start..self.start + self.pending];
@@ -235,6 +263,32 @@ impl SliceReader {
     /// The table of the current (or last) `INSERT` or `CREATE TABLE`.
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// The whole rows of the current `INSERT` at `input[*at..]` as one [`Token::Rows`] item,
+    /// moving `at` past them, or `None` if none can be taken that way (see
+    /// [`DumpReader::skim_rows`]).
+    pub fn skim_rows<'b>(&mut self, input: &'b [u8], at: &mut usize) -> Option<Item<'b>> {
+        if !self.lexer.is_between_rows() {
+            return None;
+        }
+        let rest = &input[*at..];
+        let Skimmed::Rows(token, n) = self.lexer.skim_rows(rest) else {
+            return None;
+        };
+        let bytes = &rest[..n];
+        let item = Item {
+            token,
+            bytes,
+            pos: self.pos,
+        };
+        if self.lines {
+            self.pos = advance(self.pos, bytes);
+        } else {
+            self.pos.byte += n as u64;
+        }
+        *at += n;
+        Some(item)
     }
 
     /// The next token of `input[*at..]`, advancing `at` past it. `Ok(None)` when the input

@@ -52,6 +52,7 @@ fn describe(token: Token, bytes: &[u8]) -> String {
         Token::RowClose => ")".into(),
         Token::InsertEnd => "end".into(),
         Token::InsertTail => format!("tail {}", text(bytes).trim()),
+        Token::Rows { rows, first } => format!("{rows} rows{}", if first { ", first" } else { "" }),
         Token::Value(v) => {
             let kind = match v.kind {
                 ValueKind::Str {

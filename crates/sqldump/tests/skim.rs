@@ -1,0 +1,250 @@
+//! `Lexer::skim_rows`, which takes whole rows in one step: it must take only rows that
+//! `Lexer::lex` reads the same way, stop before anything else, and never split a token.
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use understudy_sqldump::{DumpReader, Lexed, Lexer, LexerBuilder, Skimmed, Token};
+
+fn fixture_files() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    let mut files = Vec::new();
+    for dir in ["dumps", "mysql8", "handwritten"] {
+        for entry in std::fs::read_dir(root.join(dir))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "sql") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 10, "the fixture corpus is missing");
+    files
+}
+
+/// Every token of `input` lexed by `lexer` (more input may follow), with its offset, up to
+/// the first error, whose offset comes second.
+fn lex_all(mut lexer: Lexer, input: &[u8], base: u64) -> (Vec<(Token, u64)>, Option<u64>) {
+    let mut out = Vec::new();
+    let mut at = 0;
+    loop {
+        match lexer.lex(&input[at..], false) {
+            Ok((Lexed::Token(t), n)) => {
+                out.push((t, base + at as u64));
+                at += n;
+            }
+            Ok(_) => return (out, None),
+            Err(e) => return (out, Some(base + (at + e.offset) as u64)),
+        }
+    }
+}
+
+/// [`lex_all`] of input that must lex: the tokens, or the offset of the error.
+fn tokens(lexer: Lexer, input: &[u8], base: u64) -> Result<Vec<(Token, u64)>, u64> {
+    match lex_all(lexer, input, base) {
+        (tokens, None) => Ok(tokens),
+        (_, Some(at)) => Err(at),
+    }
+}
+
+/// Lexes `data` with the reader in chunks of `chunk` bytes, taking rows whole wherever it
+/// can and then lexing each skimmed piece value by value: the tokens must be those of a
+/// plain lex. Returns how many rows were skimmed.
+fn skim_and_compare(data: &[u8], chunk: usize, name: &str) -> u64 {
+    let lexer = LexerBuilder::new().build();
+    let mut plain = DumpReader::with_lexer(data, lexer.clone(), chunk);
+    let mut want = Vec::new();
+    while let Some(item) = plain.next_token().expect("fixtures lex") {
+        want.push((item.token, item.pos.byte));
+    }
+    let mut reader = DumpReader::with_lexer(data, lexer, chunk);
+    let mut got = Vec::new();
+    let mut bytes = Vec::new();
+    let mut skimmed = 0;
+    loop {
+        let before = reader.lexer().clone();
+        if let Some(item) = reader.skim_rows() {
+            let Token::Rows { rows, first } = item.token else {
+                panic!("{name}: skim_rows gave {:?}", item.token);
+            };
+            let inner = tokens(before.between_rows(first), item.bytes, item.pos.byte)
+                .unwrap_or_else(|at| panic!("{name}: skimmed rows do not lex at {at}"));
+            let closes = inner.iter().filter(|(t, _)| *t == Token::RowClose).count();
+            assert_eq!(
+                closes, rows as usize,
+                "{name}: row count at {}",
+                item.pos.byte
+            );
+            got.extend(inner);
+            bytes.extend_from_slice(item.bytes);
+            skimmed += u64::from(rows);
+            continue;
+        }
+        let Some(item) = reader.next_token().expect("fixtures lex") else {
+            break;
+        };
+        got.push((item.token, item.pos.byte));
+        bytes.extend_from_slice(item.bytes);
+    }
+    assert_eq!(bytes, data, "{name}: every byte once, in order");
+    assert_eq!(got, want, "{name} in chunks of {chunk}");
+    skimmed
+}
+
+#[test]
+fn skimmed_fixtures_lex_as_before_in_chunks_of_any_size() {
+    let mut skimmed = 0;
+    for path in fixture_files() {
+        let data = std::fs::read(&path).unwrap();
+        let name = path.display().to_string();
+        for chunk in [1 << 20, 4096, 97, 8, 1] {
+            skimmed += skim_and_compare(&data, chunk, &name);
+        }
+    }
+    assert!(skimmed > 1000, "only {skimmed} rows skimmed in the corpus");
+}
+
+/// `(rows taken, bytes taken)` of a skim of `input` before the first row (`first`) or after one.
+fn skim(input: &str, first: bool) -> Option<(u32, usize)> {
+    let mut lexer = Lexer::new().between_rows(first);
+    let (token, n) = match lexer.skim_rows(input.as_bytes()) {
+        Skimmed::Rows(token, n) => (token, n),
+        // Cut only where a longer input could make it a row.
+        Skimmed::Cut => {
+            assert!(!input.contains(')'), "{input:?} is cut");
+            return None;
+        }
+        Skimmed::NotPlain => return None,
+    };
+    let Token::Rows { rows, first: f } = token else {
+        panic!("{token:?}");
+    };
+    assert_eq!(f, first);
+    assert!(lexer.is_between_rows(), "after whole rows");
+    Some((rows, n))
+}
+
+#[test]
+fn takes_the_rows_mysqldump_writes() {
+    assert_eq!(skim("(1,2,0),(3,4,0);", true), Some((2, 15)));
+    assert_eq!(skim(",(1,'a'),\n(2,'b');", false), Some((2, 17)));
+    assert_eq!(skim(" (-1.5e3,+2,.5,NULL,0x1F,0XaB)", true), Some((1, 30)));
+    assert_eq!(skim(r"('it\'s','a''b','\\',''),(1)", true), Some((2, 28)));
+    assert_eq!(skim("('',''''),(1)x", true), Some((2, 13)));
+}
+
+#[test]
+fn stops_before_a_row_it_does_not_take_whole() {
+    for row in [
+        "(1,2", "(1,2,", "('abc", "('abc'", "('ab\\", "('a''", "(0x1F", "(NU", "(", "", " ",
+    ] {
+        assert_eq!(skim(row, true), None, "cut: {row:?}");
+        assert_eq!(
+            skim(&format!("(7){row}"), true),
+            Some((1, 3)),
+            "after a row: {row:?}"
+        );
+    }
+    // Not plain: the lexer reads these (or rejects them) value by value.
+    for row in [
+        "()",
+        "( 1)",
+        "(1 )",
+        "(1, 2)",
+        "('a' 'b')",
+        "('a' )",
+        "(\"a\")",
+        "(_binary 'a')",
+        "(X'1F')",
+        "(b'01')",
+        "(0b01)",
+        "(null)",
+        "(NULLx)",
+        "(TRUE)",
+        "(e)",
+        "(-.)",
+        "(0x)",
+        "(0x1G)",
+        "(1a)",
+        "(NOW())",
+        "(1;2)",
+    ] {
+        assert_eq!(skim(row, true), None, "{row:?}");
+        assert_eq!(
+            skim(&format!("(7),{row},(8)"), true),
+            Some((1, 3)),
+            "{row:?}"
+        );
+    }
+    // The delimiter ends the rows; a row needs its `,`.
+    assert_eq!(skim(";(1)", false), None);
+    assert_eq!(skim("(1)", false), None);
+    assert_eq!(skim(",(1)", true), None);
+    // Only between rows.
+    assert_eq!(Lexer::new().skim_rows(b"(1)"), Skimmed::NotPlain);
+}
+
+/// Pieces rows are made of, plain and not.
+fn piece() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "(",
+        ")",
+        ",",
+        "'",
+        "''",
+        "\\'",
+        "\\\\",
+        "\\",
+        "a",
+        "1",
+        "-",
+        ".",
+        "e",
+        "NULL",
+        "null",
+        "0x",
+        "F",
+        " ",
+        "\n",
+        ";",
+        "\"",
+        "X'",
+        "_binary ",
+        "(1,'x')",
+        ",(2,NULL)",
+    ])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    /// Whatever the bytes, a skim takes whole rows that the lexer reads the same way: as
+    /// many `)` as it says, ending on a token boundary of a plain lex of the whole input.
+    #[test]
+    fn a_skim_agrees_with_the_lexer(pieces in prop::collection::vec(piece(), 0..24), first: bool) {
+        let input = pieces.concat();
+        let lexer = Lexer::new().between_rows(first);
+        let (rows, n) = match lexer.clone().skim_rows(input.as_bytes()) {
+            Skimmed::Rows(Token::Rows { rows, .. }, n) => (rows, n),
+            Skimmed::Rows(other, _) => return Err(TestCaseError::fail(format!("{other:?}"))),
+            // Cut: the lexer, too, reads all of it and waits for more.
+            Skimmed::Cut => {
+                let (_, error) = lex_all(lexer, input.as_bytes(), 0);
+                prop_assert_eq!(error, None, "{:?} is cut", input);
+                return Ok(());
+            }
+            Skimmed::NotPlain => return Ok(()),
+        };
+        let taken = tokens(lexer.clone(), &input.as_bytes()[..n], 0);
+        let taken = taken.map_err(|at| TestCaseError::fail(format!("skimmed bytes fail at {at}")))?;
+        let closes = taken.iter().filter(|(t, _)| *t == Token::RowClose).count();
+        prop_assert_eq!(closes, rows as usize);
+        // The same tokens as the lexer finds in the whole input, which go on from there.
+        let (all, _) = lex_all(lexer, input.as_bytes(), 0);
+        prop_assert_eq!(&all[..taken.len().min(all.len())], &taken[..]);
+    }
+}
