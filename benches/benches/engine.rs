@@ -5,6 +5,11 @@
 //! Before timing, each configuration checks that the parallel output is byte for byte the
 //! single-threaded one, and that the rules moved the URL where they should.
 //!
+//! A second group, `encoding-checks`, runs the two configurations with replacements on one
+//! thread with and without the looks into PHP sessions, base64 and JSON documents (issue #6),
+//! which must not change this dump's output: what those checks cost on a whole dump where few
+//! values carry such encodings.
+//!
 //! ```text
 //! cargo bench -p understudy-benches --bench engine -- --warm-up-time 1 --measurement-time 5
 //! ```
@@ -27,8 +32,15 @@ const PAIRS: [(&str, &str); 3] = [
 ];
 
 fn engine(config: &str, threads: usize) -> Engine {
+    engine_with(config, threads, true)
+}
+
+fn engine_with(config: &str, threads: usize, encoding_checks: bool) -> Engine {
     let mut b = EngineBuilder::new();
     b.threads(threads);
+    if !encoding_checks {
+        b.without_encoding_checks();
+    }
     match config {
         "no_rules" => {}
         "replace_3" => {
@@ -87,6 +99,24 @@ fn bench(c: &mut Criterion) {
         for threads in [1, cores] {
             let e = engine(config, threads);
             group.bench_function(format!("{config}/threads_{threads}"), |b| {
+                b.iter(|| black_box(rewrite(&e, &dump)))
+            });
+        }
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("encoding-checks");
+    group.throughput(Throughput::Bytes(dump.len() as u64));
+    group.sample_size(10);
+    for config in ["replace_3", "wordpress_pack"] {
+        let with = engine_with(config, 1, true);
+        let without = engine_with(config, 1, false);
+        assert!(
+            rewrite(&with, &dump) == rewrite(&without, &dump),
+            "{config}: the checks change the output of this dump"
+        );
+        for (name, e) in [("with_checks", with), ("without_checks", without)] {
+            group.bench_function(format!("{config}/{name}"), |b| {
                 b.iter(|| black_box(rewrite(&e, &dump)))
             });
         }

@@ -14,6 +14,8 @@ pub(crate) struct Replacements {
     /// The needles as mysqldump escapes them, to search raw string content without decoding.
     escaped: NeedleSet,
     options: Options,
+    /// Whether base64 values are looked into (off only to measure what the checks cost).
+    base64: bool,
 }
 
 impl Replacements {
@@ -21,12 +23,23 @@ impl Replacements {
         label: String,
         pairs: &[(&[u8], &[u8])],
         options: Options,
+        encoding_checks: bool,
     ) -> Result<Self, String> {
         let replacer = Replacer::new(pairs.iter().copied()).map_err(|e| e.to_string())?;
+        let options = if encoding_checks {
+            options
+        } else {
+            options.without_encoding_checks()
+        };
         // The replacer's prefilter, not just the needles: it also finds them JSON-escaped
         // (JSON in JSON strings), which the replacer decodes.
-        let escaped: Vec<Vec<u8>> = replacer
-            .prefilter_needles()
+        let needles: Vec<&[u8]> = if encoding_checks {
+            replacer.prefilter_needles().collect()
+        } else {
+            pairs.iter().map(|&(needle, _)| needle).collect()
+        };
+        let escaped: Vec<Vec<u8>> = needles
+            .into_iter()
             .map(|needle| {
                 let mut e = Vec::new();
                 escape_into(needle, &mut e);
@@ -42,13 +55,14 @@ impl Replacements {
             replacer,
             escaped,
             options,
+            base64: encoding_checks,
         })
     }
 
     /// Whether a needle may be in string content that is still SQL-escaped. Exact for
     /// mysqldump's escaping, which maps each decoded byte to fixed bytes.
     fn may_match_raw(&self, content: &[u8]) -> bool {
-        self.escaped.is_match(content) || understudy_phpser::may_be_base64(content)
+        self.escaped.is_match(content) || (self.base64 && understudy_phpser::may_be_base64(content))
     }
 }
 
