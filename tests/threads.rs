@@ -220,3 +220,47 @@ fn a_failed_read_fails_the_same_with_threads() {
         &[("2", None), ("2", Some("100"))],
     );
 }
+
+/// A rule that fails in a statement a worker rewrites whole (the mask cannot be filled in
+/// row 41 of the second statement) stops both the same way, after the same output.
+#[test]
+fn a_rule_failing_in_a_worker_fails_the_same_with_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "[[mask]]\ntable = \"users\"\ncolumn = \"id\"\nstrategy = \"template\"\ntemplate = \"{email}\"\n",
+    )
+    .unwrap();
+    let mut dump = String::from(
+        "CREATE TABLE `users` (\n  `id` varchar(100) NOT NULL,\n  `email` varchar(100) DEFAULT NULL\n);\n",
+    );
+    for statement in 0..3 {
+        let rows: Vec<String> = (0..60)
+            .map(|i| {
+                let email = if statement == 1 && i == 40 {
+                    "NULL".to_owned()
+                } else {
+                    format!("'user{statement}-{i}@example.org'")
+                };
+                format!("({i},{email})")
+            })
+            .collect();
+        dump.push_str(&format!("INSERT INTO `users` VALUES {};\n", rows.join(",")));
+    }
+    let args = vec!["--rules".to_owned(), rules.to_string_lossy().into_owned()];
+    let (status, stdout, stderr, _) = rewrite(dir.path(), dump.as_bytes(), &args, "1", None);
+    assert_eq!(status, Some(1), "{stderr}");
+    assert!(stderr.contains("row 101"), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&stdout).contains("user0-59@example.org"),
+        "the first statement is written"
+    );
+    assert_same_as_one_thread(
+        dir.path(),
+        "failing template",
+        dump.as_bytes(),
+        &args,
+        &[("2", None), ("2", Some("1")), ("3", Some("200"))],
+    );
+}

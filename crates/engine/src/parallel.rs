@@ -135,16 +135,18 @@ impl Drop for LexedGuard<'_> {
     }
 }
 
-/// One token of a batch, with its place in the batch.
+/// One token of a batch, with its place in the batch. A batch of short values holds one
+/// every few bytes, so it is kept small: offsets in a batch fit in `u32` (see
+/// [`EngineBuilder::batch_size`](crate::EngineBuilder::batch_size)).
 struct Rec {
     token: Token,
-    start: usize,
-    len: usize,
+    start: u32,
+    len: u32,
     /// Newlines in the batch before the token.
-    line: u64,
+    line: u32,
     delimiter_len: u8,
     /// For an `INSERT` head: what the worker did ahead of the pass.
-    head: Option<Ahead>,
+    head: Option<Box<Ahead>>,
 }
 
 impl Rec {
@@ -159,21 +161,27 @@ impl Rec {
         let start = item.pos.byte as usize;
         Rec {
             token: item.token,
-            start,
-            len: item.bytes.len(),
-            line: lines.at(bytes, start),
+            start: start as u32,
+            len: item.bytes.len() as u32,
+            line: lines.at(bytes, start) as u32,
             delimiter_len: delimiter_len as u8,
-            head,
+            head: head.map(Box::new),
         }
+    }
+
+    fn span(&self) -> std::ops::Range<usize> {
+        self.start as usize..(self.start + self.len) as usize
     }
 }
 
 /// Work a worker did on one `INSERT` statement.
+// Always boxed (see `Rec::head`), so the sizes of the variants do not matter.
+#[allow(clippy::large_enum_variant)]
 enum Ahead {
     /// Its values' replacements.
     Values(Precomputed),
     /// The whole statement.
-    Statement(Box<Delegated>),
+    Statement(Delegated),
 }
 
 /// A whole `INSERT` statement a worker rewrote: its table needs nothing but its rows.
@@ -194,24 +202,27 @@ struct Delegated {
 /// Where the pass publishes its lookups each time one is complete, for the workers.
 type LookupBoard = Arc<Mutex<Option<Arc<LookupStore>>>>;
 
-/// Buffers handed back and forth between the reader, the workers and the pass, so a long
-/// run does not keep asking the allocator (and the kernel) for fresh megabytes.
-struct Buffers {
-    idle: std::sync::Mutex<Vec<Vec<u8>>>,
-    /// How many idle buffers to keep: enough for every batch in flight, its output and the
-    /// reader's carry, so a steady run allocates none.
+/// Vectors handed back and forth between the reader, the workers and the pass, so a long
+/// run does not keep asking the allocator (and the kernel, whose fresh pages each cost a
+/// fault) for fresh megabytes, and its memory stays what the first batches needed.
+struct Pool<T> {
+    idle: std::sync::Mutex<Vec<Vec<T>>>,
+    /// How many idle vectors to keep.
     keep: usize,
+    /// A larger one (from one huge statement) goes back to the allocator.
+    max_capacity: usize,
 }
 
-impl Buffers {
-    fn new(keep: usize) -> Buffers {
-        Buffers {
+impl<T> Pool<T> {
+    fn new(keep: usize, max_bytes: usize) -> Pool<T> {
+        Pool {
             idle: std::sync::Mutex::new(Vec::new()),
             keep,
+            max_capacity: max_bytes / std::mem::size_of::<T>().max(1),
         }
     }
 
-    fn get(&self) -> Vec<u8> {
+    fn get(&self) -> Vec<T> {
         self.idle
             .lock()
             .ok()
@@ -219,17 +230,43 @@ impl Buffers {
             .unwrap_or_default()
     }
 
-    fn put(&self, mut buf: Vec<u8>) {
-        // An outsized buffer (one huge statement) is given back to the allocator.
-        if buf.capacity() > 2 * BATCH {
+    fn put(&self, mut v: Vec<T>) {
+        if v.capacity() > self.max_capacity {
             return;
         }
-        buf.clear();
-        if let Ok(mut v) = self.idle.lock() {
-            if v.len() < self.keep {
-                v.push(buf);
+        v.clear();
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < self.keep {
+                idle.push(v);
             }
         }
+    }
+}
+
+/// The pools of a parallel run.
+struct Buffers {
+    /// Batches, their rewritten statements, the reader's carry.
+    bytes: Pool<u8>,
+    /// The token records of batches.
+    tokens: Pool<Rec>,
+}
+
+impl Buffers {
+    /// Pools for `limit` batches in flight: each with its output, and the reader's carry.
+    fn new(limit: usize) -> Buffers {
+        Buffers {
+            bytes: Pool::new(2 * limit + 2, 2 * BATCH),
+            // A batch of short values has a record every few bytes.
+            tokens: Pool::new(limit + 1, 8 * BATCH),
+        }
+    }
+
+    fn get(&self) -> Vec<u8> {
+        self.bytes.get()
+    }
+
+    fn put(&self, buf: Vec<u8>) {
+        self.bytes.put(buf)
     }
 }
 
@@ -273,7 +310,7 @@ pub(crate) fn run<R: Read, W: Write>(
         table: String::new(),
     };
     let limit = threads + 2;
-    let buffers = Buffers::new(2 * limit + 2);
+    let buffers = Buffers::new(limit);
     let mut splitter = Splitter::new(input, engine.batch);
     // The calling thread reads and runs the pass; the pool's threads lex and rewrite.
     pool.in_place_scope(|scope| -> Result<(), Error> {
@@ -456,7 +493,7 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
     // Lines are counted in bulk, up to each token that is kept.
     let mut lines = Lines::default();
     let mut at = 0;
-    let mut tokens: Vec<Rec> = Vec::new();
+    let mut tokens: Vec<Rec> = buffers.tokens.get();
     let mut values = Vec::new();
     let mut scratch = ValueScratch::default();
     let mut out = Vec::new();
@@ -472,6 +509,32 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
     // The current INSERT's rows go through unchanged or are all left out: they are taken
     // whole, without a token per value.
     let mut skimming = false;
+    // The head of a statement lexed again because its delegation fell through.
+    let mut redo_from = None;
+    // Lexes the delegated statement `$d` again from its head, a record per token, for the
+    // pass: its worker run failed or warned, or the batch ends inside it.
+    macro_rules! rewind {
+        ($d:expr) => {
+            if let Some(d) = $d {
+                let head = tokens[d.head].span().start;
+                lines = Lines {
+                    upto: head,
+                    count: u64::from(tokens[d.head].line),
+                };
+                tokens.truncate(d.head);
+                let pos = Position {
+                    byte: head as u64,
+                    line: 0,
+                };
+                reader = SliceReader::new(d.lexer, pos, &d.table).without_lines();
+                at = head;
+                redo_from = Some(head);
+                own = None;
+                skimming = false;
+                rewriting = false;
+            }
+        };
+    }
     loop {
         if skimming {
             if let Some(item) = reader.skim_rows(&bytes, &mut at) {
@@ -485,6 +548,11 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
         let delimiter_len = reader.lexer().delimiter().len();
         let item = match reader.next(&bytes, &mut at, false) {
             Ok(Some(item)) => item,
+            // A statement the batch ends in comes to the pass token by token.
+            Ok(None) if delegating.as_ref().is_some_and(|d| d.own) => {
+                rewind!(delegating.take());
+                continue;
+            }
             Ok(None) => break,
             Err(_) => {
                 failed = true;
@@ -546,6 +614,7 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
                 let generation = read.as_ref().map(|l| l.generation());
                 let contained = contained
                     && (read.is_some() || !ctx.as_ref().is_some_and(TableCtx::reads_lookups));
+                let contained = contained && redo_from != Some(pos.byte as usize);
                 if unchanged || contained {
                     let fed = !contained || unchanged || {
                         let run = own.get_or_insert_with(|| Run::for_worker(engine));
@@ -584,14 +653,18 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
                 } else if token == Token::RowOpen {
                     d.rows += 1;
                 }
+                let end = matches!(token, Token::InsertEnd | Token::InsertTail);
                 if !fed {
                     // The pass redoes the statement and reports the error in its place.
-                    own = None;
-                    delegating = None;
-                } else if matches!(token, Token::InsertEnd | Token::InsertTail) {
+                    rewind!(delegating.take());
+                    continue;
+                } else if d.own && !end {
+                    // No record: the statement comes back whole, or is lexed again.
+                    continue;
+                } else if end {
                     tokens.push(Rec::new(&item, delimiter_len, &bytes, &mut lines, None));
                     let d = delegating.take().expect("checked");
-                    let span = tokens[d.head].start..pos.byte as usize + tb.len();
+                    let span = tokens[d.head].span().start..pos.byte as usize + tb.len();
                     let done = if d.own {
                         let run = own.as_mut().expect("delegating runs in `own`");
                         run.take_statement(&d.table, buffers.get())
@@ -604,7 +677,7 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
                         Some((output, report, rows)) => {
                             // Only the head stays: the statement is done.
                             tokens.truncate(d.head + 1);
-                            tokens[d.head].head = Some(Ahead::Statement(Box::new(Delegated {
+                            tokens[d.head].head = Some(Box::new(Ahead::Statement(Delegated {
                                 schema: d.schema,
                                 output,
                                 span,
@@ -615,7 +688,7 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
                             })));
                         }
                         // Warnings name rows by number, which only the pass knows.
-                        None => own = None,
+                        None => rewind!(Some(d)),
                     }
                     continue;
                 }
@@ -744,6 +817,9 @@ impl Pass {
             let mut buf = std::mem::take(&mut self.tail);
             buf.extend_from_slice(&lexed.bytes);
             buffers.put(lexed.bytes);
+            if let Some(tokens) = lexed.tokens {
+                buffers.tokens.put(tokens);
+            }
             self.lex_here(run, buf, false)
         }
     }
@@ -775,13 +851,14 @@ impl Pass {
             .collect();
         run.pre_cursor = 0;
         let bytes = &lexed.bytes;
-        for rec in lexed.tokens.into_iter().flatten() {
-            let token_bytes = &bytes[rec.start..rec.start + rec.len];
+        let mut tokens = lexed.tokens.unwrap_or_default();
+        for rec in tokens.drain(..) {
+            let token_bytes = &bytes[rec.span()];
             let pos = Position {
-                byte: base.byte + rec.start as u64,
-                line: base.line + rec.line,
+                byte: base.byte + u64::from(rec.start),
+                line: base.line + u64::from(rec.line),
             };
-            run.pre_head = match rec.head {
+            run.pre_head = match rec.head.map(|ahead| *ahead) {
                 Some(Ahead::Values(pre)) => Some(pre),
                 Some(Ahead::Statement(done)) => {
                     let Token::InsertHead { table, .. } = rec.token else {
@@ -795,7 +872,7 @@ impl Pass {
                         rows,
                         lookups,
                         lexer,
-                    } = *done;
+                    } = done;
                     let written = output.as_deref().unwrap_or(&bytes[span.clone()]);
                     let name = unquoted(table.of(token_bytes));
                     let taken = run.delegated(&name, &schema, written, report, rows, lookups)?;
@@ -826,6 +903,7 @@ impl Pass {
             };
             run.token(item, usize::from(rec.delimiter_len))?;
         }
+        buffers.tokens.put(tokens);
         run.pre_head = None;
         run.pre_values.clear();
         self.pos = Position {

@@ -75,7 +75,9 @@ impl EngineBuilder {
     /// The size of the batches a parallel run cuts the dump into (default 1 MiB). Tests
     /// make it tiny, so that every statement is a batch of its own.
     pub fn batch_size(&mut self, bytes: usize) -> &mut EngineBuilder {
-        self.batch = bytes.max(1);
+        // At most 64 MiB: a batch with its longest statement then stays under 4 GiB, so
+        // offsets in it fit in `u32`.
+        self.batch = bytes.clamp(1, 64 << 20);
         self
     }
 
