@@ -1131,11 +1131,17 @@ fn skim_row(input: &[u8], at: usize, first: bool, delimiter: u8) -> Result<usize
 
 /// The end of a `'`-quoted string whose content starts at `input[at]`: one past its closing
 /// quote, or `None` if `input` ends first.
+///
+/// It stops only at quotes, not at every backslash as [`Lexer::lex`] does (which must see
+/// each escape): text in dumps is full of `\"` and `\n`, and a quote is escaped exactly
+/// when an odd run of backslashes precedes it. The run cannot reach back past the string's
+/// opening quote.
 fn skim_string(input: &[u8], mut at: usize) -> Option<usize> {
     loop {
-        let j = at + memchr2(b'\'', b'\\', input.get(at..)?)?;
-        if input[j] == b'\\' {
-            at = j + 2;
+        let j = at + memchr(b'\'', input.get(at..)?)?;
+        let backslashes = input[..j].iter().rev().take_while(|&&b| b == b'\\').count();
+        if backslashes % 2 == 1 {
+            at = j + 1;
             continue;
         }
         // `''` is a quote inside the string; the byte after the closing one must be known.
