@@ -54,9 +54,12 @@ impl<'r> TableCtx<'r> {
             max_chars: Vec::new(),
             first_is_key: false,
         };
+        // Columns declared numeric hold no text to replace in.
+        let mut numeric = Vec::new();
         if let (Some(cols), Some(schema)) = (&columns, schema) {
             for c in cols.iter() {
                 let def = schema.column_index(c).map(|i| &schema.columns[i]);
+                numeric.push(def.is_some_and(|d| is_numeric(&d.type_name)));
                 ctx.unique.push(def.is_some_and(|d| d.unique));
                 ctx.max_chars.push(
                     def.and_then(|d| d.max_chars.or(d.max_bytes))
@@ -69,6 +72,7 @@ impl<'r> TableCtx<'r> {
             ctx.table_groups.extend(cli);
             if let Some(cols) = &columns {
                 ctx.groups = vec![ctx.table_groups.clone(); cols.len()];
+                ctx.skip_numeric(&numeric);
             }
             return Ok(ctx);
         };
@@ -122,7 +126,17 @@ impl<'r> TableCtx<'r> {
                     .collect()
             })
             .collect();
+        ctx.skip_numeric(&numeric);
         Ok(ctx)
+    }
+
+    /// No replacement for the columns `numeric` marks: mysqldump writes their values as
+    /// numbers, which replacements leave alone anyway, and a table of numbers alone can
+    /// then be copied through without looking at each value.
+    fn skip_numeric(&mut self, numeric: &[bool]) {
+        for (groups, _) in self.groups.iter_mut().zip(numeric).filter(|(_, &n)| n) {
+            groups.clear();
+        }
     }
 
     /// The replacement groups for the value at `column`.
@@ -141,10 +155,11 @@ impl<'r> TableCtx<'r> {
     /// Whether nothing in an `INSERT` into this table can change: no replacement applies
     /// to any column, no mask, no row filter, no lookup, and its rows are kept.
     pub(crate) fn changes_nothing(&self) -> bool {
-        self.action == Action::Keep
-            && !self.row_level()
-            && self.table_groups.is_empty()
-            && self.groups.iter().all(Vec::is_empty)
+        let replaces = match self.columns {
+            Some(_) => self.groups.iter().any(|g| !g.is_empty()),
+            None => !self.table_groups.is_empty(),
+        };
+        self.action == Action::Keep && !self.row_level() && !replaces
     }
 
     /// Whether the table's rows can be rewritten from the rows and completed lookups
@@ -181,4 +196,64 @@ pub(crate) fn uncovered(rules: &CompiledRules, schema: &TableSchema) -> Vec<Stri
         .filter(|c| !rules.is_covered(&schema.name, &c.name))
         .map(|c| c.name.clone())
         .collect()
+}
+
+/// Whether a column type (upper case, as [`TableSchema`] gives it) holds numbers only.
+fn is_numeric(type_name: &str) -> bool {
+    matches!(
+        type_name,
+        "TINYINT"
+            | "SMALLINT"
+            | "MEDIUMINT"
+            | "INT"
+            | "INTEGER"
+            | "BIGINT"
+            | "DECIMAL"
+            | "DEC"
+            | "NUMERIC"
+            | "FIXED"
+            | "FLOAT"
+            | "DOUBLE"
+            | "REAL"
+            | "BIT"
+            | "BOOL"
+            | "BOOLEAN"
+            | "YEAR"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use understudy_phpser::{Mode, Options};
+    use understudy_sqldump::schema::parse_create_table;
+
+    fn ctx_changes_nothing(create: &str, pairs: &Replacements) -> bool {
+        let schema = parse_create_table(create.as_bytes(), b";").unwrap();
+        let names = Arc::new(schema.columns.iter().map(|c| c.name.clone()).collect());
+        TableCtx::new("t", Some(names), Some(&schema), None, &[], Some(pairs))
+            .unwrap()
+            .changes_nothing()
+    }
+
+    #[test]
+    fn replacements_skip_numeric_columns() {
+        let pairs = Replacements::new(
+            "--replace".into(),
+            &[(b"https://a.example", b"https://b.example")],
+            Options::new(Mode::Auto),
+            true,
+        )
+        .unwrap();
+        let numbers = "CREATE TABLE `t` (`object_id` bigint(20) unsigned NOT NULL, \
+                       `term_order` int(11) NOT NULL DEFAULT 0, `w` double);";
+        assert!(ctx_changes_nothing(numbers, &pairs));
+        let text = "CREATE TABLE `t` (`id` int(11), `url` varchar(255));";
+        assert!(!ctx_changes_nothing(text, &pairs));
+        let date = "CREATE TABLE `t` (`id` int(11), `at` datetime);";
+        assert!(
+            !ctx_changes_nothing(date, &pairs),
+            "dates are written as strings"
+        );
+    }
 }
