@@ -3,6 +3,8 @@
 //! - `dump_reader`: [`DumpReader`] over the bytes (its buffering, positions and table names
 //!   included), as the engine uses it;
 //! - `lexer`: the raw [`Lexer::lex`] loop over one slice, the core without the driver;
+//! - `skim`: the same loop taking rows whole with [`Lexer::skim_rows`] wherever it can, as
+//!   the engine does for tables nothing changes (here: every table);
 //! - `memchr_newlines`: counting lines with `memchr`, a floor for "touching every byte once".
 //!
 //! Each benchmark checks its answer before it is timed: the lexer must find exactly the
@@ -16,7 +18,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use understudy_benches::{DumpGenerator, Stats};
-use understudy_sqldump::{DumpReader, Lexed, Lexer, Token};
+use understudy_sqldump::{DumpReader, Lexed, Lexer, Skimmed, Token};
 
 const SIZE: u64 = 32 << 20;
 
@@ -33,6 +35,7 @@ impl Counts {
         match token {
             Token::Value(_) => self.values += 1,
             Token::RowOpen => self.rows += 1,
+            Token::Rows { rows, .. } => self.rows += u64::from(rows),
             _ => {}
         }
         self.bytes += len as u64;
@@ -75,6 +78,33 @@ fn lexer(dump: &[u8]) -> Counts {
     }
 }
 
+/// The `lexer` loop, but rows are taken whole where they can be: values are not counted.
+fn skim(dump: &[u8]) -> Counts {
+    let mut lexer = Lexer::new();
+    let mut counts = Counts::default();
+    let mut at = 0;
+    loop {
+        if lexer.is_between_rows() {
+            if let Skimmed::Rows(token, n) = lexer.skim_rows(&dump[at..]) {
+                counts.add(token, n);
+                at += n;
+                continue;
+            }
+        }
+        match lexer
+            .lex(&dump[at..], true)
+            .expect("the generated dump lexes")
+        {
+            (Lexed::Token(token), n) => {
+                counts.add(token, n);
+                at += n;
+            }
+            (Lexed::End, _) => return counts,
+            (Lexed::NeedInput, _) => unreachable!("the whole input is there"),
+        }
+    }
+}
+
 fn newlines(dump: &[u8]) -> usize {
     memchr::memchr_iter(b'\n', dump).count()
 }
@@ -84,6 +114,16 @@ fn bench(c: &mut Criterion) {
     let expected = Counts::expected(&stats);
     assert_eq!(dump_reader(&dump), expected, "DumpReader miscounts");
     assert_eq!(lexer(&dump), expected, "Lexer::lex miscounts");
+    let skimmed = skim(&dump);
+    assert_eq!(
+        (skimmed.rows, skimmed.bytes),
+        (expected.rows, expected.bytes),
+        "Lexer::skim_rows miscounts"
+    );
+    assert!(
+        skimmed.values < expected.values / 100,
+        "rows were not skimmed"
+    );
     assert_eq!(
         newlines(&dump),
         dump.iter().filter(|&&b| b == b'\n').count(),
@@ -96,6 +136,7 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("dump_reader", |b| b.iter(|| dump_reader(black_box(&dump))));
     group.bench_function("lexer", |b| b.iter(|| lexer(black_box(&dump))));
+    group.bench_function("skim", |b| b.iter(|| skim(black_box(&dump))));
     group.bench_function("memchr_newlines", |b| b.iter(|| newlines(black_box(&dump))));
     group.finish();
 }
