@@ -8,7 +8,9 @@
 //! escaped again in the document's own style. Everything else, strings that did not change
 //! included, is copied byte for byte.
 
-use memchr::memchr2;
+use std::ops::Range;
+
+use memchr::{memchr, memchr2, memrchr};
 
 /// How the document escapes what JSON lets a writer choose to escape; new strings follow it,
 /// so a rewritten string looks like its neighbours.
@@ -30,34 +32,127 @@ pub(crate) fn looks_json(s: &[u8]) -> bool {
     )
 }
 
-/// Whether a JSON string in `text` may hold serialized PHP or JSON (escaped: `{\"`, `[\"`,
-/// `:{s:`, `:{i:`, or a string starting `s:`), which only [`rewrite`] gets right. Without them
-/// plain replacement of the needles and their escaped variants gives the same bytes at a
-/// fraction of the cost (most JSON in dumps, such as Elementor's, is of this kind).
-pub(crate) fn may_nest(text: &[u8]) -> bool {
-    use aho_corasick::packed::{Config, Searcher};
-    use std::sync::OnceLock;
-    // One SIMD (Teddy) pass for all marks: three bytes each, rare in JSON. Shorter marks
-    // (`:{`, `\"`) would be found all over a document and make any search crawl.
-    const MARKS: [&[u8]; 5] = [b"{\\\"", b"[\\\"", b"{s:", b"{i:", b"\"s:"];
-    static SEARCHER: OnceLock<Option<Searcher>> = OnceLock::new();
-    let Some(searcher) = SEARCHER.get_or_init(|| Config::new().builder().extend(MARKS).build())
-    else {
-        // No SIMD on this CPU: a memmem pass per mark.
-        return MARKS.iter().enumerate().any(|(i, mark)| {
-            memchr::memmem::find_iter(text, mark).any(|k| i < 2 || i == 4 || colon_before(text, k))
-        });
-    };
-    // Leftmost-first matches cannot hide one another: no mark starts inside another.
-    searcher.find_iter(text).any(|m| {
-        let i = m.pattern().as_usize();
-        i < 2 || i == 4 || colon_before(text, m.start())
-    })
+/// What the text around a needle's hit says about plain replacement there.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Around {
+    /// The hit lies in this string (its content), where plain replacement does what
+    /// [`rewrite`] would.
+    Plain(Range<usize>),
+    /// No one string holds the hit (it is in a number, or runs over a quote): only plain
+    /// replacement finds it, since [`rewrite`] looks at strings alone.
+    Outside,
+    /// Walk the document with [`rewrite`]: the hit cuts an escape in two, or its string may
+    /// hold serialized PHP or JSON (escaped: `{\"`, `[\"`, `:{s:`, `:{i:`, `\"s:`, or a start
+    /// `s:`) or a doubled backslash (text escaped twice, whose needles may be escaped deeper
+    /// than the pairs say).
+    Walk,
 }
 
-/// `{s:` and `{i:` open a serialized array only after the `:` of its count.
-fn colon_before(text: &[u8], k: usize) -> bool {
-    k > 0 && text[k - 1] == b':'
+/// Where `text[hit]` (a needle) lies in the JSON document `text`; see [`Around`].
+///
+/// Looks only at the string around the hit (a few dozen bytes for a URL), not at the
+/// document. The string runs from the nearest `"` before the hit that follows an even number
+/// of backslashes to the next such `"`: in valid JSON, where neither `"` nor `\` occurs
+/// outside strings, that is the string the hit is in; [`rewrite`] validates.
+pub(crate) fn plain_string_around(text: &[u8], hit: Range<usize>) -> Around {
+    if inside_escape(text, hit.start) || inside_escape(text, hit.end) {
+        return Around::Walk;
+    }
+    let quote_at = |from: usize, back: bool| -> Option<usize> {
+        let mut at = from;
+        loop {
+            let q = if back {
+                memrchr(b'"', text.get(..at)?)?
+            } else {
+                at + memchr(b'"', text.get(at..)?)?
+            };
+            if backslashes_before(text, q) % 2 == 0 {
+                return Some(q);
+            }
+            at = if back { q } else { q + 1 };
+        }
+    };
+    // The closing quote from the hit's start, so that a `"` in the hit ends the string
+    // before the hit does.
+    let (Some(open), Some(close)) = (quote_at(hit.start, true), quote_at(hit.start, false)) else {
+        return Around::Outside;
+    };
+    if hit.end > close {
+        return Around::Outside;
+    }
+    let string = open + 1..close;
+    if may_nest(&text[string.clone()]) {
+        Around::Walk
+    } else {
+        Around::Plain(string)
+    }
+}
+
+/// Whether `at` falls inside an escape of a JSON string (`\/`, `\u00fc`), not before or after
+/// one: only the last backslash of the five bytes before it can start such an escape.
+fn inside_escape(text: &[u8], at: usize) -> bool {
+    let from = at.saturating_sub(5);
+    let Some(k) = text
+        .get(from..at)
+        .and_then(|t| t.iter().rposition(|&b| b == b'\\'))
+    else {
+        return false;
+    };
+    let k = from + k;
+    // A backslash after an odd number of them is the escaped one of `\\`.
+    if backslashes_before(text, k) % 2 == 1 {
+        return false;
+    }
+    let len = if text.get(k + 1) == Some(&b'u') { 6 } else { 2 };
+    at < k + len
+}
+
+/// Whether the content of a JSON string may hold serialized PHP or JSON, or a doubled
+/// backslash (see [`plain_string_around`]).
+fn may_nest(s: &[u8]) -> bool {
+    if s.starts_with(b"s:") {
+        return true;
+    }
+    // Every mark holds one of these byte pairs: a loop without early exit over them, which
+    // the compiler makes SIMD, rules out nearly every string at once.
+    let is = |x: u8, c: u8| u8::from(x == c);
+    let mut pairs = 0;
+    for (&a, &b) in s.iter().zip(s.get(1..).unwrap_or_default()) {
+        pairs |= is(b, b'\\') & (is(a, b'\\') | is(a, b'{') | is(a, b'['))
+            | is(a, b':') & is(b, b'{')
+            | is(a, b'"') & is(b, b's');
+    }
+    pairs != 0 && has_nest_mark(s)
+}
+
+/// [`may_nest`] exactly: the content scanned escape by escape.
+fn has_nest_mark(s: &[u8]) -> bool {
+    let mut pos = 0;
+    while let Some(k) = s.get(pos..).and_then(|t| memchr2(b'\\', b'{', t)) {
+        let k = pos + k;
+        let next = s.get(k + 1..).unwrap_or_default();
+        if s[k] == b'{' {
+            // `{s:` and `{i:` open a serialized array only after the `:` of its count.
+            if k > 0 && s[k - 1] == b':' && matches!(next.get(..2), Some(b"s:" | b"i:")) {
+                return true;
+            }
+            pos = k + 1;
+            continue;
+        }
+        match next.first() {
+            Some(b'\\') => return true,
+            Some(b'"') if k > 0 && matches!(s[k - 1], b'{' | b'[') => return true,
+            Some(b'"') if next[1..].starts_with(b"s:") => return true,
+            _ => {}
+        }
+        pos = k + 2;
+    }
+    false
+}
+
+/// How many backslashes come right before `text[at]`.
+fn backslashes_before(text: &[u8], at: usize) -> usize {
+    text[..at].iter().rev().take_while(|&&b| b == b'\\').count()
 }
 
 /// Why [`rewrite`] gave up; the caller treats the text as plain bytes.
@@ -135,7 +230,7 @@ where
 /// The index of the `"` that closes the string whose content starts at `from`.
 fn string_end(text: &[u8], mut from: usize) -> Option<usize> {
     loop {
-        let k = from + memchr2(b'"', b'\\', &text[from..])?;
+        let k = from + memchr2(b'"', b'\\', text.get(from..)?)?;
         if text[k] == b'"' {
             return Some(k);
         }
@@ -273,24 +368,82 @@ mod tests {
     }
 
     #[test]
-    fn nest_marks_are_found_as_the_memmem_passes_found_them() {
-        // The three passes `may_nest` replaced, as a reference.
-        let reference = |t: &[u8]| {
+    fn a_hits_string_is_found_and_checked_for_nest_marks() {
+        fn around<'a>(text: &'a str, needle: &str) -> Option<&'a str> {
+            let start = text.find(needle).unwrap();
+            match plain_string_around(text.as_bytes(), start..start + needle.len()) {
+                Around::Plain(r) => Some(&text[r]),
+                _ => None,
+            }
+        }
+        let outside = |text: &str, needle: &str| {
+            let start = text.find(needle).unwrap();
+            plain_string_around(text.as_bytes(), start..start + needle.len()) == Around::Outside
+        };
+        // Not inside one string: plain replacement, the walk would not see it.
+        assert!(outside(r#"{"old":"example"}"#, "old\":\""));
+        assert!(outside(r#"[1, 2]"#, "1"));
+        assert!(outside(r#"{}"#, "}"));
+        assert!(!outside(r#"["\/old"]"#, "/old"));
+        let doc = r#"{"a":"x\"{s:","url":"see https:\/\/old.example\/\" now","b":"[\"z"}"#;
+        // Marks in other strings do not count; escaped quotes do not end the string.
+        assert_eq!(
+            around(doc, "old.example"),
+            Some(r#"see https:\/\/old.example\/\" now"#)
+        );
+        for (text, needle) in [
+            // Serialized PHP or JSON in the string, or text escaped twice.
+            (
+                r#"["a:1:{s:1:\"u\";s:11:\"old.example\";}"]"#,
+                "old.example",
+            ),
+            (r#"["a:1:{i:0;s:11:\"old.example\";}"]"#, "old.example"),
+            (r#"["s:11:\"old.example\";"]"#, "old.example"),
+            (r#"["{\"u\":\"old.example\"}"]"#, "old.example"),
+            (r#"["[\"old.example\"]"]"#, "old.example"),
+            (r#"["[1,\"s:3:\\\"old.example\\\";\"]"]"#, "old.example"),
+            (r#"["old.example \\ x"]"#, "old.example"),
+            // Not inside one string.
+            (r#"{"old":"example"}"#, "old\":\""),
+            (r#"[1, 2]"#, "1"),
+            // Cutting an escape in two.
+            (r#"["\u00fcber"]"#, "00fc"),
+            (r#"["\u00fcber"]"#, "\\u00"),
+            (r#"["\/old"]"#, "/old"),
+            (r#"["x\nold"]"#, "nold"),
+        ] {
+            assert_eq!(around(text, needle), None, "{needle} in {text}");
+        }
+        // What the mark test sees, against the marks searched for in the string as text.
+        let marks = |t: &str| {
+            let t = t.as_bytes();
             use memchr::memmem::{find, find_iter};
             find_iter(t, b"\\\"").any(|k| k > 0 && matches!(t[k - 1], b'{' | b'['))
                 || find_iter(t, b":{").any(|k| matches!(t.get(k + 2..k + 4), Some(b"s:" | b"i:")))
                 || find(t, b"\"s:").is_some()
+                || find(t, b"\\\\").is_some()
         };
         let pieces = [
-            "{", "[", "\\\"", ":", "s:", "i:", "\"", "{s", "a", "\\/", " ", "{s:", "x{i:",
+            "{", "[", "\\\"", ":", "s:", "i:", "{s", "a", "\\/", " ", "{s:", "x{i:", "\\\\",
+            "\\u00fc",
         ];
+        // Marks in the next string do not count.
+        const TAIL: &str = r#"","b":"{\"s:"}"#;
         let n = pieces.len();
         for i in 0..n * n * n * n {
             let t: String = [i % n, i / n % n, i / n / n % n, i / n / n / n]
                 .iter()
                 .map(|&k| pieces[k])
                 .collect();
-            assert_eq!(may_nest(t.as_bytes()), reference(t.as_bytes()), "{t:?}");
+            let doc = format!(r#"{{"k":"{t}x{TAIL}"#);
+            let x = doc.len() - TAIL.len() - 1;
+            let want = (!marks(&format!("\"{t}x"))).then(|| format!("{t}x"));
+            assert_eq!(around(&doc, "x\""), None, "{doc}");
+            let got = match plain_string_around(doc.as_bytes(), x..x + 1) {
+                Around::Plain(r) => Some(doc[r].to_string()),
+                _ => None,
+            };
+            assert_eq!(got, want, "{doc}");
         }
     }
 

@@ -35,9 +35,42 @@ pub struct NeedleSet {
 
 #[derive(Clone, Debug)]
 struct Pattern {
-    offset: usize,
-    bytes: Vec<u8>,
+    /// The bytes before the anchor and after it.
+    before: Vec<u8>,
+    after: Vec<u8>,
+    /// The last four bytes of `before` (if it has four), for a first test in one comparison.
+    tail: Option<[u8; 4]>,
+    anchor_len: usize,
     index: usize,
+}
+
+impl Pattern {
+    fn new(bytes: &[u8], anchor: std::ops::Range<usize>, index: usize) -> Pattern {
+        let before = &bytes[..anchor.start];
+        Pattern {
+            before: before.to_vec(),
+            after: bytes[anchor.end..].to_vec(),
+            tail: before.last_chunk().copied(),
+            anchor_len: anchor.len(),
+            index,
+        }
+    }
+
+    /// Where the pattern starts, if it occurs around its anchor found at `at`. Checked from
+    /// the anchor outwards: the escaped variants of a needle differ right before it (`//` or
+    /// `\/\/`), so most fail at the first test, and the anchor is not compared again.
+    fn at(&self, haystack: &[u8], at: usize) -> Option<usize> {
+        let start = at.checked_sub(self.before.len())?;
+        let before = haystack.get(start..at)?;
+        if self.tail.is_some() && before.last_chunk() != self.tail.as_ref() {
+            return None;
+        }
+        let after = at + self.anchor_len;
+        let same = before == self.before.as_slice()
+            && (self.after.is_empty()
+                || haystack.get(after..after + self.after.len()) == Some(&self.after));
+        same.then_some(start)
+    }
 }
 
 // One per set, built once: the size does not matter, a box would cost a load per search.
@@ -89,18 +122,13 @@ impl NeedleSet {
                 .enumerate()
                 .find_map(|(i, a)| memmem::find(&bytes, a).map(|off| (i, off)));
             match joined {
-                Some((i, offset)) => patterns[i].push(Pattern {
-                    offset,
-                    bytes,
-                    index,
-                }),
+                Some((i, offset)) => {
+                    let anchor = offset..offset + anchors[i].len();
+                    patterns[i].push(Pattern::new(&bytes, anchor, index));
+                }
                 None => {
                     anchors.push(bytes[own.clone()].to_vec());
-                    patterns.push(vec![Pattern {
-                        offset: own.start,
-                        bytes,
-                        index,
-                    }]);
+                    patterns.push(vec![Pattern::new(&bytes, own, index)]);
                 }
             }
         }
@@ -130,11 +158,12 @@ impl NeedleSet {
     /// first in that list, which need not be the leftmost. Lets a caller that needs to know
     /// more than "any" skip a search.
     pub fn find(&self, haystack: &[u8]) -> Option<usize> {
+        // What `find_iter` does up to its first hit, as plain loops: this runs on every value.
         let at = |anchor: usize, start: usize| {
-            self.patterns[anchor].iter().find_map(|p| {
-                let s = start.checked_sub(p.offset)?;
-                (haystack.get(s..s + p.bytes.len()) == Some(&p.bytes)).then_some(p.index)
-            })
+            let group = &self.patterns[anchor];
+            group
+                .iter()
+                .find_map(|p| p.at(haystack, start).map(|_| p.index))
         };
         match &self.search {
             Search::None => None,
@@ -149,18 +178,69 @@ impl NeedleSet {
                 }
                 None
             }
-            Search::Many(ac) => {
+            Search::Many(_) => {
                 let mut pos = 0;
-                while pos < haystack.len() {
-                    let Some(m) = ac.find(Input::new(haystack).span(pos..haystack.len())) else {
-                        break;
-                    };
-                    if let Some(i) = at(m.pattern().as_usize(), m.start()) {
+                while let Some((anchor, start)) = self.next_anchor(haystack, pos) {
+                    if let Some(i) = at(anchor, start) {
                         return Some(i);
                     }
-                    pos = m.start() + 1;
+                    pos = start + 1;
                 }
                 None
+            }
+        }
+    }
+
+    /// Every occurrence of every pattern, overlapping ones included, as `(index, start)`
+    /// (the index as [`NeedleSet::find`] gives it). They come in the order their anchors
+    /// occur, so not always by `start` when patterns hold their anchor at different offsets;
+    /// [`NeedleSet::find`] is the first of them.
+    ///
+    /// ```
+    /// use understudy_phpser::NeedleSet;
+    ///
+    /// let set = NeedleSet::new(["https://www.example.org", "www.example.org"])?;
+    /// let hits: Vec<_> = set.find_iter(b"https://www.example.org/ www.example.org").collect();
+    /// assert_eq!(hits, [(0, 0), (1, 8), (1, 25)]);
+    /// # Ok::<(), understudy_phpser::BuildError>(())
+    /// ```
+    pub fn find_iter<'a>(
+        &'a self,
+        haystack: &'a [u8],
+    ) -> impl Iterator<Item = (usize, usize)> + 'a {
+        // The anchor occurrence being checked: its group, its start, the next pattern to try.
+        let mut current: Option<(usize, usize, usize)> = None;
+        // Where the search for the next anchor starts.
+        let mut pos = 0;
+        std::iter::from_fn(move || loop {
+            if let Some((anchor, at, next)) = current.as_mut() {
+                let group = &self.patterns[*anchor];
+                while let Some(p) = group.get(*next) {
+                    *next += 1;
+                    if let Some(start) = p.at(haystack, *at) {
+                        return Some((p.index, start));
+                    }
+                }
+            }
+            let (anchor, at) = self.next_anchor(haystack, pos)?;
+            // Overlapping: a pattern may hold its anchor where another hit of it ends.
+            pos = at + 1;
+            current = Some((anchor, at, 0));
+        })
+    }
+
+    /// The first anchor that starts at or after `pos`: its index and start.
+    #[inline]
+    fn next_anchor(&self, haystack: &[u8], pos: usize) -> Option<(usize, usize)> {
+        match &self.search {
+            Search::None => None,
+            Search::One(finder) => Some((0, pos + finder.find(haystack.get(pos..)?)?)),
+            Search::Many(ac) => {
+                if pos >= haystack.len() {
+                    return None;
+                }
+                let m = ac.find(Input::new(haystack).span(pos..haystack.len()))?;
+                Some((m.pattern().as_usize(), m.start()))
             }
         }
     }
@@ -206,6 +286,14 @@ mod tests {
             &["abab", "ababx"],
             // A hit of one anchor that fails hides the start of another.
             &["abcd/x", "cdef"],
+            // Repeated patterns, and several of one anchor at one place.
+            &[
+                "a.example",
+                "https://a.example",
+                "a.example",
+                r"https:\/\/a.example",
+            ],
+            &["ab/x", "ab/x/y", "x/y", "b/x"],
         ];
         let pieces = [
             "https:",
@@ -248,6 +336,22 @@ mod tests {
                 if let Some(i) = ours.find(h.as_bytes()) {
                     assert!(h.contains(set[i]), "{set:?}[{i}] in {h:?}");
                 }
+                // Every occurrence, by the first of equal patterns.
+                let first = |i: usize| set.iter().position(|p| *p == set[i]).unwrap_or(i);
+                let mut want: Vec<(usize, usize)> = ac
+                    .find_overlapping_iter(&h)
+                    .map(|m| (first(m.pattern().as_usize()), m.start()))
+                    .collect();
+                want.sort_unstable();
+                want.dedup();
+                let mut got: Vec<(usize, usize)> = ours.find_iter(h.as_bytes()).collect();
+                got.sort_unstable();
+                assert_eq!(got, want, "{set:?} in {h:?}");
+                assert_eq!(
+                    ours.find(h.as_bytes()),
+                    ours.find_iter(h.as_bytes()).next().map(|(i, _)| i),
+                    "{set:?} in {h:?}"
+                );
             }
         }
     }

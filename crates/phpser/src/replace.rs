@@ -36,6 +36,8 @@ pub struct Replacer {
     prefilter: Vec<Vec<u8>>,
     /// How many entries of `prefilter`, at its start, are needles as they are.
     raw: usize,
+    /// The length of the longest needle.
+    longest: usize,
     /// The needles alone, for [`Options::without_encoding_checks`].
     needles: NeedleSet,
     pairs: Vec<Pair>,
@@ -101,6 +103,11 @@ impl Replacer {
             any,
             prefilter,
             raw,
+            longest: pairs
+                .iter()
+                .map(|p| p.needle.needle().len())
+                .max()
+                .unwrap_or(0),
             needles,
             pairs,
             class_names: false,
@@ -139,35 +146,66 @@ impl Replacer {
         self.any.is_match(haystack)
     }
 
-    /// The one search per value whose answer the checks share: `None` if no needle is in `s`
-    /// (as it is, or JSON-escaped if `options` look at encodings), else whether the one found
-    /// is a needle as it is.
-    fn search(&self, s: &[u8], options: Options) -> Option<bool> {
+    /// The one search per value whose answer the checks share: whether a needle is in `s`
+    /// (as it is, or JSON-escaped if `options` look at encodings).
+    fn search(&self, s: &[u8], options: Options) -> bool {
         if options.encodings() {
-            self.any.find(s).map(|i| i < self.raw)
+            self.any.is_match(s)
         } else {
-            self.needles.find(s).map(|_| true)
+            self.needles.is_match(s)
         }
     }
 
     /// Whether `s` (in which [`Replacer::is_match`] found something) is a JSON document that
-    /// needs its strings decoded: they may hold serialized PHP or JSON, or a needle is in it
-    /// only JSON-escaped. Otherwise plain replacement does the same, much faster.
-    /// `raw_seen`: [`Replacer::search`] found a needle as it is.
-    fn wants_json_walk(&self, s: &[u8], raw_seen: bool) -> bool {
-        // A needle escaped more than the pairs say (JSON in a JSON string, `\\\/`) needs
-        // decoding too; only such text has a doubled backslash.
-        let deeper = || {
-            memmem::find(s, b"\\\\").is_some()
-                && self.prefilter[self.raw..]
-                    .iter()
-                    .any(|n| memmem::find(s, n).is_some())
-        };
-        // Cheapest first; the first search of the value usually answers the needle test.
-        json::looks_json(s)
-            && (!(raw_seen || self.pairs.iter().any(|p| p.needle.find(s).is_some()))
-                || deeper()
-                || json::may_nest(s))
+    /// needs its strings decoded: a needle is somewhere in it only JSON-escaped, or a string
+    /// with a needle may hold serialized PHP or JSON (see [`json::plain_string_around`]). Otherwise
+    /// plain replacement does the same, much faster. Decided per hit, looking only at the
+    /// strings that hold one: marks elsewhere in the document do not matter, and a needle
+    /// found as it is does not hide one that is there only escaped.
+    fn wants_json_walk(&self, s: &[u8]) -> bool {
+        if !json::looks_json(s) {
+            return false;
+        }
+        // The content of the string looked at last; its other hits need no second look.
+        let mut seen = 0..0;
+        // The needle as it is found last: the escaped forms of one at the same place come
+        // right after it.
+        let mut raw = 0..0;
+        for (index, start) in self.any.find_iter(s) {
+            let hit = start..start + self.prefilter[index].len();
+            if index >= self.raw {
+                // Only an escaped form of a needle here, which plain replacement would miss.
+                // If a needle as it is overlaps it (`www.example.com` in `https:\/\/www…`),
+                // the pairs say what becomes of it.
+                if !overlap(&raw, &hit) && !self.needle_overlaps(s, &hit) {
+                    return true;
+                }
+                continue;
+            }
+            raw = hit.clone();
+            if seen.start <= hit.start && hit.end <= seen.end {
+                continue;
+            }
+            match json::plain_string_around(s, hit) {
+                json::Around::Plain(string) => seen = string,
+                json::Around::Outside => {}
+                json::Around::Walk => return true,
+            }
+        }
+        false
+    }
+
+    /// Whether a needle as it is occurs in `s` overlapping `hit`.
+    fn needle_overlaps(&self, s: &[u8], hit: &Range<usize>) -> bool {
+        let reach = self.longest.saturating_sub(1);
+        let from = hit.start.saturating_sub(reach);
+        let window = s
+            .get(from..s.len().min(hit.end + reach))
+            .unwrap_or_default();
+        self.needles.find_iter(window).any(|(i, k)| {
+            let len = self.pairs.get(i).map_or(0, |p| p.needle.needle().len());
+            overlap(&(from + k..from + k + len), hit)
+        })
     }
 
     /// Applies all pairs to `input`, writing the result to `out` (cleared first) and using
@@ -213,13 +251,13 @@ impl Replacer {
         if role == Role::ClassName && !self.class_names {
             return Edit::Keep;
         }
-        let Some(raw_seen) = self.search(s, ctx.options) else {
+        if !self.search(s, ctx.options) {
             return Edit::Keep;
-        };
+        }
         if role == Role::Value
             && ctx.options.encodings()
             && ctx.depth < MAX_WRAP_DEPTH
-            && self.wants_json_walk(s, raw_seen)
+            && self.wants_json_walk(s)
         {
             match replace_json(s, self, scratch, ctx) {
                 Ok(Some(true)) => return Edit::Replaced,
@@ -239,6 +277,11 @@ impl Replacer {
             Edit::Keep
         }
     }
+}
+
+/// Whether two byte ranges share a byte.
+fn overlap(a: &Range<usize>, b: &Range<usize>) -> bool {
+    a.start < b.end && b.start < a.end
 }
 
 /// How many levels of JSON escaping [`Replacer::is_match`] sees through.
@@ -735,18 +778,18 @@ fn replace_value(
     // without a hit no session, JSON document or plain text can change.
     let hit = replacer.search(value, options);
     if !looks_serialized(value) {
-        let Some(raw_seen) = hit else {
+        if !hit {
             return Ok(Report::plain(Outcome::Unchanged));
-        };
+        }
         if options.encodings() {
-            let wrapped = replace_wrapped(value, raw_seen, replacer, scratch, out, options, depth);
+            let wrapped = replace_wrapped(value, replacer, scratch, out, options, depth);
             if let Some(report) = wrapped? {
                 return Ok(report);
             }
         }
         return Ok(Report::plain(plain(value, replacer, out, &mut scratch.tmp)));
     }
-    if options.mode != Mode::Repair && hit.is_none() && memmem::find(value, b"S:").is_none() {
+    if options.mode != Mode::Repair && !hit && memmem::find(value, b"S:").is_none() {
         return Ok(Report::plain(Outcome::Unchanged));
     }
     replace_serialized(value, replacer, scratch, out, options, depth)
@@ -790,7 +833,6 @@ fn replace_base64(
 #[inline(never)]
 fn replace_wrapped(
     value: &[u8],
-    raw_seen: bool,
     replacer: &Replacer,
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
@@ -858,7 +900,7 @@ fn replace_wrapped(
             return Ok(Some(report.absorb(ctx)));
         }
     }
-    if depth < MAX_WRAP_DEPTH && replacer.wants_json_walk(value, raw_seen) {
+    if depth < MAX_WRAP_DEPTH && replacer.wants_json_walk(value) {
         let mut ctx = Ctx::new(options, depth);
         if let Some(changed) = replace_json(value, replacer, out, &mut ctx)? {
             let outcome = if changed {

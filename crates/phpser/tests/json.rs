@@ -77,6 +77,104 @@ fn json_without_the_needle_or_not_json_stays_as_it_is() {
     }
 }
 
+/// `replace_in_value` with other pairs than [`PAIRS`]: whether it walked the JSON document
+/// string by string ([`Report::json`](understudy_phpser::Report::json)), and the new value.
+fn rewrite_with(pairs: &[(&str, &str)], value: &[u8]) -> (bool, Vec<u8>) {
+    let r = Replacer::new(pairs.iter().copied()).unwrap();
+    let mut out = Vec::new();
+    let report = replace_in_value(
+        value,
+        &r,
+        &mut Scratch::new(),
+        &mut out,
+        Options::new(Mode::Auto),
+    )
+    .unwrap();
+    assert_eq!(report.outcome, Outcome::Rewritten, "{}", show(value));
+    (report.json, out)
+}
+
+#[test]
+fn a_needle_seen_as_it_is_and_elsewhere_only_escaped_is_replaced_in_both() {
+    // The pairs give only the needle as it is; the second string holds it only `\/`-escaped,
+    // which a plain replacement of the document would miss.
+    let v = br#"{"a":"https://old.example.org/x","b":"https:\/\/old.example.org\/y"}"#;
+    let (json, out) = rewrite_with(&[("https://old.example.org", "https://new.example")], v);
+    assert!(json, "walked");
+    let got: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        got,
+        serde_json::json!({"a": "https://new.example/x", "b": "https://new.example/y"})
+    );
+    // Where a needle as it is (the host) overlaps the escaped form, the pairs decide, as in
+    // any text: plain replacement, no walk.
+    let v = br#"{"a":"https:\/\/old.example.org\/x"}"#;
+    let pairs = [
+        ("https://old.example.org", "https://new.example"),
+        ("old.example.org", "new.example"),
+    ];
+    let (json, out) = rewrite_with(&pairs, v);
+    assert!(!json, "not walked");
+    assert_eq!(out, br#"{"a":"https:\/\/new.example\/x"}"#);
+    // Also when that needle is found after the escaped form (it has another anchor): the
+    // pairs replace `org\/x`, and say nothing of the escaped URL around it.
+    let pairs = [
+        ("https://old.example.org", "https://new.example"),
+        (r"org\/x", r"org\/y"),
+    ];
+    let (json, out) = rewrite_with(&pairs, v);
+    assert!(!json, "not walked");
+    assert_eq!(out, br#"{"a":"https:\/\/old.example.org\/y"}"#);
+}
+
+#[test]
+fn nest_marks_without_a_needle_in_their_string_leave_a_plain_replacement() {
+    // Serialized PHP and JSON in strings of their own; the URL's string holds neither.
+    let v = br#"{"o":"a:1:{s:1:\"k\";s:1:\"v\";}","j":"{\"a\":[\"b\"]}","u":"https:\/\/old.example.org\/x","s":"s:1:\"v\";"}"#;
+    let r = Replacer::new(PAIRS).unwrap();
+    let mut out = Vec::new();
+    let report = replace_in_value(
+        v,
+        &r,
+        &mut Scratch::new(),
+        &mut out,
+        Options::new(Mode::Auto),
+    )
+    .unwrap();
+    assert_eq!(report.outcome, Outcome::Rewritten);
+    assert!(!report.json, "not walked");
+    // What the walk would write too: the pair's own escaped replacement, nothing else touched.
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        r#"{"o":"a:1:{s:1:\"k\";s:1:\"v\";}","j":"{\"a\":[\"b\"]}","u":"https:\/\/new.example\/\u00fc\/x","s":"s:1:\"v\";"}"#
+    );
+}
+
+/// Whatever comes first in the document, a serialized string holding the URL in a JSON string
+/// is still walked, and `php` unserializes it with the new lengths.
+#[test]
+fn serialized_php_next_to_plain_strings_is_walked() {
+    let url = |s: &str| Node::Str(format!("https://old.example.org/{s}"));
+    let ser = |v: Node| Node::Wrap("ser", v.into());
+    let plain = || Node::Map(vec![("a".into(), url("a")), ("b".into(), url("b"))]);
+    let nested = || ser(Node::Map(vec![("u".into(), url("ü"))]));
+    check(&[
+        Node::List(vec![plain(), nested()]),
+        Node::List(vec![nested(), plain()]),
+        // Nest marks only where no URL is.
+        Node::List(vec![ser(Node::Str("x".into())), plain()]),
+        Node::Map(vec![("s".into(), ser(url("s"))), ("t".into(), url("t"))]),
+    ])
+    .unwrap();
+    let v = br#"{"a":"https:\/\/old.example.org\/a","s":"a:1:{s:1:\"u\";s:25:\"https:\/\/old.example.org\/x\";}"}"#;
+    let (json, out) = rewrite_with(&PAIRS, v);
+    assert!(json, "walked");
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        r#"{"a":"https:\/\/new.example\/\u00fc\/a","s":"a:1:{s:1:\"u\";s:24:\"https:\/\/new.example\/\u00fc\/x\";}"}"#
+    );
+}
+
 const SCRIPT: &str = r#"
 const FLAGS = JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE;
 function build($j) {
