@@ -196,6 +196,9 @@ struct InsertState {
     rows_written: u64,
     /// 1-based row number in the table.
     row: u64,
+    /// Its rows go through as they are or are all left out (see [`Run::skims`]); decided
+    /// once at the head, since the reader asks before every token.
+    skim: bool,
 }
 
 impl Engine {
@@ -535,6 +538,7 @@ impl<'e, W: Write> Run<'e, W> {
                 entry.action = action_name(ctx.action);
                 self.insert = InsertState {
                     row: *self.row_numbers.get(&name).unwrap_or(&0),
+                    skim: ctx.action != Action::Keep || ctx.changes_nothing(),
                     ..InsertState::default()
                 };
                 if ctx.action != Action::Keep {
@@ -631,6 +635,7 @@ impl<'e, W: Write> Run<'e, W> {
                 self.emit(bytes)
             }
             Token::InsertEnd | Token::InsertTail => {
+                self.insert.skim = false;
                 self.report.statements += 1;
                 if let Some(ctx) = &self.ctx {
                     self.row_numbers.insert(ctx.name.clone(), self.insert.row);
@@ -647,9 +652,7 @@ impl<'e, W: Write> Run<'e, W> {
     /// Whether the rows of the current `INSERT` go through as they are (or are all left
     /// out), so they may come as [`Token::Rows`] instead of value by value.
     pub(crate) fn skims(&self) -> bool {
-        self.insert.dropping
-            || (self.insert.held_head.is_none()
-                && self.ctx.as_ref().is_some_and(TableCtx::changes_nothing))
+        self.insert.skim
     }
 
     /// The rows of a [`Token::Rows`], lexed and taken value by value.
