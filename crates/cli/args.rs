@@ -114,7 +114,8 @@ pub struct RewriteArgs {
     pub max_value_size: Option<usize>,
 
     /// Threads that lex and rewrite batches of statements (default: one per CPU). The
-    /// output is the same byte for byte with any number; 1 runs everything on one thread.
+    /// output is the same byte for byte with any number; 1 runs everything on one thread,
+    /// and so does a run with neither rules nor --replace, which only checks the dump.
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
 
