@@ -76,6 +76,16 @@ pub fn open_input(path: Option<&Path>, progress: bool) -> Result<(Box<dyn Read +
     Ok((reader, codec))
 }
 
+/// Standard output as a plain file handle where it can be had: `io::stdout()` is
+/// line-buffered, which splits every large write at its last newline.
+fn stdout() -> Box<dyn Write + Send> {
+    use std::os::fd::AsFd;
+    match io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(File::from(fd)),
+        Err(_) => Box::new(io::stdout()),
+    }
+}
+
 /// The codec an output path asks for by its extension.
 pub fn codec_for_path(path: &Path) -> Codec {
     match path.extension().and_then(|e| e.to_str()) {
@@ -93,17 +103,17 @@ pub struct Output {
 }
 
 enum Encoder {
-    Plain(Box<dyn Write>),
-    Gzip(flate2::write::GzEncoder<Box<dyn Write>>),
-    Zstd(zstd::stream::write::Encoder<'static, Box<dyn Write>>),
+    Plain(Box<dyn Write + Send>),
+    Gzip(flate2::write::GzEncoder<Box<dyn Write + Send>>),
+    Zstd(zstd::stream::write::Encoder<'static, Box<dyn Write + Send>>),
 }
 
 impl Output {
     /// Standard output for `None` or `-`, otherwise a file that appears when finished.
     pub fn create(path: Option<&Path>, codec: Codec) -> Result<Output> {
-        let (sink, file): (Box<dyn Write>, _) = match path {
-            None => (Box::new(io::stdout().lock()), None),
-            Some(p) if p == Path::new("-") => (Box::new(io::stdout().lock()), None),
+        let (sink, file): (Box<dyn Write + Send>, _) = match path {
+            None => (stdout(), None),
+            Some(p) if p == Path::new("-") => (stdout(), None),
             Some(p) => {
                 let dir = match p.parent() {
                     Some(d) if !d.as_os_str().is_empty() => d,

@@ -8,6 +8,7 @@ mod args;
 mod exit;
 mod io;
 mod memory;
+mod threaded;
 
 use std::io::Write;
 use std::process;
@@ -22,6 +23,7 @@ use crate::args::{
 };
 use crate::exit::ExitCode;
 use crate::io::{codec_for_path, open_input, Codec, Output};
+use crate::threaded::{ReadAhead, WriteBehind};
 
 fn main() {
     memory::keep_flat();
@@ -81,24 +83,33 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
         (CompressArg::Zstd, _) => Codec::Zstd,
     };
     let (input, _) = open_input(args.input.as_deref(), !args.quiet)?;
+    let input = ReadAhead::spawn(input).context("cannot start the reader thread")?;
     let report = if args.dry_run {
         engine
             .run(input, std::io::sink())
             .context("rewrite stopped")?
     } else {
-        let mut output = Output::create(args.output.as_deref(), codec)?;
-        match engine.run(input, &mut output) {
+        let output = Output::create(args.output.as_deref(), codec)?;
+        let stream = output.is_stream();
+        let mut behind = WriteBehind::spawn(output).context("cannot start the writer thread")?;
+        match engine.run(input, &mut behind) {
             Ok(report) => {
-                output.finish()?;
+                behind.finish().context("cannot write output")?.finish()?;
                 report
             }
             Err(err) => {
-                if output.is_stream() {
+                if stream {
                     // What was streamed so far may already be in a restore. End it with a
                     // statement that cannot run, so the restore fails too instead of
                     // leaving a silently partial copy.
-                    let _ = output.write_all(INCOMPLETE_MARKER);
-                    let _ = output.finish();
+                    let _ = behind.write_all(INCOMPLETE_MARKER);
+                    if let Ok(output) = behind.finish() {
+                        let _ = output.finish();
+                    }
+                } else {
+                    // Waits for the writer thread, which then drops the unfinished output
+                    // file (removing it) before the process exits.
+                    drop(behind.finish());
                 }
                 return Err(err).context("rewrite stopped; no complete output was produced");
             }

@@ -12,7 +12,7 @@ pub enum Error {
     #[error(transparent)]
     Input(#[from] understudy_sqldump::Error),
     /// Writing the output failed.
-    #[error("writing output failed: {0}")]
+    #[error("writing output failed")]
     Output(#[source] io::Error),
     /// A value or row could not be processed as the rules demand; nothing unmasked is written.
     #[error("{pos}, table `{table}`{}{}: {message}", column.as_ref().map(|c| format!(", column {c}")).unwrap_or_default(), row.as_ref().map(|r| format!(", row {r}")).unwrap_or_default())]
