@@ -44,6 +44,38 @@ fn file_input_and_file_output() {
     }
 }
 
+/// `-o /dev/null` or `-o` a named pipe into a restore: written to as a stream. Renaming a
+/// finished temporary file over it would replace the device or pipe with a regular file.
+#[test]
+fn an_output_path_that_is_not_a_regular_file_is_written_to_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("restore.pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let path = fixture_dumps().into_iter().next().unwrap();
+    let reading = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let status = understudy()
+        .arg("rewrite")
+        .arg(&path)
+        .arg("-o")
+        .arg(&fifo)
+        .stderr(Stdio::inherit())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(reading.join().unwrap() == std::fs::read(&path).unwrap());
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(left.len(), 1, "no temporary file left beside it: {left:?}");
+}
+
 fn gzip(data: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

@@ -109,11 +109,20 @@ enum Encoder {
 }
 
 impl Output {
-    /// Standard output for `None` or `-`, otherwise a file that appears when finished.
+    /// Standard output for `None` or `-`, otherwise a file that appears when finished. A path
+    /// that is not a regular file (`/dev/null`, `/dev/stdout`, a named pipe into a restore)
+    /// is written to directly, as a stream: renaming a file over it would replace the device.
     pub fn create(path: Option<&Path>, codec: Codec) -> Result<Output> {
         let (sink, file): (Box<dyn Write + Send>, _) = match path {
             None => (stdout(), None),
             Some(p) if p == Path::new("-") => (stdout(), None),
+            Some(p) if std::fs::metadata(p).is_ok_and(|m| !m.is_file() && !m.is_dir()) => {
+                let f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(p)
+                    .with_context(|| format!("cannot open {}", p.display()))?;
+                (Box::new(f), None)
+            }
             Some(p) => {
                 let dir = match p.parent() {
                     Some(d) if !d.as_os_str().is_empty() => d,
