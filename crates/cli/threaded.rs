@@ -20,9 +20,6 @@ const CHUNK: usize = 256 * 1024;
 /// How many chunks may wait between a thread and the rewrite.
 const QUEUED: usize = 4;
 
-/// A buffer larger than this (a write of one huge value) goes back to the allocator.
-const KEEP_CAPACITY: usize = 2 * CHUNK;
-
 /// A reader fed by a thread that reads `src` ahead.
 pub struct ReadAhead {
     chunks: Receiver<io::Result<Vec<u8>>>,
@@ -144,10 +141,8 @@ impl<W: Write + Send + 'static> WriteBehind<W> {
                         // Dropping `rx` tells the writer side at its next hand-over.
                         return (sink, Err(e));
                     }
-                    if buf.capacity() <= KEEP_CAPACITY {
-                        buf.clear();
-                        let _ = recycle.try_send(buf);
-                    }
+                    buf.clear();
+                    let _ = recycle.try_send(buf);
                 }
                 let flushed = sink.flush();
                 (sink, flushed)
@@ -228,9 +223,16 @@ impl<W: Write + Send + 'static> Write for WriteBehind<W> {
         if let Some(kind) = self.failed {
             return Err(io::Error::new(kind, "an earlier write failed"));
         }
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= CHUNK {
-            self.hand_over()?;
+        // A chunk at a time, so every buffer keeps its first capacity and is used again: a
+        // larger one would be a fresh allocation, and fresh pages, each time.
+        let mut rest = data;
+        while !rest.is_empty() {
+            let n = rest.len().min(CHUNK - self.buf.len());
+            self.buf.extend_from_slice(&rest[..n]);
+            rest = &rest[n..];
+            if self.buf.len() >= CHUNK {
+                self.hand_over()?;
+            }
         }
         Ok(())
     }

@@ -529,7 +529,9 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
                 reader = SliceReader::new(d.lexer, pos, &d.table).without_lines();
                 at = head;
                 redo_from = Some(head);
-                own = None;
+                if let Some(run) = own.take() {
+                    buffers.put(run.into_buffer());
+                }
                 skimming = false;
                 rewriting = false;
             }
@@ -617,7 +619,7 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
                 let contained = contained && redo_from != Some(pos.byte as usize);
                 if unchanged || contained {
                     let fed = !contained || unchanged || {
-                        let run = own.get_or_insert_with(|| Run::for_worker(engine));
+                        let run = own.get_or_insert_with(|| Run::for_worker(engine, buffers.get()));
                         run.know_schema(&name, schema.clone());
                         if let Some(store) = read {
                             run.know_lookups(store);
@@ -634,8 +636,8 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
                             lookups: generation,
                             rows: 0,
                         });
-                    } else {
-                        own = None;
+                    } else if let Some(run) = own.take() {
+                        buffers.put(run.into_buffer());
                     }
                 } else if keep {
                     rewriting = true;
@@ -723,6 +725,9 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
         tokens.push(Rec::new(&item, delimiter_len, &bytes, &mut lines, None));
     }
     drop(guard);
+    if let Some(run) = own {
+        buffers.put(run.into_buffer());
+    }
     let table = named_table.then(|| reader.table().to_owned());
     Lexed {
         tokens: (!failed).then_some(tokens),

@@ -295,9 +295,17 @@ pub(crate) struct Run<'e, W: Write> {
 }
 
 impl<'e> Run<'e, Vec<u8>> {
-    /// A run for a worker thread: it writes straight into its `Vec`.
-    pub(crate) fn for_worker(engine: &'e Engine) -> Run<'e, Vec<u8>> {
-        Run::with_buffer(engine, Vec::new(), 0)
+    /// A run for a worker thread: it writes straight into `output` (a pooled buffer, so a
+    /// statement is not written into fresh pages).
+    pub(crate) fn for_worker(engine: &'e Engine, output: Vec<u8>) -> Run<'e, Vec<u8>> {
+        Run::with_buffer(engine, output, 0)
+    }
+
+    /// The worker's run is done: its output buffer, emptied, for the pool.
+    pub(crate) fn into_buffer(self) -> Vec<u8> {
+        let mut buf = self.out.into_inner().unwrap_or_default();
+        buf.clear();
+        buf
     }
 
     /// A worker's run ends a statement: its output (replaced by `next`), report and row

@@ -1,6 +1,8 @@
 //! One value: decode, replace, re-encode in the same form.
 
-use understudy_phpser::{replace_in_value, NeedleSet, Options, Outcome, Replacer, Scratch};
+use understudy_phpser::{
+    plain_text, replace_in_value, NeedleSet, Options, Outcome, Replacer, Scratch, PLAIN_HEAD,
+};
 use understudy_sqldump::literal::{decode_hex, encode_hex, escape_into, unescape_into};
 use understudy_sqldump::{Value, ValueKind};
 
@@ -220,6 +222,9 @@ pub(crate) fn replace(
         if !groups.iter().any(|g| g.may_match_raw(content)) {
             return Ok(None);
         }
+        if let Some(done) = replace_plain_escaped(token, value, groups, scratch, out) {
+            return Ok(done);
+        }
     }
     let ValueScratch {
         decoded,
@@ -262,6 +267,72 @@ pub(crate) fn replace(
     }
     encode(token, value, Some(current), out);
     Ok(Some(outcome))
+}
+
+/// [`replace`] for a string whose every group would find it plain text
+/// ([`plain_text`]): the pairs replaced in its escaped content, without decoding it. Most
+/// values with a needle are such (posts, comments, links); decoding them only to learn that
+/// took a sixth of a replacement run. `None` if a group may see more than text in it (or
+/// cannot replace escaped), and [`replace`] decodes it.
+fn replace_plain_escaped(
+    token: &[u8],
+    value: &Value,
+    groups: &[&Replacements],
+    scratch: &mut ValueScratch,
+    out: &mut Vec<u8>,
+) -> Option<Option<ValueOutcome>> {
+    let ValueKind::Str {
+        canonical: true,
+        quote,
+        ..
+    } = value.kind
+    else {
+        return None;
+    };
+    let content = value.content;
+    let ValueScratch {
+        decoded,
+        current,
+        next,
+        ..
+    } = scratch;
+    let mut outcome = ValueOutcome {
+        plain_only: true,
+        ..ValueOutcome::default()
+    };
+    for (i, group) in groups.iter().enumerate() {
+        let pairs = group.escaped_pairs.as_deref()?;
+        // `current` holds the content once a group has changed it.
+        let text: &[u8] = if outcome.changed_by.is_empty() {
+            content.of(token)
+        } else {
+            current
+        };
+        if !group.escaped.is_match(text) {
+            continue;
+        }
+        // The decoded head: enough escaped bytes for PLAIN_HEAD decoded ones, the last of
+        // which may be cut in two and is not looked at.
+        decoded.clear();
+        unescape_into(&text[..text.len().min(2 * PLAIN_HEAD + 2)], quote, decoded);
+        decoded.truncate(PLAIN_HEAD);
+        if !plain_text(decoded, text) {
+            return None;
+        }
+        if replace_escaped(text, pairs.iter(), next, decoded) {
+            std::mem::swap(current, next);
+            outcome.changed_by.push(i);
+        }
+    }
+    if outcome.changed_by.is_empty() {
+        return Some(None);
+    }
+    outcome.encoding = "plain";
+    out.clear();
+    out.extend_from_slice(&token[..content.start as usize]);
+    out.extend_from_slice(current);
+    out.extend_from_slice(&token[content.end as usize..]);
+    Some(Some(outcome))
 }
 
 /// Plain replacement of `pairs` (SQL-escaped, in order, each on the result of the one
@@ -467,6 +538,70 @@ mod tests {
                     );
                 }
                 None => prop_assert_eq!(want, text),
+            }
+        }
+    }
+
+    /// Starts of values: text, and each wrapper the replacer looks into.
+    fn value_start() -> impl Strategy<Value = &'static [u8]> {
+        prop::sample::select(vec![
+            &b""[..],
+            b"<p>",
+            b"The site ",
+            b"a:1:{i:0;s:17:\"https://old/x/y/z\";}",
+            b"s:10:\"https://ol\";",
+            b"{\"u\":\"https:\\/\\/old\"}",
+            b"[\"x\"]",
+            b"user|s:3:\"old\";",
+            b"\x03abcs:3:\"old\";",
+            b"YToxOntpOjA7czoxMDoiaHR0cHM6Ly9vbGQiO30=",
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Values replaced in their escaped content (plain text) or decoded (the rest) give
+        /// what decoding, replacing and escaping gives, with the same report.
+        #[test]
+        fn escaped_values_are_replaced_as_decoded_ones(
+            start in value_start(),
+            text in prop::collection::vec(piece(), 0..12),
+        ) {
+            let text = [start, &text.concat()].concat();
+            let mut escaped = Vec::new();
+            escape_into(&text, &mut escaped);
+            let statement = [&b"INSERT INTO t VALUES ('"[..], &escaped, b"');"].concat();
+            let (token, value) = lex_value(&statement);
+            let pairs: [(&[u8], &[u8]); 2] =
+                [(b"https://old", b"https://n'ew"), (b"https:\\/\\/old", b"https:\\/\\/n'ew")];
+            let group =
+                Replacements::new("t".into(), &pairs, Options::new(Mode::Auto), true).unwrap();
+            let mut out = Vec::new();
+            let got = replace(&token, &value, &[&group], &mut ValueScratch::default(), &mut out);
+            let mut decoded = text.clone();
+            let want = replace_decoded(&mut decoded, &[&group], &mut ValueScratch::default());
+            match (got, want) {
+                (Ok(Some(got)), Ok(Some(want))) => {
+                    let mut want_token = Vec::new();
+                    encode(&token, &value, Some(&decoded), &mut want_token);
+                    prop_assert_eq!(
+                        String::from_utf8_lossy(&out),
+                        String::from_utf8_lossy(&want_token)
+                    );
+                    prop_assert_eq!(got.encoding, want.encoding);
+                    prop_assert_eq!(got.changed_by, want.changed_by);
+                    prop_assert_eq!(got.plain_only, want.plain_only);
+                    prop_assert_eq!(got.warnings.len(), want.warnings.len());
+                }
+                (Ok(None), Ok(None)) | (Err(_), Err(_)) => {}
+                (got, want) => prop_assert!(
+                    false,
+                    "{:?}: escaped {:?}, decoded {:?}",
+                    String::from_utf8_lossy(&text),
+                    got.map(|o| o.map(|o| o.encoding)),
+                    want.map(|o| o.map(|o| o.encoding))
+                ),
             }
         }
     }

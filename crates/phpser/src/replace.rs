@@ -622,6 +622,48 @@ fn may_be_session(value: &[u8]) -> bool {
     binary || memchr::memchr2(b'|', b'!', value).is_some_and(|k| value[k] == b'|')
 }
 
+/// How many bytes of a value's start [`plain_text`] looks at: the longest `php_binary`
+/// session name (127) with its length byte, and the start of the value after it.
+pub const PLAIN_HEAD: usize = 1 + 127 + 3;
+
+/// Whether [`replace_in_value`] surely treats a value as plain text, whatever its bytes after
+/// `head`: it cannot be base64 of serialized PHP or JSON, serialized PHP, a PHP session or a
+/// JSON document. Then replacing the needles as plain bytes is all it does, and a caller
+/// may do that on the value in another form (SQL-escaped) without decoding it first.
+///
+/// `head` is the value's first [`PLAIN_HEAD`] bytes (all of it, if shorter). `value` is the
+/// whole value, decoded or in a form that writes each `|`, `!` and base64 byte as it is and
+/// turns any other byte into bytes that are not all base64 (SQL escaping does so): a `php`
+/// session has a `|` before any `!`. Conservative: `false` only means "look closer".
+///
+/// ```
+/// use understudy_phpser::plain_text;
+/// assert!(plain_text(b"<!-- wp:paragraph -->", b"<!-- wp:paragraph -->"));
+/// assert!(!plain_text(b"a:1:{i:0;i:1;}", b"a:1:{i:0;i:1;}"));
+/// assert!(!plain_text(b"  {\"url\":1}", b"  {\"url\":1}"));
+/// ```
+pub fn plain_text(head: &[u8], value: &[u8]) -> bool {
+    let Some(&first) = head.first() else {
+        return true;
+    };
+    // A JSON document, whitespace before it included.
+    if first.is_ascii_whitespace() || matches!(first, b'{' | b'[') {
+        return false;
+    }
+    // Serialized PHP, or base64 of it or of JSON.
+    if looks_like_value_start(head) || may_be_base64(value) {
+        return false;
+    }
+    // A `php_binary` session: a length byte, a name, a serialized value. `head` holds
+    // whatever may follow the longest name.
+    let after_name = 1 + usize::from(first & 0x7f);
+    if first & 0x80 != 0 || looks_like_value_start(head.get(after_name..).unwrap_or_default()) {
+        return false;
+    }
+    // A `php` session.
+    memchr::memchr2(b'|', b'!', value).is_none_or(|k| value[k] != b'|')
+}
+
 /// Whether serialized data may start here (`a:`, `s:`, `i:`, `N;` …).
 fn looks_like_value_start(v: &[u8]) -> bool {
     matches!(

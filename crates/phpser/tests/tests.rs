@@ -12,5 +12,6 @@ mod edge;
 mod json;
 mod naive;
 mod oracle;
+mod plain;
 mod session;
 mod util;
