@@ -138,3 +138,68 @@ fn the_report_says_where_the_url_lived() {
             .sum::<u64>()
     );
 }
+
+/// base64 of serialized PHP, as a whole value and inside a serialized string, is decoded,
+/// rewritten (lengths fixed) and encoded again; a hex blob of serialized PHP too; and the
+/// report says so per column. `base64 = false` in a rule leaves its columns' base64 alone.
+#[test]
+fn base64_is_looked_into_unless_a_rule_says_not() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let inner = br#"a:1:{s:3:"url";s:25:"https://old.example.org/x";}"#;
+    let encoded = b64.encode(inner);
+    let nested = format!(r#"a:1:{{s:3:"job";s:{}:"{encoded}";}}"#, encoded.len());
+    let hex: String = inner.iter().map(|b| format!("{b:02x}")).collect();
+    let dump = format!(
+        "CREATE TABLE `jobs` (\n  `id` int(11) NOT NULL,\n  `payload` text,\n  `state` blob,\n  \
+         `note` text,\n  PRIMARY KEY (`id`)\n);\n\
+         INSERT INTO `jobs` VALUES (1,'{encoded}',0x{hex},'{}');\n",
+        nested.replace('"', "\\\"")
+    );
+    let moved = br#"a:1:{s:3:"url";s:28:"https://int.example.com.au/x";}"#;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |rules: &str| {
+        let path = dir.path().join("rules.toml");
+        std::fs::write(&path, rules).unwrap();
+        let report = dir.path().join("report.json");
+        let out = run_with_stdin(
+            understudy()
+                .args(["rewrite", "--quiet", "--rules"])
+                .arg(&path)
+                .arg("--report")
+                .arg(&report),
+            dump.as_bytes(),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        (String::from_utf8(out.stdout).unwrap(), report)
+    };
+    let pair = "from = \"https://old.example.org\"\nto = \"https://int.example.com.au\"\n";
+
+    let (out, report) = run(&format!("[[replace]]\n{pair}"));
+    let new_b64 = b64.encode(moved);
+    assert!(out.contains(&format!("(1,'{new_b64}',")), "{out}");
+    let new_hex: String = moved.iter().map(|b| format!("{b:02x}")).collect();
+    assert!(out.contains(&format!(",0x{new_hex},")), "{out}");
+    let new_nested = format!(r#"a:1:{{s:3:\"job\";s:{}:\"{new_b64}\";}}"#, new_b64.len());
+    assert!(out.contains(&new_nested), "{out}");
+    let encodings = |report: &serde_json::Value, column: &str| {
+        report["tables"]["jobs"]["columns"][column]["encodings"].clone()
+    };
+    assert_eq!(encodings(&report, "`payload`")["base64"], 1);
+    assert_eq!(encodings(&report, "`state`")["hex blob, serialized"], 1);
+    assert_eq!(encodings(&report, "`note`")["serialized"], 1);
+
+    // Off for one column: its base64 stays as it was, the others' still moves.
+    let (out, _) = run(&format!(
+        "[[replace]]\n{pair}columns = [\"jobs.payload\"]\nbase64 = false\n\n\
+         [[replace]]\n{pair}skip_columns = [\"jobs.payload\"]\n"
+    ));
+    assert!(out.contains(&format!("(1,'{encoded}',")), "{out}");
+    assert!(out.contains(&new_nested), "{out}");
+}

@@ -141,7 +141,7 @@ impl EngineBuilder {
                     Replacements::new(
                         r.label().to_string(),
                         &pairs,
-                        Options::new(mode).strict(self.strict),
+                        Options::new(mode).strict(self.strict).base64(r.base64()),
                         self.encoding_checks,
                     )
                     .map_err(Error::Replacements)?,

@@ -90,7 +90,7 @@ impl Replacements {
             replacer,
             escaped,
             options,
-            base64: encoding_checks,
+            base64: options.looks_into_base64(),
             escaped_pairs,
         })
     }
@@ -98,7 +98,10 @@ impl Replacements {
     /// Whether a needle may be in string content that is still SQL-escaped. Exact for
     /// mysqldump's escaping, which maps each decoded byte to fixed bytes.
     fn may_match_raw(&self, content: &[u8]) -> bool {
-        self.escaped.is_match(content) || (self.base64 && understudy_phpser::may_be_base64(content))
+        self.escaped.is_match(content)
+            || (self.base64
+                && (understudy_phpser::may_be_base64(content)
+                    || understudy_phpser::may_hold_base64(content)))
     }
 }
 
@@ -300,24 +303,31 @@ fn replace_plain_escaped(
         plain_only: true,
         ..ValueOutcome::default()
     };
+    // The decoded head: enough escaped bytes for PLAIN_HEAD decoded ones, the last of which
+    // may be cut in two and is not looked at.
+    let is_plain = |text: &[u8], decoded: &mut Vec<u8>| {
+        decoded.clear();
+        unescape_into(&text[..text.len().min(2 * PLAIN_HEAD + 2)], quote, decoded);
+        decoded.truncate(PLAIN_HEAD);
+        plain_text(decoded, text)
+    };
+    // Without a needle in sight, only something other than text (base64) may change.
+    if !is_plain(content.of(token), decoded) {
+        return None;
+    }
     for (i, group) in groups.iter().enumerate() {
         let pairs = group.escaped_pairs.as_deref()?;
-        // `current` holds the content once a group has changed it.
+        // `current` holds the content once a group has changed it, and is looked at again.
         let text: &[u8] = if outcome.changed_by.is_empty() {
             content.of(token)
         } else {
+            if !is_plain(current, decoded) {
+                return None;
+            }
             current
         };
         if !group.escaped.is_match(text) {
             continue;
-        }
-        // The decoded head: enough escaped bytes for PLAIN_HEAD decoded ones, the last of
-        // which may be cut in two and is not looked at.
-        decoded.clear();
-        unescape_into(&text[..text.len().min(2 * PLAIN_HEAD + 2)], quote, decoded);
-        decoded.truncate(PLAIN_HEAD);
-        if !plain_text(decoded, text) {
-            return None;
         }
         if replace_escaped(text, pairs.iter(), next, decoded) {
             std::mem::swap(current, next);
@@ -554,7 +564,7 @@ mod tests {
             b"[\"x\"]",
             b"user|s:3:\"old\";",
             b"\x03abcs:3:\"old\";",
-            b"YToxOntpOjA7czoxMDoiaHR0cHM6Ly9vbGQiO30=",
+            b"YToxOntpOjA7czoxMzoiaHR0cHM6Ly9vbGQveCI7fQ==",
         ])
     }
 

@@ -251,13 +251,46 @@ impl Replacer {
         if role == Role::ClassName && !self.class_names {
             return Edit::Keep;
         }
-        if !self.search(s, ctx.options) {
+        // base64 hides the needles from the search: a queued job or a plugin may keep
+        // base64 of serialized PHP or JSON inside serialized data.
+        if role == Role::Value
+            && ctx.options.looks_into_base64()
+            && ctx.depth < MAX_WRAP_DEPTH
+            && may_be_base64(s)
+        {
+            scratch.clear();
+            match replace_base64(s, self, scratch, ctx.options, ctx.depth + 1) {
+                Ok(Some(report)) => {
+                    ctx.fallbacks += report.nested_fallbacks;
+                    if ctx.warning.is_none() {
+                        ctx.warning = report.warning;
+                    }
+                    return match report.outcome {
+                        Outcome::Rewritten => Edit::Replaced,
+                        Outcome::Unchanged => Edit::Keep,
+                    };
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    ctx.error.get_or_insert(e);
+                    return Edit::Keep;
+                }
+            }
+        }
+        let hit = self.search(s, ctx.options);
+        // A JSON document without a needle in sight may still hold base64 of one.
+        let nested = !hit
+            && role == Role::Value
+            && ctx.options.looks_into_base64()
+            && ctx.depth < MAX_WRAP_DEPTH
+            && may_hold_base64(s);
+        if !hit && !nested {
             return Edit::Keep;
         }
         if role == Role::Value
             && ctx.options.encodings()
             && ctx.depth < MAX_WRAP_DEPTH
-            && self.wants_json_walk(s)
+            && (nested || self.wants_json_walk(s))
         {
             match replace_json(s, self, scratch, ctx) {
                 Ok(Some(true)) => return Edit::Replaced,
@@ -345,6 +378,8 @@ pub enum Mode {
 pub struct Options {
     mode: Mode,
     strict: bool,
+    /// Whether base64 of serialized PHP or JSON is looked into.
+    base64: bool,
     /// Set only by the benchmark of what the checks cost (default off, so checks on).
     skip_encodings: bool,
 }
@@ -355,8 +390,22 @@ impl Options {
         Options {
             mode,
             strict: false,
+            base64: true,
             skip_encodings: false,
         }
+    }
+
+    /// Whether values that are base64 of serialized PHP or JSON (whole values, or strings
+    /// inside serialized or JSON values) are decoded, rewritten and encoded again (the
+    /// default), or left as they are.
+    pub fn base64(mut self, yes: bool) -> Options {
+        self.base64 = yes;
+        self
+    }
+
+    /// Whether base64 is looked into (see [`Options::base64`]).
+    pub fn looks_into_base64(&self) -> bool {
+        self.base64 && self.encodings()
     }
 
     /// Strict: a value that looks serialized but does not parse (or repair) is an error
@@ -500,7 +549,10 @@ fn replace_json(
 ) -> Result<Option<bool>, Error> {
     let (mut tmp, mut scratch) = (Vec::new(), None);
     let result = json::rewrite(text, out, |is_key, s, new| {
-        if !replacer.is_match(s) {
+        // A value string may be base64 of serialized PHP or JSON, where no needle shows, or
+        // hold such base64.
+        let base64 = || ctx.options.looks_into_base64() && (may_be_base64(s) || may_hold_base64(s));
+        if !replacer.is_match(s) && (is_key || !base64()) {
             return Ok(false);
         }
         if is_key {
@@ -682,14 +734,19 @@ fn looks_like_value_start(v: &[u8]) -> bool {
 /// seen in base64 text, so callers that skip values without a needle must not skip these.
 #[inline]
 pub fn may_be_base64(value: &[u8]) -> bool {
-    const PREFIXES: [&[u8]; 7] = [b"YTo", b"Tzo", b"czo", b"Qzo", b"ey", b"e3", b"W"];
     // The first byte alone rules out nearly every value, without a call.
     value.len() >= 8
         && matches!(value[0], b'Y' | b'T' | b'c' | b'Q' | b'e' | b'W')
-        && PREFIXES.iter().any(|p| value.starts_with(p))
-        && value
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'='))
+        && BASE64_PREFIXES.iter().any(|p| value.starts_with(p))
+        && value.iter().all(|&b| is_base64_byte(b))
+}
+
+/// How base64 of serialized PHP or JSON starts (see [`may_be_base64`]).
+const BASE64_PREFIXES: [&[u8]; 7] = [b"YTo", b"Tzo", b"czo", b"Qzo", b"ey", b"e3", b"W"];
+
+/// A byte of the standard or the URL-safe base64 alphabet, or padding.
+fn is_base64_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=')
 }
 
 /// Decodes base64 that holds complete serialized PHP or JSON; returns the engine to encode it
@@ -811,7 +868,7 @@ fn replace_value(
         return Ok(Report::plain(plain(value, replacer, out, &mut scratch.tmp)));
     }
     // Base64 hides the needles from the search below, so it goes first.
-    if options.encodings() && may_be_base64(value) {
+    if options.looks_into_base64() && may_be_base64(value) {
         if let Some(report) = replace_base64(value, replacer, out, options, depth)? {
             return Ok(report);
         }
@@ -821,6 +878,9 @@ fn replace_value(
     let hit = replacer.search(value, options);
     if !looks_serialized(value) {
         if !hit {
+            if options.looks_into_base64() && depth < MAX_WRAP_DEPTH && may_hold_base64(value) {
+                return replace_json_base64(value, replacer, out, options, depth);
+            }
             return Ok(Report::plain(Outcome::Unchanged));
         }
         if options.encodings() {
@@ -831,10 +891,61 @@ fn replace_value(
         }
         return Ok(Report::plain(plain(value, replacer, out, &mut scratch.tmp)));
     }
-    if options.mode != Mode::Repair && !hit && memmem::find(value, b"S:").is_none() {
+    if options.mode != Mode::Repair
+        && !hit
+        && memmem::find(value, b"S:").is_none()
+        && !(options.looks_into_base64() && may_hold_base64(value))
+    {
         return Ok(Report::plain(Outcome::Unchanged));
     }
     replace_serialized(value, replacer, scratch, out, options, depth)
+}
+
+/// [`replace_value`] for a value without a needle in sight that may be a JSON document
+/// with base64 of serialized PHP or JSON in its strings.
+#[inline(never)]
+fn replace_json_base64(
+    value: &[u8],
+    replacer: &Replacer,
+    out: &mut Vec<u8>,
+    options: Options,
+    depth: usize,
+) -> Result<Report, Error> {
+    let mut ctx = Ctx::new(options, depth);
+    let changed = replace_json(value, replacer, out, &mut ctx)?;
+    if changed != Some(true) {
+        out.clear();
+        return Ok(Report::plain(Outcome::Unchanged));
+    }
+    Ok(Report::plain(Outcome::Rewritten).absorb(ctx))
+}
+
+/// Whether a serialized value or a JSON document may hold, in one of its strings, base64 of
+/// serialized PHP or JSON (see [`may_be_base64`]): a `"` followed by the first letters of
+/// such base64. The needles cannot be seen in base64, so callers that skip values without a
+/// needle must not skip these. Gives the same answer for the value SQL-escaped.
+///
+/// ```
+/// use understudy_phpser::may_hold_base64;
+/// assert!(may_hold_base64(br#"a:1:{s:3:"job";s:12:"YToxOntpOjA7";}"#));
+/// assert!(may_hold_base64(br#"{"state":"eyJ1cmwiOiJ4In0="}"#));
+/// assert!(!may_hold_base64(br#"a:1:{s:3:"url";s:5:"https";}"#));
+/// assert!(!may_hold_base64(br#"about "YToxOntpOjA7""#));
+/// ```
+pub fn may_hold_base64(value: &[u8]) -> bool {
+    if !matches!(
+        value,
+        [b'a' | b'O' | b'C' | b's', b':', ..] | [b'{' | b'[', ..]
+    ) {
+        return false;
+    }
+    memchr::memchr_iter(b'"', value).any(|i| {
+        let start = value.get(i + 1..).unwrap_or_default();
+        matches!(start.first(), Some(b'Y' | b'T' | b'c' | b'Q' | b'e' | b'W'))
+            && BASE64_PREFIXES.iter().any(|p| start.starts_with(p))
+            && start.len() >= 8
+            && start[..8].iter().all(|&b| is_base64_byte(b))
+    })
 }
 
 /// Plain byte replacement of `value` into `out`.
@@ -942,7 +1053,10 @@ fn replace_wrapped(
             return Ok(Some(report.absorb(ctx)));
         }
     }
-    if depth < MAX_WRAP_DEPTH && replacer.wants_json_walk(value) {
+    if depth < MAX_WRAP_DEPTH
+        && (replacer.wants_json_walk(value)
+            || (options.looks_into_base64() && may_hold_base64(value)))
+    {
         let mut ctx = Ctx::new(options, depth);
         if let Some(changed) = replace_json(value, replacer, out, &mut ctx)? {
             let outcome = if changed {

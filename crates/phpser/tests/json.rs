@@ -186,6 +186,8 @@ function build($j) {
             case 'json': return json_encode($d, JSON_THROW_ON_ERROR);
             case 'jsonu': return json_encode($d, FLAGS | JSON_THROW_ON_ERROR);
             case 'url': return urlencode($d);
+            case 'b64ser': return base64_encode(serialize($d));
+            case 'b64json': return base64_encode(json_encode($d, JSON_THROW_ON_ERROR));
         }
     }
     $out = [];
@@ -204,9 +206,17 @@ function is_json(string $s): bool {
     json_decode($s, true);
     return json_last_error() === JSON_ERROR_NONE;
 }
+// The decoded bytes if $s is base64 of serialized PHP or of a JSON object or array.
+function b64_inner(string $s): ?string {
+    if (strlen($s) < 8 || !preg_match('~^[A-Za-z0-9+/]+=*$~', $s)) return null;
+    $d = base64_decode($s, true);
+    if ($d === false || base64_encode($d) !== $s) return null;
+    return (is_ser($d) || is_json($d)) ? $d : null;
+}
 function rep(string $s): string { return str_replace($GLOBALS['N'], $GLOBALS['R'], $s); }
 function replace_deep($v) {
     if (is_string($v)) {
+        if (($d = b64_inner($v)) !== null) return base64_encode(replace_deep($d));
         if (is_ser($v)) return serialize(replace_deep(unserialize($v)));
         if (is_json($v)) return json_encode(replace_deep(json_decode($v, true)));
         return rep($v);
@@ -221,6 +231,7 @@ function replace_deep($v) {
 // Nested serialized and JSON strings decoded, so the escaping style does not matter.
 function norm($v) {
     if (is_string($v)) {
+        if (($d = b64_inner($v)) !== null) return ['b64' => norm($d)];
         if (is_ser($v)) return ['ser' => norm(unserialize($v))];
         if (is_json($v)) return ['json' => norm(json_decode($v, true))];
         return $v;
@@ -260,8 +271,9 @@ enum Node {
     Int(i64),
     List(Vec<Node>),
     Map(Vec<(String, Node)>),
-    /// `serialize()`, `json_encode()` (default flags, or unescaped slashes and unicode) or
-    /// `urlencode()` of the inner value, as a string.
+    /// `serialize()`, `json_encode()` (default flags, or unescaped slashes and unicode),
+    /// `urlencode()`, or `base64_encode()` of its `serialize()` or `json_encode()`, of the
+    /// inner value, as a string.
     Wrap(&'static str, Box<Node>),
 }
 
@@ -303,7 +315,16 @@ fn node() -> impl Strategy<Value = Node> {
                 1..4
             )
             .prop_map(Node::Map),
-            (prop_oneof![Just("ser"), Just("json"), Just("jsonu")], inner)
+            (
+                prop_oneof![
+                    Just("ser"),
+                    Just("json"),
+                    Just("jsonu"),
+                    Just("b64ser"),
+                    Just("b64json")
+                ],
+                inner
+            )
                 .prop_map(|(how, v)| Node::Wrap(how, v.into())),
         ]
     })
@@ -320,7 +341,7 @@ fn check(values: &[Node]) -> Result<(), TestCaseError> {
     )
 }
 
-/// Three levels each way, so the test cannot pass on luck.
+/// Three levels each way (base64 too), so the test cannot pass on luck.
 #[test]
 fn json_and_serialized_nested_three_deep() {
     let url = |s: &str| Node::Str(format!("https://old.example.org/{s}\"ü"));
@@ -338,6 +359,17 @@ fn json_and_serialized_nested_three_deep() {
             wrap(
                 "ser",
                 wrap("json", Node::Map(vec![("u".into(), wrap("url", url("q")))])),
+            ),
+        ),
+        // base64, where no needle shows, inside serialized PHP inside JSON, and the other way.
+        (
+            "b".into(),
+            wrap(
+                "json",
+                Node::List(vec![wrap(
+                    "b64ser",
+                    Node::List(vec![wrap("b64json", Node::List(vec![url("b")]))]),
+                )]),
             ),
         ),
     ]);

@@ -981,6 +981,7 @@ fn compile_replace(
         label: label.into(),
         pairs: pairs.into(),
         serialized,
+        base64: r.base64.unwrap_or(true),
         variants,
         filter,
         secret: from.secret || to.secret,

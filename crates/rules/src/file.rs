@@ -74,6 +74,7 @@ pub(crate) struct Replace {
     pub to: S,
     pub variants: Option<Spanned<Vec<S>>>,
     pub serialized: Option<S>,
+    pub base64: Option<bool>,
     pub tables: Option<Vec<S>>,
     #[serde(default)]
     pub skip_tables: Vec<S>,

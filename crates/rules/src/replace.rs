@@ -144,6 +144,8 @@ pub struct Replacement {
     pub(crate) label: Box<str>,
     pub(crate) pairs: Box<[Pair]>,
     pub(crate) serialized: SerializedMode,
+    /// Whether values that are base64 of serialized PHP or JSON are decoded and rewritten.
+    pub(crate) base64: bool,
     pub(crate) variants: Variants,
     pub(crate) filter: Filter,
     pub(crate) secret: bool,
@@ -159,6 +161,7 @@ impl fmt::Debug for Replacement {
             d.field("pairs", &self.pairs);
         }
         d.field("serialized", &self.serialized)
+            .field("base64", &self.base64)
             .field("variants", &self.variants)
             .field("filter", &self.filter)
             .finish()
@@ -194,6 +197,12 @@ impl Replacement {
     /// How serialized PHP values are treated.
     pub fn serialized(&self) -> SerializedMode {
         self.serialized
+    }
+
+    /// Whether base64 of serialized PHP or JSON is decoded, rewritten inside and encoded
+    /// again (`base64 = false` turns it off for the rule's tables and columns).
+    pub fn base64(&self) -> bool {
+        self.base64
     }
 
     /// The variants the rule was expanded with.
