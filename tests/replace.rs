@@ -203,3 +203,47 @@ fn base64_is_looked_into_unless_a_rule_says_not() {
     assert!(out.contains(&format!("(1,'{encoded}',")), "{out}");
     assert!(out.contains(&new_nested), "{out}");
 }
+
+/// Values that only look like a wrapper and hold the needle: replaced as plain text, and the
+/// report and standard error say where (a broken session, a base64-looking word).
+#[test]
+fn look_alikes_with_the_needle_are_replaced_as_text_with_a_warning() {
+    let dump = b"CREATE TABLE `s` (\n  `id` int(11) NOT NULL,\n  `data` text,\n  PRIMARY KEY (`id`)\n);\n\
+        INSERT INTO `s` VALUES (1,'user|s:30:\\\"olddomain'),(2,'YToolddomainToken'),(3,'a | olddomain');\n";
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let out = run_with_stdin(
+        understudy()
+            .args(["rewrite", "--replace", "olddomain=newdomain", "--report"])
+            .arg(&report),
+        dump,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout
+            .contains("(1,'user|s:30:\\\"newdomain'),(2,'YTonewdomainToken'),(3,'a | newdomain')"),
+        "{stdout}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let warnings = report["warnings"].as_array().unwrap();
+    let rows: Vec<&str> = warnings
+        .iter()
+        .map(|w| w["row"].as_str().unwrap())
+        .collect();
+    assert_eq!(rows, ["1 (key 1)", "2 (key 2)"], "{warnings:?}");
+    assert!(warnings
+        .iter()
+        .all(|w| w["table"] == "s" && w["column"] == "`data`"));
+    assert!(warnings[1]["message"]
+        .as_str()
+        .unwrap()
+        .contains("looks like base64"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("warning:").count(), 2, "{stderr}");
+}

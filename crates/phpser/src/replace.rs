@@ -868,7 +868,8 @@ fn replace_value(
         return Ok(Report::plain(plain(value, replacer, out, &mut scratch.tmp)));
     }
     // Base64 hides the needles from the search below, so it goes first.
-    if options.looks_into_base64() && may_be_base64(value) {
+    let base64_lookalike = options.looks_into_base64() && may_be_base64(value);
+    if base64_lookalike {
         if let Some(report) = replace_base64(value, replacer, out, options, depth)? {
             return Ok(report);
         }
@@ -889,7 +890,18 @@ fn replace_value(
                 return Ok(report);
             }
         }
-        return Ok(Report::plain(plain(value, replacer, out, &mut scratch.tmp)));
+        let mut report = Report::plain(plain(value, replacer, out, &mut scratch.tmp));
+        if base64_lookalike && report.outcome == Outcome::Rewritten {
+            // A base64-looking word that holds a needle as it is: replaced as text, which
+            // may have broken a token; said, or refused when strict.
+            let e = Error::new(0, crate::ErrorKind::NotBase64Data);
+            if options.strict {
+                out.clear();
+                return Err(e);
+            }
+            report.warning = Some(e);
+        }
+        return Ok(report);
     }
     if options.mode != Mode::Repair
         && !hit

@@ -49,6 +49,35 @@ fn words_that_only_look_like_base64_stay() {
     assert!(!may_be_base64(b"YToxOnRoaXM= with spaces"));
 }
 
+#[test]
+fn a_word_that_only_looks_like_base64_and_holds_a_needle_gets_a_warning() {
+    let replacer = Replacer::new([("old", "new")]).unwrap();
+    let run = |options: Options| {
+        let mut out = Vec::new();
+        replace_in_value(
+            b"YTooldToken",
+            &replacer,
+            &mut Scratch::new(),
+            &mut out,
+            options,
+        )
+        .map(|report| (report, out))
+    };
+    let (report, out) = run(Options::new(Mode::Auto)).unwrap();
+    assert_eq!(report.outcome, Outcome::Rewritten);
+    assert_eq!(out, b"YTonewToken");
+    assert!(!report.base64);
+    assert_eq!(
+        report.warning.map(|e| *e.kind()),
+        Some(understudy_phpser::ErrorKind::NotBase64Data)
+    );
+    assert!(run(Options::new(Mode::Auto).strict(true)).is_err());
+    // With base64 off it is a word like any other.
+    let (report, out) = run(Options::new(Mode::Auto).base64(false)).unwrap();
+    assert_eq!(out, b"YTonewToken");
+    assert!(report.warning.is_none());
+}
+
 const SCRIPT: &str = r#"
 function replace_all($v) {
     if (is_string($v)) { return str_replace('https://old.example.org', 'https://new.example', $v); }
