@@ -10,6 +10,7 @@
 //! ```text
 //! cargo run --release -p understudy-benches --example checks_cost -- replace_3 [RUNS]
 //! cargo run --release -p understudy-benches --example checks_cost -- wordpress_pack [RUNS]
+//! valgrind --tool=callgrind target/release/examples/checks_cost replace_3 0 with
 //! ```
 
 use std::path::Path;
@@ -59,6 +60,15 @@ fn main() {
         .next()
         .map_or(40, |n| n.parse().expect("RUNS is a number"));
     let (dump, _) = DumpGenerator::new(32 << 20).seed(1).generate();
+    // `with` or `without` alone: one run of that engine, for a profiler
+    // (`valgrind --tool=callgrind`) to compare the two.
+    if let Some(only) = args.next() {
+        let engine = engine(&config, only == "with");
+        engine
+            .run(&dump[..], std::io::sink())
+            .expect("the dump rewrites");
+        return;
+    }
     let engines = [engine(&config, true), engine(&config, false)];
     let mut outputs = [Vec::new(), Vec::new()];
     for (engine, out) in engines.iter().zip(&mut outputs) {

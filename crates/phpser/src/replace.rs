@@ -951,13 +951,27 @@ pub fn may_hold_base64(value: &[u8]) -> bool {
     ) {
         return false;
     }
-    memchr::memchr_iter(b'"', value).any(|i| {
-        let start = value.get(i + 1..).unwrap_or_default();
-        matches!(start.first(), Some(b'Y' | b'T' | b'c' | b'Q' | b'e' | b'W'))
-            && BASE64_PREFIXES.iter().any(|p| start.starts_with(p))
-            && start.len() >= 8
-            && start[..8].iter().all(|&b| is_base64_byte(b))
-    })
+    // Found by their rarest letters, `z` of `Tzo`, `czo` and `Qzo`, `Y` of `YTo`, `J` of
+    // `eyJ` and `W`, in two SIMD passes that seldom stop outside base64: stopping at every
+    // `"` of a serialized value instead, or a substring search per prefix, cost more than
+    // all the other checks together on the generated WordPress dump (BENCHMARKS.md).
+    // (`e3`, an object without a string key, is `{}` at most: too short to hold a needle.)
+    let base64_after = |quote: usize| {
+        value.get(quote) == Some(&b'"') && {
+            let start = &value[quote + 1..];
+            BASE64_PREFIXES.iter().any(|p| start.starts_with(p))
+                && start.len() >= 8
+                && start[..8].iter().all(|&b| is_base64_byte(b))
+        }
+    };
+    memchr::memchr3_iter(b'z', b'Y', b'J', value).any(|at| {
+        let back = match value[at] {
+            b'z' => 2,
+            b'Y' => 1,
+            _ => 3,
+        };
+        base64_after(at.wrapping_sub(back))
+    }) || memchr::memchr_iter(b'W', value).any(|at| base64_after(at.wrapping_sub(1)))
 }
 
 /// Plain byte replacement of `value` into `out`.
