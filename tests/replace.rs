@@ -86,26 +86,36 @@ fn elgg_moves_completely_and_stays_unserializable() {
     );
 }
 
-#[test]
-fn the_report_says_where_the_url_lived() {
+/// `understudy rewrite ARGS --report FILE` on `dump`, which must succeed: its standard output,
+/// its standard error and the report.
+fn rewrite_with_report(args: &[&str], dump: &[u8]) -> (String, String, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
-    let dump = std::fs::read(fixtures().join("dumps/elgg3.default.sql")).unwrap();
     let out = run_with_stdin(
         understudy()
-            .args(["rewrite", "--quiet", "--replace"])
-            .arg("https://mitglieder.example.org=https://int.example.org")
+            .arg("rewrite")
+            .args(args)
             .arg("--report")
             .arg(&report),
+        dump,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    let report = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    (String::from_utf8(out.stdout).unwrap(), stderr, report)
+}
+
+#[test]
+fn the_report_says_where_the_url_lived() {
+    let dump = std::fs::read(fixtures().join("dumps/elgg3.default.sql")).unwrap();
+    let (_, _, report) = rewrite_with_report(
+        &[
+            "--quiet",
+            "--replace",
+            "https://mitglieder.example.org=https://int.example.org",
+        ],
         &dump,
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     let encodings =
         |table: &str, column: &str| report["tables"][table]["columns"][column]["encodings"].clone();
     assert!(
@@ -161,23 +171,9 @@ fn base64_is_looked_into_unless_a_rule_says_not() {
     let run = |rules: &str| {
         let path = dir.path().join("rules.toml");
         std::fs::write(&path, rules).unwrap();
-        let report = dir.path().join("report.json");
-        let out = run_with_stdin(
-            understudy()
-                .args(["rewrite", "--quiet", "--rules"])
-                .arg(&path)
-                .arg("--report")
-                .arg(&report),
-            dump.as_bytes(),
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let report: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
-        (String::from_utf8(out.stdout).unwrap(), report)
+        let path = path.to_str().unwrap();
+        let (out, _, report) = rewrite_with_report(&["--quiet", "--rules", path], dump.as_bytes());
+        (out, report)
     };
     let pair = "from = \"https://old.example.org\"\nto = \"https://int.example.com.au\"\n";
 
@@ -210,27 +206,12 @@ fn base64_is_looked_into_unless_a_rule_says_not() {
 fn look_alikes_with_the_needle_are_replaced_as_text_with_a_warning() {
     let dump = b"CREATE TABLE `s` (\n  `id` int(11) NOT NULL,\n  `data` text,\n  PRIMARY KEY (`id`)\n);\n\
         INSERT INTO `s` VALUES (1,'user|s:30:\\\"olddomain'),(2,'YToolddomainToken'),(3,'a | olddomain');\n";
-    let dir = tempfile::tempdir().unwrap();
-    let report = dir.path().join("report.json");
-    let out = run_with_stdin(
-        understudy()
-            .args(["rewrite", "--replace", "olddomain=newdomain", "--report"])
-            .arg(&report),
-        dump,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let (stdout, stderr, report) = rewrite_with_report(&["--replace", "olddomain=newdomain"], dump);
     assert!(
         stdout
             .contains("(1,'user|s:30:\\\"newdomain'),(2,'YTonewdomainToken'),(3,'a | newdomain')"),
         "{stdout}"
     );
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     let warnings = report["warnings"].as_array().unwrap();
     let rows: Vec<&str> = warnings
         .iter()
@@ -244,6 +225,5 @@ fn look_alikes_with_the_needle_are_replaced_as_text_with_a_warning() {
         .as_str()
         .unwrap()
         .contains("looks like base64"));
-    let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.matches("warning:").count(), 2, "{stderr}");
 }
