@@ -944,13 +944,19 @@ fn replace_json_base64(
 /// assert!(!may_hold_base64(br#"a:1:{s:3:"url";s:5:"https";}"#));
 /// assert!(!may_hold_base64(br#"about "YToxOntpOjA7""#));
 /// ```
+#[inline]
 pub fn may_hold_base64(value: &[u8]) -> bool {
-    if !matches!(
+    // Called for every value without a needle: the first two bytes rule out nearly all of
+    // them without a call.
+    matches!(
         value,
         [b'a' | b'O' | b'C' | b's', b':', ..] | [b'{' | b'[', ..]
-    ) {
-        return false;
-    }
+    ) && holds_base64(value)
+}
+
+/// The scan of [`may_hold_base64`], for serialized and JSON values.
+#[inline(never)]
+fn holds_base64(value: &[u8]) -> bool {
     // Found by their rarest letters, `z` of `Tzo`, `czo` and `Qzo`, `Y` of `YTo`, `J` of
     // `eyJ` and `W`, in two SIMD passes that seldom stop outside base64: stopping at every
     // `"` of a serialized value instead, or a substring search per prefix, cost more than
