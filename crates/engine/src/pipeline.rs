@@ -931,6 +931,18 @@ impl<'e, W: Write> Run<'e, W> {
             if !applies {
                 continue;
             }
+            // Free text without the bytes any address holds stays as it is, found so in the
+            // escaped bytes: most posts, which would otherwise be decoded only to be scanned.
+            if masked[col].is_none()
+                && mask.inside().is_none()
+                && view
+                    .row
+                    .escaped_text(col)
+                    .and_then(|raw| mask.scrub_may_find(raw))
+                    == Some(false)
+            {
+                continue;
+            }
             let current: Option<Cell<'_>> = match &masked[col] {
                 Some(Some(v)) => Some(Cell::Bytes(v)),
                 Some(None) => Some(Cell::Null),

@@ -5,7 +5,7 @@ use std::cell::OnceCell;
 use std::ops::Range;
 
 use understudy_rules::{Cell, RowAccess};
-use understudy_sqldump::{Position, Value};
+use understudy_sqldump::{Position, Value, ValueKind};
 
 use crate::value::cell_bytes;
 
@@ -52,6 +52,18 @@ impl RowBuf {
 
     pub(crate) fn token(&self, i: usize) -> &[u8] {
         &self.bytes[self.values[i].1.clone()]
+    }
+
+    /// The content of the string at position `i` as it is in the dump, if it is a string
+    /// whose escapes are all ones mysqldump writes (see `ValueKind::Str`).
+    pub(crate) fn escaped_text(&self, i: usize) -> Option<&[u8]> {
+        let (value, range) = self.values.get(i)?;
+        match value.kind {
+            ValueKind::Str {
+                canonical: true, ..
+            } => Some(value.content.of(&self.bytes[range.clone()])),
+            _ => None,
+        }
     }
 
     /// The decoded value at position `i` (decoded once, on first use).

@@ -392,6 +392,16 @@ impl Mask {
         }
     }
 
+    /// For a `scrub` mask: whether it may find an address in text that holds `bytes`, as
+    /// they are or SQL-escaped as mysqldump escapes (see `Finds::may_occur`); `false` means
+    /// it finds none, and the text need not be decoded. `None` for every other strategy.
+    pub fn scrub_may_find(&self, bytes: &[u8]) -> Option<bool> {
+        match &self.strategy {
+            Strategy::Scrub(s) => Some(s.finds.may_occur(bytes)),
+            _ => None,
+        }
+    }
+
     /// Whether the mask reads lookups (in `when` or its template): then it depends on
     /// tables read earlier, not on its row alone.
     pub fn uses_lookups(&self) -> bool {

@@ -26,6 +26,32 @@ pub(crate) struct Finds {
 }
 
 impl Finds {
+    /// Whether an address these finds look for may be in the text that `bytes` hold, as
+    /// they are or escaped the way mysqldump escapes (each escape a backslash and one of
+    /// `0 ' " n r Z \`): `false` means a scrub finds nothing, so a caller can skip decoding
+    /// the text. Looks for the bytes any address must hold, whatever is around them: `@`; a
+    /// digit, `.` and a digit; `::`, or a hex digit, `:`, one to four hex digits and `:` (an
+    /// IPv6 address without `::` has eight groups). Such escapes never stand for these
+    /// bytes, so every address in the decoded text is in the escaped text as it is.
+    pub(crate) fn may_occur(&self, bytes: &[u8]) -> bool {
+        let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+        (self.email && memchr(b'@', bytes).is_some())
+            || (self.ipv4
+                && memchr::memchr_iter(b'.', bytes)
+                    .any(|i| i > 0 && at(i - 1).is_ascii_digit() && at(i + 1).is_ascii_digit()))
+            || (self.ipv6
+                && memchr::memchr_iter(b':', bytes).any(|i| {
+                    let hex = (i + 1..bytes.len().min(i + 5))
+                        .take_while(|&j| bytes[j].is_ascii_hexdigit())
+                        .count();
+                    at(i + 1) == b':'
+                        || (i > 0
+                            && at(i - 1).is_ascii_hexdigit()
+                            && hex > 0
+                            && at(i + 1 + hex) == b':')
+                }))
+    }
+
     pub(crate) const ALL: Finds = Finds {
         email: true,
         ipv4: true,
@@ -320,6 +346,70 @@ pub(crate) fn find_ipv6(text: &[u8], from: usize) -> Option<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// mysqldump's escaping of a string's content.
+    fn sql_escaped(text: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for &b in text {
+            match b {
+                0 => out.extend_from_slice(b"\\0"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                0x1a => out.extend_from_slice(b"\\Z"),
+                b'\'' | b'"' | b'\\' => out.extend_from_slice(&[b'\\', b]),
+                _ => out.push(b),
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+
+        /// Where `may_occur` says no, in the text or in its escaped bytes, no finder finds
+        /// anything.
+        #[test]
+        fn may_occur_misses_no_address(
+            pieces in prop::collection::vec(prop::sample::select(vec![
+                "anna@example.org", "a@b", "@", "192.0.2.1", "1.2", "10.0.0.256", "1.2.3",
+                "2001:db8::1", "::1", "fe80::", "1:2:3:4:5:6:7:8", "12:30:00", "std::vector",
+                "a:b", "https://x.org", "\n", "\0", "\\", "'", "\"", " ", "x", "9", ".", ":",
+                "f", "é",
+            ]), 0..10),
+            email in any::<bool>(),
+            ipv4 in any::<bool>(),
+            ipv6 in any::<bool>(),
+        ) {
+            let finds = Finds { email, ipv4, ipv6 };
+            let text = pieces.concat().into_bytes();
+            let found = Finder::new(finds, &text).next();
+            if found.is_some() {
+                prop_assert!(finds.may_occur(&text), "{:?}", String::from_utf8_lossy(&text));
+                prop_assert!(
+                    finds.may_occur(&sql_escaped(&text)),
+                    "{:?}",
+                    String::from_utf8_lossy(&text)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn may_occur_says_no_to_plain_prose_and_urls() {
+        let text = b"<p>See https://www.example.org/about/ for more: it is 5 pm.</p>\n";
+        assert!(!Finds::ALL.may_occur(text));
+        assert!(!Finds::ALL.may_occur(&sql_escaped(text)));
+        assert!(Finds::ALL.may_occur(b"mail anna@example.org"));
+        assert!(Finds::ALL.may_occur(b"from 192.0.2.1"));
+        assert!(Finds::ALL.may_occur(b"from 2001:db8::1"));
+        assert!(!Finds {
+            email: true,
+            ipv4: false,
+            ipv6: false
+        }
+        .may_occur(b"from 192.0.2.1"));
+    }
 
     fn all(text: &str, f: fn(&[u8], usize) -> Option<Range<usize>>) -> Vec<&str> {
         let mut found = Vec::new();
