@@ -18,7 +18,7 @@ use understudy_sqldump::{
 };
 
 use crate::error::Error;
-use crate::report::{Report, TableReport, Warning};
+use crate::report::{ColumnReport, Report, TableReport, Warning};
 use crate::row::{RowBuf, RowView};
 use crate::structured::{mask_json, mask_serialized, scrub_value};
 use crate::table::{uncovered, TableCtx};
@@ -282,8 +282,11 @@ pub(crate) struct Run<'e, W: Write> {
     /// Hashes of values written to UNIQUE columns by masks, per table and column.
     unique_seen: HashMap<(String, usize), HashMap<u64, u64>>,
     row_numbers: HashMap<String, u64>,
-    /// The name of the row being written by `finish_row`, whose buffer is moved out then.
-    held_row_name: Option<String>,
+    /// The row being written by `finish_row`, whose buffer is moved out then: its number,
+    /// and whether its key is in `held_key` (as written). Kept as bytes, not as a name: the
+    /// name is made only for a message, and most rows get none.
+    held_row: Option<(u64, bool)>,
+    held_key: Vec<u8>,
     /// Parallel runs: set before an `INSERT` head whose values a worker rewrote.
     pub(crate) pre_head: Option<Precomputed>,
     /// The current statement's values come from `pre_values`.
@@ -350,7 +353,8 @@ impl<'e, W: Write> Run<'e, W> {
             mask_out: Vec::new(),
             unique_seen: HashMap::new(),
             row_numbers: HashMap::new(),
-            held_row_name: None,
+            held_row: None,
+            held_key: Vec::new(),
             pre_head: None,
             pre_statement: false,
             pre_values: Vec::new(),
@@ -429,21 +433,25 @@ impl<'e, W: Write> Run<'e, W> {
     }
 
     fn row_name(&self) -> String {
-        if let Some(name) = &self.held_row_name {
-            return name.clone();
+        let (number, key) = match self.held_row {
+            Some((number, keyed)) => (number, keyed.then_some(self.held_key.as_slice())),
+            None => (self.insert.row, self.row_key()),
+        };
+        match key {
+            Some(k) => format!("{number} (key {})", String::from_utf8_lossy(k)),
+            None => number.to_string(),
         }
-        let key = self
-            .ctx
+    }
+
+    /// The current row's key as written, when column 0 alone is the table's key.
+    fn row_key(&self) -> Option<&[u8]> {
+        self.ctx
             .as_ref()
             .filter(|c| c.first_is_key && !self.row.values.is_empty())
             .map(|_| {
                 let (v, _) = &self.row.values[0];
-                String::from_utf8_lossy(v.literal.of(self.row.token(0))).into_owned()
-            });
-        match key {
-            Some(k) => format!("{} (key {k})", self.insert.row),
-            None => self.insert.row.to_string(),
-        }
+                v.literal.of(self.row.token(0))
+            })
     }
 
     pub(crate) fn token(&mut self, item: Item<'_>, delimiter_len: usize) -> Result<(), Error> {
@@ -822,42 +830,42 @@ impl<'e, W: Write> Run<'e, W> {
     }
 
     /// Counts one replaced value in the report, per rule and encoding; keeps its warnings.
+    /// Runs for every replaced value, so it allocates only for what the report has not seen.
     fn count_replacement(&mut self, column: u32, outcome: ValueOutcome, pos: Position) {
+        let row = (!outcome.warnings.is_empty()).then(|| self.row_name());
         let Some(ctx) = self.ctx.as_ref() else {
             return;
         };
         let groups = ctx.groups(column as usize);
-        let labels: Vec<String> = outcome
-            .changed_by
-            .iter()
-            .map(|&i| groups[i].label.clone())
-            .collect();
-        let column = ctx.column_name(column as usize);
-        let table = ctx.name.clone();
-        let row = self.row_name();
+        let column = ctx.column_label(column as usize);
         self.report.values_replaced += 1;
         self.report.serialized_rewritten += u64::from(outcome.serialized);
-        let col = self
-            .report
-            .tables
-            .entry(table.clone())
-            .or_default()
-            .columns
-            .entry(column.clone())
-            .or_default();
-        for label in labels {
-            *col.replaced.entry(label).or_default() += 1;
+        let tables = &mut self.report.tables;
+        if !tables.contains_key(ctx.name.as_str()) {
+            tables.insert(ctx.name.clone(), TableReport::default());
         }
-        *col.encodings
-            .entry(outcome.encoding.to_string())
-            .or_default() += 1;
+        let Some(table) = tables.get_mut(ctx.name.as_str()) else {
+            return;
+        };
+        if !table.columns.contains_key(&*column) {
+            table
+                .columns
+                .insert(column.to_string(), ColumnReport::default());
+        }
+        let Some(col) = table.columns.get_mut(&*column) else {
+            return;
+        };
+        for &i in &outcome.changed_by {
+            count_in(&mut col.replaced, &groups[i].label);
+        }
+        count_in(&mut col.encodings, outcome.encoding);
         col.corrupt_serialized += outcome.warnings.len() as u64;
         for w in outcome.warnings {
             self.report.warnings.push(Warning::new(
                 pos,
-                &table,
-                column.clone(),
-                row.clone(),
+                &ctx.name,
+                column.to_string(),
+                row.clone().unwrap_or_default(),
                 w.to_string(),
             ));
         }
@@ -1087,7 +1095,11 @@ impl<'e, W: Write> Run<'e, W> {
         if let Some(head) = self.insert.held_head.take() {
             self.emit(&head)?;
         }
-        self.held_row_name = Some(self.row_name());
+        let mut key = std::mem::take(&mut self.held_key);
+        key.clear();
+        let keyed = self.row_key().map(|k| key.extend_from_slice(k)).is_some();
+        self.held_key = key;
+        self.held_row = Some((self.insert.row, keyed));
         let row = std::mem::take(&mut self.row);
         let open = if first && row.bytes[row.open.clone()].contains(&b',') {
             std::mem::take(&mut self.insert.first_open)
@@ -1136,7 +1148,7 @@ impl<'e, W: Write> Run<'e, W> {
             result = self.emit(&row.bytes[row.close.clone()]);
         }
         self.row = row;
-        self.held_row_name = None;
+        self.held_row = None;
         result
     }
 
@@ -1160,6 +1172,16 @@ impl<'e, W: Write> Run<'e, W> {
 
 /// Characters in possibly-invalid UTF-8 (an invalid byte counts as one), as MariaDB counts
 /// them against `varchar(N)`.
+/// Adds one to `key`'s count, allocating the key only the first time.
+fn count_in(counts: &mut std::collections::BTreeMap<String, u64>, key: &str) {
+    match counts.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(key.to_owned(), 1);
+        }
+    }
+}
+
 fn char_count(b: &[u8]) -> usize {
     b.utf8_chunks()
         .map(|c| c.valid().chars().count() + c.invalid().len())

@@ -27,6 +27,8 @@ pub(crate) struct TableCtx<'r> {
     pub(crate) max_chars: Vec<Option<usize>>,
     /// Column 0 alone is the primary key, so it names rows in messages.
     pub(crate) first_is_key: bool,
+    /// Per column position, its name as reports write it (see `column_name`).
+    labels: Vec<String>,
 }
 
 impl<'r> TableCtx<'r> {
@@ -53,7 +55,11 @@ impl<'r> TableCtx<'r> {
             unique: Vec::new(),
             max_chars: Vec::new(),
             first_is_key: false,
+            labels: Vec::new(),
         };
+        if let Some(cols) = &columns {
+            ctx.labels = cols.iter().map(|c| format!("`{c}`")).collect();
+        }
         // Columns declared numeric hold no text to replace in.
         let mut numeric = Vec::new();
         if let (Some(cols), Some(schema)) = (&columns, schema) {
@@ -177,6 +183,14 @@ impl<'r> TableCtx<'r> {
     pub(crate) fn reads_lookups(&self) -> bool {
         self.drop_rows.is_some_and(|c| c.lookups().next().is_some())
             || self.masks.iter().any(|(m, _)| m.uses_lookups())
+    }
+
+    /// How reports and messages name the column at `index`, made once per table.
+    pub(crate) fn column_label(&self, index: usize) -> std::borrow::Cow<'_, str> {
+        match self.labels.get(index) {
+            Some(label) => std::borrow::Cow::Borrowed(label),
+            None => std::borrow::Cow::Owned(self.column_name(index)),
+        }
     }
 
     pub(crate) fn column_name(&self, index: usize) -> String {
