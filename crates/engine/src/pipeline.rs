@@ -18,7 +18,7 @@ use understudy_sqldump::{
 };
 
 use crate::error::Error;
-use crate::report::{ColumnReport, Report, TableReport, Warning};
+use crate::report::{Report, TableReport, Warning};
 use crate::row::{RowBuf, RowView};
 use crate::structured::{mask_json, mask_serialized, scrub_value};
 use crate::table::{uncovered, TableCtx};
@@ -840,21 +840,7 @@ impl<'e, W: Write> Run<'e, W> {
         let column = ctx.column_label(column as usize);
         self.report.values_replaced += 1;
         self.report.serialized_rewritten += u64::from(outcome.serialized);
-        let tables = &mut self.report.tables;
-        if !tables.contains_key(ctx.name.as_str()) {
-            tables.insert(ctx.name.clone(), TableReport::default());
-        }
-        let Some(table) = tables.get_mut(ctx.name.as_str()) else {
-            return;
-        };
-        if !table.columns.contains_key(&*column) {
-            table
-                .columns
-                .insert(column.to_string(), ColumnReport::default());
-        }
-        let Some(col) = table.columns.get_mut(&*column) else {
-            return;
-        };
+        let col = self.report.column_mut(&ctx.name, &column);
         for &i in &outcome.changed_by {
             count_in(&mut col.replaced, &groups[i].label);
         }
@@ -1076,19 +1062,9 @@ impl<'e, W: Write> Run<'e, W> {
                 }
             };
             masked[col] = Some(new);
-            let column = ctx.column_name(col);
             self.report.values_masked += 1;
-            *self
-                .report
-                .tables
-                .entry(ctx.name.clone())
-                .or_default()
-                .columns
-                .entry(column)
-                .or_default()
-                .masked
-                .entry(mask.label().to_string())
-                .or_default() += 1;
+            let column = self.report.column_mut(&ctx.name, &ctx.column_label(col));
+            count_in(&mut column.masked, mask.label());
         }
         // Write the row.
         let first = self.insert.rows_written == 0;
@@ -1173,7 +1149,7 @@ impl<'e, W: Write> Run<'e, W> {
 /// Characters in possibly-invalid UTF-8 (an invalid byte counts as one), as MariaDB counts
 /// them against `varchar(N)`.
 /// Adds one to `key`'s count, allocating the key only the first time.
-fn count_in(counts: &mut std::collections::BTreeMap<String, u64>, key: &str) {
+pub(crate) fn count_in(counts: &mut std::collections::BTreeMap<String, u64>, key: &str) {
     match counts.get_mut(key) {
         Some(n) => *n += 1,
         None => {

@@ -112,6 +112,21 @@ pub struct Warning {
     pub message: String,
 }
 
+impl Report {
+    /// The figures of `column` in `table`, made the first time; the names are copied only
+    /// then (this runs for every value replaced or masked).
+    pub(crate) fn column_mut(&mut self, table: &str, column: &str) -> &mut ColumnReport {
+        if !self.tables.contains_key(table) {
+            self.tables.insert(table.to_owned(), TableReport::default());
+        }
+        let columns = &mut self.tables.get_mut(table).expect("inserted above").columns;
+        if !columns.contains_key(column) {
+            columns.insert(column.to_owned(), ColumnReport::default());
+        }
+        columns.get_mut(column).expect("inserted above")
+    }
+}
+
 impl Warning {
     pub(crate) fn new(
         pos: Position,
