@@ -287,6 +287,8 @@ pub(crate) struct Run<'e, W: Write> {
     /// name is made only for a message, and most rows get none.
     held_row: Option<(u64, bool)>,
     held_key: Vec<u8>,
+    /// `finish_row`'s new values per column, kept between rows.
+    masked: Vec<Option<Option<Vec<u8>>>>,
     /// Parallel runs: set before an `INSERT` head whose values a worker rewrote.
     pub(crate) pre_head: Option<Precomputed>,
     /// The current statement's values come from `pre_values`.
@@ -355,6 +357,7 @@ impl<'e, W: Write> Run<'e, W> {
             row_numbers: HashMap::new(),
             held_row: None,
             held_key: Vec::new(),
+            masked: Vec::new(),
             pre_head: None,
             pre_statement: false,
             pre_values: Vec::new(),
@@ -917,7 +920,10 @@ impl<'e, W: Write> Run<'e, W> {
             }
         }
         // Masks: each one that applies replaces the column's current value.
-        let mut masked: Vec<Option<Option<Vec<u8>>>> = vec![None; self.row.values.len()];
+        // Reused from row to row (a row's masks are few, its values many).
+        let mut masked = std::mem::take(&mut self.masked);
+        masked.clear();
+        masked.resize(self.row.values.len(), None);
         for &(mask, col) in &ctx.masks {
             let applies = mask.applies(&view, store).map_err(|e| {
                 self.rule_error(pos, Some(ctx.column_name(col)), true, e.to_string())
@@ -1077,12 +1083,12 @@ impl<'e, W: Write> Run<'e, W> {
         self.held_key = key;
         self.held_row = Some((self.insert.row, keyed));
         let row = std::mem::take(&mut self.row);
-        let open = if first && row.bytes[row.open.clone()].contains(&b',') {
-            std::mem::take(&mut self.insert.first_open)
+        if first && row.bytes[row.open.clone()].contains(&b',') {
+            let open = std::mem::take(&mut self.insert.first_open);
+            self.emit(&open)?;
         } else {
-            row.bytes[row.open.clone()].to_vec()
-        };
-        self.emit(&open)?;
+            self.emit(&row.bytes[row.open.clone()])?;
+        }
         self.insert.rows_written += 1;
         let mut result = Ok(());
         for (i, (value, _)) in row.values.iter().enumerate() {
@@ -1125,6 +1131,7 @@ impl<'e, W: Write> Run<'e, W> {
         }
         self.row = row;
         self.held_row = None;
+        self.masked = masked;
         result
     }
 
