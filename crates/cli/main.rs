@@ -75,6 +75,8 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
     } else if !args.vars.is_empty() {
         return Err(BadArgs("--var needs --rules".into()).into());
     }
+    // The writer thread buffers (and `--dry-run`'s sink costs nothing).
+    engine.output_is_buffered(true);
     let engine = engine.build().map_err(BadArgs::from_display)?;
     let codec = match (args.compress, args.output.as_deref()) {
         (CompressArg::Auto, Some(path)) => codec_for_path(path),

@@ -39,6 +39,7 @@ pub struct EngineBuilder {
     threads: usize,
     batch: usize,
     encoding_checks: bool,
+    buffered_output: bool,
 }
 
 impl Default for EngineBuilder {
@@ -60,6 +61,7 @@ impl EngineBuilder {
             threads: 1,
             batch: crate::parallel::BATCH,
             encoding_checks: true,
+            buffered_output: false,
         }
     }
 
@@ -69,6 +71,14 @@ impl EngineBuilder {
     #[doc(hidden)]
     pub fn without_encoding_checks(&mut self) -> &mut EngineBuilder {
         self.encoding_checks = false;
+        self
+    }
+
+    /// Says that the output given to [`Engine::run`] buffers its writes itself (as a
+    /// `BufWriter` does), so the engine writes each token to it directly instead of copying
+    /// it into a buffer of its own first. Without this, many small writes reach the output.
+    pub fn output_is_buffered(&mut self, yes: bool) -> &mut EngineBuilder {
+        self.buffered_output = yes;
         self
     }
 
@@ -164,6 +174,7 @@ impl EngineBuilder {
             threads: self.threads,
             batch: self.batch,
             chunk: self.chunk,
+            out_buffer: if self.buffered_output { 0 } else { self.chunk },
             rules: self.rules.clone(),
             groups: Arc::new(groups),
             cli: cli.map(Arc::new),
@@ -178,6 +189,8 @@ pub struct Engine {
     threads: usize,
     pub(crate) batch: usize,
     chunk: usize,
+    /// The buffer the run writes its output through (0: none, the output buffers).
+    out_buffer: usize,
     pub(crate) rules: Option<Arc<CompiledRules>>,
     /// One group per `[[replace]]` rule, in file order.
     pub(crate) groups: Arc<Vec<Replacements>>,
@@ -330,7 +343,7 @@ impl<'e> Run<'e, Vec<u8>> {
 
 impl<'e, W: Write> Run<'e, W> {
     pub(crate) fn new(engine: &'e Engine, output: W) -> Run<'e, W> {
-        Run::with_buffer(engine, output, engine.chunk)
+        Run::with_buffer(engine, output, engine.out_buffer)
     }
 
     /// A run writing through a buffer of `capacity` bytes (0: straight to `output`).

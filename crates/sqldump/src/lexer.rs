@@ -17,6 +17,7 @@
 use memchr::{memchr, memchr2};
 
 use crate::error::{ErrorKind, ShownByte};
+use crate::stops::Stops;
 
 /// A byte range relative to the start of a token.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -993,13 +994,14 @@ impl Lexer {
         };
         let n = input.len();
         let mut i = self.resume.max(quote_at + 1);
+        // Hot loop: the quotes and backslashes of the text, a block at a time (see
+        // `Stops`).
+        let mut stops = Stops::new(input, quote, b'\\', i);
         loop {
-            // Hot loop: memchr2 jumps over the plain bytes that make up most of a dump.
-            let Some(k) = memchr2(quote, b'\\', &input[i..]) else {
+            let Some(j) = stops.next_stop() else {
                 i = n;
                 break;
             };
-            let j = i + k;
             if input[j] == b'\\' {
                 if j + 1 >= n {
                     i = j;
@@ -1012,7 +1014,7 @@ impl Lexer {
                 ) {
                     self.odd_escapes = true;
                 }
-                i = j + 2;
+                stops.skip_to(j + 2);
                 continue;
             }
             if j + 1 >= n && !eof {
@@ -1023,7 +1025,7 @@ impl Lexer {
             if input.get(j + 1) == Some(&quote) {
                 self.escapes = true;
                 self.odd_escapes = true;
-                i = j + 2;
+                stops.skip_to(j + 2);
                 continue;
             }
             // Another quoted piece after whitespace joins this one (`'a' 'b'` is `'ab'`).
@@ -1035,7 +1037,7 @@ impl Lexer {
             if let Some(&q @ (b'\'' | b'"')) = input.get(next) {
                 quote = q;
                 self.piece_quote = q;
-                i = next + 1;
+                stops = Stops::new(input, quote, b'\\', next + 1);
                 continue;
             }
             if self.piece_quote != 0 {

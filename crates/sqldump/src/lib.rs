@@ -37,6 +37,7 @@ mod lexer;
 pub mod literal;
 mod reader;
 pub mod schema;
+mod stops;
 
 pub use crate::error::{Error, ErrorKind, Position, ShownByte};
 pub use crate::lexer::{

@@ -8,6 +8,8 @@ use std::borrow::Cow;
 
 use memchr::{memchr, memchr2};
 
+use crate::stops::Stops;
+
 /// Decodes the content of a quoted string literal (the bytes between the quotes).
 ///
 /// Accepts every MySQL escape: `\0 \' \" \b \n \r \t \Z \\`, `\%` and `\_` (which keep their
@@ -26,18 +28,20 @@ pub fn unescape<'a>(content: &'a [u8], quote: u8, scratch: &'a mut Vec<u8>) -> &
 pub fn unescape_into(content: &[u8], quote: u8, out: &mut Vec<u8>) {
     out.reserve(content.len());
     let mut i = 0;
-    while let Some(k) = memchr2(b'\\', quote, &content[i..]) {
-        let j = i + k;
+    // Escapes are dense in dump text: see `Stops`.
+    let mut stops = Stops::new(content, b'\\', quote, 0);
+    while let Some(j) = stops.next_stop() {
         out.extend_from_slice(&content[i..j]);
         let Some(&next) = content.get(j + 1) else {
             // A lone trailing backslash or quote cannot come from the lexer; keep it as is.
             out.push(content[j]);
             return;
         };
+        i = j + 2;
+        stops.skip_to(i);
         if content[j] == quote {
             // `''` stands for one quote.
             out.push(quote);
-            i = j + 2;
             continue;
         }
         match next {
@@ -50,7 +54,6 @@ pub fn unescape_into(content: &[u8], quote: u8, out: &mut Vec<u8>) {
             b'%' | b'_' => out.extend_from_slice(&[b'\\', next]),
             other => out.push(other),
         }
-        i = j + 2;
     }
     out.extend_from_slice(&content[i..]);
 }
