@@ -227,3 +227,51 @@ fn look_alikes_with_the_needle_are_replaced_as_text_with_a_warning() {
         .contains("looks like base64"));
     assert_eq!(stderr.matches("warning:").count(), 2, "{stderr}");
 }
+
+/// Rows without a needle are copied through whole, found by a search of their escaped bytes;
+/// rows where that search cannot see a needle (escapes mysqldump does not write, hex, base64)
+/// must still be taken value by value, wherever they sit among clean rows.
+#[test]
+fn needles_a_byte_search_cannot_see_are_still_replaced() {
+    let clean = "(0,'nothing to see here, https://other.example')";
+    let hidden = [
+        // (row, what it must become)
+        (
+            r"(1,'see https:\/\/old.example\/x')",
+            "(1,'see https://new.example/x')",
+        ),
+        (r"(2,'https://old\.example')", "(2,'https://new.example')"),
+        (
+            "(3,0x68747470733A2F2F6F6C642E6578616D706C65)",
+            "(3,0x68747470733A2F2F6E65772E6578616D706C65)",
+        ),
+        (
+            "(4,'YToxOntpOjA7czoxOToiaHR0cHM6Ly9vbGQuZXhhbXBsZSI7fQ==')",
+            "(4,'YToxOntpOjA7czoxOToiaHR0cHM6Ly9uZXcuZXhhbXBsZSI7fQ==')",
+        ),
+        ("(5,'it''s plain')", "(5,'it''s plain')"),
+    ];
+    let mut dump = String::from("CREATE TABLE `t` (`id` int, `v` text);\n");
+    let mut want = dump.clone();
+    for (row, new) in hidden {
+        // Clean rows on both sides, so the hidden one is never first or last.
+        dump += &format!("INSERT INTO `t` VALUES {clean},{clean},{row},{clean};\n");
+        want += &format!("INSERT INTO `t` VALUES {clean},{clean},{new},{clean};\n");
+    }
+    for threads in ["1", "2"] {
+        let (out, _, report) = rewrite_with_report(
+            &[
+                "--quiet",
+                "--threads",
+                threads,
+                "--batch-size",
+                "64",
+                "--replace",
+                "https://old.example=https://new.example",
+            ],
+            dump.as_bytes(),
+        );
+        assert_eq!(out, want, "--threads {threads}");
+        assert_eq!(report["values_replaced"], 4, "--threads {threads}");
+    }
+}

@@ -546,6 +546,19 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
                 tokens.push(Rec::new(&item, 0, &bytes, &mut lines, None));
                 continue;
             }
+        } else if let (Some(run), Some(true)) = (own.as_mut(), delegating.as_ref().map(|d| d.own)) {
+            // A statement this worker rewrites whole: rows in which no replacement may change
+            // anything are copied through as they are (see `Run::row_filter`).
+            if let Some(filter) = run.row_filter() {
+                if let Some(item) =
+                    reader.skim_rows_before(&bytes, &mut at, |rows| filter.first_change(rows))
+                {
+                    if run.unchanged_rows(item).is_err() {
+                        rewind!(delegating.take());
+                    }
+                    continue;
+                }
+            }
         }
         let delimiter_len = reader.lexer().delimiter().len();
         let item = match reader.next(&bytes, &mut at, false) {

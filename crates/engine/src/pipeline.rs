@@ -236,6 +236,11 @@ impl Engine {
                     run.token(item, 0)?;
                     continue;
                 }
+            } else if let Some(filter) = run.row_filter() {
+                if let Some(item) = reader.skim_rows_before(|rows| filter.first_change(rows)) {
+                    run.unchanged_rows(item)?;
+                    continue;
+                }
             }
             let delimiter_len = reader.lexer().delimiter().len();
             let Some(item) = reader.next_token()? else {
@@ -249,6 +254,20 @@ impl Engine {
     /// A lexer as this engine configures it.
     pub(crate) fn lexer(&self) -> Lexer {
         LexerBuilder::new().max_token(self.max_token).build()
+    }
+}
+
+/// See [`Run::row_filter`].
+pub(crate) struct RowFilter<'a, 'e>(&'a [&'e Replacements]);
+
+impl RowFilter<'_, '_> {
+    /// Where in `rows` the first value a replacement may change can be (see
+    /// [`Replacements::first_change`]): the rows that end before are copied through.
+    #[inline]
+    pub(crate) fn first_change(&self, rows: &[u8]) -> usize {
+        self.0
+            .iter()
+            .fold(rows.len(), |limit, g| g.first_change(&rows[..limit]))
     }
 }
 
@@ -280,6 +299,10 @@ pub(crate) struct Run<'e, W: Write> {
     report: Report,
     schemas: HashMap<String, Arc<TableSchema>>,
     ctx: Option<TableCtx<'e>>,
+    /// The replacements of the current `INSERT` when they are all it changes, value by
+    /// value: rows in which none of them may change anything are copied through whole (see
+    /// [`Run::row_filter`]). Empty otherwise.
+    row_filter: Vec<&'e Replacements>,
     /// The table whose statements are being read, for lookups.
     current_table: String,
     /// Shared with worker threads once a lookup is complete (`Arc::make_mut` copies it if
@@ -355,6 +378,7 @@ impl<'e, W: Write> Run<'e, W> {
             report: Report::default(),
             schemas: HashMap::new(),
             ctx: None,
+            row_filter: Vec::new(),
             current_table: String::new(),
             lookups: engine
                 .rules
@@ -576,6 +600,10 @@ impl<'e, W: Write> Run<'e, W> {
                     skim: ctx.action != Action::Keep || ctx.changes_nothing(),
                     ..InsertState::default()
                 };
+                self.row_filter.clear();
+                if !self.insert.skim && !ctx.row_level() {
+                    self.row_filter = ctx.all_groups();
+                }
                 if ctx.action != Action::Keep {
                     self.insert.dropping = true;
                     return Ok(());
@@ -648,29 +676,11 @@ impl<'e, W: Write> Run<'e, W> {
                     self.report.bytes_in -= bytes.len() as u64;
                     return self.rows_by_value(bytes, pos, first);
                 }
-                let rows = u64::from(rows);
-                self.insert.row += rows;
-                self.report.rows += rows;
-                let table = self
-                    .ctx
-                    .as_ref()
-                    .and_then(|c| self.report.tables.get_mut(&c.name));
-                if self.insert.dropping {
-                    self.report.rows_dropped += rows;
-                    if let Some(t) = table {
-                        t.rows += rows;
-                        t.rows_dropped += rows;
-                    }
-                    return Ok(());
-                }
-                if let Some(t) = table {
-                    t.rows += rows;
-                }
-                self.insert.rows_written += rows;
-                self.emit(bytes)
+                self.pass_rows(rows, bytes)
             }
             Token::InsertEnd | Token::InsertTail => {
                 self.insert.skim = false;
+                self.row_filter.clear();
                 self.report.statements += 1;
                 if let Some(ctx) = &self.ctx {
                     self.row_numbers.insert(ctx.name.clone(), self.insert.row);
@@ -681,6 +691,49 @@ impl<'e, W: Write> Run<'e, W> {
                 }
                 self.emit(bytes)
             }
+        }
+    }
+
+    /// Whole rows that go through as they are (or are all left out).
+    fn pass_rows(&mut self, rows: u32, bytes: &[u8]) -> Result<(), Error> {
+        let rows = u64::from(rows);
+        self.insert.row += rows;
+        self.report.rows += rows;
+        let table = self
+            .ctx
+            .as_ref()
+            .and_then(|c| self.report.tables.get_mut(&c.name));
+        if self.insert.dropping {
+            self.report.rows_dropped += rows;
+            if let Some(t) = table {
+                t.rows += rows;
+                t.rows_dropped += rows;
+            }
+            return Ok(());
+        }
+        if let Some(t) = table {
+            t.rows += rows;
+        }
+        self.insert.rows_written += rows;
+        self.emit(bytes)
+    }
+
+    /// The replacements of the current `INSERT`, if rows in which none of them may change
+    /// anything can be copied through whole: they are all that changes its values, one
+    /// value at a time (no mask, no row filter, no lookup).
+    pub(crate) fn row_filter(&self) -> Option<RowFilter<'_, 'e>> {
+        (!self.row_filter.is_empty()).then_some(RowFilter(&self.row_filter))
+    }
+
+    /// Rows that [`Run::row_filter`] let through, taken whole by
+    /// [`understudy_sqldump::Lexer::skim_rows_where`].
+    pub(crate) fn unchanged_rows(&mut self, item: Item<'_>) -> Result<(), Error> {
+        match item.token {
+            Token::Rows { rows, .. } => {
+                self.report.bytes_in += item.bytes.len() as u64;
+                self.pass_rows(rows, item.bytes)
+            }
+            _ => self.token(item, 0),
         }
     }
 

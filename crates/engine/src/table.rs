@@ -153,6 +153,22 @@ impl<'r> TableCtx<'r> {
         }
     }
 
+    /// Every replacement group that applies to some column, each once, in the order a value
+    /// would meet them.
+    pub(crate) fn all_groups(&self) -> Vec<&'r Replacements> {
+        let lists: &[Vec<&'r Replacements>] = match self.columns {
+            Some(_) => &self.groups,
+            None => std::slice::from_ref(&self.table_groups),
+        };
+        let mut all: Vec<&'r Replacements> = Vec::new();
+        for g in lists.iter().flatten() {
+            if !all.iter().any(|a| std::ptr::eq(*a, *g)) {
+                all.push(g);
+            }
+        }
+        all
+    }
+
     /// Whether rows must be held whole before writing (conditions, masks, lookups).
     pub(crate) fn row_level(&self) -> bool {
         self.drop_rows.is_some() || !self.masks.is_empty() || !self.lookups.is_empty()

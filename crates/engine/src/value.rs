@@ -95,6 +95,24 @@ impl Replacements {
         })
     }
 
+    /// An offset in `rows` (whole rows of a dump, still SQL-escaped) at or before the first
+    /// value this group may change: no value that ends before it holds a needle or base64
+    /// ([`Replacements::may_match_raw`] for all of them at once). `rows.len()` if none.
+    /// Exact only for strings escaped as mysqldump does and no `0x…` values, which
+    /// `Lexer::skim_rows_before` checks.
+    pub(crate) fn first_change(&self, rows: &[u8]) -> usize {
+        let needle = self
+            .escaped
+            .find_iter(rows)
+            .next()
+            .map_or(rows.len(), |(_, start)| start);
+        if !self.base64 {
+            return needle;
+        }
+        // Base64 found after a needle changes nothing.
+        understudy_phpser::first_base64_in_values(&rows[..needle]).unwrap_or(needle)
+    }
+
     /// Whether a needle may be in string content that is still SQL-escaped. Exact for
     /// mysqldump's escaping, which maps each decoded byte to fixed bytes.
     fn may_match_raw(&self, content: &[u8]) -> bool {

@@ -980,6 +980,43 @@ fn holds_base64(value: &[u8]) -> bool {
     }) || memchr::memchr_iter(b'W', value).any(|at| base64_after(at.wrapping_sub(1)))
 }
 
+/// Where [`may_be_base64`] or [`may_hold_base64`] may find something in one of the values
+/// whose SQL-escaped bytes `values` holds, quotes, commas and all (whole rows of a dump):
+/// an offset at or before the first such value's base64. `None` means they find nothing in
+/// any of them. A caller that skips rows without a needle uses it to skip rows without
+/// base64 either.
+pub fn first_base64_in_values(values: &[u8]) -> Option<usize> {
+    // What both look for, after the `'` that opens a value or the `"` of a serialized or
+    // JSON string: a prefix and 8 base64 bytes. Found as `holds_base64` finds them, plus
+    // `'ey`/`'e3`, which only a whole value may start with.
+    let base64_after = |quote: usize| {
+        matches!(values.get(quote), Some(b'"' | b'\'')) && {
+            let start = &values[quote + 1..];
+            BASE64_PREFIXES.iter().any(|p| start.starts_with(p))
+                && start.len() >= 8
+                && start[..8].iter().all(|&b| is_base64_byte(b))
+        }
+    };
+    let by_letter = memchr::memchr3_iter(b'z', b'Y', b'J', values).find_map(|at| {
+        let back = match values[at] {
+            b'z' => 2,
+            b'Y' => 1,
+            _ => 3,
+        };
+        let quote = at.wrapping_sub(back);
+        base64_after(quote).then_some(quote)
+    });
+    // The other searches need not look past what is found already.
+    let end = by_letter.unwrap_or(values.len());
+    let by_w = memchr::memchr_iter(b'W', &values[..end]).find_map(|at| {
+        let quote = at.wrapping_sub(1);
+        base64_after(quote).then_some(quote)
+    });
+    let end = by_w.unwrap_or(end);
+    let by_e = memchr::memmem::find_iter(&values[..end], b"'e").find(|&at| base64_after(at));
+    by_e.or(by_w).or(by_letter)
+}
+
 /// Plain byte replacement of `value` into `out`.
 fn plain(value: &[u8], replacer: &Replacer, out: &mut Vec<u8>, tmp: &mut Vec<u8>) -> Outcome {
     if replacer.replace(value, out, tmp) {

@@ -4,7 +4,8 @@
 
 use proptest::prelude::*;
 use understudy_phpser::{
-    may_be_base64, replace_in_value, Mode, Options, Outcome, Replacer, Scratch,
+    first_base64_in_values, may_be_base64, may_hold_base64, replace_in_value, Mode, Options,
+    Outcome, Replacer, Scratch,
 };
 use understudy_testkit::php::Php;
 
@@ -159,4 +160,58 @@ proptest! {
             );
         }
     }
+}
+
+/// Pieces of SQL-escaped string content: base64 prefixes and near misses, quotes as they are
+/// escaped, serialized and JSON starts, text.
+fn escaped_piece() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "YTo", "Tzo", "czo", "Qzo", "ey", "eyJ", "e3", "W", "J", "z", "Y", "e", "AAAA", "aHR0cHM6",
+        "==", "+/", "-_", "\\\"", "\\'", "a:", "s:", "O:", "C:", "{", "[", " ", "x", "\\n", ":",
+    ])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+    /// Rows are copied through up to the offset this gives: no value before it may hold
+    /// base64, and it is found whenever one of them may.
+    #[test]
+    fn rows_show_base64_their_values_may_hold(
+        values in prop::collection::vec(prop::collection::vec(escaped_piece(), 0..8), 1..6),
+    ) {
+        let values: Vec<String> = values.into_iter().map(|v| v.concat()).collect();
+        let mut row = String::from("(");
+        // Where the first value that may hold base64 ends (its closing quote).
+        let mut first_end = None;
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                row.push(',');
+            }
+            row.push('\'');
+            row.push_str(v);
+            let holds = may_be_base64(v.as_bytes()) || may_hold_base64(v.as_bytes());
+            if holds && first_end.is_none() {
+                first_end = Some(row.len());
+            }
+            row.push('\'');
+        }
+        row.push(')');
+        let found = first_base64_in_values(row.as_bytes());
+        if let Some(end) = first_end {
+            prop_assert!(found.is_some_and(|at| at < end), "{row}: {found:?}, value ends at {end}");
+        }
+    }
+}
+
+#[test]
+fn rows_without_base64_are_seen_as_such() {
+    let row = |r: &[u8]| first_base64_in_values(r);
+    assert_eq!(
+        row(b"(1,'Hello World','a:1:{s:1:\\\"x\\\";i:1;}',NULL)"),
+        None
+    );
+    assert_eq!(row(b"(1,'YToxOntzOjE6IngiO2k6MTt9')"), Some(3));
+    assert_eq!(row(b"(1,'eyAidSI6IDF9')"), Some(3));
+    assert_eq!(row(b"(1,'a:1:{i:0;s:8:\\\"WzEsMiwzXQ\\\";}')"), Some(18));
+    assert_eq!(row(b"(1,'Y','YToxOntzOjE6IngiO2k6MTt9')"), Some(7));
 }

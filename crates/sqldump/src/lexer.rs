@@ -425,6 +425,20 @@ impl Lexer {
     /// tables) hold a value every few bytes. Hand-written for that reason; strings are
     /// skipped with `memchr2` as in [`Lexer::lex`].
     pub fn skim_rows(&mut self, input: &[u8]) -> Skimmed {
+        self.skim(input, None)
+    }
+
+    /// [`Lexer::skim_rows`] for callers that change some rows: it takes only rows that end
+    /// at or before `input[limit]`, and only rows whose text a search of the escaped bytes
+    /// sees as it is: every string's escapes are ones mysqldump writes (`\0 \' \" \n \r
+    /// \\ \Z`, no doubled quotes) and no value is `0x…`. A caller that searched
+    /// `input[..limit]` for what it would change and found nothing there can so copy the
+    /// rows through. The first row not taken is left for [`Lexer::lex`].
+    pub fn skim_rows_before(&mut self, input: &[u8], limit: usize) -> Skimmed {
+        self.skim(input, Some(limit))
+    }
+
+    fn skim(&mut self, input: &[u8], limit: Option<usize>) -> Skimmed {
         let first = match self.mode {
             Mode::FirstRow => true,
             Mode::AfterRow => false,
@@ -434,7 +448,7 @@ impl Lexer {
         let mut rows: u32 = 0;
         let mut taken = 0;
         while rows < u32::MAX {
-            match skim_row(input, taken, first && rows == 0, delimiter) {
+            match skim_row(input, taken, first && rows == 0, delimiter, limit) {
                 Ok(end) => {
                     taken = end;
                     rows += 1;
@@ -1067,8 +1081,17 @@ enum NoRow {
 }
 
 /// One whole plain row at `input[at..]` for [`Lexer::skim_rows`], with the space and `,`
-/// before it (none before the `first` row): where it ends.
-fn skim_row(input: &[u8], at: usize, first: bool, delimiter: u8) -> Result<usize, NoRow> {
+/// before it (none before the `first` row): where it ends. With a `limit`, only a row that
+/// ends by then, whose strings hold no escapes but mysqldump's and no `0x…` value.
+fn skim_row(
+    input: &[u8],
+    at: usize,
+    first: bool,
+    delimiter: u8,
+    limit: Option<usize>,
+) -> Result<usize, NoRow> {
+    let canonical = limit.is_some();
+    let limit = limit.unwrap_or(usize::MAX);
     use NoRow::{Cut, NotPlain};
     let byte = |i: usize| input.get(i).copied().ok_or(Cut);
     let mut i = skip_space(input, at).ok_or(Cut)?;
@@ -1084,8 +1107,12 @@ fn skim_row(input: &[u8], at: usize, first: bool, delimiter: u8) -> Result<usize
     i += 1;
     loop {
         i = match byte(i)? {
+            b'\'' if canonical => skim_canonical_string(input, i + 1, limit)?,
             b'\'' => skim_string(input, i + 1).ok_or(Cut)?,
             b'0' if matches!(byte(i + 1)?, b'x' | b'X') => {
+                if canonical {
+                    return Err(NotPlain);
+                }
                 let digits = i + 2;
                 let end = digits
                     + input[digits..]
@@ -1124,6 +1151,7 @@ fn skim_row(input: &[u8], at: usize, first: bool, delimiter: u8) -> Result<usize
             _ => return Err(NotPlain),
         };
         match byte(i)? {
+            _ if i >= limit => return Err(NotPlain),
             b',' => i += 1,
             b')' => return Ok(i + 1),
             _ => return Err(NotPlain),
@@ -1152,6 +1180,31 @@ fn skim_string(input: &[u8], mut at: usize) -> Option<usize> {
             _ => return Some(j + 1),
         }
     }
+}
+
+/// [`skim_string`] for a string whose escapes must all be ones mysqldump writes: `NotPlain`
+/// at the first other one (or a doubled quote), or once it runs past `limit`; `Cut` if
+/// `input` ends first.
+fn skim_canonical_string(input: &[u8], at: usize, limit: usize) -> Result<usize, NoRow> {
+    let mut stops = Stops::new(input, b'\'', b'\\', at);
+    while let Some(j) = stops.next_stop() {
+        if j >= limit {
+            // Its row ends after `limit`: no use reading on.
+            return Err(NoRow::NotPlain);
+        }
+        let next = *input.get(j + 1).ok_or(NoRow::Cut)?;
+        if input[j] == b'\\' {
+            if !matches!(next, b'0' | b'\'' | b'"' | b'n' | b'r' | b'\\' | b'Z') {
+                return Err(NoRow::NotPlain);
+            }
+            stops.skip_to(j + 2);
+        } else if next == b'\'' {
+            return Err(NoRow::NotPlain);
+        } else {
+            return Ok(j + 1);
+        }
+    }
+    Err(NoRow::Cut)
 }
 
 /// Numbers, `NULL`, keywords, `0x…`, `X'…'`, `0b…`, `b'…'`: short literals, rescanned whole

@@ -137,12 +137,22 @@ impl<R: io::Read> DumpReader<R> {
     ///
     /// It reads nothing: the rows must be in the buffer already.
     pub fn skim_rows(&mut self) -> Option<Item<'_>> {
+        self.skim(|lexer, input| lexer.skim_rows(input))
+    }
+
+    /// [`DumpReader::skim_rows`] taking only rows that end by `limit(rest)`, given the
+    /// unread bytes in the buffer (see [`Lexer::skim_rows_before`]).
+    pub fn skim_rows_before(&mut self, limit: impl FnOnce(&[u8]) -> usize) -> Option<Item<'_>> {
+        self.skim(|lexer, input| lexer.skim_rows_before(input, limit(input)))
+    }
+
+    fn skim(&mut self, skim: impl FnOnce(&mut Lexer, &[u8]) -> Skimmed) -> Option<Item<'_>> {
         self.consume_pending();
         if !self.lexer.is_between_rows() {
             return None;
         }
         let input = &self.buf[self.start..self.end];
-        match self.lexer.skim_rows(input) {
+        match skim(&mut self.lexer, input) {
             Skimmed::Rows(token, n) => {
                 self.pending = n;
                 Some(Item {
@@ -269,11 +279,33 @@ impl SliceReader {
     /// moving `at` past them, or `None` if none can be taken that way (see
     /// [`DumpReader::skim_rows`]).
     pub fn skim_rows<'b>(&mut self, input: &'b [u8], at: &mut usize) -> Option<Item<'b>> {
+        self.skim(input, at, |lexer, rest| lexer.skim_rows(rest))
+    }
+
+    /// [`SliceReader::skim_rows`] taking only rows that end by `limit(rest)`, given the
+    /// bytes from `at` on (see [`Lexer::skim_rows_before`]).
+    pub fn skim_rows_before<'b>(
+        &mut self,
+        input: &'b [u8],
+        at: &mut usize,
+        limit: impl FnOnce(&[u8]) -> usize,
+    ) -> Option<Item<'b>> {
+        self.skim(input, at, |lexer, rest| {
+            lexer.skim_rows_before(rest, limit(rest))
+        })
+    }
+
+    fn skim<'b>(
+        &mut self,
+        input: &'b [u8],
+        at: &mut usize,
+        skim: impl FnOnce(&mut Lexer, &[u8]) -> Skimmed,
+    ) -> Option<Item<'b>> {
         if !self.lexer.is_between_rows() {
             return None;
         }
         let rest = &input[*at..];
-        let Skimmed::Rows(token, n) = self.lexer.skim_rows(rest) else {
+        let Skimmed::Rows(token, n) = skim(&mut self.lexer, rest) else {
             return None;
         };
         let bytes = &rest[..n];
@@ -343,8 +375,15 @@ impl SliceReader {
 }
 
 /// The position after `bytes`.
+#[inline]
 fn advance(mut pos: Position, bytes: &[u8]) -> Position {
     pos.byte += bytes.len() as u64;
-    pos.line += memchr::memchr_iter(b'\n', bytes).count() as u64;
+    // Called for every token, most of them a short value: a plain loop (which the compiler
+    // vectorizes) costs less there than `memchr`'s dispatch to its SIMD count.
+    pos.line += if bytes.len() < 64 {
+        bytes.iter().filter(|&&b| b == b'\n').count()
+    } else {
+        memchr::memchr_iter(b'\n', bytes).count()
+    } as u64;
     pos
 }

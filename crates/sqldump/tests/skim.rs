@@ -248,3 +248,34 @@ proptest! {
         prop_assert_eq!(&all[..taken.len().min(all.len())], &taken[..]);
     }
 }
+
+/// `skim_rows_before`: the rows taken, or `None`.
+fn skim_before(input: &str, limit: usize) -> Option<(u32, usize)> {
+    let mut lexer = Lexer::new().between_rows(true);
+    match lexer.skim_rows_before(input.as_bytes(), limit) {
+        Skimmed::Rows(Token::Rows { rows, .. }, n) => Some((rows, n)),
+        _ => None,
+    }
+}
+
+#[test]
+fn rows_before_a_limit_are_taken_only_if_a_search_sees_their_text() {
+    let rows = r"(1,'a\'b\\c\n'),(2,'x'),(3,NULL)";
+    assert_eq!(skim_before(rows, rows.len()), Some((3, rows.len())));
+    // A row that ends after the limit is left, even when the limit is inside a string.
+    assert_eq!(skim_before(rows, rows.len() - 1), Some((2, 23)));
+    assert_eq!(skim_before(rows, 20), Some((1, 15)));
+    assert_eq!(skim_before(rows, 15), Some((1, 15)));
+    assert_eq!(skim_before(rows, 14), None);
+    assert_eq!(skim_before(rows, 3), None);
+    // Escapes mysqldump does not write, doubled quotes and hex are for the lexer.
+    for row in [r"(1,'a\/b')", r"(1,'a\%')", "(1,'it''s')", "(1,0x1F)"] {
+        let input = format!("(0,'ok'),{row},(2)");
+        assert_eq!(skim_before(&input, input.len()), Some((1, 8)), "{row}");
+        assert_eq!(
+            skim(&input, true),
+            Some((3, input.len())),
+            "{row} without a limit"
+        );
+    }
+}
