@@ -251,12 +251,27 @@ fn needles_a_byte_search_cannot_see_are_still_replaced() {
         ),
         ("(5,'it''s plain')", "(5,'it''s plain')"),
     ];
-    let mut dump = String::from("CREATE TABLE `t` (`id` int, `v` text);\n");
+    let mut dump = String::from(
+        "CREATE TABLE `t` (`id` int, `v` text);\n\
+         CREATE TABLE `u` (`id` int, `a` text, `v` text, `b` text);\n",
+    );
     let mut want = dump.clone();
     for (row, new) in hidden {
         // Clean rows on both sides, so the hidden one is never first or last.
         dump += &format!("INSERT INTO `t` VALUES {clean},{clean},{row},{clean};\n");
         want += &format!("INSERT INTO `t` VALUES {clean},{clean},{new},{clean};\n");
+        // And among clean values of its row, after a needle the search does see.
+        let (value, new_value) = (&row[3..row.len() - 1], &new[3..new.len() - 1]);
+        let (a, b) = ("'https://old.example/a'", "'clean'");
+        let new_a = "'https://new.example/a'";
+        dump += &format!(
+            "INSERT INTO `u` VALUES {clean2},(1,{a},{value},{b}),{clean2};\n",
+            clean2 = "(0,'x','y','z')"
+        );
+        want += &format!(
+            "INSERT INTO `u` VALUES {clean2},(1,{new_a},{new_value},{b}),{clean2};\n",
+            clean2 = "(0,'x','y','z')"
+        );
     }
     for threads in ["1", "2"] {
         let (out, _, report) = rewrite_with_report(
@@ -272,6 +287,6 @@ fn needles_a_byte_search_cannot_see_are_still_replaced() {
             dump.as_bytes(),
         );
         assert_eq!(out, want, "--threads {threads}");
-        assert_eq!(report["values_replaced"], 4, "--threads {threads}");
+        assert_eq!(report["values_replaced"], 13, "--threads {threads}");
     }
 }

@@ -42,7 +42,7 @@ use understudy_sqldump::schema::{parse_create_table, TableSchema};
 use understudy_sqldump::{column_names, Item, Lexer, Position, SliceReader, Token};
 
 use crate::error::Error;
-use crate::pipeline::{unquoted, Engine, PreValue, Precomputed, Run};
+use crate::pipeline::{unquoted, ChangeAhead, Engine, PreValue, Precomputed, Run};
 use crate::report::Report;
 use crate::table::TableCtx;
 use crate::value::{replace, ValueScratch};
@@ -511,6 +511,8 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
     let mut skimming = false;
     // The head of a statement lexed again because its delegation fell through.
     let mut redo_from = None;
+    // What a row filter found ahead (see `ChangeAhead`).
+    let mut ahead = ChangeAhead::default();
     // Lexes the delegated statement `$d` again from its head, a record per token, for the
     // pass: its worker run failed or warned, or the batch ends inside it.
     macro_rules! rewind {
@@ -550,9 +552,8 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
             // A statement this worker rewrites whole: rows in which no replacement may change
             // anything are copied through as they are (see `Run::row_filter`).
             if let Some(filter) = run.row_filter() {
-                if let Some(item) =
-                    reader.skim_rows_before(&bytes, &mut at, |rows| filter.first_change(rows))
-                {
+                let limit = |rest: &[u8], offset| ahead.limit(&filter, rest, offset);
+                if let Some(item) = reader.skim_rows_before(&bytes, &mut at, limit) {
                     if run.unchanged_rows(item).is_err() {
                         rewind!(delegating.take());
                     }
@@ -592,6 +593,7 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
             }
             Token::InsertHead { table, columns, .. } => {
                 named_table = true;
+                ahead.forget();
                 delegating = None;
                 rewriting = false;
                 let name = unquoted(table.of(tb));

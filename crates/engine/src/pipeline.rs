@@ -230,6 +230,7 @@ impl Engine {
         }
         let mut run = Run::new(self, output);
         let mut reader = DumpReader::with_lexer(input, self.lexer(), self.chunk);
+        let mut ahead = ChangeAhead::default();
         loop {
             if run.skims() {
                 if let Some(item) = reader.skim_rows() {
@@ -237,7 +238,8 @@ impl Engine {
                     continue;
                 }
             } else if let Some(filter) = run.row_filter() {
-                if let Some(item) = reader.skim_rows_before(|rows| filter.first_change(rows)) {
+                let limit = |rest: &[u8], offset| ahead.limit(&filter, rest, offset);
+                if let Some(item) = reader.skim_rows_before(limit) {
                     run.unchanged_rows(item)?;
                     continue;
                 }
@@ -246,6 +248,9 @@ impl Engine {
             let Some(item) = reader.next_token()? else {
                 break;
             };
+            if matches!(item.token, Token::InsertHead { .. }) {
+                ahead.forget();
+            }
             run.token(item, delimiter_len)?;
         }
         run.finish()
@@ -268,6 +273,34 @@ impl RowFilter<'_, '_> {
         self.0
             .iter()
             .fold(rows.len(), |limit, g| g.first_change(&rows[..limit]))
+    }
+}
+
+/// Where the last search of [`RowFilter::first_change`] found something, so that the rows
+/// and values before it are not searched again each time the reader asks (after every value
+/// read one by one). A stream offset; forgotten at each `INSERT` head, since another table
+/// may have other replacements.
+#[derive(Default)]
+pub(crate) struct ChangeAhead(Option<u64>);
+
+impl ChangeAhead {
+    /// The limit for `skim_rows_before`: `rest` starts at stream offset `offset`.
+    pub(crate) fn limit(&mut self, filter: &RowFilter<'_, '_>, rest: &[u8], offset: u64) -> usize {
+        if let Some(at) = self.0 {
+            if let Some(limit) = at.checked_sub(offset) {
+                if limit <= rest.len() as u64 {
+                    return limit as usize;
+                }
+            }
+        }
+        let limit = filter.first_change(rest);
+        // Nothing found says nothing about the bytes past `rest`.
+        self.0 = (limit < rest.len()).then_some(offset + limit as u64);
+        limit
+    }
+
+    pub(crate) fn forget(&mut self) {
+        self.0 = None;
     }
 }
 
@@ -677,6 +710,12 @@ impl<'e, W: Write> Run<'e, W> {
                     return self.rows_by_value(bytes, pos, first);
                 }
                 self.pass_rows(rows, bytes)
+            }
+            Token::Values { .. } => {
+                // Only `skim_rows_before` makes these, asked for by a row filter: values no
+                // replacement may change, in a table whose rows are not held.
+                debug_assert!(!self.row_filter.is_empty());
+                self.emit(bytes)
             }
             Token::InsertEnd | Token::InsertTail => {
                 self.insert.skim = false;

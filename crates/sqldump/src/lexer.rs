@@ -105,6 +105,12 @@ pub enum Token {
         /// Whether they start with the statement's first row (no `,` before it).
         first: bool,
     },
+    /// Values of a row taken in one step by [`Lexer::skim_rows_before`], never by
+    /// [`Lexer::lex`]: each with the `,` before it, never a row's first value.
+    Values {
+        /// How many values.
+        values: u32,
+    },
     /// What follows an `INSERT`'s rows up to and including its delimiter, such as
     /// `ON DUPLICATE KEY UPDATE b = VALUES(b);`. Ends the `INSERT` like [`Token::InsertEnd`].
     InsertTail,
@@ -304,7 +310,8 @@ impl LexerBuilder {
 /// What [`Lexer::skim_rows`] took.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Skimmed {
-    /// Whole rows: a [`Token::Rows`] and how many bytes it covers.
+    /// Whole rows or values: a [`Token::Rows`] or [`Token::Values`] and how many bytes it
+    /// covers.
     Rows(Token, usize),
     /// The next row is cut by the end of the input: with more input it may be taken.
     Cut,
@@ -434,8 +441,52 @@ impl Lexer {
     /// \\ \Z`, no doubled quotes) and no value is `0x…`. A caller that searched
     /// `input[..limit]` for what it would change and found nothing there can so copy the
     /// rows through. The first row not taken is left for [`Lexer::lex`].
+    ///
+    /// Inside a row, after a value ([`Lexer::is_after_value`]), it takes the values that
+    /// follow in the same way, as a [`Token::Values`], up to the row's `)`: so a row with a
+    /// needle in one value is read value by value only there.
     pub fn skim_rows_before(&mut self, input: &[u8], limit: usize) -> Skimmed {
+        if self.mode == Mode::AfterValue {
+            return self.skim_values(input, limit);
+        }
         self.skim(input, Some(limit))
+    }
+
+    /// Whether the lexer is inside a row, after one of its values.
+    pub fn is_after_value(&self) -> bool {
+        self.mode == Mode::AfterValue
+    }
+
+    fn skim_values(&mut self, input: &[u8], limit: usize) -> Skimmed {
+        if self.delimiter[0] == b',' {
+            return Skimmed::NotPlain;
+        }
+        let mut values: u32 = 0;
+        let mut taken = 0;
+        while values < u32::MAX && input.get(taken) == Some(&b',') {
+            let end = match skim_value(input, taken + 1, true, limit) {
+                // Followed right away by the next value or the row's end, as in `skim_row`.
+                Ok(end) if end > limit => Err(NoRow::NotPlain),
+                Ok(end) => match input.get(end) {
+                    Some(b',' | b')') => Ok(end),
+                    Some(_) => Err(NoRow::NotPlain),
+                    None => Err(NoRow::Cut),
+                },
+                Err(e) => Err(e),
+            };
+            match end {
+                Ok(end) => {
+                    taken = end;
+                    values += 1;
+                }
+                Err(_) => break,
+            }
+        }
+        if values == 0 {
+            return Skimmed::NotPlain;
+        }
+        self.column += values;
+        Skimmed::Rows(Token::Values { values }, taken)
     }
 
     fn skim(&mut self, input: &[u8], limit: Option<usize>) -> Skimmed {
@@ -1106,50 +1157,7 @@ fn skim_row(
     }
     i += 1;
     loop {
-        i = match byte(i)? {
-            b'\'' if canonical => skim_canonical_string(input, i + 1, limit)?,
-            b'\'' => skim_string(input, i + 1).ok_or(Cut)?,
-            b'0' if matches!(byte(i + 1)?, b'x' | b'X') => {
-                if canonical {
-                    return Err(NotPlain);
-                }
-                let digits = i + 2;
-                let end = digits
-                    + input[digits..]
-                        .iter()
-                        .take_while(|b| b.is_ascii_hexdigit())
-                        .count();
-                if end == digits {
-                    return Err(if end == input.len() { Cut } else { NotPlain });
-                }
-                end
-            }
-            b'N' => {
-                let word = input.get(i..i + 4).ok_or(Cut)?;
-                if word != b"NULL" {
-                    return Err(NotPlain);
-                }
-                i + 4
-            }
-            b'0'..=b'9' | b'-' | b'+' | b'.' => {
-                let number = input[i..]
-                    .iter()
-                    .take_while(|&&b| {
-                        b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')
-                    })
-                    .count();
-                // The lexer wants a digit in it; `e` alone or `-.` is not a number.
-                if !input[i..i + number].iter().any(u8::is_ascii_digit) {
-                    return Err(if i + number == input.len() {
-                        Cut
-                    } else {
-                        NotPlain
-                    });
-                }
-                i + number
-            }
-            _ => return Err(NotPlain),
-        };
+        i = skim_value(input, i, canonical, limit)?;
         match byte(i)? {
             _ if i >= limit => return Err(NotPlain),
             b',' => i += 1,
@@ -1157,6 +1165,57 @@ fn skim_row(
             _ => return Err(NotPlain),
         }
     }
+}
+
+/// One plain value at `input[i]` for [`skim_row`] and [`Lexer::skim_rows_before`]: where it
+/// ends. With `canonical`, see [`skim_row`].
+fn skim_value(input: &[u8], i: usize, canonical: bool, limit: usize) -> Result<usize, NoRow> {
+    use NoRow::{Cut, NotPlain};
+    let byte = |i: usize| input.get(i).copied().ok_or(Cut);
+    Ok(match byte(i)? {
+        b'\'' if canonical => skim_canonical_string(input, i + 1, limit)?,
+        b'\'' => skim_string(input, i + 1).ok_or(Cut)?,
+        b'0' if matches!(byte(i + 1)?, b'x' | b'X') => {
+            if canonical {
+                return Err(NotPlain);
+            }
+            let digits = i + 2;
+            let end = digits
+                + input[digits..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_hexdigit())
+                    .count();
+            if end == digits {
+                return Err(if end == input.len() { Cut } else { NotPlain });
+            }
+            end
+        }
+        b'N' => {
+            let word = input.get(i..i + 4).ok_or(Cut)?;
+            if word != b"NULL" {
+                return Err(NotPlain);
+            }
+            i + 4
+        }
+        b'0'..=b'9' | b'-' | b'+' | b'.' => {
+            let number = input[i..]
+                .iter()
+                .take_while(|&&b| {
+                    b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')
+                })
+                .count();
+            // The lexer wants a digit in it; `e` alone or `-.` is not a number.
+            if !input[i..i + number].iter().any(u8::is_ascii_digit) {
+                return Err(if i + number == input.len() {
+                    Cut
+                } else {
+                    NotPlain
+                });
+            }
+            i + number
+        }
+        _ => return Err(NotPlain),
+    })
 }
 
 /// The end of a `'`-quoted string whose content starts at `input[at]`: one past its closing

@@ -137,18 +137,29 @@ impl<R: io::Read> DumpReader<R> {
     ///
     /// It reads nothing: the rows must be in the buffer already.
     pub fn skim_rows(&mut self) -> Option<Item<'_>> {
-        self.skim(|lexer, input| lexer.skim_rows(input))
+        self.skim(false, |lexer, input| lexer.skim_rows(input))
     }
 
-    /// [`DumpReader::skim_rows`] taking only rows that end by `limit(rest)`, given the
-    /// unread bytes in the buffer (see [`Lexer::skim_rows_before`]).
-    pub fn skim_rows_before(&mut self, limit: impl FnOnce(&[u8]) -> usize) -> Option<Item<'_>> {
-        self.skim(|lexer, input| lexer.skim_rows_before(input, limit(input)))
+    /// [`DumpReader::skim_rows`] taking only rows (or a row's remaining values) that end by
+    /// `limit(rest, offset)`, given the unread bytes in the buffer and the stream offset of
+    /// their first (see [`Lexer::skim_rows_before`]).
+    pub fn skim_rows_before(
+        &mut self,
+        limit: impl FnOnce(&[u8], u64) -> usize,
+    ) -> Option<Item<'_>> {
+        let offset = self.pos.byte + self.pending as u64;
+        self.skim(true, |lexer, input| {
+            lexer.skim_rows_before(input, limit(input, offset))
+        })
     }
 
-    fn skim(&mut self, skim: impl FnOnce(&mut Lexer, &[u8]) -> Skimmed) -> Option<Item<'_>> {
+    fn skim(
+        &mut self,
+        values_too: bool,
+        skim: impl FnOnce(&mut Lexer, &[u8]) -> Skimmed,
+    ) -> Option<Item<'_>> {
         self.consume_pending();
-        if !self.lexer.is_between_rows() {
+        if !(self.lexer.is_between_rows() || values_too && self.lexer.is_after_value()) {
             return None;
         }
         let input = &self.buf[self.start..self.end];
@@ -279,19 +290,21 @@ impl SliceReader {
     /// moving `at` past them, or `None` if none can be taken that way (see
     /// [`DumpReader::skim_rows`]).
     pub fn skim_rows<'b>(&mut self, input: &'b [u8], at: &mut usize) -> Option<Item<'b>> {
-        self.skim(input, at, |lexer, rest| lexer.skim_rows(rest))
+        self.skim(input, at, false, |lexer, rest| lexer.skim_rows(rest))
     }
 
-    /// [`SliceReader::skim_rows`] taking only rows that end by `limit(rest)`, given the
-    /// bytes from `at` on (see [`Lexer::skim_rows_before`]).
+    /// [`SliceReader::skim_rows`] taking only rows (or a row's remaining values) that end by
+    /// `limit(rest, offset)`, given the bytes from `at` on and the position's byte offset of
+    /// their first (see [`Lexer::skim_rows_before`]).
     pub fn skim_rows_before<'b>(
         &mut self,
         input: &'b [u8],
         at: &mut usize,
-        limit: impl FnOnce(&[u8]) -> usize,
+        limit: impl FnOnce(&[u8], u64) -> usize,
     ) -> Option<Item<'b>> {
-        self.skim(input, at, |lexer, rest| {
-            lexer.skim_rows_before(rest, limit(rest))
+        let offset = self.pos.byte;
+        self.skim(input, at, true, |lexer, rest| {
+            lexer.skim_rows_before(rest, limit(rest, offset))
         })
     }
 
@@ -299,9 +312,10 @@ impl SliceReader {
         &mut self,
         input: &'b [u8],
         at: &mut usize,
+        values_too: bool,
         skim: impl FnOnce(&mut Lexer, &[u8]) -> Skimmed,
     ) -> Option<Item<'b>> {
-        if !self.lexer.is_between_rows() {
+        if !(self.lexer.is_between_rows() || values_too && self.lexer.is_after_value()) {
             return None;
         }
         let rest = &input[*at..];

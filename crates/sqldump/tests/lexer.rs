@@ -53,6 +53,7 @@ fn describe(token: Token, bytes: &[u8]) -> String {
         Token::InsertEnd => "end".into(),
         Token::InsertTail => format!("tail {}", text(bytes).trim()),
         Token::Rows { rows, first } => format!("{rows} rows{}", if first { ", first" } else { "" }),
+        Token::Values { values } => format!("{values} values"),
         Token::Value(v) => {
             let kind = match v.kind {
                 ValueKind::Str {

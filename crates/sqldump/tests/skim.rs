@@ -279,3 +279,60 @@ fn rows_before_a_limit_are_taken_only_if_a_search_sees_their_text() {
         );
     }
 }
+
+/// The token at `input[*at..]`, moving `at` past it.
+fn lex_next(lexer: &mut Lexer, input: &str, at: &mut usize) -> Token {
+    let (Lexed::Token(token), n) = lexer.lex(&input.as_bytes()[*at..], true).unwrap() else {
+        panic!("a token");
+    };
+    *at += n;
+    token
+}
+
+#[test]
+fn values_after_the_first_are_taken_up_to_the_limit_and_counted_as_columns() {
+    let row = r"(1,'a',2.5,NULL,'b\'c'),(2,'x')";
+    let mut lexer = Lexer::new().between_rows(true);
+    let mut at = 0;
+    let next = |lexer: &mut Lexer, at: &mut usize| lex_next(lexer, row, at);
+    assert_eq!(next(&mut lexer, &mut at), Token::RowOpen);
+    // Between rows and at a row's first value, values are not skimmed.
+    assert_eq!(
+        lexer.skim_rows_before(&row.as_bytes()[at..], 100),
+        Skimmed::NotPlain
+    );
+    assert!(matches!(next(&mut lexer, &mut at), Token::Value(v) if v.column == 0));
+    assert!(lexer.is_after_value());
+    // `,'a',2.5` end at 8 bytes on: a limit of 7 takes `,'a'` only.
+    let rest = &row.as_bytes()[at..];
+    assert_eq!(
+        lexer.skim_rows_before(rest, 7),
+        Skimmed::Rows(Token::Values { values: 1 }, 4)
+    );
+    at += 4;
+    let rest = &row.as_bytes()[at..];
+    assert_eq!(
+        lexer.skim_rows_before(rest, rest.len()),
+        Skimmed::Rows(Token::Values { values: 3 }, 16)
+    );
+    at += 16;
+    assert!(lexer.is_after_value());
+    assert_eq!(next(&mut lexer, &mut at), Token::RowClose);
+    // The columns went on from the skimmed values.
+    assert_eq!(next(&mut lexer, &mut at), Token::RowOpen);
+    assert!(matches!(next(&mut lexer, &mut at), Token::Value(v) if v.column == 0));
+    // After `(1` and three skimmed values, the next one lexed is column 4.
+    let odd = r"(1,'a',2,3,'x\/y')";
+    let mut lexer3 = Lexer::new().between_rows(true);
+    let mut at3 = 0;
+    let next3 = |lexer: &mut Lexer, at: &mut usize| lex_next(lexer, odd, at);
+    next3(&mut lexer3, &mut at3);
+    next3(&mut lexer3, &mut at3);
+    // `\/` is not mysqldump's: the skim stops before that value.
+    assert_eq!(
+        lexer3.skim_rows_before(&odd.as_bytes()[at3..], 100),
+        Skimmed::Rows(Token::Values { values: 3 }, 8)
+    );
+    at3 += 8;
+    assert!(matches!(next3(&mut lexer3, &mut at3), Token::Value(v) if v.column == 4));
+}
