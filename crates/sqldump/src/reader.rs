@@ -322,6 +322,11 @@ impl SliceReader {
         let Skimmed::Rows(token, n) = skim(&mut self.lexer, rest) else {
             return None;
         };
+        Some(self.hand_out(token, rest, n, at))
+    }
+
+    /// The item of the token that covers `rest[..n]`, moving the position and `at` past it.
+    fn hand_out<'b>(&mut self, token: Token, rest: &'b [u8], n: usize, at: &mut usize) -> Item<'b> {
         let bytes = &rest[..n];
         let item = Item {
             token,
@@ -334,7 +339,7 @@ impl SliceReader {
             self.pos.byte += n as u64;
         }
         *at += n;
-        Some(item)
+        item
     }
 
     /// The next token of `input[*at..]`, advancing `at` past it. `Ok(None)` when the input
@@ -357,19 +362,7 @@ impl SliceReader {
                     self.table.clear();
                     self.table.push_str(&String::from_utf8_lossy(&raw));
                 }
-                let bytes = &rest[..n];
-                let item = Item {
-                    token,
-                    bytes,
-                    pos: self.pos,
-                };
-                if self.lines {
-                    self.pos = advance(self.pos, bytes);
-                } else {
-                    self.pos.byte += n as u64;
-                }
-                *at += n;
-                Ok(Some(item))
+                Ok(Some(self.hand_out(token, rest, n, at)))
             }
             Ok((Lexed::End | Lexed::NeedInput, _)) => Ok(None),
             Err(e) => {
