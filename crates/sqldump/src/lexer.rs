@@ -430,7 +430,7 @@ impl Lexer {
     /// This is the hot path of a rewrite that changes few tables: a token per value costs
     /// tens of nanoseconds in every layer above the lexer, and rows of small numbers (link
     /// tables) hold a value every few bytes. Hand-written for that reason; strings are
-    /// skipped with `memchr2` as in [`Lexer::lex`].
+    /// skipped by their quotes alone (`memchr`), the backslashes before a quote counted.
     pub fn skim_rows(&mut self, input: &[u8]) -> Skimmed {
         self.skim(input, None)
     }
@@ -455,6 +455,12 @@ impl Lexer {
     /// Whether the lexer is inside a row, after one of its values.
     pub fn is_after_value(&self) -> bool {
         self.mode == Mode::AfterValue
+    }
+
+    /// Whether [`Lexer::skim_rows`] (`values_too`: [`Lexer::skim_rows_before`]) may take
+    /// anything here.
+    pub fn can_skim(&self, values_too: bool) -> bool {
+        self.is_between_rows() || values_too && self.is_after_value()
     }
 
     fn skim_values(&mut self, input: &[u8], limit: usize) -> Skimmed {
@@ -1073,10 +1079,7 @@ impl Lexer {
                     break;
                 }
                 self.escapes = true;
-                if !matches!(
-                    input[j + 1],
-                    b'0' | b'\'' | b'"' | b'n' | b'r' | b'\\' | b'Z'
-                ) {
+                if !is_mysqldump_escape(input[j + 1]) {
                     self.odd_escapes = true;
                 }
                 stops.skip_to(j + 2);
@@ -1253,7 +1256,7 @@ fn skim_canonical_string(input: &[u8], at: usize, limit: usize) -> Result<usize,
         }
         let next = *input.get(j + 1).ok_or(NoRow::Cut)?;
         if input[j] == b'\\' {
-            if !matches!(next, b'0' | b'\'' | b'"' | b'n' | b'r' | b'\\' | b'Z') {
+            if !is_mysqldump_escape(next) {
                 return Err(NoRow::NotPlain);
             }
             stops.skip_to(j + 2);
@@ -1264,6 +1267,12 @@ fn skim_canonical_string(input: &[u8], at: usize, limit: usize) -> Result<usize,
         }
     }
     Err(NoRow::Cut)
+}
+
+/// Whether `\` followed by `b` is an escape mysqldump writes (`\0 \' \" \n \r \\ \Z`): a
+/// string with only those is [`ValueKind::Str`]'s `canonical`.
+fn is_mysqldump_escape(b: u8) -> bool {
+    matches!(b, b'0' | b'\'' | b'"' | b'n' | b'r' | b'\\' | b'Z')
 }
 
 /// Numbers, `NULL`, keywords, `0x…`, `X'…'`, `0b…`, `b'…'`: short literals, rescanned whole

@@ -159,7 +159,7 @@ impl<R: io::Read> DumpReader<R> {
         skim: impl FnOnce(&mut Lexer, &[u8]) -> Skimmed,
     ) -> Option<Item<'_>> {
         self.consume_pending();
-        if !(self.lexer.is_between_rows() || values_too && self.lexer.is_after_value()) {
+        if !self.lexer.can_skim(values_too) {
             return None;
         }
         let input = &self.buf[self.start..self.end];
@@ -315,7 +315,7 @@ impl SliceReader {
         values_too: bool,
         skim: impl FnOnce(&mut Lexer, &[u8]) -> Skimmed,
     ) -> Option<Item<'b>> {
-        if !(self.lexer.is_between_rows() || values_too && self.lexer.is_after_value()) {
+        if !self.lexer.can_skim(values_too) {
             return None;
         }
         let rest = &input[*at..];

@@ -174,10 +174,9 @@ mod tests {
             hay in proptest::collection::vec(prop::sample::select(vec![b'a', b'\'', b'\\']), 0..120),
             skips in proptest::collection::vec(0usize..20, 0..10),
         ) {
-            // Take a stop, then skip a few bytes past it, as the lexer does after a backslash.
+            // Take a stop, then skip a few bytes past it, as the lexer does after a backslash;
+            // each stop must be the first at or after where the skip left off.
             let mut stops = Stops::new(&hay, b'\'', b'\\', 0);
-            let mut got = Vec::new();
-            let mut want = Vec::new();
             let mut at = 0;
             let mut skips = skips.into_iter();
             loop {
@@ -185,12 +184,9 @@ mod tests {
                 let found = stops.next_stop();
                 prop_assert_eq!(found, next);
                 let Some(j) = found else { break };
-                want.push(j);
-                got.push(j);
                 at = j + 1 + skips.next().unwrap_or(0);
                 stops.skip_to(at);
             }
-            prop_assert_eq!(got, want);
         }
     }
 }
