@@ -250,6 +250,22 @@ fn needles_a_byte_search_cannot_see_are_still_replaced() {
             "(4,'YToxOntpOjA7czoxOToiaHR0cHM6Ly9uZXcuZXhhbXBsZSI7fQ==')",
         ),
         ("(5,'it''s plain')", "(5,'it''s plain')"),
+        // base64 in a serialized string, after `\"`.
+        (
+            r#"(6,'a:1:{s:3:\"job\";s:52:\"YToxOntpOjA7czoxOToiaHR0cHM6Ly9vbGQuZXhhbXBsZSI7fQ==\";}')"#,
+            r#"(6,'a:1:{s:3:\"job\";s:52:\"YToxOntpOjA7czoxOToiaHR0cHM6Ly9uZXcuZXhhbXBsZSI7fQ==\";}')"#,
+        ),
+        // The same in JSON whose quotes are not escaped as mysqldump escapes them (the
+        // changed value is written in mysqldump's escaping).
+        (
+            r#"(7,'{"job":"YToxOntpOjA7czoxOToiaHR0cHM6Ly9vbGQuZXhhbXBsZSI7fQ=="}')"#,
+            r#"(7,'{\"job\":\"YToxOntpOjA7czoxOToiaHR0cHM6Ly9uZXcuZXhhbXBsZSI7fQ==\"}')"#,
+        ),
+        // Pretty-printed JSON, whose base64 starts `ew`.
+        (
+            "(8,'ewogICAgInVybCI6ICJodHRwczovL29sZC5leGFtcGxlIgp9')",
+            "(8,'ewogICAgInVybCI6ICJodHRwczovL25ldy5leGFtcGxlIgp9')",
+        ),
     ];
     let mut dump = String::from(
         "CREATE TABLE `t` (`id` int, `v` text);\n\
@@ -287,6 +303,6 @@ fn needles_a_byte_search_cannot_see_are_still_replaced() {
             dump.as_bytes(),
         );
         assert_eq!(out, want, "--threads {threads}");
-        assert_eq!(report["values_replaced"], 13, "--threads {threads}");
+        assert_eq!(report["values_replaced"], 22, "--threads {threads}");
     }
 }

@@ -553,7 +553,13 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
             // anything are copied through as they are (see `Run::row_filter`).
             if let Some(filter) = run.row_filter() {
                 let limit = |rest: &[u8], offset| ahead.limit(&filter, rest, offset);
-                if let Some(item) = reader.skim_rows_before(&bytes, &mut at, limit) {
+                let item = if filter.base64 {
+                    let flags = understudy_phpser::starts_like_base64;
+                    reader.skim_rows_before(&bytes, &mut at, limit, &flags)
+                } else {
+                    reader.skim_rows_before(&bytes, &mut at, limit, &|_: &[u8]| false)
+                };
+                if let Some(item) = item {
                     if run.unchanged_rows(item).is_err() {
                         rewind!(delegating.take());
                     }

@@ -239,7 +239,12 @@ impl Engine {
                 }
             } else if let Some(filter) = run.row_filter() {
                 let limit = |rest: &[u8], offset| ahead.limit(&filter, rest, offset);
-                if let Some(item) = reader.skim_rows_before(limit) {
+                let item = if filter.base64 {
+                    reader.skim_rows_before(limit, &understudy_phpser::starts_like_base64)
+                } else {
+                    reader.skim_rows_before(limit, &|_: &[u8]| false)
+                };
+                if let Some(item) = item {
                     run.unchanged_rows(item)?;
                     continue;
                 }
@@ -263,14 +268,20 @@ impl Engine {
 }
 
 /// See [`Run::row_filter`].
-pub(crate) struct RowFilter<'a, 'e>(&'a [&'e Replacements]);
+pub(crate) struct RowFilter<'a, 'e> {
+    groups: &'a [&'e Replacements],
+    /// Whether a group looks into base64, which hides its needles from the search: then
+    /// `Lexer::skim_rows_before` is asked to flag where base64 may start
+    /// ([`understudy_phpser::starts_like_base64`]).
+    pub(crate) base64: bool,
+}
 
 impl RowFilter<'_, '_> {
-    /// Where in `rows` the first value a replacement may change can be (see
-    /// [`Replacements::first_change`]): the rows that end before are copied through.
+    /// Where in `rows` the first needle may be (see [`Replacements::first_change`]): the
+    /// rows that end before are copied through, unless [`RowFilter::flags`] says otherwise.
     #[inline]
     pub(crate) fn first_change(&self, rows: &[u8]) -> usize {
-        self.0
+        self.groups
             .iter()
             .fold(rows.len(), |limit, g| g.first_change(&rows[..limit]))
     }
@@ -293,9 +304,12 @@ impl ChangeAhead {
                 }
             }
         }
+        // Nothing found is kept too, as a limit at the end of `rest`: the skim may stop
+        // before it (at base64, say) and ask again, and `rest` would be searched again
+        // each time. A needle cut by the end of `rest` is in a row that ends past it, so
+        // that row is not skimmed; once the reader is past the limit, it searches anew.
         let limit = filter.first_change(rest);
-        // Nothing found says nothing about the bytes past `rest`.
-        self.0 = (limit < rest.len()).then_some(offset + limit as u64);
+        self.0 = Some(offset + limit as u64);
         limit
     }
 
@@ -761,11 +775,14 @@ impl<'e, W: Write> Run<'e, W> {
     /// anything can be copied through whole: they are all that changes its values, one
     /// value at a time (no mask, no row filter, no lookup).
     pub(crate) fn row_filter(&self) -> Option<RowFilter<'_, 'e>> {
-        (!self.row_filter.is_empty()).then_some(RowFilter(&self.row_filter))
+        (!self.row_filter.is_empty()).then(|| RowFilter {
+            groups: &self.row_filter,
+            base64: self.row_filter.iter().any(|g| g.looks_into_base64()),
+        })
     }
 
     /// Rows that [`Run::row_filter`] let through, taken whole by
-    /// [`understudy_sqldump::Lexer::skim_rows_where`].
+    /// [`understudy_sqldump::Lexer::skim_rows_before`].
     pub(crate) fn unchanged_rows(&mut self, item: Item<'_>) -> Result<(), Error> {
         match item.token {
             Token::Rows { rows, .. } => {

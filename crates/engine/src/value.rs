@@ -96,21 +96,21 @@ impl Replacements {
     }
 
     /// An offset in `rows` (whole rows of a dump, still SQL-escaped) at or before the first
-    /// value this group may change: no value that ends before it holds a needle or base64
-    /// ([`Replacements::may_match_raw`] for all of them at once). `rows.len()` if none.
-    /// Exact only for strings escaped as mysqldump does and no `0x…` values, which
-    /// `Lexer::skim_rows_before` checks.
+    /// needle this group may replace: no value that ends before it holds one as it is or
+    /// escaped. `rows.len()` if none. Exact only for strings escaped as mysqldump does and
+    /// no `0x…` values, which `Lexer::skim_rows_before` checks. Base64 hides needles from
+    /// this search; `Lexer::skim_rows_before` looks for its start where it stops anyway
+    /// (`RowFilter::flags`), cheaper than a search of all the bytes here.
     pub(crate) fn first_change(&self, rows: &[u8]) -> usize {
-        let needle = self
-            .escaped
+        self.escaped
             .find_iter(rows)
             .next()
-            .map_or(rows.len(), |(_, start)| start);
-        if !self.base64 {
-            return needle;
-        }
-        // Base64 found after a needle changes nothing.
-        understudy_phpser::first_base64_in_values(&rows[..needle]).unwrap_or(needle)
+            .map_or(rows.len(), |(_, start)| start)
+    }
+
+    /// Whether the group decodes base64 to look for its needles.
+    pub(crate) fn looks_into_base64(&self) -> bool {
+        self.base64
     }
 
     /// Whether a needle may be in string content that is still SQL-escaped. Exact for

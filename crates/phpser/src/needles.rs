@@ -229,6 +229,37 @@ impl NeedleSet {
         })
     }
 
+    /// At each place where an anchor occurs, the first pattern in the caller's order that
+    /// occurs around it, as `(index, start)`: the hits of [`NeedleSet::find_iter`] one per
+    /// place. The patterns around one place all hold its anchor there, so they overlap the
+    /// one given; a caller that needs to know only where needles are tries one or two
+    /// patterns per place instead of all of them (a needle has 15 JSON-escaped forms).
+    ///
+    /// ```
+    /// use understudy_phpser::NeedleSet;
+    ///
+    /// let set = NeedleSet::new(["www.example.org", "https://www.example.org"])?;
+    /// let hits: Vec<_> = set.first_at_each(b"https://www.example.org/ www.example.org").collect();
+    /// assert_eq!(hits, [(0, 8), (0, 25)]);
+    /// # Ok::<(), understudy_phpser::BuildError>(())
+    /// ```
+    pub fn first_at_each<'a>(
+        &'a self,
+        haystack: &'a [u8],
+    ) -> impl Iterator<Item = (usize, usize)> + 'a {
+        let mut pos = 0;
+        std::iter::from_fn(move || loop {
+            let (anchor, at) = self.next_anchor(haystack, pos)?;
+            pos = at + 1;
+            let first = self.patterns[anchor]
+                .iter()
+                .find_map(|p| p.at(haystack, at).map(|start| (p.index, start)));
+            if first.is_some() {
+                return first;
+            }
+        })
+    }
+
     /// The first anchor that starts at or after `pos`: its index and start.
     #[inline]
     fn next_anchor(&self, haystack: &[u8], pos: usize) -> Option<(usize, usize)> {
@@ -350,6 +381,25 @@ mod tests {
                 assert_eq!(
                     ours.find(h.as_bytes()),
                     ours.find_iter(h.as_bytes()).next().map(|(i, _)| i),
+                    "{set:?} in {h:?}"
+                );
+                // One hit per place, among them; every hit overlaps one of those.
+                let each: Vec<(usize, usize)> = ours.first_at_each(h.as_bytes()).collect();
+                assert!(each.iter().all(|hit| got.contains(hit)), "{set:?} in {h:?}");
+                assert!(each.len() <= got.len());
+                let span = |&(i, start): &(usize, usize)| start..start + set[i].len();
+                for hit in &got {
+                    let covered = each.iter().any(|e| {
+                        let (a, b) = (span(hit), span(e));
+                        a.start < b.end && b.start < a.end
+                            || a.is_empty() && b.contains(&a.start)
+                            || a == b
+                    });
+                    assert!(covered, "{set:?} in {h:?}: {hit:?} not near {each:?}");
+                }
+                assert_eq!(
+                    ours.find(h.as_bytes()),
+                    each.first().map(|&(i, _)| i),
                     "{set:?} in {h:?}"
                 );
             }

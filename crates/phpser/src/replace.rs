@@ -171,7 +171,9 @@ impl Replacer {
         // The needle as it is found last: the escaped forms of one at the same place come
         // right after it.
         let mut raw = 0..0;
-        for (index, start) in self.any.find_iter(s) {
+        // One hit per place: the forms of needles found at one place overlap, and a needle
+        // as it is comes first.
+        for (index, start) in self.any.first_at_each(s) {
             let hit = start..start + self.prefilter[index].len();
             if index >= self.raw {
                 // Only an escaped form of a needle here, which plain replacement would miss.
@@ -729,20 +731,49 @@ fn looks_like_value_start(v: &[u8]) -> bool {
 }
 
 /// Whether `value` may be base64 of serialized PHP or JSON: the first bytes of `a:`, `O:`,
-/// `s:`, `C:` (`YTo`, `Tzo`, `czo`, `Qzo`: a queued `Serializable` job), a JSON object (`ey`,
-/// `e3`) or array (`W`) encoded, and nothing but base64 after them. Cheap; a needle cannot be
-/// seen in base64 text, so callers that skip values without a needle must not skip these.
+/// `s:`, `C:` (`YTo`, `Tzo`, `czo`, `Qzo`: a queued `Serializable` job), a JSON object
+/// (`ey` for `{"` and `{ `, `ew` for `{` and a line break, as `JSON_PRETTY_PRINT` writes it)
+/// or array (`W`) encoded, and nothing but base64 after them. Cheap; a needle cannot be seen
+/// in base64 text, so callers that skip values without a needle must not skip these.
 #[inline]
 pub fn may_be_base64(value: &[u8]) -> bool {
-    // The first byte alone rules out nearly every value, without a call.
-    value.len() >= 8
-        && matches!(value[0], b'Y' | b'T' | b'c' | b'Q' | b'e' | b'W')
-        && BASE64_PREFIXES.iter().any(|p| value.starts_with(p))
-        && value.iter().all(|&b| is_base64_byte(b))
+    starts_like_base64(value) && value.iter().all(|&b| is_base64_byte(b))
 }
 
-/// How base64 of serialized PHP or JSON starts (see [`may_be_base64`]).
-const BASE64_PREFIXES: [&[u8]; 7] = [b"YTo", b"Tzo", b"czo", b"Qzo", b"ey", b"e3", b"W"];
+/// Whether `text` starts the way base64 of serialized PHP or JSON does, as
+/// [`may_be_base64`] and [`may_hold_base64`] look for it: a prefix of theirs, and 8 bytes of
+/// base64. For callers that find where strings start (`text` runs on past the string's end;
+/// the quote that ends it is not base64): base64 [`may_be_base64`] finds starts a value,
+/// base64 [`may_hold_base64`] finds follows a `"`, SQL-escaped to `\"` or not.
+///
+/// ```
+/// use understudy_phpser::starts_like_base64;
+/// assert!(starts_like_base64(b"YToxOntpOjA7czo1OiJ4In0=','next'"));
+/// assert!(!starts_like_base64(b"YTo',1"));
+/// assert!(!starts_like_base64(b"What is it"));
+/// ```
+#[inline]
+pub fn starts_like_base64(text: &[u8]) -> bool {
+    // The first two bytes rule out nearly every text, without a call: the dump lexer asks at
+    // every string and every `\"`.
+    matches!(
+        text,
+        [b'Y', b'T', ..] | [b'T' | b'c' | b'Q', b'z', ..] | [b'e', b'y' | b'w', ..] | [b'W', ..]
+    ) && base64_head(text)
+}
+
+/// [`starts_like_base64`] after its first test.
+#[inline(never)]
+fn base64_head(text: &[u8]) -> bool {
+    text.first_chunk::<8>().is_some_and(|head| {
+        BASE64_PREFIXES.iter().any(|p| head.starts_with(p))
+            && head.iter().all(|&b| is_base64_byte(b))
+    })
+}
+
+/// How base64 of serialized PHP or JSON starts (see [`may_be_base64`]). `{}` (`e30=`) is too
+/// short to hold anything.
+const BASE64_PREFIXES: [&[u8]; 7] = [b"YTo", b"Tzo", b"czo", b"Qzo", b"ey", b"ew", b"W"];
 
 /// A byte of the standard or the URL-safe base64 alphabet, or padding.
 fn is_base64_byte(b: u8) -> bool {
@@ -957,65 +988,25 @@ pub fn may_hold_base64(value: &[u8]) -> bool {
 /// The scan of [`may_hold_base64`], for serialized and JSON values.
 #[inline(never)]
 fn holds_base64(value: &[u8]) -> bool {
-    // Found by their rarest letters, `z` of `Tzo`, `czo` and `Qzo`, `Y` of `YTo`, `J` of
-    // `eyJ` and `W`, in two SIMD passes that seldom stop outside base64: stopping at every
-    // `"` of a serialized value instead, or a substring search per prefix, cost more than
-    // all the other checks together on the generated WordPress dump (BENCHMARKS.md).
-    // (`e3`, an object without a string key, is `{}` at most: too short to hold a needle.)
-    let base64_after = |quote: usize| {
-        value.get(quote) == Some(&b'"') && {
-            let start = &value[quote + 1..];
-            BASE64_PREFIXES.iter().any(|p| start.starts_with(p))
-                && start.len() >= 8
-                && start[..8].iter().all(|&b| is_base64_byte(b))
-        }
-    };
-    memchr::memchr3_iter(b'z', b'Y', b'J', value).any(|at| {
-        let back = match value[at] {
-            b'z' => 2,
-            b'Y' => 1,
-            _ => 3,
-        };
+    // Found by their rarest letters, `z` of `Tzo`, `czo` and `Qzo`, `Y` of `YTo` and `W`,
+    // and by `"ey` and `"ew` whole (`"e` alone starts many JSON keys), in SIMD passes that
+    // seldom stop outside base64: stopping at every `"` of a serialized value instead, or a
+    // substring search per prefix, cost more than all the other checks together on the
+    // generated WordPress dump (BENCHMARKS.md).
+    let base64_after =
+        |quote: usize| value.get(quote) == Some(&b'"') && starts_like_base64(&value[quote + 1..]);
+    let [ey, ew] = &*OBJECT_STARTS;
+    memchr::memchr3_iter(b'z', b'Y', b'W', value).any(|at| {
+        let back = if value[at] == b'z' { 2 } else { 1 };
         base64_after(at.wrapping_sub(back))
-    }) || memchr::memchr_iter(b'W', value).any(|at| base64_after(at.wrapping_sub(1)))
+    }) || ey.find_iter(value).any(base64_after)
+        || ew.find_iter(value).any(base64_after)
 }
 
-/// Where [`may_be_base64`] or [`may_hold_base64`] may find something in one of the values
-/// whose SQL-escaped bytes `values` holds, quotes, commas and all (whole rows of a dump):
-/// an offset at or before the first such value's base64. `None` means they find nothing in
-/// any of them. A caller that skips rows without a needle uses it to skip rows without
-/// base64 either.
-pub fn first_base64_in_values(values: &[u8]) -> Option<usize> {
-    // What both look for, after the `'` that opens a value or the `"` of a serialized or
-    // JSON string: a prefix and 8 base64 bytes. Found as `holds_base64` finds them, plus
-    // `'ey`/`'e3`, which only a whole value may start with.
-    let base64_after = |quote: usize| {
-        matches!(values.get(quote), Some(b'"' | b'\'')) && {
-            let start = &values[quote + 1..];
-            BASE64_PREFIXES.iter().any(|p| start.starts_with(p))
-                && start.len() >= 8
-                && start[..8].iter().all(|&b| is_base64_byte(b))
-        }
-    };
-    let by_letter = memchr::memchr3_iter(b'z', b'Y', b'J', values).find_map(|at| {
-        let back = match values[at] {
-            b'z' => 2,
-            b'Y' => 1,
-            _ => 3,
-        };
-        let quote = at.wrapping_sub(back);
-        base64_after(quote).then_some(quote)
-    });
-    // The other searches need not look past what is found already.
-    let end = by_letter.unwrap_or(values.len());
-    let by_w = memchr::memchr_iter(b'W', &values[..end]).find_map(|at| {
-        let quote = at.wrapping_sub(1);
-        base64_after(quote).then_some(quote)
-    });
-    let end = by_w.unwrap_or(end);
-    let by_e = memchr::memmem::find_iter(&values[..end], b"'e").find(|&at| base64_after(at));
-    by_e.or(by_w).or(by_letter)
-}
+/// `"ey` and `"ew`, searched for by [`holds_base64`]; built once, as they are searched for
+/// per value.
+static OBJECT_STARTS: std::sync::LazyLock<[memmem::Finder<'static>; 2]> =
+    std::sync::LazyLock::new(|| [memmem::Finder::new(b"\"ey"), memmem::Finder::new(b"\"ew")]);
 
 /// Plain byte replacement of `value` into `out`.
 fn plain(value: &[u8], replacer: &Replacer, out: &mut Vec<u8>, tmp: &mut Vec<u8>) -> Outcome {

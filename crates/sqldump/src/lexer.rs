@@ -432,7 +432,7 @@ impl Lexer {
     /// tables) hold a value every few bytes. Hand-written for that reason; strings are
     /// skipped by their quotes alone (`memchr`), the backslashes before a quote counted.
     pub fn skim_rows(&mut self, input: &[u8]) -> Skimmed {
-        self.skim(input, None)
+        self.skim(input, None, &|_: &[u8]| false)
     }
 
     /// [`Lexer::skim_rows`] for callers that change some rows: it takes only rows that end
@@ -442,14 +442,24 @@ impl Lexer {
     /// `input[..limit]` for what it would change and found nothing there can so copy the
     /// rows through. The first row not taken is left for [`Lexer::lex`].
     ///
+    /// Some text a search of the escaped bytes cannot judge: base64, say, which hides what
+    /// it encodes. `flags` is asked about the text where each string starts and where each
+    /// `"` inside one is followed by more (where the strings of serialized PHP and JSON
+    /// start), still escaped and running on to the end of `input`; a row with a string it
+    /// flags is not taken either. It is asked at stops the string scan makes anyway, so it
+    /// costs next to nothing when it looks at a byte or two first.
+    ///
     /// Inside a row, after a value ([`Lexer::is_after_value`]), it takes the values that
     /// follow in the same way, as a [`Token::Values`], up to the row's `)`: so a row with a
     /// needle in one value is read value by value only there.
-    pub fn skim_rows_before(&mut self, input: &[u8], limit: usize) -> Skimmed {
+    pub fn skim_rows_before<F>(&mut self, input: &[u8], limit: usize, flags: &F) -> Skimmed
+    where
+        F: Fn(&[u8]) -> bool,
+    {
         if self.mode == Mode::AfterValue {
-            return self.skim_values(input, limit);
+            return self.skim_values(input, limit, flags);
         }
-        self.skim(input, Some(limit))
+        self.skim(input, Some(limit), flags)
     }
 
     /// Whether the lexer is inside a row, after one of its values.
@@ -463,14 +473,17 @@ impl Lexer {
         self.is_between_rows() || values_too && self.is_after_value()
     }
 
-    fn skim_values(&mut self, input: &[u8], limit: usize) -> Skimmed {
+    fn skim_values<F>(&mut self, input: &[u8], limit: usize, flags: &F) -> Skimmed
+    where
+        F: Fn(&[u8]) -> bool,
+    {
         if self.delimiter[0] == b',' {
             return Skimmed::NotPlain;
         }
         let mut values: u32 = 0;
         let mut taken = 0;
         while values < u32::MAX && input.get(taken) == Some(&b',') {
-            let end = match skim_value(input, taken + 1, true, limit) {
+            let end = match skim_value(input, taken + 1, Some(flags), limit) {
                 // Followed right away by the next value or the row's end, as in `skim_row`.
                 Ok(end) if end > limit => Err(NoRow::NotPlain),
                 Ok(end) => match input.get(end) {
@@ -495,7 +508,10 @@ impl Lexer {
         Skimmed::Rows(Token::Values { values }, taken)
     }
 
-    fn skim(&mut self, input: &[u8], limit: Option<usize>) -> Skimmed {
+    fn skim<F>(&mut self, input: &[u8], limit: Option<usize>, flags: &F) -> Skimmed
+    where
+        F: Fn(&[u8]) -> bool,
+    {
         let first = match self.mode {
             Mode::FirstRow => true,
             Mode::AfterRow => false,
@@ -505,7 +521,7 @@ impl Lexer {
         let mut rows: u32 = 0;
         let mut taken = 0;
         while rows < u32::MAX {
-            match skim_row(input, taken, first && rows == 0, delimiter, limit) {
+            match skim_row(input, taken, first && rows == 0, delimiter, limit, flags) {
                 Ok(end) => {
                     taken = end;
                     rows += 1;
@@ -1067,7 +1083,7 @@ impl Lexer {
         let mut i = self.resume.max(quote_at + 1);
         // Hot loop: the quotes and backslashes of the text, a block at a time (see
         // `Stops`).
-        let mut stops = Stops::new(input, quote, b'\\', i);
+        let mut stops = Stops::new(input, [quote, b'\\'], i);
         loop {
             let Some(j) = stops.next_stop() else {
                 i = n;
@@ -1105,7 +1121,7 @@ impl Lexer {
             if let Some(&q @ (b'\'' | b'"')) = input.get(next) {
                 quote = q;
                 self.piece_quote = q;
-                stops = Stops::new(input, quote, b'\\', next + 1);
+                stops = Stops::new(input, [quote, b'\\'], next + 1);
                 continue;
             }
             if self.piece_quote != 0 {
@@ -1136,15 +1152,20 @@ enum NoRow {
 
 /// One whole plain row at `input[at..]` for [`Lexer::skim_rows`], with the space and `,`
 /// before it (none before the `first` row): where it ends. With a `limit`, only a row that
-/// ends by then, whose strings hold no escapes but mysqldump's and no `0x…` value.
-fn skim_row(
+/// ends by then, whose strings hold no escapes but mysqldump's and nothing `flags` flags,
+/// and no `0x…` value (see [`Lexer::skim_rows_before`]).
+fn skim_row<F>(
     input: &[u8],
     at: usize,
     first: bool,
     delimiter: u8,
     limit: Option<usize>,
-) -> Result<usize, NoRow> {
-    let canonical = limit.is_some();
+    flags: &F,
+) -> Result<usize, NoRow>
+where
+    F: Fn(&[u8]) -> bool,
+{
+    let canonical = limit.map(|_| flags);
     let limit = limit.unwrap_or(usize::MAX);
     use NoRow::{Cut, NotPlain};
     let byte = |i: usize| input.get(i).copied().ok_or(Cut);
@@ -1171,15 +1192,26 @@ fn skim_row(
 }
 
 /// One plain value at `input[i]` for [`skim_row`] and [`Lexer::skim_rows_before`]: where it
-/// ends. With `canonical`, see [`skim_row`].
-fn skim_value(input: &[u8], i: usize, canonical: bool, limit: usize) -> Result<usize, NoRow> {
+/// ends. With `canonical` (the `flags` of [`Lexer::skim_rows_before`]), see [`skim_row`].
+#[inline]
+fn skim_value<F>(
+    input: &[u8],
+    i: usize,
+    canonical: Option<&F>,
+    limit: usize,
+) -> Result<usize, NoRow>
+where
+    F: Fn(&[u8]) -> bool,
+{
     use NoRow::{Cut, NotPlain};
     let byte = |i: usize| input.get(i).copied().ok_or(Cut);
     Ok(match byte(i)? {
-        b'\'' if canonical => skim_canonical_string(input, i + 1, limit)?,
-        b'\'' => skim_string(input, i + 1).ok_or(Cut)?,
+        b'\'' => match canonical {
+            Some(flags) => skim_canonical_string(input, i + 1, limit, flags)?,
+            None => skim_string(input, i + 1).ok_or(Cut)?,
+        },
         b'0' if matches!(byte(i + 1)?, b'x' | b'X') => {
-            if canonical {
+            if canonical.is_some() {
                 return Err(NotPlain);
             }
             let digits = i + 2;
@@ -1244,22 +1276,40 @@ fn skim_string(input: &[u8], mut at: usize) -> Option<usize> {
     }
 }
 
-/// [`skim_string`] for a string whose escapes must all be ones mysqldump writes: `NotPlain`
-/// at the first other one (or a doubled quote), or once it runs past `limit`; `Cut` if
+/// [`skim_string`] for a string whose escapes must all be ones mysqldump writes, with
+/// nothing `flags` flags (see [`Lexer::skim_rows_before`]): `NotPlain` at the first other
+/// escape (or a doubled quote) or flagged text, or once it runs past `limit`; `Cut` if
 /// `input` ends first.
-fn skim_canonical_string(input: &[u8], at: usize, limit: usize) -> Result<usize, NoRow> {
-    let mut stops = Stops::new(input, b'\'', b'\\', at);
+fn skim_canonical_string<F>(
+    input: &[u8],
+    at: usize,
+    limit: usize,
+    flags: &F,
+) -> Result<usize, NoRow>
+where
+    F: Fn(&[u8]) -> bool,
+{
+    if flags(&input[at.min(input.len())..]) {
+        return Err(NoRow::NotPlain);
+    }
+    // `"` too: mysqldump writes it escaped, other tools may not.
+    let mut stops = Stops::new(input, [b'\'', b'\\', b'"'], at);
     while let Some(j) = stops.next_stop() {
         if j >= limit {
             // Its row ends after `limit`: no use reading on.
             return Err(NoRow::NotPlain);
         }
         let next = *input.get(j + 1).ok_or(NoRow::Cut)?;
-        if input[j] == b'\\' {
-            if !is_mysqldump_escape(next) {
+        let stop = input[j];
+        if stop == b'\\' {
+            if !is_mysqldump_escape(next) || next == b'"' && flags(&input[j + 2..]) {
                 return Err(NoRow::NotPlain);
             }
             stops.skip_to(j + 2);
+        } else if stop == b'"' {
+            if flags(&input[j + 1..]) {
+                return Err(NoRow::NotPlain);
+            }
         } else if next == b'\'' {
             return Err(NoRow::NotPlain);
         } else {
@@ -1782,6 +1832,7 @@ fn delimiter_at(input: &[u8], at: usize, delimiter: &[u8], eof: bool) -> Option<
 }
 
 /// Skips whitespace from `at`; `None` if the input ends first.
+#[inline]
 fn skip_space(input: &[u8], at: usize) -> Option<usize> {
     let end = skip_space_all(input, at);
     (end < input.len()).then_some(end)

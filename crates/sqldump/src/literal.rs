@@ -29,7 +29,7 @@ pub fn unescape_into(content: &[u8], quote: u8, out: &mut Vec<u8>) {
     out.reserve(content.len());
     let mut i = 0;
     // Escapes are dense in dump text: see `Stops`.
-    let mut stops = Stops::new(content, b'\\', quote, 0);
+    let mut stops = Stops::new(content, [b'\\', quote], 0);
     while let Some(j) = stops.next_stop() {
         out.extend_from_slice(&content[i..j]);
         let Some(&next) = content.get(j + 1) else {

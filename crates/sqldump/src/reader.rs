@@ -142,14 +142,18 @@ impl<R: io::Read> DumpReader<R> {
 
     /// [`DumpReader::skim_rows`] taking only rows (or a row's remaining values) that end by
     /// `limit(rest, offset)`, given the unread bytes in the buffer and the stream offset of
-    /// their first (see [`Lexer::skim_rows_before`]).
-    pub fn skim_rows_before(
+    /// their first, and that hold no string `flags` flags (see [`Lexer::skim_rows_before`]).
+    pub fn skim_rows_before<F>(
         &mut self,
         limit: impl FnOnce(&[u8], u64) -> usize,
-    ) -> Option<Item<'_>> {
+        flags: &F,
+    ) -> Option<Item<'_>>
+    where
+        F: Fn(&[u8]) -> bool,
+    {
         let offset = self.pos.byte + self.pending as u64;
         self.skim(true, |lexer, input| {
-            lexer.skim_rows_before(input, limit(input, offset))
+            lexer.skim_rows_before(input, limit(input, offset), flags)
         })
     }
 
@@ -295,16 +299,20 @@ impl SliceReader {
 
     /// [`SliceReader::skim_rows`] taking only rows (or a row's remaining values) that end by
     /// `limit(rest, offset)`, given the bytes from `at` on and the position's byte offset of
-    /// their first (see [`Lexer::skim_rows_before`]).
-    pub fn skim_rows_before<'b>(
+    /// their first, and that hold no string `flags` flags (see [`Lexer::skim_rows_before`]).
+    pub fn skim_rows_before<'b, F>(
         &mut self,
         input: &'b [u8],
         at: &mut usize,
         limit: impl FnOnce(&[u8], u64) -> usize,
-    ) -> Option<Item<'b>> {
+        flags: &F,
+    ) -> Option<Item<'b>>
+    where
+        F: Fn(&[u8]) -> bool,
+    {
         let offset = self.pos.byte;
         self.skim(input, at, true, |lexer, rest| {
-            lexer.skim_rows_before(rest, limit(rest, offset))
+            lexer.skim_rows_before(rest, limit(rest, offset), flags)
         })
     }
 

@@ -1,4 +1,4 @@
-//! Where either of two bytes occurs, for text where they are dense.
+//! Where any of two or three bytes occurs, for text where they are dense.
 //!
 //! The string scan of the lexer stops at every quote and every backslash, and dump text
 //! holds a backslash every 17 bytes on a WordPress dump (`\"` in serialized values, `\n`,
@@ -12,12 +12,11 @@
 /// Bytes looked at per step.
 const BLOCK: usize = 16;
 
-/// The positions in `haystack` of bytes equal to `a` or `b`, in order, from a given start
-/// (an iterator that can also jump ahead: see [`Stops::skip_to`]).
-pub(crate) struct Stops<'h> {
+/// The positions in `haystack` of bytes equal to one of `N` bytes, in order, from a given
+/// start (an iterator that can also jump ahead: see [`Stops::skip_to`]).
+pub(crate) struct Stops<'h, const N: usize> {
     haystack: &'h [u8],
-    a: u8,
-    b: u8,
+    bytes: [u8; N],
     /// Where the block of `mask` starts.
     base: usize,
     /// Stops in the block at `base` not handed out yet, one bit per byte.
@@ -26,13 +25,12 @@ pub(crate) struct Stops<'h> {
     next: usize,
 }
 
-impl<'h> Stops<'h> {
+impl<'h, const N: usize> Stops<'h, N> {
     /// Stops at or after `from` (which may be past the end: then there are none).
-    pub(crate) fn new(haystack: &'h [u8], a: u8, b: u8, from: usize) -> Stops<'h> {
+    pub(crate) fn new(haystack: &'h [u8], bytes: [u8; N], from: usize) -> Stops<'h, N> {
         Stops {
             haystack,
-            a,
-            b,
+            bytes,
             base: from,
             mask: 0,
             next: from,
@@ -71,24 +69,25 @@ impl<'h> Stops<'h> {
                 // SAFETY: `block_mask` needs SSE2 on x86-64, where every CPU has it (it is
                 // in the target's baseline); elsewhere it is an ordinary function.
                 #[allow(unused_unsafe)]
-                let mask = unsafe { block_mask(block, self.a, self.b) };
+                let mask = unsafe { block_mask(block, self.bytes) };
                 self.mask = mask;
                 self.next += BLOCK;
             } else {
-                self.mask = tail_mask(rest, self.a, self.b);
+                self.mask = tail_mask(rest, self.bytes);
                 self.next = self.haystack.len();
             }
         }
     }
 }
 
-/// One bit per byte of `block` that equals `a` or `b`.
+/// One bit per byte of `block` that equals one of `bytes`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse2")]
 #[inline]
-fn block_mask(block: &[u8; BLOCK], a: u8, b: u8) -> u32 {
+fn block_mask<const N: usize>(block: &[u8; BLOCK], bytes: [u8; N]) -> u32 {
     use std::arch::x86_64::{
         _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8, _mm_set_epi64x,
+        _mm_setzero_si128,
     };
     let (lo, hi) = block.split_at(8);
     let word = |bytes: &[u8]| {
@@ -98,26 +97,26 @@ fn block_mask(block: &[u8; BLOCK], a: u8, b: u8) -> u32 {
     };
     // The compiler makes one unaligned 16-byte load of this.
     let v = _mm_set_epi64x(word(hi), word(lo));
-    let eq = _mm_or_si128(
-        _mm_cmpeq_epi8(v, _mm_set1_epi8(a as i8)),
-        _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8)),
-    );
+    // `N` is a constant: the loop unrolls to one compare per byte.
+    let eq = bytes.iter().fold(_mm_setzero_si128(), |eq, &b| {
+        _mm_or_si128(eq, _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8)))
+    });
     _mm_movemask_epi8(eq) as u32
 }
 
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
-fn block_mask(block: &[u8; BLOCK], a: u8, b: u8) -> u32 {
-    tail_mask(block, a, b)
+fn block_mask<const N: usize>(block: &[u8; BLOCK], bytes: [u8; N]) -> u32 {
+    tail_mask(block, bytes)
 }
 
 /// [`block_mask`] for fewer than [`BLOCK`] bytes.
-fn tail_mask(bytes: &[u8], a: u8, b: u8) -> u32 {
-    bytes
+fn tail_mask<const N: usize>(haystack: &[u8], bytes: [u8; N]) -> u32 {
+    haystack
         .iter()
         .take(BLOCK)
         .enumerate()
-        .filter(|&(_, &c)| c == a || c == b)
+        .filter(|&(_, c)| bytes.contains(c))
         .fold(0, |mask, (i, _)| mask | 1 << i)
 }
 
@@ -127,7 +126,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn all(haystack: &[u8], from: usize) -> Vec<usize> {
-        let mut stops = Stops::new(haystack, b'\'', b'\\', from);
+        let mut stops = Stops::new(haystack, [b'\'', b'\\'], from);
         std::iter::from_fn(|| stops.next_stop()).collect()
     }
 
@@ -155,7 +154,7 @@ mod tests {
         // `_mm_cmpeq_epi8` compares signed lanes; a byte with the high bit is still unequal.
         let hay: Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
         assert_eq!(all(&hay, 0), expected(&hay, 0));
-        let mut stops = Stops::new(&hay, 0xff, 0x80, 0);
+        let mut stops = Stops::new(&hay, [0xff, 0x80], 0);
         let found: Vec<usize> = std::iter::from_fn(|| stops.next_stop()).collect();
         assert_eq!(found, vec![128, 255, 384, 511]);
     }
@@ -167,6 +166,10 @@ mod tests {
             from in 0usize..130,
         ) {
             prop_assert_eq!(all(&hay, from), expected(&hay, from));
+            let mut three = Stops::new(&hay, [b'\'', b'\\', 0xe9], from);
+            let found: Vec<usize> = std::iter::from_fn(|| three.next_stop()).collect();
+            let by_loop: Vec<usize> = (from..hay.len()).filter(|&i| hay[i] != b'a').collect();
+            prop_assert_eq!(found, by_loop);
         }
 
         #[test]
@@ -176,7 +179,7 @@ mod tests {
         ) {
             // Take a stop, then skip a few bytes past it, as the lexer does after a backslash;
             // each stop must be the first at or after where the skip left off.
-            let mut stops = Stops::new(&hay, b'\'', b'\\', 0);
+            let mut stops = Stops::new(&hay, [b'\'', b'\\'], 0);
             let mut at = 0;
             let mut skips = skips.into_iter();
             loop {

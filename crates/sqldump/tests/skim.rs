@@ -249,10 +249,13 @@ proptest! {
     }
 }
 
+/// Flags no string.
+const NOTHING: fn(&[u8]) -> bool = |_| false;
+
 /// `skim_rows_before`: the rows taken, or `None`.
 fn skim_before(input: &str, limit: usize) -> Option<(u32, usize)> {
     let mut lexer = Lexer::new().between_rows(true);
-    match lexer.skim_rows_before(input.as_bytes(), limit) {
+    match lexer.skim_rows_before(input.as_bytes(), limit, &NOTHING) {
         Skimmed::Rows(Token::Rows { rows, .. }, n) => Some((rows, n)),
         _ => None,
     }
@@ -298,7 +301,7 @@ fn values_after_the_first_are_taken_up_to_the_limit_and_counted_as_columns() {
     assert_eq!(next(&mut lexer, &mut at), Token::RowOpen);
     // Between rows and at a row's first value, values are not skimmed.
     assert_eq!(
-        lexer.skim_rows_before(&row.as_bytes()[at..], 100),
+        lexer.skim_rows_before(&row.as_bytes()[at..], 100, &NOTHING),
         Skimmed::NotPlain
     );
     assert!(matches!(next(&mut lexer, &mut at), Token::Value(v) if v.column == 0));
@@ -306,13 +309,13 @@ fn values_after_the_first_are_taken_up_to_the_limit_and_counted_as_columns() {
     // `,'a',2.5` end at 8 bytes on: a limit of 7 takes `,'a'` only.
     let rest = &row.as_bytes()[at..];
     assert_eq!(
-        lexer.skim_rows_before(rest, 7),
+        lexer.skim_rows_before(rest, 7, &NOTHING),
         Skimmed::Rows(Token::Values { values: 1 }, 4)
     );
     at += 4;
     let rest = &row.as_bytes()[at..];
     assert_eq!(
-        lexer.skim_rows_before(rest, rest.len()),
+        lexer.skim_rows_before(rest, rest.len(), &NOTHING),
         Skimmed::Rows(Token::Values { values: 3 }, 16)
     );
     at += 16;
@@ -330,9 +333,72 @@ fn values_after_the_first_are_taken_up_to_the_limit_and_counted_as_columns() {
     next3(&mut lexer3, &mut at3);
     // `\/` is not mysqldump's: the skim stops before that value.
     assert_eq!(
-        lexer3.skim_rows_before(&odd.as_bytes()[at3..], 100),
+        lexer3.skim_rows_before(&odd.as_bytes()[at3..], 100, &NOTHING),
         Skimmed::Rows(Token::Values { values: 3 }, 8)
     );
     at3 += 8;
     assert!(matches!(next3(&mut lexer3, &mut at3), Token::Value(v) if v.column == 4));
+}
+
+#[test]
+fn flags_sees_where_each_string_and_each_quote_inside_one_goes_on() {
+    // Strings of serialized PHP and JSON start after a `"`, which mysqldump writes as `\"`
+    // and other tools may write as it is; a `'` escaped inside a string starts nothing.
+    let rows = r#"(1,'ab',NULL,'x\"YTo\"'),(2,'q"Tz',3)"#;
+    let asked = std::cell::RefCell::new(Vec::new());
+    let record = |text: &[u8]| {
+        asked.borrow_mut().push(rows.len() - text.len());
+        false
+    };
+    let mut lexer = Lexer::new().between_rows(true);
+    assert_eq!(
+        lexer.skim_rows_before(rows.as_bytes(), rows.len(), &record),
+        Skimmed::Rows(
+            Token::Rows {
+                rows: 2,
+                first: true
+            },
+            rows.len()
+        )
+    );
+    let starts = |texts: &[&str]| -> Vec<usize> {
+        let mut from = 0;
+        texts
+            .iter()
+            .map(|t| {
+                from += rows[from..].find(t).unwrap();
+                from
+            })
+            .collect()
+    };
+    assert_eq!(
+        *asked.borrow(),
+        starts(&["ab'", r#"x\""#, r#"YTo\"'"#, r#"'),"#, "q\"", "Tz'"])
+    );
+    // What it flags is not taken, wherever in the row it is; the rows before are.
+    let yto = |text: &[u8]| text.starts_with(b"YTo") || text.starts_with(b"Tz");
+    for (input, taken) in [
+        (r"(0,'a'),(1,'YToxOn')", Some((1, 7))),
+        (r#"(0,'a'),(1,'a:1:{s:3:\"YTo\";}')"#, Some((1, 7))),
+        (r#"(0,'a'),(1,'raw "Tz in it')"#, Some((1, 7))),
+        (r"(1,'YToxOn')", None),
+        (r"(0,'aYTo'),(1,'\'YTo')", Some((2, 22))),
+    ] {
+        let mut lexer = Lexer::new().between_rows(true);
+        let got = match lexer.skim_rows_before(input.as_bytes(), input.len(), &yto) {
+            Skimmed::Rows(Token::Rows { rows, .. }, n) => Some((rows, n)),
+            _ => None,
+        };
+        assert_eq!(got, taken, "{input}");
+    }
+    // The values after a lexed one are skimmed up to the one flagged.
+    let row = r#"(1,'a','b',3,'s:3:\"Tzo\";','c')"#;
+    let mut lexer = Lexer::new().between_rows(true);
+    let mut at = 0;
+    lex_next(&mut lexer, row, &mut at);
+    lex_next(&mut lexer, row, &mut at);
+    assert_eq!(
+        lexer.skim_rows_before(&row.as_bytes()[at..], row.len() - at, &yto),
+        Skimmed::Rows(Token::Values { values: 3 }, 10)
+    );
 }
