@@ -39,7 +39,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use memchr::memmem;
 use understudy_rules::{Action, LookupStore};
 use understudy_sqldump::schema::{parse_create_table, TableSchema};
-use understudy_sqldump::{column_names, Item, Lexer, Position, SliceReader, Token};
+use understudy_sqldump::{column_names, Item, Lexer, Look, Position, SliceReader, Token};
 
 use crate::error::Error;
 use crate::pipeline::{unquoted, ChangeAhead, Engine, PreValue, Precomputed, Run};
@@ -554,10 +554,10 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
             if let Some(filter) = run.row_filter() {
                 let limit = |rest: &[u8], offset| ahead.limit(&filter, rest, offset);
                 let item = if filter.base64 {
-                    let flags = understudy_phpser::starts_like_base64;
-                    reader.skim_rows_before(&bytes, &mut at, limit, &flags)
+                    let look = crate::pipeline::base64_look;
+                    reader.skim_rows_before(&bytes, &mut at, limit, &look)
                 } else {
-                    reader.skim_rows_before(&bytes, &mut at, limit, &|_: &[u8]| false)
+                    reader.skim_rows_before(&bytes, &mut at, limit, &|_: &[u8]| Look::Pass)
                 };
                 if let Some(item) = item {
                     if run.unchanged_rows(item).is_err() {

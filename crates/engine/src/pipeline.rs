@@ -13,7 +13,7 @@ use understudy_rules::{
 };
 use understudy_sqldump::schema::{parse_create_table, TableSchema};
 use understudy_sqldump::{
-    column_names, statement_table, unquote_identifier, DumpReader, Item, Lexer, LexerBuilder,
+    column_names, statement_table, unquote_identifier, DumpReader, Item, Lexer, LexerBuilder, Look,
     Position, SliceReader, StatementKind, Token, DEFAULT_CHUNK,
 };
 
@@ -240,9 +240,9 @@ impl Engine {
             } else if let Some(filter) = run.row_filter() {
                 let limit = |rest: &[u8], offset| ahead.limit(&filter, rest, offset);
                 let item = if filter.base64 {
-                    reader.skim_rows_before(limit, &understudy_phpser::starts_like_base64)
+                    reader.skim_rows_before(limit, &base64_look)
                 } else {
-                    reader.skim_rows_before(limit, &|_: &[u8]| false)
+                    reader.skim_rows_before(limit, &|_: &[u8]| Look::Pass)
                 };
                 if let Some(item) = item {
                     run.unchanged_rows(item)?;
@@ -271,8 +271,7 @@ impl Engine {
 pub(crate) struct RowFilter<'a, 'e> {
     groups: &'a [&'e Replacements],
     /// Whether a group looks into base64, which hides its needles from the search: then
-    /// `Lexer::skim_rows_before` is asked to flag where base64 may start
-    /// ([`understudy_phpser::starts_like_base64`]).
+    /// `Lexer::skim_rows_before` looks where base64 may start ([`base64_look`]).
     pub(crate) base64: bool,
 }
 
@@ -284,6 +283,35 @@ impl RowFilter<'_, '_> {
         self.groups
             .iter()
             .fold(rows.len(), |limit, g| g.first_change(&rows[..limit]))
+    }
+}
+
+/// What `Lexer::skim_rows_before` does with a string (or the text after a `"` in one) when
+/// replacements look into base64: stops where base64 may start that may hide a needle
+/// ([`understudy_phpser::may_be_base64`], [`understudy_phpser::may_hold_base64`]), and looks
+/// after the quotes only of serialized and JSON values, where nested base64 may be.
+#[inline]
+pub(crate) fn base64_look(text: &[u8]) -> Look {
+    // Asked at every string of the rows skimmed: one table load passes most of them.
+    const INTERESTING: [bool; 256] = {
+        let mut table = [false; 256];
+        let firsts = b"YTcQeWaOCs{[";
+        let mut i = 0;
+        while i < firsts.len() {
+            table[firsts[i] as usize] = true;
+            i += 1;
+        }
+        table
+    };
+    if !text.first().is_some_and(|&b| INTERESTING[usize::from(b)]) {
+        return Look::Pass;
+    }
+    if understudy_phpser::starts_like_base64(text) {
+        Look::Stop
+    } else if understudy_phpser::may_nest_base64(text) {
+        Look::Inside
+    } else {
+        Look::Pass
     }
 }
 
@@ -1370,7 +1398,45 @@ fn strip_definers(statement: &[u8]) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
-    use super::{strip_definers, EngineBuilder, Item, Position, Run, SliceReader, Token};
+    use super::{
+        base64_look, strip_definers, EngineBuilder, Item, Look, Position, Run, SliceReader, Token,
+    };
+
+    /// The table in front of `base64_look` lets through every text the functions behind it
+    /// would stop at or look inside.
+    #[test]
+    fn the_first_byte_table_passes_only_what_phpser_passes() {
+        use understudy_phpser::{may_nest_base64, starts_like_base64};
+        let tails: [&[u8]; 8] = [
+            b"Toxxxxxxxxx",
+            b"zoxxxxxxxxx",
+            b"yJxxxxxxxxx",
+            b"wogICAgICAg",
+            b":1:{s:3:",
+            b"\\\"x",
+            b"",
+            b" plain text",
+        ];
+        for first in 0..=255u8 {
+            for tail in tails {
+                let text = [&[first][..], tail].concat();
+                let want = if starts_like_base64(&text) {
+                    Look::Stop
+                } else if may_nest_base64(&text) {
+                    Look::Inside
+                } else {
+                    Look::Pass
+                };
+                assert_eq!(
+                    base64_look(&text),
+                    want,
+                    "{}",
+                    String::from_utf8_lossy(&text)
+                );
+            }
+        }
+        assert_eq!(base64_look(b""), Look::Pass);
+    }
 
     /// Rows a worker took whole, arriving where the pass must look into them (it resolved
     /// the table otherwise), are read value by value, not copied.

@@ -56,8 +56,8 @@ pub use crate::error::{Error, ErrorKind};
 pub use crate::needles::NeedleSet;
 pub use crate::parse::{looks_serialized, unescape, Item, Parser, Role, DEFAULT_MAX_DEPTH};
 pub use crate::replace::{
-    binary_session_parts, may_be_base64, may_hold_base64, plain_text, replace_in_value,
-    session_parts, starts_like_base64, BuildError, Mode, Options, Replacer, Report, Scratch,
-    SessionPart, PLAIN_HEAD,
+    binary_session_parts, may_be_base64, may_hold_base64, may_nest_base64, plain_text,
+    replace_in_value, session_parts, starts_like_base64, BuildError, Mode, Options, Replacer,
+    Report, Scratch, SessionPart, PLAIN_HEAD,
 };
 pub use crate::rewrite::{rewrite, Edit, Outcome, Rewriter};

@@ -979,10 +979,24 @@ fn replace_json_base64(
 pub fn may_hold_base64(value: &[u8]) -> bool {
     // Called for every value without a needle: the first two bytes rule out nearly all of
     // them without a call.
+    may_nest_base64(value) && holds_base64(value)
+}
+
+/// Whether [`may_hold_base64`] looks inside a value that starts with `head`: serialized
+/// PHP (`a:`, `O:`, `C:`, `s:`) or a JSON document (`{`, `[`). The same for the value
+/// SQL-escaped.
+///
+/// ```
+/// use understudy_phpser::may_nest_base64;
+/// assert!(may_nest_base64(b"a:1:{"));
+/// assert!(!may_nest_base64(b"<p>Hello"));
+/// ```
+#[inline]
+pub fn may_nest_base64(head: &[u8]) -> bool {
     matches!(
-        value,
+        head,
         [b'a' | b'O' | b'C' | b's', b':', ..] | [b'{' | b'[', ..]
-    ) && holds_base64(value)
+    )
 }
 
 /// The scan of [`may_hold_base64`], for serialized and JSON values.

@@ -319,6 +319,19 @@ pub enum Skimmed {
     NotPlain,
 }
 
+/// What [`Lexer::skim_rows_before`] does with a string, as its caller's `look` answers
+/// about the text where the string starts (and, after [`Look::Inside`], after each `"` in it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Look {
+    /// Go on; inside this string, ask no more.
+    Pass,
+    /// Go on, and ask again after every `"` inside this string (where the strings of
+    /// serialized PHP and JSON start).
+    Inside,
+    /// Leave the row (or the value) this is in to the lexer.
+    Stop,
+}
+
 /// The resumable dump lexer.
 ///
 /// The caller owns the buffer and hands the lexer a slice that starts at the current token;
@@ -432,7 +445,7 @@ impl Lexer {
     /// tables) hold a value every few bytes. Hand-written for that reason; strings are
     /// skipped by their quotes alone (`memchr`), the backslashes before a quote counted.
     pub fn skim_rows(&mut self, input: &[u8]) -> Skimmed {
-        self.skim(input, None, &|_: &[u8]| false)
+        self.skim(input, None, &|_: &[u8]| Look::Pass)
     }
 
     /// [`Lexer::skim_rows`] for callers that change some rows: it takes only rows that end
@@ -443,23 +456,24 @@ impl Lexer {
     /// rows through. The first row not taken is left for [`Lexer::lex`].
     ///
     /// Some text a search of the escaped bytes cannot judge: base64, say, which hides what
-    /// it encodes. `flags` is asked about the text where each string starts and where each
-    /// `"` inside one is followed by more (where the strings of serialized PHP and JSON
-    /// start), still escaped and running on to the end of `input`; a row with a string it
-    /// flags is not taken either. It is asked at stops the string scan makes anyway, so it
-    /// costs next to nothing when it looks at a byte or two first.
+    /// it encodes. `look` is asked about the text where each string starts, still escaped
+    /// and running on to the end of `input`, and, if it answers [`Look::Inside`], about the
+    /// text after each `"` in that string (where the strings of serialized PHP and JSON
+    /// start); a row with text it answers [`Look::Stop`] to is not taken either. It is asked
+    /// at stops the string scan makes anyway, so it costs next to nothing when it looks at a
+    /// byte or two first; strings it passes are scanned as fast as without it.
     ///
     /// Inside a row, after a value ([`Lexer::is_after_value`]), it takes the values that
     /// follow in the same way, as a [`Token::Values`], up to the row's `)`: so a row with a
     /// needle in one value is read value by value only there.
-    pub fn skim_rows_before<F>(&mut self, input: &[u8], limit: usize, flags: &F) -> Skimmed
+    pub fn skim_rows_before<F>(&mut self, input: &[u8], limit: usize, look: &F) -> Skimmed
     where
-        F: Fn(&[u8]) -> bool,
+        F: Fn(&[u8]) -> Look,
     {
         if self.mode == Mode::AfterValue {
-            return self.skim_values(input, limit, flags);
+            return self.skim_values(input, limit, look);
         }
-        self.skim(input, Some(limit), flags)
+        self.skim(input, Some(limit), look)
     }
 
     /// Whether the lexer is inside a row, after one of its values.
@@ -473,9 +487,9 @@ impl Lexer {
         self.is_between_rows() || values_too && self.is_after_value()
     }
 
-    fn skim_values<F>(&mut self, input: &[u8], limit: usize, flags: &F) -> Skimmed
+    fn skim_values<F>(&mut self, input: &[u8], limit: usize, look: &F) -> Skimmed
     where
-        F: Fn(&[u8]) -> bool,
+        F: Fn(&[u8]) -> Look,
     {
         if self.delimiter[0] == b',' {
             return Skimmed::NotPlain;
@@ -483,7 +497,7 @@ impl Lexer {
         let mut values: u32 = 0;
         let mut taken = 0;
         while values < u32::MAX && input.get(taken) == Some(&b',') {
-            let end = match skim_value(input, taken + 1, Some(flags), limit) {
+            let end = match skim_value(input, taken + 1, Some(look), limit) {
                 // Followed right away by the next value or the row's end, as in `skim_row`.
                 Ok(end) if end > limit => Err(NoRow::NotPlain),
                 Ok(end) => match input.get(end) {
@@ -508,9 +522,9 @@ impl Lexer {
         Skimmed::Rows(Token::Values { values }, taken)
     }
 
-    fn skim<F>(&mut self, input: &[u8], limit: Option<usize>, flags: &F) -> Skimmed
+    fn skim<F>(&mut self, input: &[u8], limit: Option<usize>, look: &F) -> Skimmed
     where
-        F: Fn(&[u8]) -> bool,
+        F: Fn(&[u8]) -> Look,
     {
         let first = match self.mode {
             Mode::FirstRow => true,
@@ -521,7 +535,7 @@ impl Lexer {
         let mut rows: u32 = 0;
         let mut taken = 0;
         while rows < u32::MAX {
-            match skim_row(input, taken, first && rows == 0, delimiter, limit, flags) {
+            match skim_row(input, taken, first && rows == 0, delimiter, limit, look) {
                 Ok(end) => {
                     taken = end;
                     rows += 1;
@@ -1152,7 +1166,7 @@ enum NoRow {
 
 /// One whole plain row at `input[at..]` for [`Lexer::skim_rows`], with the space and `,`
 /// before it (none before the `first` row): where it ends. With a `limit`, only a row that
-/// ends by then, whose strings hold no escapes but mysqldump's and nothing `flags` flags,
+/// ends by then, whose strings hold no escapes but mysqldump's and nothing `look` stops at,
 /// and no `0x…` value (see [`Lexer::skim_rows_before`]).
 fn skim_row<F>(
     input: &[u8],
@@ -1160,12 +1174,12 @@ fn skim_row<F>(
     first: bool,
     delimiter: u8,
     limit: Option<usize>,
-    flags: &F,
+    look: &F,
 ) -> Result<usize, NoRow>
 where
-    F: Fn(&[u8]) -> bool,
+    F: Fn(&[u8]) -> Look,
 {
-    let canonical = limit.map(|_| flags);
+    let canonical = limit.map(|_| look);
     let limit = limit.unwrap_or(usize::MAX);
     use NoRow::{Cut, NotPlain};
     let byte = |i: usize| input.get(i).copied().ok_or(Cut);
@@ -1192,7 +1206,7 @@ where
 }
 
 /// One plain value at `input[i]` for [`skim_row`] and [`Lexer::skim_rows_before`]: where it
-/// ends. With `canonical` (the `flags` of [`Lexer::skim_rows_before`]), see [`skim_row`].
+/// ends. With `canonical` (the `look` of [`Lexer::skim_rows_before`]), see [`skim_row`].
 #[inline]
 fn skim_value<F>(
     input: &[u8],
@@ -1201,13 +1215,13 @@ fn skim_value<F>(
     limit: usize,
 ) -> Result<usize, NoRow>
 where
-    F: Fn(&[u8]) -> bool,
+    F: Fn(&[u8]) -> Look,
 {
     use NoRow::{Cut, NotPlain};
     let byte = |i: usize| input.get(i).copied().ok_or(Cut);
     Ok(match byte(i)? {
         b'\'' => match canonical {
-            Some(flags) => skim_canonical_string(input, i + 1, limit, flags)?,
+            Some(look) => skim_canonical_string(input, i + 1, limit, look)?,
             None => skim_string(input, i + 1).ok_or(Cut)?,
         },
         b'0' if matches!(byte(i + 1)?, b'x' | b'X') => {
@@ -1277,23 +1291,38 @@ fn skim_string(input: &[u8], mut at: usize) -> Option<usize> {
 }
 
 /// [`skim_string`] for a string whose escapes must all be ones mysqldump writes, with
-/// nothing `flags` flags (see [`Lexer::skim_rows_before`]): `NotPlain` at the first other
-/// escape (or a doubled quote) or flagged text, or once it runs past `limit`; `Cut` if
+/// nothing `look` stops at (see [`Lexer::skim_rows_before`]): `NotPlain` at the first other
+/// escape (or a doubled quote) or text it stops at, or once it runs past `limit`; `Cut` if
 /// `input` ends first.
-fn skim_canonical_string<F>(
+fn skim_canonical_string<F>(input: &[u8], at: usize, limit: usize, look: &F) -> Result<usize, NoRow>
+where
+    F: Fn(&[u8]) -> Look,
+{
+    match look(&input[at.min(input.len())..]) {
+        Look::Stop => Err(NoRow::NotPlain),
+        Look::Pass => {
+            let stops = Stops::new(input, [b'\'', b'\\'], at);
+            canonical_string_end(input, stops, limit, &|_: &[u8]| false)
+        }
+        Look::Inside => {
+            // `"` too: mysqldump writes it escaped, other tools may not.
+            let stops = Stops::new(input, [b'\'', b'\\', b'"'], at);
+            canonical_string_end(input, stops, limit, &|text| look(text) == Look::Stop)
+        }
+    }
+}
+
+/// [`skim_canonical_string`] from its first stop on; `stop_after_quote` is asked about the
+/// text after each `"` that `stops` gives (as `\"` or, if among its bytes, as it is).
+fn canonical_string_end<const N: usize, G>(
     input: &[u8],
-    at: usize,
+    mut stops: Stops<'_, N>,
     limit: usize,
-    flags: &F,
+    stop_after_quote: &G,
 ) -> Result<usize, NoRow>
 where
-    F: Fn(&[u8]) -> bool,
+    G: Fn(&[u8]) -> bool,
 {
-    if flags(&input[at.min(input.len())..]) {
-        return Err(NoRow::NotPlain);
-    }
-    // `"` too: mysqldump writes it escaped, other tools may not.
-    let mut stops = Stops::new(input, [b'\'', b'\\', b'"'], at);
     while let Some(j) = stops.next_stop() {
         if j >= limit {
             // Its row ends after `limit`: no use reading on.
@@ -1302,12 +1331,12 @@ where
         let next = *input.get(j + 1).ok_or(NoRow::Cut)?;
         let stop = input[j];
         if stop == b'\\' {
-            if !is_mysqldump_escape(next) || next == b'"' && flags(&input[j + 2..]) {
+            if !is_mysqldump_escape(next) || next == b'"' && stop_after_quote(&input[j + 2..]) {
                 return Err(NoRow::NotPlain);
             }
             stops.skip_to(j + 2);
         } else if stop == b'"' {
-            if flags(&input[j + 1..]) {
+            if stop_after_quote(&input[j + 1..]) {
                 return Err(NoRow::NotPlain);
             }
         } else if next == b'\'' {

@@ -41,7 +41,7 @@ mod stops;
 
 pub use crate::error::{Error, ErrorKind, Position, ShownByte};
 pub use crate::lexer::{
-    statement_table, InsertVerb, LexError, Lexed, Lexer, LexerBuilder, Skimmed, Span,
+    statement_table, InsertVerb, LexError, Lexed, Lexer, LexerBuilder, Look, Skimmed, Span,
     StatementKind, Token, Value, ValueKind,
 };
 pub use crate::literal::{column_names, unquote_identifier};

@@ -9,7 +9,7 @@
 use std::io;
 
 use crate::error::{Error, Position};
-use crate::lexer::{Lexed, Lexer, Skimmed, Token};
+use crate::lexer::{Lexed, Lexer, Look, Skimmed, Token};
 use crate::literal::unquote_identifier;
 
 /// The default read size and initial buffer size.
@@ -142,18 +142,18 @@ impl<R: io::Read> DumpReader<R> {
 
     /// [`DumpReader::skim_rows`] taking only rows (or a row's remaining values) that end by
     /// `limit(rest, offset)`, given the unread bytes in the buffer and the stream offset of
-    /// their first, and that hold no string `flags` flags (see [`Lexer::skim_rows_before`]).
+    /// their first, and that hold no text `look` stops at (see [`Lexer::skim_rows_before`]).
     pub fn skim_rows_before<F>(
         &mut self,
         limit: impl FnOnce(&[u8], u64) -> usize,
-        flags: &F,
+        look: &F,
     ) -> Option<Item<'_>>
     where
-        F: Fn(&[u8]) -> bool,
+        F: Fn(&[u8]) -> Look,
     {
         let offset = self.pos.byte + self.pending as u64;
         self.skim(true, |lexer, input| {
-            lexer.skim_rows_before(input, limit(input, offset), flags)
+            lexer.skim_rows_before(input, limit(input, offset), look)
         })
     }
 
@@ -299,20 +299,20 @@ impl SliceReader {
 
     /// [`SliceReader::skim_rows`] taking only rows (or a row's remaining values) that end by
     /// `limit(rest, offset)`, given the bytes from `at` on and the position's byte offset of
-    /// their first, and that hold no string `flags` flags (see [`Lexer::skim_rows_before`]).
+    /// their first, and that hold no text `look` stops at (see [`Lexer::skim_rows_before`]).
     pub fn skim_rows_before<'b, F>(
         &mut self,
         input: &'b [u8],
         at: &mut usize,
         limit: impl FnOnce(&[u8], u64) -> usize,
-        flags: &F,
+        look: &F,
     ) -> Option<Item<'b>>
     where
-        F: Fn(&[u8]) -> bool,
+        F: Fn(&[u8]) -> Look,
     {
         let offset = self.pos.byte;
         self.skim(input, at, true, |lexer, rest| {
-            lexer.skim_rows_before(rest, limit(rest, offset), flags)
+            lexer.skim_rows_before(rest, limit(rest, offset), look)
         })
     }
 

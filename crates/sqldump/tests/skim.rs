@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
-use understudy_sqldump::{DumpReader, Lexed, Lexer, LexerBuilder, Skimmed, Token};
+use understudy_sqldump::{DumpReader, Lexed, Lexer, LexerBuilder, Look, Skimmed, Token};
 
 fn fixture_files() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
@@ -249,8 +249,8 @@ proptest! {
     }
 }
 
-/// Flags no string.
-const NOTHING: fn(&[u8]) -> bool = |_| false;
+/// Passes every string.
+const NOTHING: fn(&[u8]) -> Look = |_| Look::Pass;
 
 /// `skim_rows_before`: the rows taken, or `None`.
 fn skim_before(input: &str, limit: usize) -> Option<(u32, usize)> {
@@ -341,14 +341,19 @@ fn values_after_the_first_are_taken_up_to_the_limit_and_counted_as_columns() {
 }
 
 #[test]
-fn flags_sees_where_each_string_and_each_quote_inside_one_goes_on() {
+fn look_is_asked_where_each_string_starts_and_after_each_quote_it_wants_to_see() {
     // Strings of serialized PHP and JSON start after a `"`, which mysqldump writes as `\"`
     // and other tools may write as it is; a `'` escaped inside a string starts nothing.
     let rows = r#"(1,'ab',NULL,'x\"YTo\"'),(2,'q"Tz',3)"#;
     let asked = std::cell::RefCell::new(Vec::new());
+    // Inside every string but the one that starts with `q`.
     let record = |text: &[u8]| {
         asked.borrow_mut().push(rows.len() - text.len());
-        false
+        if text.starts_with(b"q") {
+            Look::Pass
+        } else {
+            Look::Inside
+        }
     };
     let mut lexer = Lexer::new().between_rows(true);
     assert_eq!(
@@ -373,14 +378,26 @@ fn flags_sees_where_each_string_and_each_quote_inside_one_goes_on() {
     };
     assert_eq!(
         *asked.borrow(),
-        starts(&["ab'", r#"x\""#, r#"YTo\"'"#, r#"'),"#, "q\"", "Tz'"])
+        starts(&["ab'", r#"x\""#, r#"YTo\"'"#, r#"'),"#, "q\""])
     );
-    // What it flags is not taken, wherever in the row it is; the rows before are.
-    let yto = |text: &[u8]| text.starts_with(b"YTo") || text.starts_with(b"Tz");
+    // What it stops at is not taken, wherever in the row it is; the rows before are. In a
+    // string it passes, it is not asked again.
+    let yto = |text: &[u8]| {
+        if text.starts_with(b"YTo") || text.starts_with(b"Tz") {
+            Look::Stop
+        } else if text.starts_with(b"plain") {
+            Look::Pass
+        } else {
+            Look::Inside
+        }
+    };
+    let raw = r#"(0,'a'),(1,'raw "Tz in it')"#;
+    let passed = r#"(0,'a'),(1,'plain \"Tz in it')"#;
     for (input, taken) in [
         (r"(0,'a'),(1,'YToxOn')", Some((1, 7))),
         (r#"(0,'a'),(1,'a:1:{s:3:\"YTo\";}')"#, Some((1, 7))),
-        (r#"(0,'a'),(1,'raw "Tz in it')"#, Some((1, 7))),
+        (raw, Some((1, 7))),
+        (passed, Some((2, passed.len()))),
         (r"(1,'YToxOn')", None),
         (r"(0,'aYTo'),(1,'\'YTo')", Some((2, 22))),
     ] {
@@ -391,7 +408,7 @@ fn flags_sees_where_each_string_and_each_quote_inside_one_goes_on() {
         };
         assert_eq!(got, taken, "{input}");
     }
-    // The values after a lexed one are skimmed up to the one flagged.
+    // The values after a lexed one are skimmed up to the one it stops at.
     let row = r#"(1,'a','b',3,'s:3:\"Tzo\";','c')"#;
     let mut lexer = Lexer::new().between_rows(true);
     let mut at = 0;
