@@ -125,6 +125,93 @@ fn may_nest(s: &[u8]) -> bool {
     pairs != 0 && has_nest_mark(s)
 }
 
+/// What [`flat_marks`] found in a JSON document.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Flat {
+    /// No string holds one of [`may_nest`]'s marks, nor base64 if that was asked.
+    Plain,
+    /// A string may start with base64 of serialized PHP or JSON
+    /// ([`crate::starts_like_base64`] after a `"`): walk the document.
+    Base64,
+    /// A string may hold one of [`may_nest`]'s marks (or no packed search was at hand):
+    /// look at the strings that hold a needle, hit by hit.
+    Look,
+}
+
+/// Whether any string of the JSON document `text` may hold one of [`may_nest`]'s marks, or
+/// (with `base64`) start with base64 of serialized PHP or JSON: [`Flat::Plain`] answers
+/// [`plain_string_around`]'s question about nesting for every hit at once.
+///
+/// Looks for the marks in the document's bytes, where each shows whatever string it is in:
+/// `\\`, `{\"`, `[\"`, `"s:` (a string that starts so, or `\"s:`), `:{s:` and `:{i:`; and
+/// for base64 `"` followed by a prefix of [`crate::starts_like_base64`]. A page builder's
+/// document holds hundreds of URLs, each in a string of its own; two SIMD passes over it
+/// cost less than finding and testing the string around each, and than the letter scan of
+/// [`crate::may_hold_base64`]. Not one pass over its backslashes: `json_encode` writes `\/`
+/// for every `/`.
+pub(crate) fn flat_marks(text: &[u8], base64: bool) -> Flat {
+    let marks = &*MARKS;
+    let Some(packed) = (if base64 { &marks.all } else { &marks.nest }) else {
+        return Flat::Look;
+    };
+    if marks.doubled.find(text).is_some() {
+        return Flat::Look;
+    }
+    for m in packed.find_iter(text) {
+        if m.pattern().as_usize() < NEST_MARKS.len() {
+            return Flat::Look;
+        }
+        if crate::starts_like_base64(&text[m.start() + 1..]) {
+            return Flat::Base64;
+        }
+    }
+    Flat::Plain
+}
+
+/// The marks of [`flat_marks`] but `\\`, which a search of its own finds.
+const NEST_MARKS: [&[u8]; 5] = [b"{\\\"", b"[\\\"", b"\"s:", b":{s:", b":{i:"];
+
+/// `"` and the first two bytes of base64 as [`crate::starts_like_base64`] takes it; an
+/// array (`W`) has one of 18 bytes after its `W`.
+fn base64_marks() -> Vec<Vec<u8>> {
+    let mut marks: Vec<Vec<u8>> = [&b"\"YT"[..], b"\"Tz", b"\"cz", b"\"Qz", b"\"ey", b"\"ew"]
+        .iter()
+        .map(|m| m.to_vec())
+        .collect();
+    for &second in crate::replace::ARRAY_SECOND {
+        marks.push(vec![b'"', b'W', second]);
+    }
+    marks
+}
+
+/// The searches of [`flat_marks`], built once. Packed (Teddy) searches, which fingerprint
+/// the first three bytes of each mark, none of them common in JSON: the general automaton
+/// picks a rare-byte prefilter for these that stops at every `:{`, twenty times the
+/// instructions. `None` where the CPU has no packed search.
+struct Marks {
+    doubled: memchr::memmem::Finder<'static>,
+    nest: Option<aho_corasick::packed::Searcher>,
+    /// The nest marks first, then the base64 ones.
+    all: Option<aho_corasick::packed::Searcher>,
+}
+
+static MARKS: std::sync::LazyLock<Marks> = std::sync::LazyLock::new(|| {
+    let packed = |marks: &[&[u8]]| {
+        aho_corasick::packed::Config::new()
+            .builder()
+            .extend(marks)
+            .build()
+    };
+    let base64 = base64_marks();
+    let mut all = NEST_MARKS.to_vec();
+    all.extend(base64.iter().map(Vec::as_slice));
+    Marks {
+        doubled: memchr::memmem::Finder::new(b"\\\\"),
+        nest: packed(&NEST_MARKS),
+        all: packed(&all),
+    }
+});
+
 /// [`may_nest`] exactly: the content scanned escape by escape.
 fn has_nest_mark(s: &[u8]) -> bool {
     let mut pos = 0;
@@ -365,6 +452,71 @@ mod tests {
         assert_eq!(upper(r#"{ "k" : "\u0061b" }"#), r#"{ "k" : "\u0061b" }"#);
         // Non-BMP characters as surrogate pairs.
         assert_eq!(upper(r#"["\ud83d\ude00x"]"#), r#"["\ud83d\ude00X"]"#);
+    }
+
+    #[test]
+    fn a_document_without_marks_has_no_string_with_one() {
+        let pieces = [
+            "{",
+            "[",
+            "\\\"",
+            ":",
+            "s:",
+            "i:",
+            "{s",
+            "a",
+            "\\/",
+            " ",
+            "x{i:",
+            "\\\\",
+            "\\u00fc",
+            "\"",
+            "YToxOntpOjA7",
+            "eyJ1cmwiOiJ4In0=",
+            "W3siYSI6MX1d",
+            "Wasp",
+            "ewogICJ1",
+        ];
+        let n = pieces.len();
+        let (mut plain, mut base64) = (0, 0);
+        for i in 0..n * n * n * n {
+            let t: String = [i % n, i / n % n, i / n / n % n, i / n / n / n]
+                .iter()
+                .map(|&k| pieces[k])
+                .collect();
+            let doc = format!(r#"{{"k":"{t}","s":1}}"#);
+            let doc = doc.as_bytes();
+            let holds_base64 = crate::may_hold_base64(doc);
+            match flat_marks(doc, true) {
+                Flat::Plain => {
+                    plain += 1;
+                    assert!(!holds_base64, "{t}");
+                }
+                Flat::Base64 => {
+                    base64 += 1;
+                    assert!(holds_base64, "{t}");
+                }
+                Flat::Look => {}
+            }
+            if flat_marks(doc, false) != Flat::Plain {
+                continue;
+            }
+            // Every string the hit search may take: from any `"` to any later one.
+            let quotes: Vec<usize> = memchr::memchr_iter(b'"', doc).collect();
+            for (a, &open) in quotes.iter().enumerate() {
+                for &close in &quotes[a + 1..] {
+                    let content = &doc[open + 1..close];
+                    assert!(
+                        !may_nest(content),
+                        "{t}: {}",
+                        String::from_utf8_lossy(content)
+                    );
+                }
+            }
+        }
+        // The test is not empty: many of these documents have no mark, many have base64.
+        assert!(plain > n * n * n * n / 10, "{plain}");
+        assert!(base64 > n * n * n * n / 10, "{base64}");
     }
 
     #[test]

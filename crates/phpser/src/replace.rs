@@ -42,6 +42,11 @@ pub struct Replacer {
     needles: NeedleSet,
     pairs: Vec<Pair>,
     class_names: bool,
+    /// Whether, in a JSON document where no string may nest ([`json::may_nest_anywhere`]),
+    /// plain replacement does what the walk does wherever the needles are (see
+    /// [`hits_speak_for_themselves`]), so [`Replacer::wants_json_walk`] need not look at
+    /// each hit.
+    flat_json_is_plain: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -99,6 +104,7 @@ impl Replacer {
         }
         let any = NeedleSet::new(&prefilter)?;
         let needles = NeedleSet::new(pairs.iter().map(|p| p.needle.needle()))?;
+        let flat_json_is_plain = hits_speak_for_themselves(&prefilter, raw);
         Ok(Replacer {
             any,
             prefilter,
@@ -111,6 +117,7 @@ impl Replacer {
             needles,
             pairs,
             class_names: false,
+            flat_json_is_plain,
         })
     }
 
@@ -166,6 +173,30 @@ impl Replacer {
         if !json::looks_json(s) {
             return false;
         }
+        if self.flat_json_is_plain && json::flat_marks(s, false) == json::Flat::Plain {
+            return false;
+        }
+        self.wants_json_walk_per_hit(s)
+    }
+
+    /// [`Replacer::wants_json_walk`], or (with `base64`) whether `s` may hold base64 of
+    /// serialized PHP or JSON ([`may_hold_base64`]): one search for the marks of both where
+    /// the hits need no look of their own.
+    fn wants_json_or_base64_walk(&self, s: &[u8], base64: bool) -> bool {
+        if self.flat_json_is_plain && json::looks_json(s) {
+            match json::flat_marks(s, base64) {
+                json::Flat::Plain => return false,
+                json::Flat::Base64 => return true,
+                json::Flat::Look => {
+                    return self.wants_json_walk_per_hit(s) || (base64 && may_hold_base64(s))
+                }
+            }
+        }
+        self.wants_json_walk(s) || (base64 && may_hold_base64(s))
+    }
+
+    /// [`Replacer::wants_json_walk`] hit by hit.
+    fn wants_json_walk_per_hit(&self, s: &[u8]) -> bool {
         // The content of the string looked at last; its other hits need no second look.
         let mut seen = 0..0;
         // The needle as it is found last: the escaped forms of one at the same place come
@@ -312,6 +343,29 @@ impl Replacer {
             Edit::Keep
         }
     }
+}
+
+/// Whether the needles' hits in a JSON document can ask for its walk only through the
+/// strings they are in ([`json::Around::Walk`] for nest marks): every JSON-escaped form of a
+/// needle (`prefilter[raw..]`) holds a needle as it is (`prefilter[..raw]`), so no hit is
+/// one that only the walk sees, and no needle holds a backslash or starts with a byte that
+/// may follow one in an escape (`\"`, `\n`, a hex digit of `\u00fc`), so in valid JSON none
+/// cuts an escape in two. (In a document that is not valid JSON the walk gives up and plain
+/// replacement runs, whatever the hits.) A host, `https://…` or `www.…`, passes; a path
+/// `/var/www/…` does not (`\/var`).
+fn hits_speak_for_themselves(prefilter: &[Vec<u8>], raw: usize) -> bool {
+    let (needles, escaped) = prefilter.split_at(raw);
+    let whole = |n: &Vec<u8>| {
+        !n.contains(&b'\\')
+            && n.first().is_some_and(|&b| {
+                !(b.is_ascii_hexdigit()
+                    || matches!(b, b'"' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' | b'u'))
+            })
+    };
+    needles.iter().all(whole)
+        && escaped
+            .iter()
+            .all(|form| needles.iter().any(|n| memmem::find(form, n).is_some()))
 }
 
 /// Whether two byte ranges share a byte.
@@ -758,9 +812,14 @@ pub fn starts_like_base64(text: &[u8]) -> bool {
     // every string and every `\"`.
     matches!(
         text,
-        [b'Y', b'T', ..] | [b'T' | b'c' | b'Q', b'z', ..] | [b'e', b'y' | b'w', ..] | [b'W', ..]
+        [b'Y', b'T', ..] | [b'T' | b'c' | b'Q', b'z', ..] | [b'e', b'y' | b'w', ..] | [b'W', b'w'..=b'z' | b'0'..=b'9' | b'+' | b'/' | b'-' | b'_', ..]
     ) && base64_head(text)
 }
+
+/// The bytes that may follow the `W` of base64 of a JSON array: `[` is `010110 11`, so the
+/// second character holds `11` and four bits of the next byte (`w`…`z`, `0`…`9`, `+` and
+/// `/`, or `-` and `_` in the URL-safe alphabet).
+pub(crate) const ARRAY_SECOND: &[u8] = b"wxyz0123456789+/-_";
 
 /// [`starts_like_base64`] after its first test.
 #[inline(never)]
@@ -1128,8 +1187,7 @@ fn replace_wrapped(
         }
     }
     if depth < MAX_WRAP_DEPTH
-        && (replacer.wants_json_walk(value)
-            || (options.looks_into_base64() && may_hold_base64(value)))
+        && replacer.wants_json_or_base64_walk(value, options.looks_into_base64())
     {
         let mut ctx = Ctx::new(options, depth);
         if let Some(changed) = replace_json(value, replacer, out, &mut ctx)? {
@@ -1187,4 +1245,129 @@ fn replace_serialized(
     let mut report = Report::plain(plain(value, replacer, out, tmp));
     report.warning = Some(err);
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+    use proptest::prelude::*;
+
+    const PAIRS: [(&str, &str); 3] = [
+        ("https://www.example.com", "https://int.example.org"),
+        ("http://www.example.com", "http://int.example.org"),
+        ("www.example.com", "int.example.org"),
+    ];
+
+    /// A string of a JSON document, as its decoded text: plain, a URL, serialized PHP,
+    /// JSON again, base64 of either, text escaped twice.
+    fn string() -> impl Strategy<Value = String> {
+        let url = prop_oneof![
+            Just("https://www.example.com/wp-content/x.jpg"),
+            Just("http://www.example.com"),
+            Just("see www.example.com/über"),
+            Just("https://cdn.example.net/x"),
+        ];
+        let serialized = |u: &str| format!("a:1:{{s:3:\"url\";s:{}:\"{u}\";}}", u.len());
+        prop_oneof![
+            4 => url.clone().prop_map(str::to_owned),
+            2 => "[a-zA-Z :{}\\[\\]\"\\\\]{0,12}",
+            1 => url.clone().prop_map(move |u| serialized(u)),
+            1 => url.clone().prop_map(|u| serde_json::json!({ "u": u }).to_string()),
+            1 => url
+                .clone()
+                .prop_map(move |u| base64::engine::general_purpose::STANDARD.encode(serialized(u))),
+            1 => url.prop_map(|u| {
+                base64::engine::general_purpose::STANDARD
+                    .encode(serde_json::json!([u]).to_string())
+            }),
+            1 => Just("s:3:\"abc\";".to_owned()),
+            1 => Just("Wasp eyes".to_owned()),
+        ]
+    }
+
+    /// A JSON document of such strings, with `/` escaped or not, sometimes cut short or
+    /// with a byte changed so that it is not JSON.
+    fn document() -> impl Strategy<Value = Vec<u8>> {
+        (
+            prop::collection::vec((string(), any::<bool>()), 1..8),
+            any::<bool>(),
+            0..6usize,
+        )
+            .prop_map(|(strings, escape_slashes, damage)| {
+                let doc = serde_json::Value::Array(
+                    strings
+                        .into_iter()
+                        .map(|(s, in_object)| {
+                            if in_object {
+                                serde_json::json!({ "settings": { "url": s } })
+                            } else {
+                                serde_json::Value::String(s)
+                            }
+                        })
+                        .collect(),
+                );
+                let mut text = doc.to_string();
+                if escape_slashes {
+                    text = text.replace('/', "\\/");
+                }
+                let mut text = text.into_bytes();
+                match damage {
+                    0 if text.len() > 2 => {
+                        let middle = text.len() / 2;
+                        text[middle] = b'\\';
+                    }
+                    1 => text.insert(1, b'x'),
+                    _ => {}
+                }
+                text
+            })
+    }
+
+    fn run(r: &Replacer, doc: &[u8], options: Options) -> (Result<Report, Error>, Vec<u8>) {
+        let (mut scratch, mut out) = (Scratch::default(), Vec::new());
+        let report = replace_in_value(doc, r, &mut scratch, &mut out, options);
+        (report, out)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// The search of a whole document for nest marks and base64 decides as the look at
+        /// each hit does: the same output and report.
+        #[test]
+        fn a_flat_document_is_decided_as_hit_by_hit(doc in document(), base64 in any::<bool>()) {
+            let fast = Replacer::new(PAIRS).unwrap();
+            prop_assert!(fast.flat_json_is_plain);
+            let mut slow = fast.clone();
+            slow.flat_json_is_plain = false;
+            for options in [Options::new(Mode::Auto), Options::new(Mode::Auto).strict(true), Options::new(Mode::Repair)] {
+                let options = options.base64(base64);
+                let (a, b) = (run(&fast, &doc, options), run(&slow, &doc, options));
+                prop_assert_eq!(format!("{:?}", a.0), format!("{:?}", b.0));
+                prop_assert_eq!(a.1, b.1);
+            }
+        }
+    }
+
+    #[test]
+    fn hosts_speak_for_themselves_paths_and_lone_urls_do_not() {
+        let flat = |pairs: &[(&str, &str)]| {
+            Replacer::new(pairs.iter().copied())
+                .unwrap()
+                .flat_json_is_plain
+        };
+        assert!(flat(&PAIRS));
+        assert!(flat(&[("www.example.com", "int.example.org")]));
+        // `https:\/\/www…` holds no needle as it is: only the walk sees it.
+        assert!(!flat(&[(
+            "https://www.example.com",
+            "https://int.example.org"
+        )]));
+        // `\/var…`: a hit may start inside an escape.
+        assert!(!flat(&[("/var/www", "/srv/www")]));
+        // `\u00e9` ends in `e9`; `\"` holds `"`.
+        assert!(!flat(&[("e9.example", "x.example")]));
+        assert!(!flat(&[("\"quoted\"", "x")]));
+    }
 }
