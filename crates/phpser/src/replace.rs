@@ -787,7 +787,7 @@ fn looks_like_value_start(v: &[u8]) -> bool {
 /// Whether `value` may be base64 of serialized PHP or JSON: the first bytes of `a:`, `O:`,
 /// `s:`, `C:` (`YTo`, `Tzo`, `czo`, `Qzo`: a queued `Serializable` job), a JSON object
 /// (`ey` for `{"` and `{ `, `ew` for `{` and a line break, as `JSON_PRETTY_PRINT` writes it)
-/// or array (`W`) encoded, and nothing but base64 after them. Cheap; a needle cannot be seen
+/// or array (`W`, then `w`…`z`, a digit, `+`, `/`, `-` or `_`) encoded, and nothing but base64 after them. Cheap; a needle cannot be seen
 /// in base64 text, so callers that skip values without a needle must not skip these.
 #[inline]
 pub fn may_be_base64(value: &[u8]) -> bool {
