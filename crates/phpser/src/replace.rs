@@ -1272,7 +1272,7 @@ mod tests {
         prop_oneof![
             4 => url.clone().prop_map(str::to_owned),
             2 => "[a-zA-Z :{}\\[\\]\"\\\\]{0,12}",
-            1 => url.clone().prop_map(move |u| serialized(u)),
+            1 => url.clone().prop_map(serialized),
             1 => url.clone().prop_map(|u| serde_json::json!({ "u": u }).to_string()),
             1 => url
                 .clone()
