@@ -1,7 +1,10 @@
 //! One value: decode, replace, re-encode in the same form.
 
+use std::sync::LazyLock;
+
 use understudy_phpser::{
-    plain_text, replace_in_value, NeedleSet, Options, Outcome, Replacer, Scratch, PLAIN_HEAD,
+    plain_text, replace_in_value, FlatMarks, NeedleSet, Options, Outcome, Replacer, Scratch,
+    PLAIN_HEAD,
 };
 use understudy_sqldump::literal::{decode_hex, encode_hex, escape_into, unescape_into};
 use understudy_sqldump::{Value, ValueKind};
@@ -189,6 +192,16 @@ pub(crate) fn cell_bytes<'a>(
     }
 }
 
+/// [`FlatMarks`] for JSON documents as mysqldump escapes them, which are searched in the
+/// dump's bytes without decoding ([`replace_plain_escaped`]).
+static SQL_ESCAPED_MARKS: LazyLock<FlatMarks> = LazyLock::new(|| {
+    FlatMarks::encoded(|mark| {
+        let mut escaped = Vec::new();
+        escape_into(mark, &mut escaped);
+        escaped
+    })
+});
+
 /// Writes the token with a new value in place of the old one, in the same form where the
 /// form can hold it: a string stays a string (with its introducer), `0x…` stays hex (upper or
 /// lower case as before); a number or keyword that becomes text is written as a string.
@@ -322,12 +335,17 @@ fn replace_plain_escaped(
         ..ValueOutcome::default()
     };
     // The decoded head: enough escaped bytes for PLAIN_HEAD decoded ones, the last of which
-    // may be cut in two and is not looked at.
+    // may be cut in two and is not looked at. Text, or a JSON document with only text in
+    // its strings, for every group.
     let is_plain = |text: &[u8], decoded: &mut Vec<u8>| {
         decoded.clear();
         unescape_into(&text[..text.len().min(2 * PLAIN_HEAD + 2)], quote, decoded);
         decoded.truncate(PLAIN_HEAD);
         plain_text(decoded, text)
+            || groups.iter().all(|g| {
+                g.replacer
+                    .plain_json(decoded, text, &SQL_ESCAPED_MARKS, g.options)
+            })
     };
     // Without a needle in sight, only something other than text (base64) may change.
     if !is_plain(content.of(token), decoded) {
@@ -631,6 +649,159 @@ mod tests {
                     want.map(|o| o.map(|o| o.encoding))
                 ),
             }
+        }
+    }
+
+    /// The decoded text of a string in a JSON document: URLs, serialized PHP, JSON and
+    /// base64 of serialized PHP with a needle, a backslash (escaped twice), session marks,
+    /// bytes JSON and SQL escape.
+    fn json_string() -> impl Strategy<Value = String> {
+        let url = prop::sample::select(vec![
+            "https://www.old.example/x",
+            "http://www.old.example",
+            "see www.old.example/über",
+            "https://cdn.example/x",
+        ]);
+        let serialized = |u: &str| format!("a:1:{{s:1:\"u\";s:{}:\"{u}\";}}", u.len());
+        prop_oneof![
+            4 => url.clone().prop_map(str::to_owned),
+            2 => "[a-z |!:{}\\[\\]\"'\\\\\n]{0,10}",
+            1 => url.clone().prop_map(serialized),
+            1 => url.clone().prop_map(|u| serde_json::json!({ "u": u }).to_string()),
+            1 => url.prop_map(move |u| {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD.encode(serialized(u))
+            }),
+        ]
+    }
+
+    /// A JSON document of such strings, `/` escaped or not, sometimes not JSON.
+    fn json_document() -> impl Strategy<Value = Vec<u8>> {
+        (
+            prop::collection::vec((json_string(), any::<bool>()), 1..6),
+            any::<bool>(),
+            0..8usize,
+        )
+            .prop_map(|(strings, escape_slashes, damage)| {
+                let doc = serde_json::Value::Array(
+                    strings
+                        .into_iter()
+                        .map(|(s, in_object)| {
+                            if in_object {
+                                serde_json::json!({ "settings": { "url": s } })
+                            } else {
+                                serde_json::Value::String(s)
+                            }
+                        })
+                        .collect(),
+                );
+                let mut text = doc.to_string();
+                if escape_slashes {
+                    text = text.replace('/', "\\/");
+                }
+                let mut text = text.into_bytes();
+                match damage {
+                    0 => text.insert(0, b' '),
+                    1 => text.insert(1, b'x'),
+                    2 => text.push(b'|'),
+                    _ => {}
+                }
+                text
+            })
+    }
+
+    /// The pairs of one replace rule for `https://www.old.example`, with its `json_encode`d
+    /// twin, and one for the host alone.
+    const JSON_PAIRS: [(&[u8], &[u8]); 3] = [
+        (br"https:\/\/www.old.example", br"https:\/\/new.example"),
+        (b"https://www.old.example", b"https://new.example"),
+        (b"www.old.example", b"new.example"),
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// JSON documents replaced in their escaped content (when their strings hold only
+        /// text) or decoded give what decoding, replacing and escaping gives, with the same
+        /// report, whatever the mode.
+        #[test]
+        fn escaped_json_documents_are_replaced_as_decoded_ones(
+            text in json_document(),
+            mode in prop::sample::select(vec![Mode::Auto, Mode::Repair, Mode::Off]),
+            base64 in any::<bool>(),
+        ) {
+            let mut escaped = Vec::new();
+            escape_into(&text, &mut escaped);
+            let statement = [&b"INSERT INTO t VALUES ('"[..], &escaped, b"');"].concat();
+            let (token, value) = lex_value(&statement);
+            let options = Options::new(mode).base64(base64);
+            let group = Replacements::new("t".into(), &JSON_PAIRS, options, true).unwrap();
+            let mut out = Vec::new();
+            let got = replace(&token, &value, &[&group], &mut ValueScratch::default(), &mut out);
+            let mut decoded = text.clone();
+            let want = replace_decoded(&mut decoded, &[&group], &mut ValueScratch::default());
+            match (got, want) {
+                (Ok(Some(got)), Ok(Some(want))) => {
+                    let mut want_token = Vec::new();
+                    encode(&token, &value, Some(&decoded), &mut want_token);
+                    prop_assert_eq!(
+                        String::from_utf8_lossy(&out),
+                        String::from_utf8_lossy(&want_token)
+                    );
+                    prop_assert_eq!(got.encoding, want.encoding);
+                    prop_assert_eq!(got.plain_only, want.plain_only);
+                    prop_assert_eq!(got.warnings.len(), want.warnings.len());
+                }
+                (Ok(None), Ok(None)) | (Err(_), Err(_)) => {}
+                (got, want) => prop_assert!(
+                    false,
+                    "{:?}: escaped {:?}, decoded {:?}",
+                    String::from_utf8_lossy(&text),
+                    got.map(|o| o.map(|o| o.encoding)),
+                    want.map(|o| o.map(|o| o.encoding))
+                ),
+            }
+        }
+    }
+
+    /// Which JSON documents are replaced without decoding: the fast path is taken where it
+    /// may be, and only there.
+    #[test]
+    fn json_documents_with_only_text_in_their_strings_are_not_decoded() {
+        let options = Options::new(Mode::Auto);
+        let group = Replacements::new("t".into(), &JSON_PAIRS, options, true).unwrap();
+        let escaped_path = |doc: &[u8]| {
+            let mut escaped = Vec::new();
+            escape_into(doc, &mut escaped);
+            let statement = [&b"INSERT INTO t VALUES ('"[..], &escaped, b"');"].concat();
+            let (token, value) = lex_value(&statement);
+            let mut out = Vec::new();
+            let taken = replace_plain_escaped(
+                &token,
+                &value,
+                &[&group],
+                &mut ValueScratch::default(),
+                &mut out,
+            );
+            taken.map(|changed| changed.is_some())
+        };
+        assert_eq!(
+            escaped_path(br#"[{"u":"https:\/\/www.old.example\/x","t":"caf\u00e9 \"x\""}]"#),
+            Some(true)
+        );
+        assert_eq!(
+            escaped_path(br#"{"u":"https:\/\/cdn.example\/x"}"#),
+            Some(false)
+        );
+        // Serialized PHP, JSON or base64 in a string; text escaped twice; a `php` session.
+        for doc in [
+            &br#"{"m":"a:1:{s:1:\"u\";s:15:\"www.old.example\";}"}"#[..],
+            br#"{"m":"{\"u\":\"www.old.example\"}"}"#,
+            br#"{"m":"YToxOntpOjA7czoxNTo","u":"www.old.example"}"#,
+            br#"{"m":"a\\b www.old.example"}"#,
+            br#"{"m":"x|www.old.example"}"#,
+        ] {
+            assert_eq!(escaped_path(doc), None, "{}", String::from_utf8_lossy(doc));
         }
     }
 

@@ -150,22 +150,7 @@ pub(crate) enum Flat {
 /// [`crate::may_hold_base64`]. Not one pass over its backslashes: `json_encode` writes `\/`
 /// for every `/`.
 pub(crate) fn flat_marks(text: &[u8], base64: bool) -> Flat {
-    let marks = &*MARKS;
-    let Some(packed) = (if base64 { &marks.all } else { &marks.nest }) else {
-        return Flat::Look;
-    };
-    if marks.doubled.find(text).is_some() {
-        return Flat::Look;
-    }
-    for m in packed.find_iter(text) {
-        if m.pattern().as_usize() < NEST_MARKS.len() {
-            return Flat::Look;
-        }
-        if crate::starts_like_base64(&text[m.start() + 1..]) {
-            return Flat::Base64;
-        }
-    }
-    Flat::Plain
+    MARKS.find(text, base64)
 }
 
 /// The marks of [`flat_marks`] but `\\`, which a search of its own finds.
@@ -184,33 +169,87 @@ fn base64_marks() -> Vec<Vec<u8>> {
     marks
 }
 
-/// The searches of [`flat_marks`], built once. Packed (Teddy) searches, which fingerprint
-/// the first three bytes of each mark, none of them common in JSON: the general automaton
-/// picks a rare-byte prefilter for these that stops at every `:{`, twenty times the
-/// instructions. `None` where the CPU has no packed search.
-struct Marks {
+/// The searches of [`flat_marks`] for JSON documents in one form: as they are, or encoded
+/// once more (SQL-escaped in a dump) by an encoding that maps each byte to fixed bytes, so
+/// a caller may ask about a document without decoding it first.
+///
+/// Packed (Teddy) searches, which fingerprint the first three bytes of each mark, none of
+/// them common in JSON: the general automaton picks a rare-byte prefilter for these that
+/// stops at every `:{`, twenty times the instructions.
+///
+/// ```
+/// use understudy_phpser::FlatMarks;
+/// // Each `"` and `\` written with a backslash before it, as SQL escapes them.
+/// let sql = FlatMarks::encoded(|m| m.iter().flat_map(|&b| match b {
+///     b'"' | b'\\' => vec![b'\\', b],
+///     _ => vec![b],
+/// }).collect());
+/// assert!(sql.flat(br#"{\"u\":\"https:\\/\\/x\"}"#, true));
+/// // A serialized string in a JSON string.
+/// assert!(!sql.flat(br#"{\"u\":\"s:1:\\\"x\\\";\"}"#, true));
+/// ```
+#[derive(Debug)]
+pub struct FlatMarks {
     doubled: memchr::memmem::Finder<'static>,
     nest: Option<aho_corasick::packed::Searcher>,
     /// The nest marks first, then the base64 ones.
     all: Option<aho_corasick::packed::Searcher>,
+    /// The length of an encoded `"`, where base64 starts after a base64 mark.
+    quote: usize,
 }
 
-static MARKS: std::sync::LazyLock<Marks> = std::sync::LazyLock::new(|| {
-    let packed = |marks: &[&[u8]]| {
-        aho_corasick::packed::Config::new()
-            .builder()
-            .extend(marks)
-            .build()
-    };
-    let base64 = base64_marks();
-    let mut all = NEST_MARKS.to_vec();
-    all.extend(base64.iter().map(Vec::as_slice));
-    Marks {
-        doubled: memchr::memmem::Finder::new(b"\\\\"),
-        nest: packed(&NEST_MARKS),
-        all: packed(&all),
+static MARKS: std::sync::LazyLock<FlatMarks> =
+    std::sync::LazyLock::new(|| FlatMarks::encoded(|m| m.to_vec()));
+
+impl FlatMarks {
+    /// The marks as `encode` writes them. `encode` must map each byte to fixed bytes,
+    /// whatever its neighbours, and turn no byte into base64 bytes but base64 bytes
+    /// themselves (SQL escaping does both).
+    pub fn encoded(encode: impl Fn(&[u8]) -> Vec<u8>) -> FlatMarks {
+        let packed = |marks: &[Vec<u8>]| {
+            aho_corasick::packed::Config::new()
+                .builder()
+                .extend(marks)
+                .build()
+        };
+        let nest: Vec<Vec<u8>> = NEST_MARKS.iter().map(|m| encode(m)).collect();
+        let mut all = nest.clone();
+        all.extend(base64_marks().iter().map(|m| encode(m)));
+        FlatMarks {
+            doubled: memchr::memmem::Finder::new(&encode(b"\\\\")).into_owned(),
+            nest: packed(&nest),
+            all: packed(&all),
+            quote: encode(b"\"").len(),
+        }
     }
-});
+
+    /// Whether the JSON document `text` (in this form) surely has no string with a nest
+    /// mark nor (with `base64`) one that starts like base64 of serialized PHP or JSON: then
+    /// its strings hold only text, and plain replacement of needles that
+    /// [speak for themselves](crate::Replacer::plain_json) does what its walk would. `false`
+    /// only means "look closer".
+    pub fn flat(&self, text: &[u8], base64: bool) -> bool {
+        self.find(text, base64) == Flat::Plain
+    }
+
+    fn find(&self, text: &[u8], base64: bool) -> Flat {
+        let Some(packed) = (if base64 { &self.all } else { &self.nest }) else {
+            return Flat::Look;
+        };
+        if self.doubled.find(text).is_some() {
+            return Flat::Look;
+        }
+        for m in packed.find_iter(text) {
+            if m.pattern().as_usize() < NEST_MARKS.len() {
+                return Flat::Look;
+            }
+            if crate::starts_like_base64(text.get(m.start() + self.quote..).unwrap_or_default()) {
+                return Flat::Base64;
+            }
+        }
+        Flat::Plain
+    }
+}
 
 /// [`may_nest`] exactly: the content scanned escape by escape.
 fn has_nest_mark(s: &[u8]) -> bool {

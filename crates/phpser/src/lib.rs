@@ -53,6 +53,7 @@ mod replace;
 mod rewrite;
 
 pub use crate::error::{Error, ErrorKind};
+pub use crate::json::FlatMarks;
 pub use crate::needles::NeedleSet;
 pub use crate::parse::{looks_serialized, unescape, Item, Parser, Role, DEFAULT_MAX_DEPTH};
 pub use crate::replace::{

@@ -6,7 +6,7 @@ use std::ops::Range;
 use memchr::memmem;
 
 use crate::error::Error;
-use crate::json;
+use crate::json::{self, FlatMarks};
 use crate::needles::NeedleSet;
 use crate::parse::{looks_serialized, Parser, Role};
 use crate::rewrite::{Edit, Outcome, Rewriter};
@@ -228,6 +228,46 @@ impl Replacer {
         false
     }
 
+    /// Whether [`replace_in_value`] surely replaces the needles as plain bytes in a value
+    /// that is a JSON object or array whose strings hold only text, as [`plain_text`] says
+    /// for text: then a caller may replace them in the value in another form (SQL-escaped)
+    /// without decoding it. A page builder's document in a dump is mostly escapes (`\"` for
+    /// every quote), so decoding it and escaping it again cost more than the replacement.
+    ///
+    /// `head` is the value's first [`PLAIN_HEAD`] bytes, decoded (all of it, if shorter);
+    /// `value` the whole value in the form `marks` were built for ([`FlatMarks::encoded`]).
+    /// Needs needles that speak for themselves in any string (hosts, `https://…`; see
+    /// [`Replacer::new`]), and the options `replace_in_value` gets. Conservative: `false`
+    /// only means "look closer".
+    ///
+    /// ```
+    /// use understudy_phpser::{FlatMarks, Mode, Options, Replacer};
+    /// let r = Replacer::new([("www.example.org", "int.example.org")])?;
+    /// let marks = FlatMarks::encoded(|m| m.to_vec());
+    /// let doc = br#"{"link":"https:\/\/www.example.org\/"}"#;
+    /// assert!(r.plain_json(doc, doc, &marks, Options::new(Mode::Auto)));
+    /// let nested = br#"{"meta":"a:1:{s:1:\"u\";s:15:\"www.example.org\";}"}"#;
+    /// assert!(!r.plain_json(nested, nested, &marks, Options::new(Mode::Auto)));
+    /// # Ok::<(), understudy_phpser::BuildError>(())
+    /// ```
+    pub fn plain_json(
+        &self,
+        head: &[u8],
+        value: &[u8],
+        marks: &FlatMarks,
+        options: Options,
+    ) -> bool {
+        // The checks of `replace_value` on its way to plain replacement for such a value:
+        // not base64, not serialized (both start otherwise), not a session, and a document
+        // `wants_json_or_base64_walk` passes (its base64 answer also covers
+        // `replace_json_base64` for a value without a needle).
+        matches!(head.first(), Some(b'{' | b'['))
+            && (options.mode == Mode::Off
+                || (self.flat_json_is_plain
+                    && !may_be_session_in(head, value)
+                    && marks.flat(value, options.looks_into_base64())))
+    }
+
     /// Whether a needle as it is occurs in `s` overlapping `hit`.
     fn needle_overlaps(&self, s: &[u8], hit: &Range<usize>) -> bool {
         let reach = self.longest.saturating_sub(1);
@@ -348,15 +388,19 @@ impl Replacer {
 /// Whether the needles' hits in a JSON document can ask for its walk only through the
 /// strings they are in ([`json::Around::Walk`] for nest marks): every JSON-escaped form of a
 /// needle (`prefilter[raw..]`) holds a needle as it is (`prefilter[..raw]`), so no hit is
-/// one that only the walk sees, and no needle holds a backslash or starts with a byte that
-/// may follow one in an escape (`\"`, `\n`, a hex digit of `\u00fc`), so in valid JSON none
+/// one that only the walk sees, and no needle holds a backslash but in `\/` or starts with a
+/// byte that may follow one in an escape (`\"`, `\n`, a hex digit of `\u00fc`), so in valid JSON none
 /// cuts an escape in two. (In a document that is not valid JSON the walk gives up and plain
-/// replacement runs, whatever the hits.) A host, `https://…` or `www.…`, passes; a path
-/// `/var/www/…` does not (`\/var`).
+/// replacement runs, whatever the hits.) A host, `https://…` or `www.…`, passes, with its
+/// `json_encode`d twin `https:\/\/…` beside it; a path `/var/www/…` does not (`\/var`).
 fn hits_speak_for_themselves(prefilter: &[Vec<u8>], raw: usize) -> bool {
     let (needles, escaped) = prefilter.split_at(raw);
+    // A backslash only as the `\/` of a needle `json_encode` escaped (as replace rules add
+    // them): a whole escape, since in a document without `\\` every backslash starts one.
     let whole = |n: &Vec<u8>| {
-        !n.contains(&b'\\')
+        n.iter()
+            .enumerate()
+            .all(|(i, &b)| b != b'\\' || n.get(i + 1) == Some(&b'/'))
             && n.first().is_some_and(|&b| {
                 !(b.is_ascii_hexdigit()
                     || matches!(b, b'"' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' | b'u'))
@@ -723,8 +767,14 @@ pub fn binary_session_parts(value: &[u8]) -> Option<Vec<SessionPart>> {
 /// without `!`, so the scan stops at the first `!` (Gutenberg posts start `<!--`); a
 /// `php_binary` one a serialized value right after its first name.
 fn may_be_session(value: &[u8]) -> bool {
-    let binary = value.first().is_some_and(|&len| {
-        looks_like_value_start(value.get(1 + usize::from(len & 0x7f)..).unwrap_or_default())
+    may_be_session_in(value, value)
+}
+
+/// [`may_be_session`] from the value's first [`PLAIN_HEAD`] bytes and the whole value in a
+/// form that writes each `|` and `!` as it is and no other byte as one of them.
+fn may_be_session_in(head: &[u8], value: &[u8]) -> bool {
+    let binary = head.first().is_some_and(|&len| {
+        looks_like_value_start(head.get(1 + usize::from(len & 0x7f)..).unwrap_or_default())
             || len & 0x80 != 0
     });
     binary || memchr::memchr2(b'|', b'!', value).is_some_and(|k| value[k] == b'|')
@@ -1259,6 +1309,16 @@ mod tests {
         ("www.example.com", "int.example.org"),
     ];
 
+    /// [`PAIRS`] as replace rules expand them: each with its `json_encode`d twin, longest
+    /// needle first.
+    const RULE_PAIRS: [(&str, &str); 5] = [
+        (r"https:\/\/www.example.com", r"https:\/\/int.example.org"),
+        (r"http:\/\/www.example.com", r"http:\/\/int.example.org"),
+        ("https://www.example.com", "https://int.example.org"),
+        ("http://www.example.com", "http://int.example.org"),
+        ("www.example.com", "int.example.org"),
+    ];
+
     /// A string of a JSON document, as its decoded text: plain, a URL, serialized PHP,
     /// JSON again, base64 of either, text escaped twice.
     fn string() -> impl Strategy<Value = String> {
@@ -1336,8 +1396,17 @@ mod tests {
         /// The search of a whole document for nest marks and base64 decides as the look at
         /// each hit does: the same output and report.
         #[test]
-        fn a_flat_document_is_decided_as_hit_by_hit(doc in document(), base64 in any::<bool>()) {
-            let fast = Replacer::new(PAIRS).unwrap();
+        fn a_flat_document_is_decided_as_hit_by_hit(
+            doc in document(),
+            base64 in any::<bool>(),
+            rule_pairs in any::<bool>(),
+        ) {
+            let fast = if rule_pairs {
+                Replacer::new(RULE_PAIRS)
+            } else {
+                Replacer::new(PAIRS)
+            }
+            .unwrap();
             prop_assert!(fast.flat_json_is_plain);
             let mut slow = fast.clone();
             slow.flat_json_is_plain = false;
@@ -1358,6 +1427,7 @@ mod tests {
                 .flat_json_is_plain
         };
         assert!(flat(&PAIRS));
+        assert!(flat(&RULE_PAIRS));
         assert!(flat(&[("www.example.com", "int.example.org")]));
         // `https:\/\/www…` holds no needle as it is: only the walk sees it.
         assert!(!flat(&[(
@@ -1369,5 +1439,8 @@ mod tests {
         // `\u00e9` ends in `e9`; `\"` holds `"`.
         assert!(!flat(&[("e9.example", "x.example")]));
         assert!(!flat(&[("\"quoted\"", "x")]));
+        // A backslash that does not start `\/`, or ends the needle.
+        assert!(!flat(&[(r"www.example.com\u00e9", "x")]));
+        assert!(!flat(&[(r"www.example.com\", "x")]));
     }
 }
