@@ -18,6 +18,7 @@ use memchr::{memchr, memchr2};
 
 use crate::error::{ErrorKind, ShownByte};
 use crate::stops::Stops;
+use crate::strings::{self, is_mysqldump_escape};
 
 /// A byte range relative to the start of a token.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -1095,26 +1096,16 @@ impl Lexer {
         };
         let n = input.len();
         let mut i = self.resume.max(quote_at + 1);
-        // Hot loop: the quotes and backslashes of the text, a block at a time (see
-        // `Stops`).
-        let mut stops = Stops::new(input, [quote, b'\\'], i);
         loop {
-            let Some(j) = stops.next_stop() else {
-                i = n;
+            // Hot loop: the text to the next quote no backslash escapes, a block at a time
+            // (see `strings`).
+            let scanned = strings::scan(input, i, quote);
+            self.escapes |= scanned.escapes;
+            self.odd_escapes |= scanned.odd_escapes;
+            let Some(j) = scanned.end else {
+                i = scanned.resume;
                 break;
             };
-            if input[j] == b'\\' {
-                if j + 1 >= n {
-                    i = j;
-                    break;
-                }
-                self.escapes = true;
-                if !is_mysqldump_escape(input[j + 1]) {
-                    self.odd_escapes = true;
-                }
-                stops.skip_to(j + 2);
-                continue;
-            }
             if j + 1 >= n && !eof {
                 // A doubled quote may follow.
                 i = j;
@@ -1123,7 +1114,7 @@ impl Lexer {
             if input.get(j + 1) == Some(&quote) {
                 self.escapes = true;
                 self.odd_escapes = true;
-                stops.skip_to(j + 2);
+                i = j + 2;
                 continue;
             }
             // Another quoted piece after whitespace joins this one (`'a' 'b'` is `'ab'`).
@@ -1135,7 +1126,7 @@ impl Lexer {
             if let Some(&q @ (b'\'' | b'"')) = input.get(next) {
                 quote = q;
                 self.piece_quote = q;
-                stops = Stops::new(input, [quote, b'\\'], next + 1);
+                i = next + 1;
                 continue;
             }
             if self.piece_quote != 0 {
@@ -1301,8 +1292,19 @@ where
     match look(&input[at.min(input.len())..]) {
         Look::Stop => Err(NoRow::NotPlain),
         Look::Pass => {
-            let stops = Stops::new(input, [b'\'', b'\\'], at);
-            canonical_string_end(input, stops, limit, &|_: &[u8]| false)
+            // Up to `limit` only: a string that ends after it is not skimmed anyway.
+            let text = &input[..input.len().min(limit)];
+            let scanned = strings::scan(text, at, b'\'');
+            match scanned.end {
+                _ if scanned.odd_escapes => Err(NoRow::NotPlain),
+                None if input.len() > limit => Err(NoRow::NotPlain),
+                None => Err(NoRow::Cut),
+                Some(j) => match input.get(j + 1) {
+                    None => Err(NoRow::Cut),
+                    Some(b'\'') => Err(NoRow::NotPlain),
+                    Some(_) => Ok(j + 1),
+                },
+            }
         }
         Look::Inside => {
             // `"` too: mysqldump writes it escaped, other tools may not.
@@ -1346,12 +1348,6 @@ where
         }
     }
     Err(NoRow::Cut)
-}
-
-/// Whether `\` followed by `b` is an escape mysqldump writes (`\0 \' \" \n \r \\ \Z`): a
-/// string with only those is [`ValueKind::Str`]'s `canonical`.
-fn is_mysqldump_escape(b: u8) -> bool {
-    matches!(b, b'0' | b'\'' | b'"' | b'n' | b'r' | b'\\' | b'Z')
 }
 
 /// Numbers, `NULL`, keywords, `0x…`, `X'…'`, `0b…`, `b'…'`: short literals, rescanned whole

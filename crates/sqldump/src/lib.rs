@@ -38,6 +38,7 @@ pub mod literal;
 mod reader;
 pub mod schema;
 mod stops;
+mod strings;
 
 pub use crate::error::{Error, ErrorKind, Position, ShownByte};
 pub use crate::lexer::{
