@@ -143,7 +143,8 @@ pub(crate) enum Flat {
 /// [`plain_string_around`]'s question about nesting for every hit at once.
 ///
 /// Looks for the marks in the document's bytes, where each shows whatever string it is in:
-/// `\\`, `{\"`, `[\"`, `"s:` (a string that starts so, or `\"s:`), `:{s:` and `:{i:`; and
+/// `\\`, `{\"`, `[\"`, `"s:` (a string that starts so, or `\"s:`), `:{s:` and `:{i:` (and
+/// `\//`, see [`NEST_MARKS`]); and
 /// for base64 `"` followed by a prefix of [`crate::starts_like_base64`]. A page builder's
 /// document holds hundreds of URLs, each in a string of its own; two SIMD passes over it
 /// cost less than finding and testing the string around each, and than the letter scan of
@@ -153,8 +154,10 @@ pub(crate) fn flat_marks(text: &[u8], base64: bool) -> Flat {
     MARKS.find(text, base64)
 }
 
-/// The marks of [`flat_marks`] but `\\`, which a search of its own finds.
-const NEST_MARKS: [&[u8]; 5] = [b"{\\\"", b"[\\\"", b"\"s:", b":{s:", b":{i:"];
+/// The marks of [`flat_marks`] but `\\`, which a search of its own finds; and `\//`, an
+/// escaped slash before a raw one, where a needle `//host` would start inside an escape
+/// (`json_encode` escapes every slash or none).
+const NEST_MARKS: [&[u8]; 6] = [b"{\\\"", b"[\\\"", b"\"s:", b":{s:", b":{i:", b"\\//"];
 
 /// `"` and the first two bytes of base64 as [`crate::starts_like_base64`] takes it; an
 /// array (`W`) has one of 18 bytes after its `W`.
