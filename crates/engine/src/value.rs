@@ -192,14 +192,17 @@ pub(crate) fn cell_bytes<'a>(
     }
 }
 
-/// [`FlatMarks`] for JSON documents as mysqldump escapes them, which are searched in the
-/// dump's bytes without decoding ([`replace_plain_escaped`]).
+/// [`FlatMarks`] for JSON documents in a dump's strings, which are searched in the dump's
+/// bytes without decoding ([`replace_plain_escaped`]): SQL-escaped, with `"` as `\"` as
+/// mysqldump writes it or as it is, as other tools may (the lexer calls a string canonical
+/// if its escapes are mysqldump's, not if it escapes all mysqldump would).
 static SQL_ESCAPED_MARKS: LazyLock<FlatMarks> = LazyLock::new(|| {
-    FlatMarks::encoded(|mark| {
+    let escape = |mark: &[u8]| {
         let mut escaped = Vec::new();
         escape_into(mark, &mut escaped);
         escaped
-    })
+    };
+    FlatMarks::encoded(escape, true)
 });
 
 /// Writes the token with a new value in place of the old one, in the same form where the
@@ -710,6 +713,19 @@ mod tests {
             })
     }
 
+    /// `text` SQL-escaped as mysqldump does, or (`raw_quotes`) with `"` as it is, as other
+    /// tools write `'…'` strings.
+    fn sql_string(text: &[u8], raw_quotes: bool) -> Vec<u8> {
+        let mut escaped = Vec::new();
+        for (i, piece) in text.split(|&b| b == b'"' && raw_quotes).enumerate() {
+            if i > 0 {
+                escaped.push(b'"');
+            }
+            escape_into(piece, &mut escaped);
+        }
+        escaped
+    }
+
     /// The pairs of one replace rule for `https://www.old.example`, with its `json_encode`d
     /// twin, and one for the host alone.
     const JSON_PAIRS: [(&[u8], &[u8]); 3] = [
@@ -729,9 +745,9 @@ mod tests {
             text in json_document(),
             mode in prop::sample::select(vec![Mode::Auto, Mode::Repair, Mode::Off]),
             base64 in any::<bool>(),
+            raw_quotes in any::<bool>(),
         ) {
-            let mut escaped = Vec::new();
-            escape_into(&text, &mut escaped);
+            let escaped = sql_string(&text, raw_quotes);
             let statement = [&b"INSERT INTO t VALUES ('"[..], &escaped, b"');"].concat();
             let (token, value) = lex_value(&statement);
             let options = Options::new(mode).base64(base64);
@@ -742,12 +758,23 @@ mod tests {
             let want = replace_decoded(&mut decoded, &[&group], &mut ValueScratch::default());
             match (got, want) {
                 (Ok(Some(got)), Ok(Some(want))) => {
-                    let mut want_token = Vec::new();
-                    encode(&token, &value, Some(&decoded), &mut want_token);
-                    prop_assert_eq!(
-                        String::from_utf8_lossy(&out),
-                        String::from_utf8_lossy(&want_token)
-                    );
+                    if raw_quotes {
+                        // Replaced in its bytes, a value keeps its raw quotes; decoded, it
+                        // is escaped anew. The same string either way.
+                        let mut got_text = Vec::new();
+                        unescape_into(&out[1..out.len() - 1], b'\'', &mut got_text);
+                        prop_assert_eq!(
+                            String::from_utf8_lossy(&got_text),
+                            String::from_utf8_lossy(&decoded)
+                        );
+                    } else {
+                        let mut want_token = Vec::new();
+                        encode(&token, &value, Some(&decoded), &mut want_token);
+                        prop_assert_eq!(
+                            String::from_utf8_lossy(&out),
+                            String::from_utf8_lossy(&want_token)
+                        );
+                    }
                     prop_assert_eq!(got.encoding, want.encoding);
                     prop_assert_eq!(got.plain_only, want.plain_only);
                     prop_assert_eq!(got.warnings.len(), want.warnings.len());
@@ -770,9 +797,8 @@ mod tests {
     fn json_documents_with_only_text_in_their_strings_are_not_decoded() {
         let options = Options::new(Mode::Auto);
         let group = Replacements::new("t".into(), &JSON_PAIRS, options, true).unwrap();
-        let escaped_path = |doc: &[u8]| {
-            let mut escaped = Vec::new();
-            escape_into(doc, &mut escaped);
+        let escaped_path = |doc: &[u8], raw_quotes: bool| {
+            let escaped = sql_string(doc, raw_quotes);
             let statement = [&b"INSERT INTO t VALUES ('"[..], &escaped, b"');"].concat();
             let (token, value) = lex_value(&statement);
             let mut out = Vec::new();
@@ -785,14 +811,12 @@ mod tests {
             );
             taken.map(|changed| changed.is_some())
         };
-        assert_eq!(
-            escaped_path(br#"[{"u":"https:\/\/www.old.example\/x","t":"caf\u00e9 \"x\""}]"#),
-            Some(true)
-        );
-        assert_eq!(
-            escaped_path(br#"{"u":"https:\/\/cdn.example\/x"}"#),
-            Some(false)
-        );
+        for raw_quotes in [false, true] {
+            let doc = br#"[{"u":"https:\/\/www.old.example\/x","t":"caf\u00e9 \"x\""}]"#;
+            assert_eq!(escaped_path(doc, raw_quotes), Some(true));
+            let doc = br#"{"u":"https:\/\/cdn.example\/x"}"#;
+            assert_eq!(escaped_path(doc, raw_quotes), Some(false));
+        }
         // Serialized PHP, JSON or base64 in a string; text escaped twice; a `php` session.
         for doc in [
             &br#"{"m":"a:1:{s:1:\"u\";s:15:\"www.old.example\";}"}"#[..],
@@ -801,7 +825,10 @@ mod tests {
             br#"{"m":"a\\b www.old.example"}"#,
             br#"{"m":"x|www.old.example"}"#,
         ] {
-            assert_eq!(escaped_path(doc), None, "{}", String::from_utf8_lossy(doc));
+            for raw_quotes in [false, true] {
+                let path = escaped_path(doc, raw_quotes);
+                assert_eq!(path, None, "{}", String::from_utf8_lossy(doc));
+            }
         }
     }
 

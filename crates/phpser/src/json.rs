@@ -173,8 +173,8 @@ fn base64_marks() -> Vec<Vec<u8>> {
 }
 
 /// The searches of [`flat_marks`] for JSON documents in one form: as they are, or encoded
-/// once more (SQL-escaped in a dump) by an encoding that maps each byte to fixed bytes, so
-/// a caller may ask about a document without decoding it first.
+/// once more (SQL-escaped in a dump), so a caller may ask about a document without decoding
+/// it first.
 ///
 /// Packed (Teddy) searches, which fingerprint the first three bytes of each mark, none of
 /// them common in JSON: the general automaton picks a rare-byte prefilter for these that
@@ -182,47 +182,67 @@ fn base64_marks() -> Vec<Vec<u8>> {
 ///
 /// ```
 /// use understudy_phpser::FlatMarks;
-/// // Each `"` and `\` written with a backslash before it, as SQL escapes them.
-/// let sql = FlatMarks::encoded(|m| m.iter().flat_map(|&b| match b {
-///     b'"' | b'\\' => vec![b'\\', b],
-///     _ => vec![b],
-/// }).collect());
+/// // Each `"` and `\` written with a backslash before it, as SQL escapes them, or `"` as
+/// // it is (a `'…'` string may hold it so).
+/// let escape = |m: &[u8]| -> Vec<u8> {
+///     m.iter()
+///         .flat_map(|&b| match b {
+///             b'"' | b'\\' => vec![b'\\', b],
+///             _ => vec![b],
+///         })
+///         .collect()
+/// };
+/// let sql = FlatMarks::encoded(escape, true);
 /// assert!(sql.flat(br#"{\"u\":\"https:\\/\\/x\"}"#, true));
-/// // A serialized string in a JSON string.
+/// // A serialized string in a JSON string, its quotes escaped or not.
 /// assert!(!sql.flat(br#"{\"u\":\"s:1:\\\"x\\\";\"}"#, true));
+/// assert!(!sql.flat(br#"{"u":"s:1:\\"x\\";"}"#, true));
 /// ```
 #[derive(Debug)]
 pub struct FlatMarks {
     doubled: memchr::memmem::Finder<'static>,
     nest: Option<aho_corasick::packed::Searcher>,
-    /// The nest marks first, then the base64 ones.
+    /// The nest marks' forms first, then the base64 ones'.
     all: Option<aho_corasick::packed::Searcher>,
-    /// The length of an encoded `"`, where base64 starts after a base64 mark.
-    quote: usize,
+    /// How many forms of nest marks there are.
+    nest_forms: usize,
 }
 
 static MARKS: std::sync::LazyLock<FlatMarks> =
-    std::sync::LazyLock::new(|| FlatMarks::encoded(|m| m.to_vec()));
+    std::sync::LazyLock::new(|| FlatMarks::encoded(|m| m.to_vec(), false));
 
 impl FlatMarks {
-    /// The marks as `encode` writes them. `encode` must map each byte to fixed bytes,
-    /// whatever its neighbours, and turn no byte into base64 bytes but base64 bytes
-    /// themselves (SQL escaping does both).
-    pub fn encoded(encode: impl Fn(&[u8]) -> Vec<u8>) -> FlatMarks {
+    /// The marks as `encode` writes them, and (with `raw_quotes`) also with each `"` as it
+    /// is between encoded pieces. `encode` must map each byte to fixed bytes, whatever its
+    /// neighbours, and base64 bytes to themselves (SQL escaping does both); `raw_quotes` is
+    /// for a form that may also leave `"` unencoded (a `'…'` string of a dump that
+    /// mysqldump did not write).
+    pub fn encoded(encode: impl Fn(&[u8]) -> Vec<u8>, raw_quotes: bool) -> FlatMarks {
+        let forms = |mark: &[u8]| {
+            let mut forms = vec![encode(mark)];
+            if raw_quotes {
+                let pieces: Vec<Vec<u8>> = mark.split(|&b| b == b'"').map(&encode).collect();
+                let raw = pieces.join(&b'"');
+                if !forms.contains(&raw) {
+                    forms.push(raw);
+                }
+            }
+            forms
+        };
         let packed = |marks: &[Vec<u8>]| {
             aho_corasick::packed::Config::new()
                 .builder()
                 .extend(marks)
                 .build()
         };
-        let nest: Vec<Vec<u8>> = NEST_MARKS.iter().map(|m| encode(m)).collect();
+        let nest: Vec<Vec<u8>> = NEST_MARKS.iter().flat_map(|m| forms(m)).collect();
         let mut all = nest.clone();
-        all.extend(base64_marks().iter().map(|m| encode(m)));
+        all.extend(base64_marks().iter().flat_map(|m| forms(m)));
         FlatMarks {
             doubled: memchr::memmem::Finder::new(&encode(b"\\\\")).into_owned(),
             nest: packed(&nest),
             all: packed(&all),
-            quote: encode(b"\"").len(),
+            nest_forms: nest.len(),
         }
     }
 
@@ -243,10 +263,11 @@ impl FlatMarks {
             return Flat::Look;
         }
         for m in packed.find_iter(text) {
-            if m.pattern().as_usize() < NEST_MARKS.len() {
+            if m.pattern().as_usize() < self.nest_forms {
                 return Flat::Look;
             }
-            if crate::starts_like_base64(text.get(m.start() + self.quote..).unwrap_or_default()) {
+            // A base64 mark ends with the first two bytes of base64, which no form changes.
+            if crate::starts_like_base64(text.get(m.end() - 2..).unwrap_or_default()) {
                 return Flat::Base64;
             }
         }
