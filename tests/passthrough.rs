@@ -179,3 +179,39 @@ fn dry_run_reads_everything_and_writes_nothing() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// Pipes in and out get a 1 MiB buffer (Linux's default is 64 KiB), so a pipeline's
+/// processes take turns less often; what goes through is unchanged.
+#[cfg(target_os = "linux")]
+#[test]
+fn pipes_in_and_out_are_widened() {
+    use std::io::{Read, Write};
+    let mut child = understudy()
+        .args(["rewrite", "--quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut stdin, mut stdout) = (child.stdin.take().unwrap(), child.stdout.take().unwrap());
+    let before = rustix::pipe::fcntl_getpipe_size(&stdin).unwrap();
+    assert!(
+        before < 1 << 20,
+        "the test needs a narrower default pipe: {before}"
+    );
+    let dump = b"CREATE TABLE `t` (`id` int);\nINSERT INTO `t` VALUES (1);\n";
+    stdin.write_all(dump).unwrap();
+    // Both are widened as the rewrite starts, while it waits for the rest of its input.
+    let widened = |pipe: &dyn std::os::fd::AsFd| {
+        (0..1000).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            rustix::pipe::fcntl_getpipe_size(pipe.as_fd()).unwrap() == 1 << 20
+        })
+    };
+    assert!(widened(&stdin), "standard input");
+    assert!(widened(&stdout), "standard output");
+    drop(stdin);
+    let mut out = Vec::new();
+    stdout.read_to_end(&mut out).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(out, dump);
+}

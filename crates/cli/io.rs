@@ -24,9 +24,13 @@ const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 /// With `progress`, a file input whose size is known shows a progress bar on standard error
 /// (counted in the file's own, possibly compressed, bytes) when standard error is a terminal.
 pub fn open_input(path: Option<&Path>, progress: bool) -> Result<(Box<dyn Read + Send>, Codec)> {
+    let stdin = || {
+        widen_pipe(io::stdin());
+        Box::new(io::stdin())
+    };
     let mut raw: Box<dyn Read + Send> = match path {
-        None => Box::new(io::stdin()),
-        Some(p) if p == Path::new("-") => Box::new(io::stdin()),
+        None => stdin(),
+        Some(p) if p == Path::new("-") => stdin(),
         Some(p) => {
             let file = File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
             let size = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -76,10 +80,28 @@ pub fn open_input(path: Option<&Path>, progress: bool) -> Result<(Box<dyn Read +
     Ok((reader, codec))
 }
 
+/// Gives the pipe `fd` is, if it is one, a 1 MiB buffer instead of Linux's 64 KiB. In
+/// `mariadb-dump | understudy rewrite | mariadb` the three processes share the cores with
+/// the kernel's pipe copies; with 64 KiB at a time each side wakes the other sixteen times
+/// as often, and on two cores the switches cost more than the rewrite (BENCHMARKS.md). Not a
+/// pipe, or a limit below 1 MiB (`/proc/sys/fs/pipe-max-size`): left as it is.
+#[cfg(target_os = "linux")]
+pub fn widen_pipe(fd: impl std::os::fd::AsFd) {
+    const PIPE_SIZE: usize = 1 << 20;
+    let fd = fd.as_fd();
+    if rustix::pipe::fcntl_getpipe_size(fd).is_ok_and(|size| size < PIPE_SIZE) {
+        let _ = rustix::pipe::fcntl_setpipe_size(fd, PIPE_SIZE);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn widen_pipe<T>(_: T) {}
+
 /// Standard output as a plain file handle where it can be had: `io::stdout()` is
 /// line-buffered, which splits every large write at its last newline.
 fn stdout() -> Box<dyn Write + Send> {
     use std::os::fd::AsFd;
+    widen_pipe(io::stdout().as_fd());
     match io::stdout().as_fd().try_clone_to_owned() {
         Ok(fd) => Box::new(File::from(fd)),
         Err(_) => Box::new(io::stdout()),
