@@ -182,8 +182,7 @@ fn base64_marks() -> Vec<Vec<u8>> {
 ///
 /// ```
 /// use understudy_phpser::FlatMarks;
-/// // Each `"` and `\` written with a backslash before it, as SQL escapes them, or `"` as
-/// // it is (a `'…'` string may hold it so).
+/// // Each `"` and `\` written with a backslash before it, as SQL escapes them.
 /// let escape = |m: &[u8]| -> Vec<u8> {
 ///     m.iter()
 ///         .flat_map(|&b| match b {
@@ -192,57 +191,40 @@ fn base64_marks() -> Vec<Vec<u8>> {
 ///         })
 ///         .collect()
 /// };
-/// let sql = FlatMarks::encoded(escape, true);
+/// let sql = FlatMarks::encoded(escape);
 /// assert!(sql.flat(br#"{\"u\":\"https:\\/\\/x\"}"#, true));
-/// // A serialized string in a JSON string, its quotes escaped or not.
+/// // A serialized string in a JSON string.
 /// assert!(!sql.flat(br#"{\"u\":\"s:1:\\\"x\\\";\"}"#, true));
-/// assert!(!sql.flat(br#"{"u":"s:1:\\"x\\";"}"#, true));
 /// ```
 #[derive(Debug)]
 pub struct FlatMarks {
     doubled: memchr::memmem::Finder<'static>,
     nest: Option<aho_corasick::packed::Searcher>,
-    /// The nest marks' forms first, then the base64 ones'.
+    /// The nest marks first, then the base64 ones.
     all: Option<aho_corasick::packed::Searcher>,
-    /// How many forms of nest marks there are.
-    nest_forms: usize,
 }
 
 static MARKS: std::sync::LazyLock<FlatMarks> =
-    std::sync::LazyLock::new(|| FlatMarks::encoded(|m| m.to_vec(), false));
+    std::sync::LazyLock::new(|| FlatMarks::encoded(|m| m.to_vec()));
 
 impl FlatMarks {
-    /// The marks as `encode` writes them, and (with `raw_quotes`) also with each `"` as it
-    /// is between encoded pieces. `encode` must map each byte to fixed bytes, whatever its
-    /// neighbours, and base64 bytes to themselves (SQL escaping does both); `raw_quotes` is
-    /// for a form that may also leave `"` unencoded (a `'…'` string of a dump that
-    /// mysqldump did not write).
-    pub fn encoded(encode: impl Fn(&[u8]) -> Vec<u8>, raw_quotes: bool) -> FlatMarks {
-        let forms = |mark: &[u8]| {
-            let mut forms = vec![encode(mark)];
-            if raw_quotes {
-                let pieces: Vec<Vec<u8>> = mark.split(|&b| b == b'"').map(&encode).collect();
-                let raw = pieces.join(&b'"');
-                if !forms.contains(&raw) {
-                    forms.push(raw);
-                }
-            }
-            forms
-        };
+    /// The marks as `encode` writes them. `encode` must map each byte to fixed bytes,
+    /// whatever its neighbours, and base64 bytes to themselves (SQL escaping as mysqldump
+    /// does it does both).
+    pub fn encoded(encode: impl Fn(&[u8]) -> Vec<u8>) -> FlatMarks {
         let packed = |marks: &[Vec<u8>]| {
             aho_corasick::packed::Config::new()
                 .builder()
                 .extend(marks)
                 .build()
         };
-        let nest: Vec<Vec<u8>> = NEST_MARKS.iter().flat_map(|m| forms(m)).collect();
+        let nest: Vec<Vec<u8>> = NEST_MARKS.iter().map(|m| encode(m)).collect();
         let mut all = nest.clone();
-        all.extend(base64_marks().iter().flat_map(|m| forms(m)));
+        all.extend(base64_marks().iter().map(|m| encode(m)));
         FlatMarks {
             doubled: memchr::memmem::Finder::new(&encode(b"\\\\")).into_owned(),
             nest: packed(&nest),
             all: packed(&all),
-            nest_forms: nest.len(),
         }
     }
 
@@ -263,7 +245,7 @@ impl FlatMarks {
             return Flat::Look;
         }
         for m in packed.find_iter(text) {
-            if m.pattern().as_usize() < self.nest_forms {
+            if m.pattern().as_usize() < NEST_MARKS.len() {
                 return Flat::Look;
             }
             // A base64 mark ends with the first two bytes of base64, which no form changes.

@@ -243,7 +243,7 @@ impl Replacer {
     /// ```
     /// use understudy_phpser::{FlatMarks, Mode, Options, Replacer};
     /// let r = Replacer::new([("www.example.org", "int.example.org")])?;
-    /// let marks = FlatMarks::encoded(|m| m.to_vec(), false);
+    /// let marks = FlatMarks::encoded(|m| m.to_vec());
     /// let doc = br#"{"link":"https:\/\/www.example.org\/"}"#;
     /// assert!(r.plain_json(doc, doc, &marks, Options::new(Mode::Auto)));
     /// let nested = br#"{"meta":"a:1:{s:1:\"u\";s:15:\"www.example.org\";}"}"#;

@@ -168,6 +168,10 @@ pub enum ValueKind {
         /// is, escaping is a byte-by-byte map of the decoded value, so a search for an escaped
         /// needle in the raw content finds every needle in the decoded value.
         canonical: bool,
+        /// Whether every `"` in the content is escaped (`\"`), as mysqldump writes them;
+        /// other tools may leave them as they are in a `'…'` string. With `canonical`, the
+        /// content is then escaped exactly as mysqldump escapes the decoded value.
+        double_quotes_escaped: bool,
         /// The quote character, `'` or `"`.
         quote: u8,
     },
@@ -301,6 +305,7 @@ impl LexerBuilder {
             resume: 0,
             escapes: false,
             odd_escapes: false,
+            raw_double_quotes: false,
             piece_quote: 0,
             max_token: self.max_token,
         }
@@ -357,6 +362,8 @@ pub struct Lexer {
     escapes: bool,
     /// Whether it holds escapes mysqldump does not write (kept with `resume`).
     odd_escapes: bool,
+    /// Whether it holds a `"` not escaped, as mysqldump escapes them (kept with `resume`).
+    raw_double_quotes: bool,
     /// The quote of the current piece of a concatenated string literal (0: the first piece).
     piece_quote: u8,
     max_token: usize,
@@ -408,6 +415,7 @@ impl Lexer {
             resume: 0,
             escapes: false,
             odd_escapes: false,
+            raw_double_quotes: false,
             piece_quote: 0,
             max_token: self.max_token,
         }
@@ -600,6 +608,7 @@ impl Lexer {
                 self.resume = 0;
                 self.escapes = false;
                 self.odd_escapes = false;
+                self.raw_double_quotes = false;
                 self.piece_quote = 0;
                 Ok((Lexed::Token(token), n))
             }
@@ -1102,6 +1111,7 @@ impl Lexer {
             let scanned = strings::scan(input, i, quote);
             self.escapes |= scanned.escapes;
             self.odd_escapes |= scanned.odd_escapes;
+            self.raw_double_quotes |= scanned.raw_double_quotes;
             let Some(j) = scanned.end else {
                 i = scanned.resume;
                 break;
@@ -1135,6 +1145,7 @@ impl Lexer {
             let kind = ValueKind::Str {
                 escapes: self.escapes,
                 canonical: !self.odd_escapes,
+                double_quotes_escaped: !self.raw_double_quotes,
                 quote,
             };
             return Ok(Some((kind, j + 1, Span::new(quote_at + 1, j))));

@@ -21,6 +21,8 @@ pub(crate) struct Scanned {
     /// Whether a backslash before the end escapes a byte mysqldump does not escape (see
     /// [`is_mysqldump_escape`]).
     pub(crate) odd_escapes: bool,
+    /// Whether a `"` before the end is not escaped, which mysqldump always does.
+    pub(crate) raw_double_quotes: bool,
 }
 
 /// Bytes looked at per step: one bit each in a `u64`.
@@ -32,6 +34,7 @@ const BLOCK: usize = 64;
 pub(crate) fn scan(input: &[u8], from: usize, quote: u8) -> Scanned {
     let mut escapes = false;
     let mut odd_escapes = false;
+    let mut raw_double_quotes = false;
     // Whether the byte at `at` is escaped by a backslash before it.
     let mut carry = 0u64;
     let mut at = from;
@@ -40,7 +43,8 @@ pub(crate) fn scan(input: &[u8], from: usize, quote: u8) -> Scanned {
         let Masks {
             backslashes,
             quotes,
-            common,
+            double_quotes,
+            n,
         } = masks(block, quote);
         let (escaped, next_carry) = escaped_bytes(backslashes, carry, block.len());
         carry = next_carry;
@@ -50,9 +54,10 @@ pub(crate) fn scan(input: &[u8], from: usize, quote: u8) -> Scanned {
             q => low_bits(q.trailing_zeros() as usize),
         };
         escapes |= backslashes & before != 0;
+        raw_double_quotes |= double_quotes & !escaped & before != 0;
         // Nearly every escape is `\\`, `\'`, `\"` or `\n`, whose bytes the masks hold;
         // the rest are looked at one by one.
-        let mut rare = escaped & before & !(backslashes | quotes | common);
+        let mut rare = escaped & before & !(backslashes | quotes | double_quotes | n);
         while rare != 0 && !odd_escapes {
             odd_escapes = !is_mysqldump_escape(block[rare.trailing_zeros() as usize]);
             rare &= rare - 1;
@@ -63,6 +68,7 @@ pub(crate) fn scan(input: &[u8], from: usize, quote: u8) -> Scanned {
                 resume: input.len(),
                 escapes,
                 odd_escapes,
+                raw_double_quotes,
             };
         }
         at += block.len();
@@ -72,6 +78,7 @@ pub(crate) fn scan(input: &[u8], from: usize, quote: u8) -> Scanned {
         resume: input.len().max(from) - usize::from(carry != 0),
         escapes,
         odd_escapes,
+        raw_double_quotes,
     }
 }
 
@@ -119,8 +126,10 @@ struct Masks {
     backslashes: u64,
     /// Its quotes of the kind that ends the string.
     quotes: u64,
-    /// Its `"` and `n`, the escapes mysqldump writes most after `\\` and `\'`.
-    common: u64,
+    /// Its `"`.
+    double_quotes: u64,
+    /// Its `n`: with `"`, the escapes mysqldump writes most after `\\` and `\'`.
+    n: u64,
 }
 
 /// The [`Masks`] of `block` (at most [`BLOCK`] bytes).
@@ -136,15 +145,17 @@ fn masks(block: &[u8], quote: u8) -> Masks {
     let mut m = Masks {
         backslashes: 0,
         quotes: 0,
-        common: 0,
+        double_quotes: 0,
+        n: 0,
     };
     for (i, part) in full.chunks_exact(16).enumerate() {
         let part: &[u8; 16] = part.try_into().unwrap_or(&[0; 16]);
         // SAFETY: SSE2 is in the x86-64 baseline: every CPU of the target has it.
-        let [b, q, c] = unsafe { masks16(part, quote) };
+        let [b, q, d, n] = unsafe { masks16(part, quote) };
         m.backslashes |= u64::from(b) << (16 * i);
         m.quotes |= u64::from(q) << (16 * i);
-        m.common |= u64::from(c) << (16 * i);
+        m.double_quotes |= u64::from(d) << (16 * i);
+        m.n |= u64::from(n) << (16 * i);
     }
     m
 }
@@ -152,19 +163,12 @@ fn masks(block: &[u8], quote: u8) -> Masks {
 /// [`masks`] for 16 bytes.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse2")]
-fn masks16(part: &[u8; 16], quote: u8) -> [u16; 3] {
-    use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
-    };
+fn masks16(part: &[u8; 16], quote: u8) -> [u16; 4] {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
     // SAFETY: `part` is 16 readable bytes; the load needs no alignment.
     let v = unsafe { _mm_loadu_si128(part.as_ptr().cast()) };
-    let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
-    let common = _mm_or_si128(eq(b'"'), eq(b'n'));
-    [
-        _mm_movemask_epi8(eq(b'\\')) as u16,
-        _mm_movemask_epi8(eq(quote)) as u16,
-        _mm_movemask_epi8(common) as u16,
-    ]
+    let eq = |b: u8| _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8))) as u16;
+    [eq(b'\\'), eq(quote), eq(b'"'), eq(b'n')]
 }
 
 /// [`masks`] a byte at a time, on other targets.
@@ -180,7 +184,8 @@ fn masks(block: &[u8], quote: u8) -> Masks {
     Masks {
         backslashes: bits(&|c| c == b'\\'),
         quotes: bits(&|c| c == quote),
-        common: bits(&|c| matches!(c, b'"' | b'n')),
+        double_quotes: bits(&|c| c == b'"'),
+        n: bits(&|c| c == b'n'),
     }
 }
 
@@ -191,7 +196,7 @@ mod tests {
 
     /// [`scan`] a byte at a time.
     fn by_byte(input: &[u8], from: usize, quote: u8) -> Scanned {
-        let (mut escapes, mut odd_escapes) = (false, false);
+        let (mut escapes, mut odd_escapes, mut raw_double_quotes) = (false, false, false);
         let mut i = from;
         while i < input.len() {
             match input[i] {
@@ -203,6 +208,7 @@ mod tests {
                             resume: i,
                             escapes,
                             odd_escapes,
+                            raw_double_quotes,
                         };
                     };
                     odd_escapes |= !is_mysqldump_escape(next);
@@ -214,7 +220,12 @@ mod tests {
                         resume: input.len(),
                         escapes,
                         odd_escapes,
+                        raw_double_quotes,
                     }
+                }
+                b'"' => {
+                    raw_double_quotes = true;
+                    i += 1;
                 }
                 _ => i += 1,
             }
@@ -224,6 +235,7 @@ mod tests {
             resume: input.len().max(from),
             escapes,
             odd_escapes,
+            raw_double_quotes,
         }
     }
 
@@ -256,6 +268,9 @@ mod tests {
         assert_eq!((s.end, s.escapes, s.odd_escapes), (Some(2), false, false));
         let s = scan(br#"a\"b\\c\n'"#, 0, b'\'');
         assert_eq!((s.end, s.escapes, s.odd_escapes), (Some(9), true, false));
+        assert!(!s.raw_double_quotes);
+        assert!(scan(br#"a\\"b'"#, 0, b'\'').raw_double_quotes);
+        assert!(!scan(br#"a'"b"#, 0, b'\'').raw_double_quotes);
         // The other quote is text.
         assert_eq!(scan(br#"a'b"c"#, 0, b'"').end, Some(3));
     }

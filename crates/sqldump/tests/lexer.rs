@@ -59,12 +59,14 @@ fn describe(token: Token, bytes: &[u8]) -> String {
                 ValueKind::Str {
                     escapes,
                     canonical,
+                    double_quotes_escaped,
                     quote,
                 } => format!(
-                    "str{}{}{}",
+                    "str{}{}{}{}",
                     quote as char,
                     if escapes { "\\" } else { "" },
-                    if canonical { "" } else { "~" }
+                    if canonical { "" } else { "~" },
+                    if double_quotes_escaped { "" } else { "\"" }
                 ),
                 other => format!("{other:?}").to_lowercase(),
             };
