@@ -24,6 +24,9 @@ pub(crate) struct Replacements {
     /// The pairs as mysqldump escapes them, if plain replacement can be done on string
     /// content as it is in the dump (see [`replace_escaped`]).
     escaped_pairs: Option<Vec<EscapedPair>>,
+    /// What all of `escaped_pairs` hold, if their replacement can be done in one search
+    /// (see [`replace_anchored`]).
+    anchor: Option<Anchor>,
 }
 
 /// A replacement pair, SQL-escaped.
@@ -88,6 +91,7 @@ impl Replacements {
                 })
                 .collect()
         });
+        let anchor = escaped_pairs.as_deref().and_then(Anchor::new);
         Ok(Replacements {
             label,
             replacer,
@@ -95,6 +99,7 @@ impl Replacements {
             options,
             base64: options.looks_into_base64(),
             escaped_pairs,
+            anchor,
         })
     }
 
@@ -149,6 +154,8 @@ pub(crate) struct ValueScratch {
     current: Vec<u8>,
     next: Vec<u8>,
     php: Scratch,
+    /// Where an [`Anchor`] occurs in the text being replaced.
+    anchors: Vec<usize>,
 }
 
 /// The decoded bytes of a value, or `None` for literals that are not text (numbers, NULL,
@@ -265,6 +272,7 @@ pub(crate) fn replace(
         current,
         next,
         php,
+        ..
     } = scratch;
     let Some(start) = decode(token, value, decoded) else {
         return Ok(None);
@@ -329,6 +337,7 @@ fn replace_plain_escaped(
         decoded,
         current,
         next,
+        anchors,
         ..
     } = scratch;
     let mut outcome = ValueOutcome {
@@ -368,7 +377,11 @@ fn replace_plain_escaped(
         if !group.escaped.is_match(text) {
             continue;
         }
-        if replace_escaped(text, pairs.iter(), next, decoded) {
+        let changed = match &group.anchor {
+            Some(anchor) => replace_anchored(text, pairs, anchor, next, decoded, anchors),
+            None => replace_escaped(text, pairs.iter(), next, decoded),
+        };
+        if changed {
             std::mem::swap(current, next);
             outcome.changed_by.push(i);
         }
@@ -419,6 +432,112 @@ fn replace_escaped<'p>(
             from = copied;
         }
         // Needles are not empty: something was replaced exactly when something was copied.
+        if copied > 0 {
+            tmp.extend_from_slice(&src[copied..]);
+            std::mem::swap(out, tmp);
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// A run of bytes every needle of a group holds (the host of a site URL and its escaped
+/// variants), such that no replacement can make one (see [`Anchor::new`]): then the
+/// needles are found where the anchor is, and [`replace_anchored`] searches a value once,
+/// not once per pair. A page builder's document is long and its pairs are several (each
+/// URL with its `json_encode`d twin): a search per pair was a tenth of a replacement run.
+#[derive(Debug)]
+struct Anchor {
+    finder: memchr::memmem::Finder<'static>,
+    /// Where the anchor starts in each pair's needle (its first place there).
+    offsets: Vec<usize>,
+}
+
+impl Anchor {
+    /// The longest run of at least 4 bytes that every needle holds, if it has no border (a
+    /// start that is also its end, so its places never overlap) and no replacement can make
+    /// a place of it: a replacement is not empty, neither holds it nor lies inside it, and
+    /// neither starts with an end of it nor ends with a start of it.
+    fn new(pairs: &[EscapedPair]) -> Option<Anchor> {
+        let needles: Vec<&[u8]> = pairs.iter().map(|p| p.needle.needle()).collect();
+        let shortest = needles.iter().min_by_key(|n| n.len())?;
+        let holds = |hay: &[u8], part: &[u8]| memchr::memmem::find(hay, part).is_some();
+        let anchor = (4..=shortest.len()).rev().find_map(|len| {
+            shortest
+                .windows(len)
+                .find(|&run| needles.iter().all(|n| holds(n, run)))
+        })?;
+        let bordered = (1..anchor.len()).any(|k| anchor[..k] == anchor[anchor.len() - k..]);
+        let safe = |r: &[u8]| {
+            !r.is_empty()
+                && !holds(r, anchor)
+                && !holds(anchor, r)
+                && (1..=r.len())
+                    .all(|k| !anchor.starts_with(&r[r.len() - k..]) && !anchor.ends_with(&r[..k]))
+        };
+        if bordered || !pairs.iter().all(|p| safe(&p.replacement)) {
+            return None;
+        }
+        Some(Anchor {
+            finder: memchr::memmem::Finder::new(anchor).into_owned(),
+            offsets: needles
+                .iter()
+                .map(|n| memchr::memmem::find(n, anchor))
+                .collect::<Option<_>>()?,
+        })
+    }
+}
+
+/// [`replace_escaped`] with one search for the group's [`Anchor`]: each pair looks for its
+/// needle only around the anchor's places. The places in the text a pair leaves are the
+/// places before it, moved, but for those its replacements covered: a replacement can make
+/// none. `places` is scratch space.
+fn replace_anchored(
+    content: &[u8],
+    pairs: &[EscapedPair],
+    anchor: &Anchor,
+    out: &mut Vec<u8>,
+    tmp: &mut Vec<u8>,
+    places: &mut Vec<usize>,
+) -> bool {
+    places.clear();
+    places.extend(anchor.finder.find_iter(content));
+    let width = anchor.finder.needle().len();
+    let mut changed = false;
+    for (pair, &offset) in pairs.iter().zip(&anchor.offsets) {
+        let src: &[u8] = if changed { out } else { content };
+        let needle = pair.needle.needle();
+        tmp.clear();
+        // The places of the anchor in the text this pair writes, built over `places`:
+        // `kept` of them so far; `shift` is how much longer that text is so far.
+        let (mut copied, mut kept, mut shift) = (0, 0, 0isize);
+        for i in 0..places.len() {
+            let place = places[i];
+            if place < copied {
+                // Inside a needle just replaced: gone.
+                continue;
+            }
+            let at = place.wrapping_sub(offset);
+            let found = place >= offset
+                && at >= copied
+                && src.get(at..at + needle.len()) == Some(needle)
+                && src[..at].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 0;
+            if !found {
+                places[kept] = place.wrapping_add_signed(shift);
+                kept += 1;
+                continue;
+            }
+            // Places before the needle that run into it are gone too.
+            let new_at = at.wrapping_add_signed(shift);
+            while kept > 0 && places[kept - 1] + width > new_at {
+                kept -= 1;
+            }
+            tmp.extend_from_slice(&src[copied..at]);
+            tmp.extend_from_slice(&pair.replacement);
+            copied = at + needle.len();
+            shift += pair.replacement.len() as isize - needle.len() as isize;
+        }
+        places.truncate(kept);
         if copied > 0 {
             tmp.extend_from_slice(&src[copied..]);
             std::mem::swap(out, tmp);
@@ -830,6 +949,81 @@ mod tests {
                 assert_eq!(path, None, "{}", String::from_utf8_lossy(doc));
             }
         }
+    }
+
+    fn escaped_pair(needle: &[u8], replacement: &[u8]) -> EscapedPair {
+        EscapedPair {
+            needle: memchr::memmem::Finder::new(needle).into_owned(),
+            replacement: replacement.to_vec(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// One search for the anchor replaces what one search per pair does, wherever the
+        /// needles are (next to each other, overlapping, after backslashes).
+        #[test]
+        fn anchored_replacement_is_pair_by_pair_replacement(
+            text in prop::collection::vec(prop::sample::select(vec![
+                &b"www.old.example"[..], b"https://", br"https:\\/\\/", b"http:", b"//",
+                b"/x", b"\\", b"\\\\", b"w", b"e", b" ", b"'",
+            ]), 0..24),
+            pairs in prop::collection::vec((
+                prop::sample::select(vec![
+                    &b"https://www.old.example"[..], b"http://www.old.example",
+                    br"https:\\/\\/www.old.example", b"www.old.example", b"//www.old.example",
+                    b"www.old.example/x",
+                ]),
+                prop::sample::select(vec![
+                    &b"https://new.example"[..], b"new.example", b"#", br"n\\/ex",
+                ]),
+            ), 1..5),
+        ) {
+            let text = text.concat();
+            let pairs: Vec<EscapedPair> =
+                pairs.iter().map(|(n, r)| escaped_pair(n, r)).collect();
+            let anchor = Anchor::new(&pairs).expect("these replacements make no anchor");
+            let (mut want, mut tmp) = (Vec::new(), Vec::new());
+            let want_changed = replace_escaped(&text, pairs.iter(), &mut want, &mut tmp);
+            let (mut got, mut places) = (Vec::new(), Vec::new());
+            let got_changed =
+                replace_anchored(&text, &pairs, &anchor, &mut got, &mut tmp, &mut places);
+            prop_assert_eq!(got_changed, want_changed);
+            if want_changed {
+                prop_assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(&want));
+            }
+        }
+    }
+
+    #[test]
+    fn no_anchor_where_a_replacement_could_make_one() {
+        let with = |replacement: &[u8]| {
+            Anchor::new(&[
+                escaped_pair(b"https://www.old.example", b"https://new.example"),
+                escaped_pair(b"www.old.example", replacement),
+            ])
+        };
+        let anchor = with(b"new.example").expect("an anchor");
+        assert_eq!(anchor.finder.needle(), b"www.old.example");
+        assert_eq!(anchor.offsets, [8, 0]);
+        // Empty, inside the anchor, holding it, ending with its start, starting with its end.
+        for replacement in [
+            &b""[..],
+            b"old",
+            b"www.old.example.org",
+            b"new.www.o",
+            b"ple.x",
+        ] {
+            assert!(with(replacement).is_none(), "{replacement:?}");
+        }
+        // A run of 4 bytes in common, and none.
+        let apart = [escaped_pair(b"abcde", b"x"), escaped_pair(b"bcdef", b"y")];
+        assert!(Anchor::new(&apart).is_some());
+        let apart = [escaped_pair(b"abcd", b"x"), escaped_pair(b"cdef", b"y")];
+        assert!(Anchor::new(&apart).is_none());
+        // A border: `abab` could overlap itself.
+        assert!(Anchor::new(&[escaped_pair(b"abab", b"x")]).is_none());
     }
 
     #[test]
