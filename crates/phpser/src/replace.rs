@@ -391,9 +391,10 @@ impl Replacer {
 /// (`prefilter[..raw]`), so no hit is one that only the walk sees, and no needle holds a
 /// backslash but in `\/` or starts with a byte that may follow one in an escape (`\"`,
 /// `\n`, a hex digit of `\u00fc`; `/` only as `//`, see [`json::flat_marks`]), so in valid
-/// JSON none cuts an escape in two. (In a document that is not valid JSON the walk gives up and plain
-/// replacement runs, whatever the hits.) A host, `https://…` or `www.…`, passes, with its
-/// `json_encode`d twin `https:\/\/…` beside it; a path `/var/www/…` does not (`\/var`).
+/// JSON none cuts an escape in two. (In a document that is not valid JSON the walk gives up
+/// and plain replacement runs, whatever the hits.) A host, `https://…` or `www.…`, passes,
+/// with its `json_encode`d twin `https:\/\/…` beside it; a path `/var/www/…` does not
+/// (`\/var`).
 fn hits_speak_for_themselves(prefilter: &[Vec<u8>], raw: usize) -> bool {
     let (needles, escaped) = prefilter.split_at(raw);
     // A backslash only as the `\/` of a needle `json_encode` escaped (as replace rules add
@@ -843,8 +844,9 @@ fn looks_like_value_start(v: &[u8]) -> bool {
 /// Whether `value` may be base64 of serialized PHP or JSON: the first bytes of `a:`, `O:`,
 /// `s:`, `C:` (`YTo`, `Tzo`, `czo`, `Qzo`: a queued `Serializable` job), a JSON object
 /// (`ey` for `{"` and `{ `, `ew` for `{` and a line break, as `JSON_PRETTY_PRINT` writes it)
-/// or array (`W`, then `w`…`z`, a digit, `+`, `/`, `-` or `_`) encoded, and nothing but base64 after them. Cheap; a needle cannot be seen
-/// in base64 text, so callers that skip values without a needle must not skip these.
+/// or array (`W`, then `w`…`z`, a digit, `+`, `/`, `-` or `_`) encoded, and nothing but
+/// base64 after them. Cheap; a needle cannot be seen in base64 text, so callers that skip
+/// values without a needle must not skip these.
 #[inline]
 pub fn may_be_base64(value: &[u8]) -> bool {
     starts_like_base64(value) && value.iter().all(|&b| is_base64_byte(b))
