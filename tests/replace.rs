@@ -266,6 +266,11 @@ fn needles_a_byte_search_cannot_see_are_still_replaced() {
             "(8,'ewogICAgInVybCI6ICJodHRwczovL29sZC5leGFtcGxlIgp9')",
             "(8,'ewogICAgInVybCI6ICJodHRwczovL25ldy5leGFtcGxlIgp9')",
         ),
+        // base64 in a JSON document with a line break before it.
+        (
+            r#"(9,'\n[\"YToxOntpOjA7czoxOToiaHR0cHM6Ly9vbGQuZXhhbXBsZSI7fQ==\"]')"#,
+            r#"(9,'\n[\"YToxOntpOjA7czoxOToiaHR0cHM6Ly9uZXcuZXhhbXBsZSI7fQ==\"]')"#,
+        ),
     ];
     let mut dump = String::from(
         "CREATE TABLE `t` (`id` int, `v` text);\n\
@@ -303,6 +308,6 @@ fn needles_a_byte_search_cannot_see_are_still_replaced() {
             dump.as_bytes(),
         );
         assert_eq!(out, want, "--threads {threads}");
-        assert_eq!(report["values_replaced"], 22, "--threads {threads}");
+        assert_eq!(report["values_replaced"], 25, "--threads {threads}");
     }
 }

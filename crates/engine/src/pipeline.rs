@@ -295,7 +295,9 @@ pub(crate) fn base64_look(text: &[u8]) -> Look {
     // Asked at every string of the rows skimmed: one table load passes most of them.
     const INTERESTING: [bool; 256] = {
         let mut table = [false; 256];
-        let firsts = b"YTcQeWaOCs{[";
+        // Whitespace and a backslash (an escaped line break) may come before a JSON
+        // document (`may_nest_base64`).
+        let firsts = b"YTcQeWaOCs{[ \t\r\n\\";
         let mut i = 0;
         while i < firsts.len() {
             table[firsts[i] as usize] = true;

@@ -612,8 +612,10 @@ fn apply_groups(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use proptest::test_runner::TestCaseError;
     use understudy_phpser::Mode;
     use understudy_sqldump::{Lexed, Lexer, Token};
+    use understudy_testkit::json::json_document;
 
     /// The one value of `INSERT INTO t VALUES (<literal>);`, lexed.
     fn lex_value(statement: &[u8]) -> (Vec<u8>, Value) {
@@ -710,6 +712,57 @@ mod tests {
         }
     }
 
+    type Replaced = Result<Option<ValueOutcome>, (usize, understudy_phpser::Error)>;
+
+    /// Checks what [`replace`] gave for the value `text` (in `token`, written to `out`)
+    /// against decoding, replacing and escaping: the same value and report. With
+    /// `raw_quotes` the dump left `"` unescaped, which a value replaced in its bytes keeps
+    /// and one decoded does not: then the decoded values are compared.
+    fn same_as_decoded(
+        text: &[u8],
+        token: &[u8],
+        value: &Value,
+        group: &Replacements,
+        got: Replaced,
+        out: &[u8],
+        raw_quotes: bool,
+    ) -> Result<(), TestCaseError> {
+        let mut decoded = text.to_vec();
+        let want = replace_decoded(&mut decoded, &[group], &mut ValueScratch::default());
+        match (got, want) {
+            (Ok(Some(got)), Ok(Some(want))) => {
+                if raw_quotes {
+                    let mut got_text = Vec::new();
+                    unescape_into(&out[1..out.len() - 1], b'\'', &mut got_text);
+                    prop_assert_eq!(
+                        String::from_utf8_lossy(&got_text),
+                        String::from_utf8_lossy(&decoded)
+                    );
+                } else {
+                    let mut want_token = Vec::new();
+                    encode(token, value, Some(&decoded), &mut want_token);
+                    prop_assert_eq!(
+                        String::from_utf8_lossy(out),
+                        String::from_utf8_lossy(&want_token)
+                    );
+                }
+                prop_assert_eq!(got.encoding, want.encoding);
+                prop_assert_eq!(got.changed_by, want.changed_by);
+                prop_assert_eq!(got.plain_only, want.plain_only);
+                prop_assert_eq!(got.warnings.len(), want.warnings.len());
+            }
+            (Ok(None), Ok(None)) | (Err(_), Err(_)) => {}
+            (got, want) => prop_assert!(
+                false,
+                "{:?}: escaped {:?}, decoded {:?}",
+                String::from_utf8_lossy(text),
+                got.map(|o| o.map(|o| o.encoding)),
+                want.map(|o| o.map(|o| o.encoding))
+            ),
+        }
+        Ok(())
+    }
+
     /// Starts of values: text, and each wrapper the replacer looks into.
     fn value_start() -> impl Strategy<Value = &'static [u8]> {
         prop::sample::select(vec![
@@ -747,30 +800,7 @@ mod tests {
                 Replacements::new("t".into(), &pairs, Options::new(Mode::Auto), true).unwrap();
             let mut out = Vec::new();
             let got = replace(&token, &value, &[&group], &mut ValueScratch::default(), &mut out);
-            let mut decoded = text.clone();
-            let want = replace_decoded(&mut decoded, &[&group], &mut ValueScratch::default());
-            match (got, want) {
-                (Ok(Some(got)), Ok(Some(want))) => {
-                    let mut want_token = Vec::new();
-                    encode(&token, &value, Some(&decoded), &mut want_token);
-                    prop_assert_eq!(
-                        String::from_utf8_lossy(&out),
-                        String::from_utf8_lossy(&want_token)
-                    );
-                    prop_assert_eq!(got.encoding, want.encoding);
-                    prop_assert_eq!(got.changed_by, want.changed_by);
-                    prop_assert_eq!(got.plain_only, want.plain_only);
-                    prop_assert_eq!(got.warnings.len(), want.warnings.len());
-                }
-                (Ok(None), Ok(None)) | (Err(_), Err(_)) => {}
-                (got, want) => prop_assert!(
-                    false,
-                    "{:?}: escaped {:?}, decoded {:?}",
-                    String::from_utf8_lossy(&text),
-                    got.map(|o| o.map(|o| o.encoding)),
-                    want.map(|o| o.map(|o| o.encoding))
-                ),
-            }
+            same_as_decoded(&text, &token, &value, &group, got, &out, false)?;
         }
     }
 
@@ -795,41 +825,6 @@ mod tests {
                 base64::engine::general_purpose::STANDARD.encode(serialized(u))
             }),
         ]
-    }
-
-    /// A JSON document of such strings, `/` escaped or not, sometimes not JSON.
-    fn json_document() -> impl Strategy<Value = Vec<u8>> {
-        (
-            prop::collection::vec((json_string(), any::<bool>()), 1..6),
-            any::<bool>(),
-            0..8usize,
-        )
-            .prop_map(|(strings, escape_slashes, damage)| {
-                let doc = serde_json::Value::Array(
-                    strings
-                        .into_iter()
-                        .map(|(s, in_object)| {
-                            if in_object {
-                                serde_json::json!({ "settings": { "url": s } })
-                            } else {
-                                serde_json::Value::String(s)
-                            }
-                        })
-                        .collect(),
-                );
-                let mut text = doc.to_string();
-                if escape_slashes {
-                    text = text.replace('/', "\\/");
-                }
-                let mut text = text.into_bytes();
-                match damage {
-                    0 => text.insert(0, b' '),
-                    1 => text.insert(1, b'x'),
-                    2 => text.push(b'|'),
-                    _ => {}
-                }
-                text
-            })
     }
 
     /// `text` SQL-escaped as mysqldump does, or (`raw_quotes`) with `"` as it is, as other
@@ -861,7 +856,7 @@ mod tests {
         /// report, whatever the mode.
         #[test]
         fn escaped_json_documents_are_replaced_as_decoded_ones(
-            text in json_document(),
+            text in json_document(json_string()),
             mode in prop::sample::select(vec![Mode::Auto, Mode::Repair, Mode::Off]),
             base64 in any::<bool>(),
             raw_quotes in any::<bool>(),
@@ -873,40 +868,7 @@ mod tests {
             let group = Replacements::new("t".into(), &JSON_PAIRS, options, true).unwrap();
             let mut out = Vec::new();
             let got = replace(&token, &value, &[&group], &mut ValueScratch::default(), &mut out);
-            let mut decoded = text.clone();
-            let want = replace_decoded(&mut decoded, &[&group], &mut ValueScratch::default());
-            match (got, want) {
-                (Ok(Some(got)), Ok(Some(want))) => {
-                    if raw_quotes {
-                        // Replaced in its bytes, a value keeps its raw quotes; decoded, it
-                        // is escaped anew. The same string either way.
-                        let mut got_text = Vec::new();
-                        unescape_into(&out[1..out.len() - 1], b'\'', &mut got_text);
-                        prop_assert_eq!(
-                            String::from_utf8_lossy(&got_text),
-                            String::from_utf8_lossy(&decoded)
-                        );
-                    } else {
-                        let mut want_token = Vec::new();
-                        encode(&token, &value, Some(&decoded), &mut want_token);
-                        prop_assert_eq!(
-                            String::from_utf8_lossy(&out),
-                            String::from_utf8_lossy(&want_token)
-                        );
-                    }
-                    prop_assert_eq!(got.encoding, want.encoding);
-                    prop_assert_eq!(got.plain_only, want.plain_only);
-                    prop_assert_eq!(got.warnings.len(), want.warnings.len());
-                }
-                (Ok(None), Ok(None)) | (Err(_), Err(_)) => {}
-                (got, want) => prop_assert!(
-                    false,
-                    "{:?}: escaped {:?}, decoded {:?}",
-                    String::from_utf8_lossy(&text),
-                    got.map(|o| o.map(|o| o.encoding)),
-                    want.map(|o| o.map(|o| o.encoding))
-                ),
-            }
+            same_as_decoded(&text, &token, &value, &group, got, &out, raw_quotes)?;
         }
     }
 

@@ -1100,20 +1100,35 @@ pub fn may_hold_base64(value: &[u8]) -> bool {
 }
 
 /// Whether [`may_hold_base64`] looks inside a value that starts with `head`: serialized
-/// PHP (`a:`, `O:`, `C:`, `s:`) or a JSON document (`{`, `[`). The same for the value
-/// SQL-escaped.
+/// PHP (`a:`, `O:`, `C:`, `s:`) or a JSON document (`{`, `[`, whitespace before it as the
+/// JSON walk allows). The same for the value SQL-escaped (a line break written `\n`).
 ///
 /// ```
 /// use understudy_phpser::may_nest_base64;
 /// assert!(may_nest_base64(b"a:1:{"));
+/// assert!(may_nest_base64(b" \n[\"x\"]"));
 /// assert!(!may_nest_base64(b"<p>Hello"));
 /// ```
 #[inline]
 pub fn may_nest_base64(head: &[u8]) -> bool {
-    matches!(
-        head,
-        [b'a' | b'O' | b'C' | b's', b':', ..] | [b'{' | b'[', ..]
-    )
+    match head {
+        [b'a' | b'O' | b'C' | b's', b':', ..] | [b'{' | b'[', ..] => true,
+        [b' ' | b'\t' | b'\n' | b'\r' | b'\\', ..] => after_json_space(head),
+        _ => false,
+    }
+}
+
+/// [`may_nest_base64`] for a value that starts with whitespace, or with a backslash (an
+/// escaped line break): whether `{` or `[` follows it.
+#[inline(never)]
+fn after_json_space(mut head: &[u8]) -> bool {
+    loop {
+        head = match head {
+            [b' ' | b'\t' | b'\n' | b'\r', rest @ ..] | [b'\\', b'n' | b'r', rest @ ..] => rest,
+            [b'{' | b'[', ..] => return true,
+            _ => return false,
+        };
+    }
 }
 
 /// The scan of [`may_hold_base64`], for serialized and JSON values.
@@ -1310,6 +1325,7 @@ mod tests {
     use super::*;
     use base64::Engine;
     use proptest::prelude::*;
+    use understudy_testkit::json::json_document;
 
     const PAIRS: [(&str, &str); 3] = [
         ("https://www.example.com", "https://int.example.org"),
@@ -1370,50 +1386,6 @@ mod tests {
         ]
     }
 
-    /// A JSON document of such strings, with `/` escaped or not, sometimes cut short or
-    /// with a byte changed so that it is not JSON.
-    fn document() -> impl Strategy<Value = Vec<u8>> {
-        (
-            prop::collection::vec((string(), any::<bool>()), 1..8),
-            any::<bool>(),
-            0..6usize,
-        )
-            .prop_map(|(strings, escape_slashes, damage)| {
-                let doc = serde_json::Value::Array(
-                    strings
-                        .into_iter()
-                        .map(|(s, in_object)| {
-                            if in_object {
-                                serde_json::json!({ "settings": { "url": s } })
-                            } else {
-                                serde_json::Value::String(s)
-                            }
-                        })
-                        .collect(),
-                );
-                let mut text = doc.to_string();
-                if escape_slashes {
-                    text = text.replace('/', "\\/");
-                }
-                let mut text = text.into_bytes();
-                match damage {
-                    0 if text.len() > 2 => {
-                        let middle = text.len() / 2;
-                        text[middle] = b'\\';
-                    }
-                    1 => text.insert(1, b'x'),
-                    // One slash escaped, the next not.
-                    2 => {
-                        if let Some(k) = memmem::find(&text, br"\/\/") {
-                            text.remove(k + 2);
-                        }
-                    }
-                    _ => {}
-                }
-                text
-            })
-    }
-
     fn run(r: &Replacer, doc: &[u8], options: Options) -> (Result<Report, Error>, Vec<u8>) {
         let (mut scratch, mut out) = (Scratch::default(), Vec::new());
         let report = replace_in_value(doc, r, &mut scratch, &mut out, options);
@@ -1427,7 +1399,7 @@ mod tests {
         /// each hit does: the same output and report.
         #[test]
         fn a_flat_document_is_decided_as_hit_by_hit(
-            doc in document(),
+            doc in json_document(string()),
             base64 in any::<bool>(),
             pairs in 0..3usize,
         ) {
