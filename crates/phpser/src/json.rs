@@ -172,9 +172,10 @@ fn base64_marks() -> Vec<Vec<u8>> {
     marks
 }
 
-/// The searches of [`flat_marks`] for JSON documents in one form: as they are, or encoded
-/// once more (SQL-escaped in a dump), so a caller may ask about a document without decoding
-/// it first.
+/// The searches for the marks of nesting in a JSON document's strings (`\\`, `{\"`, `[\"`,
+/// `"s:`, `:{s:`, `:{i:`, `\//`) and of base64 starting after a `"`, in one form of the
+/// document: as it is, or encoded once more (SQL-escaped in a dump), so a caller may ask
+/// about a document without decoding it first.
 ///
 /// Packed (Teddy) searches, which fingerprint the first three bytes of each mark, none of
 /// them common in JSON: the general automaton picks a rare-byte prefilter for these that
