@@ -374,12 +374,13 @@ fn replace_plain_escaped(
             }
             current
         };
-        if !group.escaped.is_match(text) {
-            continue;
-        }
         let changed = match &group.anchor {
+            // Its one search of the value is the test for a needle too.
             Some(anchor) => replace_anchored(text, pairs, anchor, next, decoded, anchors),
-            None => replace_escaped(text, pairs.iter(), next, decoded),
+            None if group.escaped.is_match(text) => {
+                replace_escaped(text, pairs.iter(), next, decoded)
+            }
+            None => false,
         };
         if changed {
             std::mem::swap(current, next);
@@ -421,8 +422,7 @@ fn replace_escaped<'p>(
         let (mut copied, mut from) = (0, 0);
         while let Some(k) = pair.needle.find(&src[from..]) {
             let at = from + k;
-            let backslashes = src[..at].iter().rev().take_while(|&&b| b == b'\\').count();
-            if backslashes % 2 == 1 {
+            if inside_escape(src, at) {
                 from = at + 1;
                 continue;
             }
@@ -439,6 +439,12 @@ fn replace_escaped<'p>(
         }
     }
     changed
+}
+
+/// Whether `text[at]` (SQL-escaped) is the byte an escape's backslash escapes: it follows
+/// an odd number of backslashes.
+fn inside_escape(text: &[u8], at: usize) -> bool {
+    text[..at].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
 }
 
 /// A run of bytes every needle of a group holds (the host of a site URL and its escaped
@@ -522,7 +528,7 @@ fn replace_anchored(
             let found = place >= offset
                 && at >= copied
                 && src.get(at..at + needle.len()) == Some(needle)
-                && src[..at].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 0;
+                && !inside_escape(src, at);
             if !found {
                 places[kept] = place.wrapping_add_signed(shift);
                 kept += 1;

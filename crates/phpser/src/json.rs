@@ -143,9 +143,9 @@ pub(crate) enum Flat {
 /// [`plain_string_around`]'s question about nesting for every hit at once.
 ///
 /// Looks for the marks in the document's bytes, where each shows whatever string it is in:
-/// `\\`, `{\"`, `[\"`, `"s:` (a string that starts so, or `\"s:`), `:{s:` and `:{i:` (and
-/// `\//`, see [`NEST_MARKS`]); and
-/// for base64 `"` followed by a prefix of [`crate::starts_like_base64`]. A page builder's
+/// `\\`, `{\"`, `[\"`, `"s:` (a string that starts so, or `\"s:`), `:{s:`, `:{i:` and
+/// `\//` (see [`NEST_MARKS`]); and for base64 `"` followed by a prefix of
+/// [`crate::starts_like_base64`]. A page builder's
 /// document holds hundreds of URLs, each in a string of its own; two SIMD passes over it
 /// cost less than finding and testing the string around each, and than the letter scan of
 /// [`crate::may_hold_base64`]. Not one pass over its backslashes: `json_encode` writes `\/`
