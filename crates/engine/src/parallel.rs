@@ -513,6 +513,8 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
     let mut redo_from = None;
     // What a row filter found ahead (see `ChangeAhead`).
     let mut ahead = ChangeAhead::default();
+    // The values of a row lexed whole.
+    let mut row_values = Vec::new();
     // Lexes the delegated statement `$d` again from its head, a record per token, for the
     // pass: its worker run failed or warned, or the batch ends inside it.
     macro_rules! rewind {
@@ -561,6 +563,13 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
                 };
                 if let Some(item) = item {
                     if run.unchanged_rows(item).is_err() {
+                        rewind!(delegating.take());
+                    }
+                    continue;
+                }
+            } else if run.holds_rows() {
+                if let Some(row) = reader.next_row(&bytes, &mut at, &mut row_values) {
+                    if run.whole_row(row, &mut row_values).is_err() {
                         rewind!(delegating.take());
                     }
                     continue;

@@ -4,6 +4,7 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::io::{self, Read, Write};
+use std::ops::Range;
 use std::sync::Arc;
 
 use understudy_phpser::{Mode, Options};
@@ -14,7 +15,7 @@ use understudy_rules::{
 use understudy_sqldump::schema::{parse_create_table, TableSchema};
 use understudy_sqldump::{
     column_names, statement_table, unquote_identifier, DumpReader, Item, Lexer, LexerBuilder, Look,
-    Position, SliceReader, StatementKind, Token, DEFAULT_CHUNK,
+    Position, RowItem, SliceReader, StatementKind, Token, DEFAULT_CHUNK,
 };
 
 use crate::error::Error;
@@ -231,6 +232,7 @@ impl Engine {
         let mut run = Run::new(self, output);
         let mut reader = DumpReader::with_lexer(input, self.lexer(), self.chunk);
         let mut ahead = ChangeAhead::default();
+        let mut values = Vec::new();
         loop {
             if run.skims() {
                 if let Some(item) = reader.skim_rows() {
@@ -246,6 +248,12 @@ impl Engine {
                 };
                 if let Some(item) = item {
                     run.unchanged_rows(item)?;
+                    continue;
+                }
+            }
+            if run.holds_rows() {
+                if let Some(row) = reader.next_row(&mut values) {
+                    run.whole_row(row, &mut values)?;
                     continue;
                 }
             }
@@ -692,19 +700,8 @@ impl<'e, W: Write> Run<'e, W> {
                 self.emit(bytes)
             }
             Token::RowOpen => {
-                self.insert.row += 1;
-                self.report.rows += 1;
-                if let Some(ctx) = &self.ctx {
-                    if let Some(t) = self.report.tables.get_mut(&ctx.name) {
-                        t.rows += 1;
-                    }
-                }
-                if self.insert.dropping {
-                    self.count_dropped();
+                if !self.open_row(bytes) {
                     return Ok(());
-                }
-                if self.insert.first_open.is_empty() && self.insert.rows_written == 0 {
-                    self.insert.first_open = bytes.to_vec();
                 }
                 if self.ctx.as_ref().is_some_and(|c| c.row_level()) {
                     self.row.start(bytes, pos);
@@ -775,6 +772,46 @@ impl<'e, W: Write> Run<'e, W> {
                 self.emit(bytes)
             }
         }
+    }
+
+    /// Counts a row that opens with `open`; `false` if it is left out.
+    fn open_row(&mut self, open: &[u8]) -> bool {
+        self.insert.row += 1;
+        self.report.rows += 1;
+        if let Some(ctx) = &self.ctx {
+            if let Some(t) = self.report.tables.get_mut(&ctx.name) {
+                t.rows += 1;
+            }
+        }
+        if self.insert.dropping {
+            self.count_dropped();
+            return false;
+        }
+        if self.insert.first_open.is_empty() && self.insert.rows_written == 0 {
+            self.insert.first_open = open.to_vec();
+        }
+        true
+    }
+
+    /// Whether the rows of the current `INSERT` are held whole ([`Run::whole_row`] takes
+    /// them in one step).
+    pub(crate) fn holds_rows(&self) -> bool {
+        !self.insert.skim && self.ctx.as_ref().is_some_and(|c| c.row_level())
+    }
+
+    /// A whole row (where [`Run::holds_rows`]), as [`Run::token`] takes it token by token;
+    /// `values` are its values, swapped for the last row's.
+    pub(crate) fn whole_row(
+        &mut self,
+        row: RowItem<'_>,
+        values: &mut Vec<(understudy_sqldump::Value, Range<usize>)>,
+    ) -> Result<(), Error> {
+        self.report.bytes_in += row.bytes.len() as u64;
+        if !self.open_row(&row.bytes[..row.parts.open]) {
+            return Ok(());
+        }
+        self.row.fill(row.bytes, row.parts, values, row.pos);
+        self.finish_row()
     }
 
     /// Whole rows that go through as they are (or are all left out).

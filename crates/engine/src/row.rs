@@ -5,7 +5,7 @@ use std::cell::OnceCell;
 use std::ops::Range;
 
 use understudy_rules::{Cell, RowAccess};
-use understudy_sqldump::{Position, Value, ValueKind};
+use understudy_sqldump::{LexedRow, Position, Value, ValueKind};
 
 use crate::value::cell_bytes;
 
@@ -35,6 +35,25 @@ impl RowBuf {
         self.bytes.extend_from_slice(open);
         self.open = 0..open.len();
         self.pos = pos;
+    }
+
+    /// Holds a row lexed whole: its bytes, where its open and close tokens are, and its
+    /// values (swapped with the last row's, which `values` gets back).
+    pub(crate) fn fill(
+        &mut self,
+        bytes: &[u8],
+        parts: LexedRow,
+        values: &mut Vec<(Value, Range<usize>)>,
+        pos: Position,
+    ) {
+        self.bytes.clear();
+        self.bytes.extend_from_slice(bytes);
+        self.open = 0..parts.open;
+        self.close = parts.close;
+        self.pos = pos;
+        std::mem::swap(&mut self.values, values);
+        self.cells.clear();
+        self.cells.resize_with(self.values.len(), OnceCell::new);
     }
 
     pub(crate) fn push_value(&mut self, value: Value, token: &[u8]) {

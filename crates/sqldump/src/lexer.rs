@@ -14,6 +14,8 @@
 //! input arrives: the lexer remembers how far it got inside the token (`resume`) and carries on
 //! from there, so feeding a 16 MiB value in 64 KiB chunks costs one pass, not 256.
 
+use std::ops::Range;
+
 use memchr::{memchr, memchr2};
 
 use crate::error::{ErrorKind, ShownByte};
@@ -313,6 +315,16 @@ impl LexerBuilder {
     }
 }
 
+/// Where the parts of a row taken by [`Lexer::lex_row`] are in its input: the row is
+/// `input[..close.end]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LexedRow {
+    /// The length of the [`Token::RowOpen`] (the separator, whitespace and `(`).
+    pub open: usize,
+    /// The [`Token::RowClose`] (whitespace and `)`).
+    pub close: Range<usize>,
+}
+
 /// What [`Lexer::skim_rows`] took.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Skimmed {
@@ -483,6 +495,65 @@ impl Lexer {
             return self.skim_values(input, limit, look);
         }
         self.skim(input, Some(limit), look)
+    }
+
+    /// Lexes one whole row at the start of `input` in one call, between two rows of an
+    /// `INSERT` ([`Lexer::is_between_rows`]): the tokens [`Lexer::lex`] would hand out one by
+    /// one ([`Token::RowOpen`], each [`Token::Value`], [`Token::RowClose`]), the same bytes
+    /// and the same values, with no call per token. `values` is cleared, then gets each value
+    /// with its token's range in `input` (the value's spans are in its token, as `lex` gives
+    /// them).
+    ///
+    /// `None` leaves the lexer as it was: there is no whole row here (the statement ends, the
+    /// row is cut by the end of `input`, or it is malformed); go on with [`Lexer::lex`], which
+    /// reads more or reports the error where it is.
+    ///
+    /// For callers that hold every row whole (masks read other columns): a token per value
+    /// costs a call through every layer above the lexer, and such rows are most of a
+    /// masked dump.
+    pub fn lex_row(
+        &mut self,
+        input: &[u8],
+        values: &mut Vec<(Value, Range<usize>)>,
+    ) -> Option<LexedRow> {
+        if !self.is_between_rows() {
+            return None;
+        }
+        let saved = self.clone();
+        values.clear();
+        let row = self.lex_row_tokens(input, values);
+        if row.is_none() {
+            *self = saved;
+            values.clear();
+        }
+        row
+    }
+
+    fn lex_row_tokens(
+        &mut self,
+        input: &[u8],
+        values: &mut Vec<(Value, Range<usize>)>,
+    ) -> Option<LexedRow> {
+        let open = match self.lex_raw(input, false) {
+            Ok((Lexed::Token(Token::RowOpen), n)) => n,
+            _ => return None,
+        };
+        let mut at = open;
+        loop {
+            match self.lex_raw(&input[at..], false) {
+                Ok((Lexed::Token(Token::Value(value)), n)) => {
+                    values.push((value, at..at + n));
+                    at += n;
+                }
+                Ok((Lexed::Token(Token::RowClose), n)) => {
+                    return Some(LexedRow {
+                        open,
+                        close: at..at + n,
+                    })
+                }
+                _ => return None,
+            }
+        }
     }
 
     /// Whether the lexer is inside a row, after one of its values.

@@ -42,8 +42,8 @@ mod strings;
 
 pub use crate::error::{Error, ErrorKind, Position, ShownByte};
 pub use crate::lexer::{
-    statement_table, InsertVerb, LexError, Lexed, Lexer, LexerBuilder, Look, Skimmed, Span,
-    StatementKind, Token, Value, ValueKind,
+    statement_table, InsertVerb, LexError, Lexed, LexedRow, Lexer, LexerBuilder, Look, Skimmed,
+    Span, StatementKind, Token, Value, ValueKind,
 };
 pub use crate::literal::{column_names, unquote_identifier};
-pub use crate::reader::{DumpReader, Item, SliceReader, DEFAULT_CHUNK};
+pub use crate::reader::{DumpReader, Item, RowItem, SliceReader, DEFAULT_CHUNK};

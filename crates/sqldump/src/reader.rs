@@ -9,7 +9,9 @@
 use std::io;
 
 use crate::error::{Error, Position};
-use crate::lexer::{Lexed, Lexer, Look, Skimmed, Token};
+use std::ops::Range;
+
+use crate::lexer::{Lexed, LexedRow, Lexer, Look, Skimmed, Token, Value};
 use crate::literal::unquote_identifier;
 
 /// The default read size and initial buffer size.
@@ -23,6 +25,18 @@ pub struct Item<'a> {
     /// The token's bytes, exactly as read.
     pub bytes: &'a [u8],
     /// Where the token starts in the stream.
+    pub pos: Position,
+}
+
+/// A whole row, as handed out by [`DumpReader::next_row`]: the bytes of its
+/// [`Token::RowOpen`], values and [`Token::RowClose`], exactly as read.
+#[derive(Clone, Debug)]
+pub struct RowItem<'a> {
+    /// The row's bytes.
+    pub bytes: &'a [u8],
+    /// Where its open and close tokens are in `bytes`.
+    pub parts: LexedRow,
+    /// Where the row starts in the stream.
     pub pos: Position,
 }
 
@@ -128,6 +142,21 @@ impl<R: io::Read> DumpReader<R> {
                 }
             }
         }
+    }
+
+    /// The next row of the current `INSERT`, whole (see [`Lexer::lex_row`]), its values in
+    /// `values`; or `None` if there is none here or it is not all in the buffer: call
+    /// [`DumpReader::next_token`] then, which reads more and reports any error.
+    pub fn next_row(&mut self, values: &mut Vec<(Value, Range<usize>)>) -> Option<RowItem<'_>> {
+        self.consume_pending();
+        let input = &self.buf[self.start..self.end];
+        let parts = self.lexer.lex_row(input, values)?;
+        self.pending = parts.close.end;
+        Some(RowItem {
+            bytes: &input[..parts.close.end],
+            parts,
+            pos: self.pos,
+        })
     }
 
     /// The whole rows of the current `INSERT` that follow, as one [`Token::Rows`] item (see
@@ -348,6 +377,32 @@ impl SliceReader {
         }
         *at += n;
         item
+    }
+
+    /// The next row of `input[*at..]`, whole, moving `at` past it (see
+    /// [`DumpReader::next_row`]); `None` if there is none or it is cut: call
+    /// [`SliceReader::next`] then.
+    pub fn next_row<'b>(
+        &mut self,
+        input: &'b [u8],
+        at: &mut usize,
+        values: &mut Vec<(Value, Range<usize>)>,
+    ) -> Option<RowItem<'b>> {
+        let rest = &input[*at..];
+        let parts = self.lexer.lex_row(rest, values)?;
+        let n = parts.close.end;
+        let pos = self.pos;
+        if self.lines {
+            self.pos = advance(self.pos, &rest[..n]);
+        } else {
+            self.pos.byte += n as u64;
+        }
+        *at += n;
+        Some(RowItem {
+            bytes: &rest[..n],
+            parts,
+            pos,
+        })
     }
 
     /// The next token of `input[*at..]`, advancing `at` past it. `Ok(None)` when the input
