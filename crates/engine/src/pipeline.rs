@@ -376,6 +376,17 @@ pub(crate) struct PreValue {
     pub(crate) outcome: ValueOutcome,
 }
 
+/// Counts of rows and masked values in the current table, added to its report entry at
+/// each statement's end ([`Run::settle_counts`]): finding the entry by name for every row
+/// and every masked value cost more than masking a short value.
+#[derive(Default)]
+struct Tally {
+    rows: u64,
+    dropped: u64,
+    /// Per mask of the table context, in its order.
+    masked: Vec<u64>,
+}
+
 /// The state of one rewrite.
 pub(crate) struct Run<'e, W: Write> {
     engine: &'e Engine,
@@ -410,6 +421,10 @@ pub(crate) struct Run<'e, W: Write> {
     held_key: Vec<u8>,
     /// `finish_row`'s new values per column, kept between rows.
     masked: Vec<Option<Option<Vec<u8>>>>,
+    /// Emptied buffers of masked values, for the next ones.
+    spare: Vec<Vec<u8>>,
+    /// Counts of the current table not yet in its report entry.
+    tally: Tally,
     /// Parallel runs: set before an `INSERT` head whose values a worker rewrote.
     pub(crate) pre_head: Option<Precomputed>,
     /// The current statement's values come from `pre_values`.
@@ -441,6 +456,7 @@ impl<'e> Run<'e, Vec<u8>> {
         table: &str,
         next: Vec<u8>,
     ) -> Option<(Vec<u8>, Report, u64)> {
+        self.settle_counts();
         self.out.flush().ok()?;
         let output = std::mem::replace(self.out.get_mut(), next);
         let report = std::mem::take(&mut self.report);
@@ -480,6 +496,8 @@ impl<'e, W: Write> Run<'e, W> {
             held_row: None,
             held_key: Vec::new(),
             masked: Vec::new(),
+            spare: Vec::new(),
+            tally: Tally::default(),
             pre_head: None,
             pre_statement: false,
             pre_values: Vec::new(),
@@ -508,6 +526,7 @@ impl<'e, W: Write> Run<'e, W> {
         }
         self.switch_table(table);
         // The next statement builds its own context.
+        self.settle_counts();
         self.ctx = None;
         *self.row_numbers.entry(table.to_owned()).or_default() += rows;
         self.report.merge(report);
@@ -523,6 +542,7 @@ impl<'e, W: Write> Run<'e, W> {
     /// Makes `schema` known for `table` (a worker's run, which sees no `CREATE TABLE`).
     pub(crate) fn know_schema(&mut self, table: &str, schema: Option<Arc<TableSchema>>) {
         if !same_schema(&self.schemas.get(table).cloned(), &schema) {
+            self.settle_counts();
             self.ctx = None;
         }
         match schema {
@@ -598,6 +618,7 @@ impl<'e, W: Write> Run<'e, W> {
                 self.switch_table(&name);
                 // A table created again may have other columns: no INSERT reuses the old
                 // context.
+                self.settle_counts();
                 self.ctx = None;
                 let delimiter = &bytes[bytes.len().saturating_sub(delimiter_len)..];
                 if let Ok(schema) = parse_create_table(bytes, delimiter) {
@@ -648,6 +669,7 @@ impl<'e, W: Write> Run<'e, W> {
                 };
                 let reuse = columns.is_none() && self.ctx.as_ref().is_some_and(|c| c.name == name);
                 if !reuse {
+                    self.settle_counts();
                     let ctx = TableCtx::new(
                         &name,
                         names,
@@ -762,6 +784,7 @@ impl<'e, W: Write> Run<'e, W> {
                 self.insert.skim = false;
                 self.row_filter.clear();
                 self.report.statements += 1;
+                self.settle_counts();
                 if let Some(ctx) = &self.ctx {
                     self.row_numbers.insert(ctx.name.clone(), self.insert.row);
                 }
@@ -778,11 +801,7 @@ impl<'e, W: Write> Run<'e, W> {
     fn open_row(&mut self, open: &[u8]) -> bool {
         self.insert.row += 1;
         self.report.rows += 1;
-        if let Some(ctx) = &self.ctx {
-            if let Some(t) = self.report.tables.get_mut(&ctx.name) {
-                t.rows += 1;
-            }
-        }
+        self.tally.rows += 1;
         if self.insert.dropping {
             self.count_dropped();
             return false;
@@ -886,10 +905,33 @@ impl<'e, W: Write> Run<'e, W> {
 
     fn count_dropped(&mut self) {
         self.report.rows_dropped += 1;
-        if let Some(ctx) = &self.ctx {
-            if let Some(t) = self.report.tables.get_mut(&ctx.name) {
-                t.rows_dropped += 1;
+        self.tally.dropped += 1;
+    }
+
+    /// Adds the counts of the current table's rows and masked values to its report entry
+    /// (see [`Tally`]). Called at each statement's end and before the table context goes.
+    fn settle_counts(&mut self) {
+        let Some(ctx) = &self.ctx else {
+            self.tally.rows = 0;
+            self.tally.dropped = 0;
+            self.tally.masked.clear();
+            return;
+        };
+        let tally = &mut self.tally;
+        if let Some(t) = self.report.tables.get_mut(&ctx.name) {
+            t.rows += tally.rows;
+            t.rows_dropped += tally.dropped;
+        }
+        tally.rows = 0;
+        tally.dropped = 0;
+        for (k, n) in tally.masked.iter_mut().enumerate() {
+            if *n == 0 {
+                continue;
             }
+            let (mask, col) = ctx.masks[k];
+            let column = self.report.column_mut(&ctx.name, &ctx.column_label(col));
+            *column.masked.entry(mask.label().to_owned()).or_default() += *n;
+            *n = 0;
         }
     }
 
@@ -1076,10 +1118,7 @@ impl<'e, W: Write> Run<'e, W> {
                     .as_mut()
                     .expect("row-level work comes from rules"),
             );
-            let view = RowView {
-                row: &self.row,
-                names,
-            };
+            let view = RowView::new(&self.row, names, &ctx.bound);
             for &id in &ctx.lookups {
                 if let Err(e) = store.record(id, &view) {
                     let msg = e.to_string();
@@ -1091,10 +1130,7 @@ impl<'e, W: Write> Run<'e, W> {
             .lookups
             .as_deref()
             .expect("row-level work comes from rules");
-        let view = RowView {
-            row: &self.row,
-            names,
-        };
+        let view = RowView::new(&self.row, names, &ctx.bound);
         if let Some(cond) = ctx.drop_rows {
             match cond.matches(&view, store) {
                 Ok(true) => {
@@ -1113,7 +1149,10 @@ impl<'e, W: Write> Run<'e, W> {
         let mut masked = std::mem::take(&mut self.masked);
         masked.clear();
         masked.resize(self.row.values.len(), None);
-        for &(mask, col) in &ctx.masks {
+        if self.tally.masked.len() < ctx.masks.len() {
+            self.tally.masked.resize(ctx.masks.len(), 0);
+        }
+        for (k, &(mask, col)) in ctx.masks.iter().enumerate() {
             let applies = mask.applies(&view, store).map_err(|e| {
                 self.rule_error(pos, Some(ctx.column_name(col)), true, e.to_string())
             })?;
@@ -1174,7 +1213,7 @@ impl<'e, W: Write> Run<'e, W> {
                         ));
                     }
                 }
-                Some(self.mask_out.clone())
+                Some(take_buffer(&mut self.mask_out, &mut self.spare))
             } else if let Some(inside) = mask.inside() {
                 // Mask leaves inside the value; the value keeps its shape.
                 let Cell::Bytes(whole) = original else {
@@ -1226,7 +1265,7 @@ impl<'e, W: Write> Run<'e, W> {
                         })?;
                     let value = match result {
                         Masked::Null => None,
-                        Masked::Value => Some(self.mask_out.clone()),
+                        Masked::Value => Some(take_buffer(&mut self.mask_out, &mut self.spare)),
                     };
                     if !unique || value.is_none() {
                         break value;
@@ -1258,8 +1297,7 @@ impl<'e, W: Write> Run<'e, W> {
             };
             masked[col] = Some(new);
             self.report.values_masked += 1;
-            let column = self.report.column_mut(&ctx.name, &ctx.column_label(col));
-            count_in(&mut column.masked, mask.label());
+            self.tally.masked[k] += 1;
         }
         // Write the row.
         let first = self.insert.rows_written == 0;
@@ -1272,51 +1310,56 @@ impl<'e, W: Write> Run<'e, W> {
         self.held_key = key;
         self.held_row = Some((self.insert.row, keyed));
         let row = std::mem::take(&mut self.row);
+        // What no rule changes goes out in runs of the row's bytes, not a write per value.
+        let mut unchanged = row.open.start;
         if first && row.bytes[row.open.clone()].contains(&b',') {
             let open = std::mem::take(&mut self.insert.first_open);
             self.emit(&open)?;
-        } else {
-            self.emit(&row.bytes[row.open.clone()])?;
+            unchanged = row.open.end;
         }
         self.insert.rows_written += 1;
         let mut result = Ok(());
-        for (i, (value, _)) in row.values.iter().enumerate() {
+        for (i, (value, range)) in row.values.iter().enumerate() {
             let token = row.token(i);
-            if let Some(new) = masked[i].take() {
+            let changed = if let Some(new) = masked[i].take() {
                 // The replacements still apply to what a mask left: a mask inside serialized
                 // data keeps the rest of the value, URLs included.
-                let new = match new {
+                match new {
                     Some(mut bytes) => {
                         if let Err(e) = self.replace_masked(&mut bytes, value, pos) {
                             result = Err(e);
                             break;
                         }
-                        Some(bytes)
+                        encode(token, value, Some(&bytes), &mut self.token_out);
+                        bytes.clear();
+                        self.spare.push(bytes);
                     }
-                    None => None,
-                };
-                let mut out = std::mem::take(&mut self.token_out);
-                encode(token, value, new.as_deref(), &mut out);
-                result = self.emit(&out);
-                self.token_out = out;
-            } else {
-                let offset = pos.byte + (row.values[i].1.start - row.open.start) as u64;
-                match self.replace_value(token, value, pos, offset) {
-                    Ok(true) => {
-                        let out = std::mem::take(&mut self.token_out);
-                        result = self.emit(&out);
-                        self.token_out = out;
-                    }
-                    Ok(false) => result = self.emit(token),
-                    Err(e) => result = Err(e),
+                    None => encode(token, value, None, &mut self.token_out),
                 }
-            }
-            if result.is_err() {
-                break;
+                true
+            } else {
+                let offset = pos.byte + (range.start - row.open.start) as u64;
+                match self.replace_value(token, value, pos, offset) {
+                    Ok(changed) => changed,
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
+            };
+            if changed {
+                result = self.emit(&row.bytes[unchanged..range.start]);
+                let out = std::mem::take(&mut self.token_out);
+                result = result.and_then(|()| self.emit(&out));
+                self.token_out = out;
+                unchanged = range.end;
+                if result.is_err() {
+                    break;
+                }
             }
         }
         if result.is_ok() {
-            result = self.emit(&row.bytes[row.close.clone()]);
+            result = self.emit(&row.bytes[unchanged..row.close.end]);
         }
         self.row = row;
         self.held_row = None;
@@ -1325,6 +1368,7 @@ impl<'e, W: Write> Run<'e, W> {
     }
 
     pub(crate) fn finish(mut self) -> Result<Report, Error> {
+        self.settle_counts();
         if let Some(rules) = self.rules {
             for sql in rules.append_sql() {
                 let sql = sql.trim_end();
@@ -1345,6 +1389,11 @@ impl<'e, W: Write> Run<'e, W> {
 /// Characters in possibly-invalid UTF-8 (an invalid byte counts as one), as MariaDB counts
 /// them against `varchar(N)`.
 /// Adds one to `key`'s count, allocating the key only the first time.
+/// The bytes in `buf`, which gets an emptied buffer from `spare` in their place.
+fn take_buffer(buf: &mut Vec<u8>, spare: &mut Vec<Vec<u8>>) -> Vec<u8> {
+    std::mem::replace(buf, spare.pop().unwrap_or_default())
+}
+
 pub(crate) fn count_in(counts: &mut std::collections::BTreeMap<String, u64>, key: &str) {
     match counts.get_mut(key) {
         Some(n) => *n += 1,

@@ -29,6 +29,9 @@ pub(crate) struct TableCtx<'r> {
     pub(crate) first_is_key: bool,
     /// Per column position, its name as reports write it (see `column_name`).
     labels: Vec<String>,
+    /// The column names the conditions read, as the rules hold them, with their positions
+    /// (see [`crate::row::RowView`]).
+    pub(crate) bound: Vec<(&'r str, usize)>,
 }
 
 impl<'r> TableCtx<'r> {
@@ -56,6 +59,7 @@ impl<'r> TableCtx<'r> {
             max_chars: Vec::new(),
             first_is_key: false,
             labels: Vec::new(),
+            bound: Vec::new(),
         };
         if let Some(cols) = &columns {
             ctx.labels = cols.iter().map(|c| format!("`{c}`")).collect();
@@ -119,6 +123,9 @@ impl<'r> TableCtx<'r> {
             };
             ctx.masks.push((mask, i));
         }
+        let conditions = ctx.masks.iter().filter_map(|(m, _)| m.condition());
+        let read = conditions.chain(ctx.drop_rows).flat_map(|c| c.columns());
+        ctx.bound = read.filter_map(|c| Some((c, position(c)?))).collect();
         ctx.groups = cols
             .iter()
             .map(|c| {
