@@ -1152,10 +1152,21 @@ impl<'e, W: Write> Run<'e, W> {
         if self.tally.masked.len() < ctx.masks.len() {
             self.tally.masked.resize(ctx.masks.len(), 0);
         }
+        // The masks the row's key selects, if its masks are keyed; a row without the key's
+        // column has each mask tested, which says what is wrong.
+        let selected = ctx.keyed.as_ref().and_then(|keyed| {
+            Some(match view.row.cell(keyed.column)? {
+                Cell::Bytes(b) => keyed.by_text.get(b).map_or(&[][..], Vec::as_slice),
+                Cell::Null => &[],
+            })
+        });
         for (k, &(mask, col)) in ctx.masks.iter().enumerate() {
-            let applies = mask.applies(&view, store).map_err(|e| {
-                self.rule_error(pos, Some(ctx.column_name(col)), true, e.to_string())
-            })?;
+            let applies = match (selected, &ctx.keyed) {
+                (Some(selected), Some(keyed)) if keyed.keyed[k] => selected.contains(&k),
+                _ => mask.applies(&view, store).map_err(|e| {
+                    self.rule_error(pos, Some(ctx.column_name(col)), true, e.to_string())
+                })?,
+            };
             if !applies {
                 continue;
             }
@@ -1331,8 +1342,13 @@ impl<'e, W: Write> Run<'e, W> {
                             break;
                         }
                         encode(token, value, Some(&bytes), &mut self.token_out);
-                        bytes.clear();
-                        self.spare.push(bytes);
+                        // Not every masked value came from `spare` (a mask inside serialized
+                        // data makes its own): keep as many as a row of masks takes, and
+                        // only buffers of a short value's size.
+                        if self.spare.len() < MAX_SPARE && bytes.capacity() <= MAX_SPARE_BYTES {
+                            bytes.clear();
+                            self.spare.push(bytes);
+                        }
                     }
                     None => encode(token, value, None, &mut self.token_out),
                 }
@@ -1389,6 +1405,10 @@ impl<'e, W: Write> Run<'e, W> {
 /// Characters in possibly-invalid UTF-8 (an invalid byte counts as one), as MariaDB counts
 /// them against `varchar(N)`.
 /// Adds one to `key`'s count, allocating the key only the first time.
+/// How many emptied buffers of masked values [`Run`] keeps, and how large each may be.
+const MAX_SPARE: usize = 64;
+const MAX_SPARE_BYTES: usize = 64 * 1024;
+
 /// The bytes in `buf`, which gets an emptied buffer from `spare` in their place.
 fn take_buffer(buf: &mut Vec<u8>, spare: &mut Vec<Vec<u8>>) -> Vec<u8> {
     std::mem::replace(buf, spare.pop().unwrap_or_default())
@@ -1524,6 +1544,45 @@ mod tests {
             }
         }
         assert_eq!(base64_look(b""), Look::Pass);
+    }
+
+    /// Masked values made outside `spare` (a mask inside serialized data makes its own
+    /// buffer) do not pile up in it row after row.
+    #[test]
+    fn spare_buffers_stay_few_over_many_rows() {
+        let toml = "[[mask]]\ntable = \"t\"\ncolumn = \"v\"\ninside = \"serialized\"\n\
+                    path = [\"ip\"]\nstrategy = \"fixed\"\nvalue = \"x\"\n";
+        let rules = understudy_rules::Rules::from_str(toml, "t.toml", &[]).unwrap();
+        let engine = EngineBuilder::new()
+            .rules(std::sync::Arc::new(rules))
+            .build()
+            .unwrap();
+        let row = "(1,'a:1:{s:2:\"ip\";s:9:\"192.0.2.1\";}')";
+        let rows = vec![row; 4 * super::MAX_SPARE].join(",");
+        let dump = format!("INSERT INTO `t` (`id`, `v`) VALUES {rows};\n");
+        let mut out = Vec::new();
+        let mut run = Run::new(&engine, &mut out);
+        let mut reader = SliceReader::new(engine.lexer(), Position { byte: 0, line: 1 }, "");
+        let (mut at, mut values, mut whole) = (0, Vec::new(), 0);
+        loop {
+            if run.holds_rows() {
+                if let Some(row) = reader.next_row(dump.as_bytes(), &mut at, &mut values) {
+                    run.whole_row(row, &mut values).unwrap();
+                    whole += 1;
+                    continue;
+                }
+            }
+            let Some(item) = reader.next(dump.as_bytes(), &mut at, true).unwrap() else {
+                break;
+            };
+            run.token(item, 1).unwrap();
+        }
+        assert_eq!(whole, 4 * super::MAX_SPARE);
+        assert!(run.spare.len() <= super::MAX_SPARE, "{} kept", run.spare.len());
+        let report = run.finish().unwrap();
+        assert_eq!(report.values_masked, 4 * super::MAX_SPARE as u64);
+        let masked = "(1,'a:1:{s:2:\\\"ip\\\";s:1:\\\"x\\\";}')";
+        assert!(String::from_utf8_lossy(&out).contains(masked));
     }
 
     /// Rows a worker took whole, arriving where the pass must look into them (it resolved

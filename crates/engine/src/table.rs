@@ -1,5 +1,6 @@
 //! What the rules mean for one table, worked out once when its `INSERT`s begin.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use understudy_rules::{Action, CompiledRules, Condition, LookupId, Mask};
@@ -32,6 +33,64 @@ pub(crate) struct TableCtx<'r> {
     /// The column names the conditions read, as the rules hold them, with their positions
     /// (see [`crate::row::RowView`]).
     pub(crate) bound: Vec<(&'r str, usize)>,
+    /// Masks found by one column's value rather than tested one by one (see [`Keyed`]).
+    pub(crate) keyed: Option<Keyed>,
+}
+
+/// Masks whose `when` holds for some texts of one column, found by that cell's bytes. A
+/// table of metadata (`meta_key`, `meta_value`) has a dozen masks, each for some keys, and
+/// rows by the hundred thousand: testing every mask's condition on every row cost more than
+/// masking what they select.
+pub(crate) struct Keyed {
+    /// The column.
+    pub(crate) column: usize,
+    /// Per mask of the table, in order: whether it is found here rather than tested.
+    pub(crate) keyed: Vec<bool>,
+    /// Per text, the masks (by their index in [`TableCtx::masks`]) whose condition holds.
+    pub(crate) by_text: HashMap<Vec<u8>, Vec<usize>>,
+}
+
+impl Keyed {
+    /// The keyed masks among `masks`, on the column most of them test, if two or more do.
+    fn new(masks: &[(&Mask, usize)], position: impl Fn(&str) -> Option<usize>) -> Option<Keyed> {
+        let tests: Vec<Option<(usize, Vec<&[u8]>)>> = masks
+            .iter()
+            .map(|(m, _)| {
+                let (column, texts) = m.condition()?.column_in()?;
+                Some((position(column)?, texts))
+            })
+            .collect();
+        let mut counts: HashMap<usize, usize> = HashMap::new();
+        for (column, _) in tests.iter().flatten() {
+            *counts.entry(*column).or_default() += 1;
+        }
+        let (&column, &n) = counts
+            .iter()
+            .max_by_key(|(c, n)| (**n, std::cmp::Reverse(**c)))?;
+        if n < 2 {
+            return None;
+        }
+        let mut keyed = vec![false; masks.len()];
+        let mut by_text: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+        for (k, test) in tests.iter().enumerate() {
+            let Some((c, texts)) = test else { continue };
+            if *c != column {
+                continue;
+            }
+            keyed[k] = true;
+            for text in texts {
+                let selected = by_text.entry(text.to_vec()).or_default();
+                if !selected.contains(&k) {
+                    selected.push(k);
+                }
+            }
+        }
+        Some(Keyed {
+            column,
+            keyed,
+            by_text,
+        })
+    }
 }
 
 impl<'r> TableCtx<'r> {
@@ -60,6 +119,7 @@ impl<'r> TableCtx<'r> {
             first_is_key: false,
             labels: Vec::new(),
             bound: Vec::new(),
+            keyed: None,
         };
         if let Some(cols) = &columns {
             ctx.labels = cols.iter().map(|c| format!("`{c}`")).collect();
@@ -126,6 +186,7 @@ impl<'r> TableCtx<'r> {
         let conditions = ctx.masks.iter().filter_map(|(m, _)| m.condition());
         let read = conditions.chain(ctx.drop_rows).flat_map(|c| c.columns());
         ctx.bound = read.filter_map(|c| Some((c, position(c)?))).collect();
+        ctx.keyed = Keyed::new(&ctx.masks, position);
         ctx.groups = cols
             .iter()
             .map(|c| {
@@ -292,5 +353,90 @@ mod tests {
             !ctx_changes_nothing(date, &pairs),
             "dates are written as strings"
         );
+    }
+}
+
+#[cfg(test)]
+mod keyed {
+    use super::*;
+    use understudy_rules::{Cell, LookupStore, Rules};
+
+    /// The masks a row selects through [`Keyed`] are those whose conditions hold.
+    #[test]
+    fn keyed_masks_are_those_whose_conditions_hold() {
+        let toml = r#"
+            [[mask]]
+            table = "meta"
+            column = "v"
+            when = { k = ["first_name", "billing_first_name"] }
+            strategy = "null"
+            [[mask]]
+            table = "meta"
+            column = "v"
+            when = { k = "nickname" }
+            strategy = "null"
+            [[mask]]
+            table = "meta"
+            column = "v"
+            when = { k = "first_name" }
+            strategy = "null"
+            [[mask]]
+            table = "meta"
+            column = "v"
+            when = { k = { prefix = "billing_" } }
+            strategy = "null"
+            [[mask]]
+            table = "meta"
+            column = "v"
+            strategy = "null"
+            [[mask]]
+            table = "meta"
+            column = "v"
+            when = { id = "7" }
+            strategy = "null"
+        "#;
+        let rules = Rules::from_str(toml, "t.toml", &[]).unwrap();
+        let names: Vec<String> = ["id", "k", "v"].map(String::from).to_vec();
+        let ctx =
+            TableCtx::new("meta", Some(Arc::new(names)), None, Some(&rules), &[], None).unwrap();
+        let keyed = ctx
+            .keyed
+            .as_ref()
+            .expect("three masks test `k` against texts");
+        assert_eq!(keyed.column, 1);
+        assert_eq!(keyed.keyed, [true, true, true, false, false, false]);
+        let store = LookupStore::new(&rules);
+        for key in [
+            "first_name",
+            "billing_first_name",
+            "nickname",
+            "NICKNAME",
+            "x",
+            "",
+        ] {
+            let row = vec![
+                ("id", Cell::Bytes(b"7")),
+                ("k", Cell::Bytes(key.as_bytes())),
+                ("v", Cell::Bytes(b"secret")),
+            ];
+            let selected = keyed
+                .by_text
+                .get(key.as_bytes())
+                .cloned()
+                .unwrap_or_default();
+            for (k, (mask, _)) in ctx.masks.iter().enumerate() {
+                if keyed.keyed[k] {
+                    let holds = mask.applies(&row, &store).unwrap();
+                    assert_eq!(selected.contains(&k), holds, "mask {k} on {key:?}");
+                }
+            }
+        }
+        // One such mask alone is tested as it is.
+        let one = "[[mask]]\ntable = \"meta\"\ncolumn = \"v\"\nwhen = { k = \"a\" }\nstrategy = \"null\"\n";
+        let rules = Rules::from_str(one, "t.toml", &[]).unwrap();
+        let names: Vec<String> = ["id", "k", "v"].map(String::from).to_vec();
+        let ctx =
+            TableCtx::new("meta", Some(Arc::new(names)), None, Some(&rules), &[], None).unwrap();
+        assert!(ctx.keyed.is_none());
     }
 }

@@ -165,6 +165,27 @@ impl Condition {
         })
     }
 
+    /// The column and the texts, when this condition is one test of one column of the row
+    /// against texts (`{ meta_key = "nickname" }`, `{ meta_key = ["a", "b"] }`): it holds
+    /// exactly when that cell is one of them (NULL is none). A caller with many such
+    /// conditions on one column (masks keyed by `meta_key`) can then find those a row
+    /// satisfies by the cell's bytes instead of testing each.
+    pub fn column_in(&self) -> Option<(&str, Vec<&[u8]>)> {
+        let [Term {
+            operand: Operand::Column(column),
+            test,
+        }] = &*self.terms
+        else {
+            return None;
+        };
+        let texts = match test {
+            Test::Eq(lit) => vec![&*lit.bytes],
+            Test::In(lits) => lits.iter().map(|l| &*l.bytes).collect(),
+            _ => return None,
+        };
+        Some((column, texts))
+    }
+
     /// The lookups this condition reads.
     pub fn lookups(&self) -> impl Iterator<Item = LookupId> + '_ {
         self.terms.iter().filter_map(|t| match &t.operand {

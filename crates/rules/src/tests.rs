@@ -512,12 +512,29 @@ mod conditions {
                 false,
             ),
         ];
+        let mut keyed = 0;
         for (when, col, val, want) in cases {
             let r = cond(when);
             let cell = val.map_or(Cell::Null, |v| b(v));
             let row: Row = vec![(col, cell)];
             assert_eq!(eval(&r, &row).unwrap(), *want, "{when} on {val:?}");
+            // Where the condition is a column against texts, membership says the same.
+            let c = r.table_action("t").drop_rows.unwrap();
+            if let Some((column, texts)) = c.column_in() {
+                assert_eq!(column, *col);
+                let member = val.is_some_and(|v| texts.contains(&v.as_bytes()));
+                assert_eq!(member, *want, "{when} on {val:?} as texts {texts:?}");
+                keyed += 1;
+            }
         }
+        assert_eq!(keyed, 7, "the `=` and `[…]` cases");
+        let two = cond("{ a = \"x\", b = \"y\" }");
+        assert!(two
+            .table_action("t")
+            .drop_rows
+            .unwrap()
+            .column_in()
+            .is_none());
     }
 
     #[test]
