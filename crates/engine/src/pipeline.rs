@@ -1578,7 +1578,11 @@ mod tests {
             run.token(item, 1).unwrap();
         }
         assert_eq!(whole, 4 * super::MAX_SPARE);
-        assert!(run.spare.len() <= super::MAX_SPARE, "{} kept", run.spare.len());
+        assert!(
+            run.spare.len() <= super::MAX_SPARE,
+            "{} kept",
+            run.spare.len()
+        );
         let report = run.finish().unwrap();
         assert_eq!(report.values_masked, 4 * super::MAX_SPARE as u64);
         let masked = "(1,'a:1:{s:2:\\\"ip\\\";s:1:\\\"x\\\";}')";

@@ -50,10 +50,14 @@ pub(crate) struct Keyed {
     pub(crate) by_text: HashMap<Vec<u8>, Vec<usize>>,
 }
 
+/// A column position and the texts a condition holds for.
+type ColumnIn<'a> = (usize, Vec<&'a [u8]>);
+
 impl Keyed {
     /// The keyed masks among `masks`, on the column most of them test, if two or more do.
     fn new(masks: &[(&Mask, usize)], position: impl Fn(&str) -> Option<usize>) -> Option<Keyed> {
-        let tests: Vec<Option<(usize, Vec<&[u8]>)>> = masks
+        // Per mask: the column it tests and the texts, if it is keyed.
+        let tests: Vec<Option<ColumnIn<'_>>> = masks
             .iter()
             .map(|(m, _)| {
                 let (column, texts) = m.condition()?.column_in()?;
