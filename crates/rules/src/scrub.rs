@@ -460,8 +460,8 @@ mod tests {
         ) {
             let finds = Finds { email, ipv4, ipv6 };
             let text = pieces.concat().into_bytes();
+            // `None` on a CPU without a packed search: then both ways are the same one.
             let pairs = finds.pairs();
-            prop_assert!(pairs.is_some(), "a packed search on this CPU");
             prop_assert_eq!(
                 finds.may_occur_with(&text, pairs),
                 finds.may_occur_with(&text, None),
