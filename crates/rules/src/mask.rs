@@ -537,8 +537,7 @@ impl Mask {
                 }
                 let d = self.key().tagged(f.kind.tag(), fit.attempt, orig);
                 let (head, keep) = fake_value(f, &d, orig, unique);
-                let s = fit_parts(&head, &keep, fit.max_chars, unique, &self.label)?;
-                out.extend_from_slice(s.as_bytes());
+                fit_parts(&head, &keep, fit.max_chars, unique, &self.label, out)?;
             }
         }
         Ok(Masked::Value)
@@ -609,12 +608,22 @@ pub(crate) fn redact_into(orig: &[u8], max: Option<usize>, out: &mut Vec<u8>) {
     }
 }
 
-/// Lower-case ASCII letters of a name (`O'Keefe` → `okeefe`).
-fn ident(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_ascii_alphabetic())
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+/// Lower-case ASCII letters of a name (`O'Keefe` → `okeefe`), appended to `out`.
+fn push_ident(out: &mut String, s: &str) {
+    out.extend(
+        s.chars()
+            .filter(|c| c.is_ascii_alphabetic())
+            .map(|c| c.to_ascii_lowercase()),
+    );
+}
+
+/// `first.last` of two names' ASCII letters, lower-case: one string per fake, not three.
+fn idents(first: &str, last: &str) -> String {
+    let mut s = String::with_capacity(first.len() + last.len() + 1);
+    push_ident(&mut s, first);
+    s.push('.');
+    push_ident(&mut s, last);
+    s
 }
 
 /// Generates a fake value as `(head, keep)`: `keep` (the uniqueness suffix and fixed tail)
@@ -638,15 +647,12 @@ pub(crate) fn fake_value(
         FakeKind::Email => {
             let a: String = FirstName().fake_with_rng(&mut rng);
             let b: String = LastName().fake_with_rng(&mut rng);
-            (
-                format!("{}.{}", ident(&a), ident(&b)),
-                format!(".{suffix}@{}", f.domain),
-            )
+            (idents(&a, &b), format!(".{suffix}@{}", f.domain))
         }
         FakeKind::Username => {
             let a: String = FirstName().fake_with_rng(&mut rng);
             let b: String = LastName().fake_with_rng(&mut rng);
-            (format!("{}.{}", ident(&a), ident(&b)), format!(".{suffix}"))
+            (idents(&a, &b), format!(".{suffix}"))
         }
         FakeKind::Name => {
             let a: String = FirstName().fake_with_rng(&mut rng);
@@ -681,7 +687,7 @@ pub(crate) fn fake_value(
             let a: String = FirstName().fake_with_rng(&mut rng);
             let b: String = LastName().fake_with_rng(&mut rng);
             (
-                format!("https://{}/~{}.{}", f.domain, ident(&a), ident(&b)),
+                format!("https://{}/~{}", f.domain, idents(&a, &b)),
                 opt("."),
             )
         }
@@ -722,32 +728,40 @@ pub(crate) fn fake_value(
     }
 }
 
-/// Joins `head` and `keep` within `max` characters: cuts `head` first (and trailing
-/// separators with it); if even `keep` does not fit, a unique value is an error and any
-/// other is cut as a whole.
+/// Joins `head` and `keep` within `max` characters into `out`: cuts `head` first (and
+/// trailing separators with it); if even `keep` does not fit, a unique value is an error
+/// and any other is cut as a whole.
 pub(crate) fn fit_parts(
     head: &str,
     keep: &str,
     max: Option<usize>,
     unique: bool,
     label: &str,
-) -> Result<String, MaskError> {
+    out: &mut Vec<u8>,
+) -> Result<(), MaskError> {
+    let mut join = |head: &str, keep: &str| {
+        out.extend_from_slice(head.as_bytes());
+        out.extend_from_slice(keep.as_bytes());
+    };
+    let Some(max) = max else {
+        join(head, keep);
+        return Ok(());
+    };
     let hn = head.chars().count();
     let kn = keep.chars().count();
-    let Some(max) = max else {
-        return Ok(format!("{head}{keep}"));
-    };
     if hn + kn <= max {
-        return Ok(format!("{head}{keep}"));
+        join(head, keep);
+        return Ok(());
     }
     if kn <= max {
         let cut: String = head.chars().take(max - kn).collect();
         let cut = cut.trim_end_matches(['.', ' ', '-', '_', '/', '~', ':']);
         if cut.is_empty() {
-            let k = keep.trim_start_matches(['.', ' ', '-']);
-            return Ok(k.to_owned());
+            join(keep.trim_start_matches(['.', ' ', '-']), "");
+        } else {
+            join(cut, keep);
         }
-        return Ok(format!("{cut}{keep}"));
+        return Ok(());
     }
     if unique {
         return Err(MaskError::DoesNotFit {
@@ -756,7 +770,9 @@ pub(crate) fn fit_parts(
             max,
         });
     }
-    Ok(format!("{head}{keep}").chars().take(max).collect())
+    let whole: String = head.chars().chain(keep.chars()).take(max).collect();
+    join(&whole, "");
+    Ok(())
 }
 
 /// `YYYY-MM-DD` for days since 1970-01-01 (proleptic Gregorian; H. Hinnant's algorithm).
