@@ -3,32 +3,12 @@
 //! add up to the input.
 
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use understudy_sqldump::{DumpReader, LexerBuilder, Token};
 
-fn fixture_files() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
-    let mut files = Vec::new();
-    for dir in ["dumps", "mysql8", "handwritten"] {
-        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.extension().is_some_and(|e| e == "sql") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    assert!(
-        files.len() >= 10,
-        "the fixture corpus is missing (found {files:?}); run scripts/make-fixtures"
-    );
-    files
-}
+mod common;
+use common::fixture_files;
 
 /// Hands out the input in pieces whose sizes cycle through `sizes`.
 struct Pieces<'a> {

@@ -1,30 +1,11 @@
 //! `Lexer::skim_rows`, which takes whole rows in one step: it must take only rows that
 //! `Lexer::lex` reads the same way, stop before anything else, and never split a token.
 
-use std::path::{Path, PathBuf};
-
 use proptest::prelude::*;
 use understudy_sqldump::{DumpReader, Lexed, Lexer, LexerBuilder, Look, Skimmed, Token};
 
-fn fixture_files() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
-    let mut files = Vec::new();
-    for dir in ["dumps", "mysql8", "handwritten"] {
-        for entry in std::fs::read_dir(root.join(dir))
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let path = entry.path();
-            if path.extension().is_some_and(|e| e == "sql") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    assert!(files.len() >= 10, "the fixture corpus is missing");
-    files
-}
+mod common;
+use common::fixture_files;
 
 /// Every token of `input` lexed by `lexer` (more input may follow), with its offset, up to
 /// the first error, whose offset comes second.

@@ -3,32 +3,14 @@
 //! take nothing.
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use understudy_sqldump::{
     DumpReader, Lexed, Lexer, LexerBuilder, Position, RowItem, SliceReader, Token, Value,
 };
 
-fn fixture_files() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
-    let mut files = Vec::new();
-    for dir in ["dumps", "mysql8", "handwritten"] {
-        for entry in std::fs::read_dir(root.join(dir))
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let path = entry.path();
-            if path.extension().is_some_and(|e| e == "sql") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    assert!(files.len() >= 10, "the fixture corpus is missing");
-    files
-}
+mod common;
+use common::fixture_files;
 
 /// The tokens a whole row stands for, with their stream offsets.
 fn row_tokens(row: &RowItem<'_>, values: &[(Value, Range<usize>)]) -> Vec<(Token, u64)> {
