@@ -1402,9 +1402,6 @@ impl<'e, W: Write> Run<'e, W> {
     }
 }
 
-/// Characters in possibly-invalid UTF-8 (an invalid byte counts as one), as MariaDB counts
-/// them against `varchar(N)`.
-/// Adds one to `key`'s count, allocating the key only the first time.
 /// How many emptied buffers of masked values [`Run`] keeps, and how large each may be.
 const MAX_SPARE: usize = 64;
 const MAX_SPARE_BYTES: usize = 64 * 1024;
@@ -1414,6 +1411,7 @@ fn take_buffer(buf: &mut Vec<u8>, spare: &mut Vec<Vec<u8>>) -> Vec<u8> {
     std::mem::replace(buf, spare.pop().unwrap_or_default())
 }
 
+/// Adds one to `key`'s count, allocating the key only the first time.
 pub(crate) fn count_in(counts: &mut std::collections::BTreeMap<String, u64>, key: &str) {
     match counts.get_mut(key) {
         Some(n) => *n += 1,
@@ -1423,6 +1421,8 @@ pub(crate) fn count_in(counts: &mut std::collections::BTreeMap<String, u64>, key
     }
 }
 
+/// Characters in possibly-invalid UTF-8 (an invalid byte counts as one), as MariaDB counts
+/// them against `varchar(N)`.
 fn char_count(b: &[u8]) -> usize {
     b.utf8_chunks()
         .map(|c| c.valid().chars().count() + c.invalid().len())

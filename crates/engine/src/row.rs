@@ -119,18 +119,11 @@ pub(crate) struct RowView<'a> {
     /// Names the rules ask for, as the rules hold them, with their positions
     /// ([`crate::table::TableCtx::bound`]).
     pub(crate) bound: &'a [(&'a str, usize)],
-    /// Where in `bound` to look first: the masks ask in the order `bound` lists them.
-    pub(crate) next: std::cell::Cell<usize>,
 }
 
 impl<'a> RowView<'a> {
     pub(crate) fn new(row: &'a RowBuf, names: &'a [String], bound: &'a [(&'a str, usize)]) -> Self {
-        RowView {
-            row,
-            names,
-            bound,
-            next: std::cell::Cell::new(0),
-        }
+        RowView { row, names, bound }
     }
 }
 
@@ -139,16 +132,8 @@ impl RowAccess for RowView<'_> {
         // The rules ask by the names they hold, a dozen times a row in a table of metadata:
         // the same string (address and length) is the same column, found without comparing
         // names case-insensitively.
-        let start = self.next.get().min(self.bound.len());
-        let (asked, ahead) = self.bound.split_at(start);
-        let found = ahead
-            .iter()
-            .chain(asked)
-            .position(|(s, _)| std::ptr::eq(*s, column));
-        if let Some(k) = found {
-            let k = (start + k) % self.bound.len();
-            self.next.set(k + 1);
-            return self.row.cell(self.bound[k].1);
+        if let Some(&(_, i)) = self.bound.iter().find(|(s, _)| std::ptr::eq(*s, column)) {
+            return self.row.cell(i);
         }
         let i = self
             .names

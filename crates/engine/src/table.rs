@@ -400,9 +400,7 @@ mod keyed {
             strategy = "null"
         "#;
         let rules = Rules::from_str(toml, "t.toml", &[]).unwrap();
-        let names: Vec<String> = ["id", "k", "v"].map(String::from).to_vec();
-        let ctx =
-            TableCtx::new("meta", Some(Arc::new(names)), None, Some(&rules), &[], None).unwrap();
+        let ctx = meta(&rules);
         let keyed = ctx
             .keyed
             .as_ref()
@@ -438,9 +436,12 @@ mod keyed {
         // One such mask alone is tested as it is.
         let one = "[[mask]]\ntable = \"meta\"\ncolumn = \"v\"\nwhen = { k = \"a\" }\nstrategy = \"null\"\n";
         let rules = Rules::from_str(one, "t.toml", &[]).unwrap();
+        assert!(meta(&rules).keyed.is_none());
+    }
+
+    /// The context of a table `meta` (`id`, `k`, `v`) under `rules`.
+    fn meta(rules: &CompiledRules) -> TableCtx<'_> {
         let names: Vec<String> = ["id", "k", "v"].map(String::from).to_vec();
-        let ctx =
-            TableCtx::new("meta", Some(Arc::new(names)), None, Some(&rules), &[], None).unwrap();
-        assert!(ctx.keyed.is_none());
+        TableCtx::new("meta", Some(Arc::new(names)), None, Some(rules), &[], None).unwrap()
     }
 }

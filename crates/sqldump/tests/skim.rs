@@ -2,10 +2,10 @@
 //! `Lexer::lex` reads the same way, stop before anything else, and never split a token.
 
 use proptest::prelude::*;
-use understudy_sqldump::{DumpReader, Lexed, Lexer, LexerBuilder, Look, Skimmed, Token};
+use understudy_sqldump::{Lexed, Lexer, Look, Skimmed, Token};
 
 mod common;
-use common::fixture_files;
+use common::every_fixture_in_chunks;
 
 /// Every token of `input` lexed by `lexer` (more input may follow), with its offset, up to
 /// the first error, whose offset comes second.
@@ -32,60 +32,28 @@ fn tokens(lexer: Lexer, input: &[u8], base: u64) -> Result<Vec<(Token, u64)>, u6
     }
 }
 
-/// Lexes `data` with the reader in chunks of `chunk` bytes, taking rows whole wherever it
-/// can and then lexing each skimmed piece value by value: the tokens must be those of a
-/// plain lex. Returns how many rows were skimmed.
-fn skim_and_compare(data: &[u8], chunk: usize, name: &str) -> u64 {
-    let lexer = LexerBuilder::new().build();
-    let mut plain = DumpReader::with_lexer(data, lexer.clone(), chunk);
-    let mut want = Vec::new();
-    while let Some(item) = plain.next_token().expect("fixtures lex") {
-        want.push((item.token, item.pos.byte));
-    }
-    let mut reader = DumpReader::with_lexer(data, lexer, chunk);
-    let mut got = Vec::new();
-    let mut bytes = Vec::new();
-    let mut skimmed = 0;
-    loop {
-        let before = reader.lexer().clone();
-        if let Some(item) = reader.skim_rows() {
-            let Token::Rows { rows, first } = item.token else {
-                panic!("{name}: skim_rows gave {:?}", item.token);
-            };
-            let inner = tokens(before.between_rows(first), item.bytes, item.pos.byte)
-                .unwrap_or_else(|at| panic!("{name}: skimmed rows do not lex at {at}"));
-            let closes = inner.iter().filter(|(t, _)| *t == Token::RowClose).count();
-            assert_eq!(
-                closes, rows as usize,
-                "{name}: row count at {}",
-                item.pos.byte
-            );
-            got.extend(inner);
-            bytes.extend_from_slice(item.bytes);
-            skimmed += u64::from(rows);
-            continue;
-        }
-        let Some(item) = reader.next_token().expect("fixtures lex") else {
-            break;
-        };
-        got.push((item.token, item.pos.byte));
-        bytes.extend_from_slice(item.bytes);
-    }
-    assert_eq!(bytes, data, "{name}: every byte once, in order");
-    assert_eq!(got, want, "{name} in chunks of {chunk}");
-    skimmed
-}
-
+/// The reader takes rows whole wherever it can; each skimmed piece, lexed value by value,
+/// must give the tokens of a plain lex.
 #[test]
 fn skimmed_fixtures_lex_as_before_in_chunks_of_any_size() {
-    let mut skimmed = 0;
-    for path in fixture_files() {
-        let data = std::fs::read(&path).unwrap();
-        let name = path.display().to_string();
-        for chunk in [1 << 20, 4096, 97, 8, 1] {
-            skimmed += skim_and_compare(&data, chunk, &name);
-        }
-    }
+    let skimmed = every_fixture_in_chunks(|name, reader, taken| {
+        let before = reader.lexer().clone();
+        let item = reader.skim_rows()?;
+        let Token::Rows { rows, first } = item.token else {
+            panic!("{name}: skim_rows gave {:?}", item.token);
+        };
+        let inner = tokens(before.between_rows(first), item.bytes, item.pos.byte)
+            .unwrap_or_else(|at| panic!("{name}: skimmed rows do not lex at {at}"));
+        let closes = inner.iter().filter(|(t, _)| *t == Token::RowClose).count();
+        assert_eq!(
+            closes, rows as usize,
+            "{name}: row count at {}",
+            item.pos.byte
+        );
+        taken.tokens.extend(inner);
+        taken.bytes.extend_from_slice(item.bytes);
+        Some(u64::from(rows))
+    });
     assert!(skimmed > 1000, "only {skimmed} rows skimmed in the corpus");
 }
 

@@ -5,12 +5,10 @@
 use std::ops::Range;
 
 use proptest::prelude::*;
-use understudy_sqldump::{
-    DumpReader, Lexed, Lexer, LexerBuilder, Position, RowItem, SliceReader, Token, Value,
-};
+use understudy_sqldump::{Lexed, Lexer, Position, RowItem, SliceReader, Token, Value};
 
 mod common;
-use common::fixture_files;
+use common::every_fixture_in_chunks;
 
 /// The tokens a whole row stands for, with their stream offsets.
 fn row_tokens(row: &RowItem<'_>, values: &[(Value, Range<usize>)]) -> Vec<(Token, u64)> {
@@ -35,48 +33,15 @@ fn row_tokens(row: &RowItem<'_>, values: &[(Value, Range<usize>)]) -> Vec<(Token
     out
 }
 
-/// Lexes `data` in chunks of `chunk` bytes, taking rows whole wherever the reader can:
-/// the tokens and bytes must be those of a plain lex. Returns how many rows were whole.
-fn whole_and_compare(data: &[u8], chunk: usize, name: &str) -> u64 {
-    let lexer = LexerBuilder::new().build();
-    let mut plain = DumpReader::with_lexer(data, lexer.clone(), chunk);
-    let mut want = Vec::new();
-    while let Some(item) = plain.next_token().expect("fixtures lex") {
-        want.push((item.token, item.pos.byte));
-    }
-    let mut reader = DumpReader::with_lexer(data, lexer, chunk);
-    let mut got = Vec::new();
-    let mut bytes = Vec::new();
-    let mut values = Vec::new();
-    let mut rows = 0;
-    loop {
-        if let Some(row) = reader.next_row(&mut values) {
-            got.extend(row_tokens(&row, &values));
-            bytes.extend_from_slice(row.bytes);
-            rows += 1;
-            continue;
-        }
-        let Some(item) = reader.next_token().expect("fixtures lex") else {
-            break;
-        };
-        got.push((item.token, item.pos.byte));
-        bytes.extend_from_slice(item.bytes);
-    }
-    assert_eq!(bytes, data, "{name}: every byte once, in order");
-    assert_eq!(got, want, "{name} in chunks of {chunk}");
-    rows
-}
-
 #[test]
 fn whole_rows_of_the_fixtures_lex_as_token_by_token_in_chunks_of_any_size() {
-    let mut rows = 0;
-    for path in fixture_files() {
-        let data = std::fs::read(&path).unwrap();
-        let name = path.display().to_string();
-        for chunk in [1 << 20, 4096, 97, 8, 1] {
-            rows += whole_and_compare(&data, chunk, &name);
-        }
-    }
+    let mut values = Vec::new();
+    let rows = every_fixture_in_chunks(|_, reader, taken| {
+        let row = reader.next_row(&mut values)?;
+        taken.tokens.extend(row_tokens(&row, &values));
+        taken.bytes.extend_from_slice(row.bytes);
+        Some(1)
+    });
     assert!(rows > 1000, "only {rows} rows taken whole in the corpus");
 }
 

@@ -1,6 +1,11 @@
 //! What the lexer's integration tests share.
 
+// Each test file uses a part of it.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
+
+use understudy_sqldump::{DumpReader, LexerBuilder, Token};
 
 /// The dumps of `fixtures/` (mysqldump, mariadb-dump, MySQL 8 and hand-written), sorted.
 pub fn fixture_files() -> Vec<PathBuf> {
@@ -21,4 +26,61 @@ pub fn fixture_files() -> Vec<PathBuf> {
     files.sort();
     assert!(files.len() >= 10, "the fixture corpus is missing");
     files
+}
+
+/// The tokens (with their stream offsets) and bytes a reader has handed out.
+#[derive(Default)]
+pub struct Taken {
+    pub tokens: Vec<(Token, u64)>,
+    pub bytes: Vec<u8>,
+}
+
+/// Reads `data` in chunks of `chunk` bytes with a reader that `take` may move on by more
+/// than one token at a time (appending what it took to the [`Taken`] and returning how many
+/// rows, or `None` to have the reader hand out one token): the tokens and bytes must be
+/// those of a plain token-by-token read. Returns the rows `take` took.
+pub fn compare_with_plain<F>(data: &[u8], chunk: usize, name: &str, mut take: F) -> u64
+where
+    F: FnMut(&mut DumpReader<&[u8]>, &mut Taken) -> Option<u64>,
+{
+    let lexer = LexerBuilder::new().build();
+    let mut plain = DumpReader::with_lexer(data, lexer.clone(), chunk);
+    let mut want = Vec::new();
+    while let Some(item) = plain.next_token().expect("fixtures lex") {
+        want.push((item.token, item.pos.byte));
+    }
+    let mut reader = DumpReader::with_lexer(data, lexer, chunk);
+    let mut got = Taken::default();
+    let mut rows = 0;
+    loop {
+        if let Some(n) = take(&mut reader, &mut got) {
+            rows += n;
+            continue;
+        }
+        let Some(item) = reader.next_token().expect("fixtures lex") else {
+            break;
+        };
+        got.tokens.push((item.token, item.pos.byte));
+        got.bytes.extend_from_slice(item.bytes);
+    }
+    assert_eq!(got.bytes, data, "{name}: every byte once, in order");
+    assert_eq!(got.tokens, want, "{name} in chunks of {chunk}");
+    rows
+}
+
+/// [`compare_with_plain`] over every fixture in chunks from 1 MiB down to one byte: the
+/// rows `take` took in all.
+pub fn every_fixture_in_chunks<F>(mut take: F) -> u64
+where
+    F: FnMut(&str, &mut DumpReader<&[u8]>, &mut Taken) -> Option<u64>,
+{
+    let mut rows = 0;
+    for path in fixture_files() {
+        let data = std::fs::read(&path).unwrap();
+        let name = path.display().to_string();
+        for chunk in [1 << 20, 4096, 97, 8, 1] {
+            rows += compare_with_plain(&data, chunk, &name, |r, t| take(&name, r, t));
+        }
+    }
+    rows
 }
