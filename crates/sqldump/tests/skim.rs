@@ -5,24 +5,7 @@ use proptest::prelude::*;
 use understudy_sqldump::{Lexed, Lexer, Look, Skimmed, Token};
 
 mod common;
-use common::every_fixture_in_chunks;
-
-/// Every token of `input` lexed by `lexer` (more input may follow), with its offset, up to
-/// the first error, whose offset comes second.
-fn lex_all(mut lexer: Lexer, input: &[u8], base: u64) -> (Vec<(Token, u64)>, Option<u64>) {
-    let mut out = Vec::new();
-    let mut at = 0;
-    loop {
-        match lexer.lex(&input[at..], false) {
-            Ok((Lexed::Token(t), n)) => {
-                out.push((t, base + at as u64));
-                at += n;
-            }
-            Ok(_) => return (out, None),
-            Err(e) => return (out, Some(base + (at + e.offset) as u64)),
-        }
-    }
-}
+use common::{every_fixture_in_chunks, lex_all, row_piece};
 
 /// [`lex_all`] of input that must lex: the tokens, or the offset of the error.
 fn tokens(lexer: Lexer, input: &[u8], base: u64) -> Result<Vec<(Token, u64)>, u64> {
@@ -137,44 +120,13 @@ fn stops_before_a_row_it_does_not_take_whole() {
     assert_eq!(Lexer::new().skim_rows(b"(1)"), Skimmed::NotPlain);
 }
 
-/// Pieces rows are made of, plain and not.
-fn piece() -> impl Strategy<Value = &'static str> {
-    prop::sample::select(vec![
-        "(",
-        ")",
-        ",",
-        "'",
-        "''",
-        "\\'",
-        "\\\\",
-        "\\",
-        "a",
-        "1",
-        "-",
-        ".",
-        "e",
-        "NULL",
-        "null",
-        "0x",
-        "F",
-        " ",
-        "\n",
-        ";",
-        "\"",
-        "X'",
-        "_binary ",
-        "(1,'x')",
-        ",(2,NULL)",
-    ])
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4000))]
 
     /// Whatever the bytes, a skim takes whole rows that the lexer reads the same way: as
     /// many `)` as it says, ending on a token boundary of a plain lex of the whole input.
     #[test]
-    fn a_skim_agrees_with_the_lexer(pieces in prop::collection::vec(piece(), 0..24), first: bool) {
+    fn a_skim_agrees_with_the_lexer(pieces in prop::collection::vec(row_piece(), 0..24), first: bool) {
         let input = pieces.concat();
         let lexer = Lexer::new().between_rows(first);
         let (rows, n) = match lexer.clone().skim_rows(input.as_bytes()) {

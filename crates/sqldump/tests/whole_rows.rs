@@ -5,10 +5,10 @@
 use std::ops::Range;
 
 use proptest::prelude::*;
-use understudy_sqldump::{Lexed, Lexer, Position, RowItem, SliceReader, Token, Value};
+use understudy_sqldump::{Lexer, Position, RowItem, SliceReader, Token, Value};
 
 mod common;
-use common::every_fixture_in_chunks;
+use common::{every_fixture_in_chunks, lex_all, row_piece};
 
 /// The tokens a whole row stands for, with their stream offsets.
 fn row_tokens(row: &RowItem<'_>, values: &[(Value, Range<usize>)]) -> Vec<(Token, u64)> {
@@ -80,66 +80,17 @@ fn a_slice_reader_takes_rows_whole_with_their_positions() {
     assert_eq!(end.token, Token::InsertEnd);
 }
 
-/// Pieces rows are made of, well-formed and not.
-fn piece() -> impl Strategy<Value = &'static str> {
-    prop::sample::select(vec![
-        "(",
-        ")",
-        ",",
-        "'",
-        "''",
-        "\\'",
-        "\\\\",
-        "\\",
-        "a",
-        "1",
-        "-",
-        ".",
-        "e",
-        "NULL",
-        "0x",
-        "F",
-        " ",
-        "\n",
-        ";",
-        "\"",
-        "X'",
-        "_binary ",
-        "N'",
-        "(1,'x')",
-        ",(2,NULL)",
-        " ON",
-    ])
-}
-
-/// Every token `lexer` gives for `input` (more may follow), and whether it stopped at an
-/// error.
-fn lex_all(mut lexer: Lexer, input: &[u8]) -> (Vec<(Token, usize)>, bool) {
-    let mut out = Vec::new();
-    let mut at = 0;
-    loop {
-        match lexer.lex(&input[at..], false) {
-            Ok((Lexed::Token(t), n)) => {
-                out.push((t, at));
-                at += n;
-            }
-            Ok(_) => return (out, false),
-            Err(_) => return (out, true),
-        }
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4000))]
 
     /// Whatever the bytes, a row taken whole is the tokens the lexer gives one by one, and
     /// the lexer goes on from there as it would; a row not taken leaves the lexer as it was.
     #[test]
-    fn a_whole_row_agrees_with_the_lexer(pieces in prop::collection::vec(piece(), 0..24), first: bool) {
+    fn a_whole_row_agrees_with_the_lexer(pieces in prop::collection::vec(row_piece(), 0..24), first: bool) {
         let input = pieces.concat();
         let input = input.as_bytes();
         let lexer = Lexer::new().between_rows(first);
-        let (all, _) = lex_all(lexer.clone(), input);
+        let (all, _) = lex_all(lexer.clone(), input, 0);
         let mut whole = lexer.clone();
         let mut values = vec![(Value {
             kind: understudy_sqldump::ValueKind::Null,
@@ -150,19 +101,15 @@ proptest! {
         match whole.lex_row(input, &mut values) {
             Some(parts) => {
                 let row = RowItem { bytes: &input[..parts.close.end], parts, pos: Position { byte: 0, line: 1 } };
-                let taken: Vec<(Token, usize)> = row_tokens(&row, &values)
-                    .into_iter()
-                    .map(|(t, at)| (t, at as usize))
-                    .collect();
+                let taken = row_tokens(&row, &values);
                 prop_assert_eq!(&all[..taken.len().min(all.len())], &taken[..]);
                 let end = row.bytes.len();
-                let (rest, _) = lex_all(whole, &input[end..]);
-                let rest: Vec<_> = rest.into_iter().map(|(t, at)| (t, at + end)).collect();
+                let (rest, _) = lex_all(whole, &input[end..], end as u64);
                 prop_assert_eq!(&all[taken.len()..], &rest[..]);
             }
             None => {
                 prop_assert!(values.is_empty());
-                let (again, _) = lex_all(whole, input);
+                let (again, _) = lex_all(whole, input, 0);
                 prop_assert_eq!(again, all);
             }
         }

@@ -5,7 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use understudy_sqldump::{DumpReader, LexerBuilder, Token};
+use proptest::prelude::*;
+use understudy_sqldump::{DumpReader, Lexed, Lexer, LexerBuilder, Token};
 
 /// The dumps of `fixtures/` (mysqldump, mariadb-dump, MySQL 8 and hand-written), sorted.
 pub fn fixture_files() -> Vec<PathBuf> {
@@ -83,4 +84,54 @@ where
         }
     }
     rows
+}
+
+/// Every token of `input` lexed by `lexer` (more input may follow), with its offset from
+/// `base`, up to the first error, whose offset comes second.
+pub fn lex_all(mut lexer: Lexer, input: &[u8], base: u64) -> (Vec<(Token, u64)>, Option<u64>) {
+    let mut out = Vec::new();
+    let mut at = 0;
+    loop {
+        match lexer.lex(&input[at..], false) {
+            Ok((Lexed::Token(t), n)) => {
+                out.push((t, base + at as u64));
+                at += n;
+            }
+            Ok(_) => return (out, None),
+            Err(e) => return (out, Some(base + (at + e.offset) as u64)),
+        }
+    }
+}
+
+/// Pieces rows are made of, plain, not plain and malformed, for property tests.
+pub fn row_piece() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "(",
+        ")",
+        ",",
+        "'",
+        "''",
+        "\\'",
+        "\\\\",
+        "\\",
+        "a",
+        "1",
+        "-",
+        ".",
+        "e",
+        "NULL",
+        "null",
+        "0x",
+        "F",
+        " ",
+        "\n",
+        ";",
+        "\"",
+        "X'",
+        "_binary ",
+        "N'",
+        "(1,'x')",
+        ",(2,NULL)",
+        " ON",
+    ])
 }
