@@ -10,7 +10,7 @@
 //! read before it, and a failed write is returned by the next write or by
 //! [`WriteBehind::finish`].
 
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::thread::{self, JoinHandle};
 
@@ -84,9 +84,21 @@ impl ReadAhead {
 
 impl Read for ReadAhead {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let chunk = self.fill_buf()?;
+        let n = out.len().min(chunk.len());
+        out[..n].copy_from_slice(&chunk[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+/// The chunks as the thread read them: a reader that copies out of them itself (the
+/// parallel rewrite's batches) copies each byte once, into memory it never zeroes.
+impl BufRead for ReadAhead {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
         while self.at == self.current.len() {
             if self.ended {
-                return Ok(0);
+                return Ok(&[]);
             }
             match self.chunks.recv() {
                 Ok(Ok(next)) => {
@@ -104,14 +116,15 @@ impl Read for ReadAhead {
                 // The thread ended at the end of its input.
                 Err(_) => {
                     self.ended = true;
-                    return Ok(0);
+                    return Ok(&[]);
                 }
             }
         }
-        let n = out.len().min(self.current.len() - self.at);
-        out[..n].copy_from_slice(&self.current[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
+        Ok(&self.current[self.at..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.at = (self.at + n).min(self.current.len());
     }
 }
 
@@ -306,6 +319,38 @@ mod tests {
             }
             assert_eq!(got, input, "len {len}, step {step}, out {out}");
             assert_eq!(r.read(&mut buf).unwrap(), 0, "stays at the end");
+        }
+    }
+
+    #[test]
+    fn read_ahead_buffered_gives_every_byte_in_order() {
+        // Consuming a part of each buffer, from one byte to more than a chunk holds.
+        for (len, step, take) in [
+            (0, 1, 1),
+            (3 * CHUNK + 17, 65536, 1),
+            (3 * CHUNK + 17, 65536, 4099),
+            (5 * CHUNK / 2, CHUNK, 2 * CHUNK),
+        ] {
+            let input = data(len);
+            let mut r = ReadAhead::spawn(Trickle {
+                data: input.clone(),
+                at: 0,
+                step,
+                fail_after: None,
+            })
+            .unwrap();
+            let mut got = Vec::new();
+            loop {
+                let buf = r.fill_buf().unwrap();
+                if buf.is_empty() {
+                    break;
+                }
+                let n = buf.len().min(take);
+                got.extend_from_slice(&buf[..n]);
+                r.consume(n);
+            }
+            assert_eq!(got, input, "len {len}, step {step}, take {take}");
+            assert!(r.fill_buf().unwrap().is_empty(), "stays at the end");
         }
     }
 

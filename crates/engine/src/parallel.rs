@@ -32,7 +32,7 @@
 //! on the calling thread, which is also the sequential pass.
 
 use std::collections::{HashMap, VecDeque};
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Write};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -288,7 +288,7 @@ struct Lexed {
 }
 
 /// Runs `engine` over `input` with `threads` workers.
-pub(crate) fn run<R: Read, W: Write>(
+pub(crate) fn run<R: BufRead, W: Write>(
     engine: &Engine,
     threads: usize,
     input: R,
@@ -329,7 +329,7 @@ pub(crate) fn run<R: Read, W: Write>(
                 }
             };
             let (tx, rx) = mpsc::sync_channel(1);
-            schemas.expect(batch, may_create_tables(&bytes));
+            schemas.expect(batch, splitter.may_create_tables(&bytes));
             let shared = Shared {
                 schemas: &schemas,
                 buffers: &buffers,
@@ -364,107 +364,169 @@ fn received(rx: Option<mpsc::Receiver<Lexed>>) -> Result<Lexed, Error> {
         .ok_or_else(|| Error::Output(io::Error::other("a worker thread stopped")))
 }
 
-/// Whether a batch may hold a `CREATE TABLE` (as mysqldump and most people write it).
-fn may_create_tables(batch: &[u8]) -> bool {
-    memmem::find(batch, b"CREATE TABLE").is_some() || memmem::find(batch, b"create table").is_some()
-}
+/// What marks a batch that may hold a `CREATE TABLE`: mysqldump's spelling and most
+/// people's (see [`SharedSchemas`]).
+const CREATE_TABLE: [&[u8]; 2] = [b"CREATE TABLE", b"create table"];
 
 /// Reads the input in batches that end after a `;` and a newline.
+///
+/// Bytes go once from the source's buffer into the batch, never zeroed first: a batch takes
+/// whole pieces of the source while they fit under its size, then ends at the last `;` +
+/// newline of the piece that does not fit (most often, with mysqldump's statements of about
+/// a batch each), else at the last one it holds (the bytes after it go back to the source),
+/// else, for one statement longer than a batch, at the first one after. Only the bytes near
+/// the end are searched. (Reading a batch's size and cutting at its last `;` + newline, as
+/// before, copied every byte after the cut a second time and searched the whole batch: half
+/// the input again, on the thread that also runs the sequential pass.)
 struct Splitter<R> {
     src: R,
-    /// Bytes read after the last cut.
-    carry: Vec<u8>,
+    /// Bytes the pass gave back ([`Splitter::unread`]), read before `src`.
+    unread: Vec<u8>,
     eof: bool,
     batch: usize,
     /// A read failed: the input ends there, and the run stops with this error once the
     /// bytes before it are through (its position is then known without counting lines
     /// twice).
     failed: Option<io::Error>,
-    finder: memmem::FinderRev<'static>,
+    /// Each spelling of `CREATE TABLE`. (Two `memmem` passes cost less than one packed
+    /// search for both, which stops at every `cre` of the text.)
+    creates: [memmem::Finder<'static>; 2],
 }
 
-impl<R: Read> Splitter<R> {
+impl<R: BufRead> Splitter<R> {
     fn new(src: R, batch: usize) -> Splitter<R> {
         Splitter {
             src,
-            batch,
-            carry: Vec::new(),
+            batch: batch.max(1),
+            unread: Vec::new(),
             eof: false,
             failed: None,
-            finder: memmem::FinderRev::new(b";\n"),
+            creates: CREATE_TABLE.map(memmem::Finder::new),
+        }
+    }
+
+    /// What the source has ready: the bytes given back first, then its buffer; empty at
+    /// the end of the input (or after a failed read).
+    fn available(&mut self) -> &[u8] {
+        if !self.unread.is_empty() {
+            return &self.unread;
+        }
+        if self.eof {
+            return &[];
+        }
+        loop {
+            match self.src.fill_buf() {
+                // Borrowck: the buffer is asked for again below to return it.
+                Ok(b) if !b.is_empty() => break,
+                Ok(_) => {
+                    self.eof = true;
+                    return &[];
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.failed = Some(e);
+                    self.eof = true;
+                    return &[];
+                }
+            }
+        }
+        self.src.fill_buf().unwrap_or_default()
+    }
+
+    /// Moves the first `n` bytes of what [`Splitter::available`] gave to `buf`.
+    fn take(&mut self, buf: &mut Vec<u8>, n: usize) {
+        if self.unread.is_empty() {
+            if let Ok(b) = self.src.fill_buf() {
+                buf.extend_from_slice(&b[..n]);
+            }
+            self.src.consume(n);
+        } else {
+            buf.extend_from_slice(&self.unread[..n]);
+            self.unread.drain(..n);
         }
     }
 
     fn next_batch(&mut self, buffers: &Buffers) -> Result<Option<Piece>, Error> {
-        let mut buf = std::mem::replace(&mut self.carry, buffers.get());
-        let mut searched = 0;
+        let batch = self.batch;
+        let mut buf = buffers.get();
+        // `buf[..clean]` holds no `;` + newline: one statement longer than a batch.
+        let mut clean: usize = 0;
         loop {
-            if !self.eof {
-                let want = (searched + self.batch).max(buf.len() + self.batch / 4 + 1);
-                self.fill(&mut buf, want)?;
+            let held = buf.len();
+            let ends_in_semicolon = buf.last() == Some(&b';');
+            let piece = self.available();
+            if piece.is_empty() {
+                return Ok((held > 0).then_some(Piece::Batch(buf)));
             }
-            if let Some(i) = self.finder.rfind(&buf[searched.saturating_sub(1)..]) {
-                let cut = searched.saturating_sub(1) + i + 2;
-                self.carry.extend_from_slice(&buf[cut..]);
+            let room = batch.saturating_sub(held);
+            if piece.len() <= room {
+                let n = piece.len();
+                self.take(&mut buf, n);
+                continue;
+            }
+            // The last end before the batch's size in the piece that crosses it, or the one
+            // across the two pieces.
+            if let Some(i) = memmem::rfind(&piece[..room], b";\n") {
+                self.take(&mut buf, i + 2);
+                return Ok(Some(Piece::Batch(buf)));
+            }
+            let straddles = ends_in_semicolon && piece[0] == b'\n';
+            if straddles && room > 0 {
+                self.take(&mut buf, 1);
+                return Ok(Some(Piece::Batch(buf)));
+            }
+            // The last end in what the batch holds; the bytes after it go back (less than a
+            // piece of the source, mostly).
+            let from = clean.saturating_sub(1);
+            if let Some(i) = memmem::rfind(&buf[from..], b";\n") {
+                let cut = from + i + 2;
+                self.unread(&buf[cut..]);
                 buf.truncate(cut);
                 return Ok(Some(Piece::Batch(buf)));
             }
-            if self.eof {
-                return Ok((!buf.is_empty()).then_some(Piece::Batch(buf)));
+            // One statement longer than a batch: up to its end.
+            let from = room.saturating_sub(1);
+            let piece = self.available();
+            let end = if straddles {
+                Some(1)
+            } else {
+                memmem::find(&piece[from..], b";\n").map(|i| from + i + 2)
+            };
+            if let Some(n) = end {
+                self.take(&mut buf, n);
+                return Ok(Some(Piece::Batch(buf)));
             }
-            if buf.len() >= self.batch.saturating_mul(OVERSIZED_BATCHES) {
+            let n = piece.len();
+            self.take(&mut buf, n);
+            clean = buf.len();
+            if buf.len() >= batch.saturating_mul(OVERSIZED_BATCHES) {
                 // A statement too long to hold whole: the pass streams through it.
                 return Ok(Some(Piece::Stream(buf)));
             }
-            // One statement longer than a batch: keep reading until it ends.
-            searched = buf.len();
         }
+    }
+
+    /// Whether a batch may hold a `CREATE TABLE` (as mysqldump and most people write it).
+    fn may_create_tables(&self, batch: &[u8]) -> bool {
+        self.creates.iter().any(|f| f.find(batch).is_some())
     }
 
     /// The next `want` bytes or fewer (what is left), for streaming; `None` at the end.
     fn next_chunk(&mut self, want: usize, buffers: &Buffers) -> Result<Option<Vec<u8>>, Error> {
-        let mut buf = std::mem::replace(&mut self.carry, buffers.get());
-        if !self.eof {
-            self.fill(&mut buf, want)?;
+        let mut buf = buffers.get();
+        while buf.len() < want {
+            let n = self.available().len().min(want - buf.len());
+            if n == 0 {
+                break;
+            }
+            self.take(&mut buf, n);
         }
         Ok((!buf.is_empty()).then_some(buf))
     }
 
     /// Puts `bytes` back in front of what comes next.
     fn unread(&mut self, bytes: &[u8]) {
-        let mut carry = Vec::with_capacity(bytes.len() + self.carry.len());
-        carry.extend_from_slice(bytes);
-        carry.extend_from_slice(&self.carry);
-        self.carry = carry;
-    }
-
-    /// Reads until `buf` holds `want` bytes or the input ends.
-    fn fill(&mut self, buf: &mut Vec<u8>, want: usize) -> Result<(), Error> {
-        if self.failed.is_some() {
-            return Ok(());
-        }
-        let mut len = buf.len();
-        if len >= want {
-            return Ok(());
-        }
-        buf.resize(want, 0);
-        while len < want {
-            match self.src.read(&mut buf[len..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    break;
-                }
-                Ok(n) => len += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.failed = Some(e);
-                    self.eof = true;
-                    break;
-                }
-            }
-        }
-        buf.truncate(len);
-        Ok(())
+        self.unread.splice(0..0, bytes.iter().copied());
     }
 }
 
@@ -986,7 +1048,7 @@ impl Pass {
 
     /// Lexes a long statement here as it is read, until the stream is between statements
     /// again; what follows is then read in batches.
-    fn stream<W: Write, R: Read>(
+    fn stream<W: Write, R: BufRead>(
         &mut self,
         run: &mut Run<'_, W>,
         start: Vec<u8>,
@@ -1036,4 +1098,124 @@ fn advance(mut pos: Position, bytes: &[u8]) -> Position {
     pos.byte += bytes.len() as u64;
     pos.line += memchr::memchr_iter(b'\n', bytes).count() as u64;
     pos
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::io::Read;
+
+    /// A buffered source handing out at most `piece` bytes at a time.
+    struct Pieces<'a> {
+        data: &'a [u8],
+        at: usize,
+        piece: usize,
+    }
+
+    impl Read for Pieces<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.fill_buf()?.len().min(out.len());
+            out[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.consume(n);
+            Ok(n)
+        }
+    }
+
+    impl BufRead for Pieces<'_> {
+        fn fill_buf(&mut self) -> io::Result<&[u8]> {
+            let end = (self.at + self.piece).min(self.data.len());
+            Ok(&self.data[self.at..end])
+        }
+
+        fn consume(&mut self, n: usize) {
+            self.at += n;
+        }
+    }
+
+    /// Every piece the splitter cuts from `data`, as (streamed, bytes).
+    fn split(data: &[u8], piece: usize, batch: usize) -> Vec<(bool, Vec<u8>)> {
+        let buffers = Buffers::new(4);
+        let src = Pieces { data, at: 0, piece };
+        let mut splitter = Splitter::new(src, batch);
+        let mut out = Vec::new();
+        while let Some(p) = splitter.next_batch(&buffers).unwrap() {
+            out.push(match p {
+                Piece::Batch(b) => (false, b),
+                Piece::Stream(b) => (true, b),
+            });
+        }
+        out
+    }
+
+    fn ends_between(bytes: &[u8], from: usize, to: usize) -> bool {
+        (from.max(2)..to).any(|end| &bytes[end - 2..end] == b";\n")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Batches are the input in order; each but the last ends with `;` + newline and
+        /// is at most the batch size, or one statement; only a piece of
+        /// `OVERSIZED_BATCHES` batches or more, a statement's start, is streamed.
+        #[test]
+        fn batches_end_after_statements(
+            data in proptest::collection::vec(prop_oneof![Just(b'a'), Just(b';'), Just(b'\n')], 0..3000),
+            piece in 1usize..300,
+            batch in 1usize..200,
+        ) {
+            let pieces = split(&data, piece, batch);
+            let joined: Vec<u8> = pieces.iter().flat_map(|(_, b)| b.iter().copied()).collect();
+            prop_assert_eq!(&joined, &data);
+            for (i, (streamed, bytes)) in pieces.iter().enumerate() {
+                prop_assert!(!bytes.is_empty());
+                if *streamed {
+                    prop_assert!(bytes.len() >= batch * OVERSIZED_BATCHES);
+                    prop_assert!(!ends_between(bytes, 2, bytes.len() + 1), "stream {}", i);
+                } else if i + 1 < pieces.len() {
+                    prop_assert!(bytes.ends_with(b";\n"), "batch {} of {}", i, pieces.len());
+                }
+                if bytes.len() > batch {
+                    prop_assert!(!ends_between(bytes, 2, bytes.len()), "batch {}", i);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_batch_ends_at_the_last_statement_end_before_its_size() {
+        let data = b"INSERT 1;\nINSERT 2;\nINSERT 3;\nINSERT 4;\n";
+        // Any piece size: at most 25 bytes, so cut after `2;\n`.
+        for piece in [1, 5, 11, 19, 20, 21, 25, 26, 100] {
+            let pieces = split(data, piece, 25);
+            let batches: Vec<&[u8]> = pieces.iter().map(|(_, b)| &b[..]).collect();
+            assert_eq!(
+                batches,
+                [&b"INSERT 1;\nINSERT 2;\n"[..], b"INSERT 3;\nINSERT 4;\n"],
+                "pieces of {piece}"
+            );
+        }
+    }
+
+    #[test]
+    fn bytes_given_back_come_first() {
+        let buffers = Buffers::new(4);
+        let data = b"B;\nC;\n";
+        let mut splitter = Splitter::new(
+            Pieces {
+                data,
+                at: 0,
+                piece: 2,
+            },
+            1,
+        );
+        let first = splitter.next_chunk(2, &buffers).unwrap().unwrap();
+        assert_eq!(first, b"B;");
+        splitter.unread(b"A;\nB;");
+        let mut got = Vec::new();
+        while let Some(Piece::Batch(b)) = splitter.next_batch(&buffers).unwrap() {
+            got.push(b);
+        }
+        assert_eq!(got, [&b"A;\n"[..], b"B;\n", b"C;\n"]);
+    }
 }

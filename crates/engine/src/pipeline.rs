@@ -3,7 +3,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Write};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -218,11 +218,15 @@ struct InsertState {
 impl Engine {
     /// Reads a whole dump from `input` and writes the rewritten dump to `output`.
     ///
+    /// `input` is buffered because the parallel rewrite cuts batches out of the source's
+    /// own buffer (see `parallel.rs`); a `&[u8]` is one, a file or a pipe wants a
+    /// [`std::io::BufReader`] of at least 64 KiB.
+    ///
     /// # Errors
     /// Malformed input (with its position and table), a value or row the rules cannot
     /// process (masking fails closed), or a failed write. The output is then incomplete:
     /// callers must not treat it as a dump.
-    pub fn run<R: Read, W: Write>(&self, input: R, output: W) -> Result<Report, Error> {
+    pub fn run<R: BufRead, W: Write>(&self, input: R, output: W) -> Result<Report, Error> {
         // With nothing to change, every row is skimmed on the calling thread faster than
         // batches are handed to workers and back.
         let changes = self.rules.is_some() || self.cli.is_some();
