@@ -20,6 +20,20 @@ const CHUNK: usize = 256 * 1024;
 /// How many chunks may wait between a thread and the rewrite.
 const QUEUED: usize = 4;
 
+/// Fills a recycling queue with every buffer it holds, written once so their pages are
+/// the process's from the start: the peak memory of a run is then what it is after its
+/// first chunks, not what its threads' timing happened to need at some point (the queues
+/// fill up only when one side falls behind, which a longer run is likelier to see).
+fn fill_pool(pool: &SyncSender<Vec<u8>>, shape: impl Fn(&mut Vec<u8>)) {
+    loop {
+        let mut buf = vec![1u8; CHUNK];
+        shape(&mut buf);
+        if pool.try_send(buf).is_err() {
+            break;
+        }
+    }
+}
+
 /// A reader fed by a thread that reads `src` ahead.
 pub struct ReadAhead {
     chunks: Receiver<io::Result<Vec<u8>>>,
@@ -36,6 +50,7 @@ impl ReadAhead {
     pub fn spawn<R: Read + Send + 'static>(mut src: R) -> io::Result<ReadAhead> {
         let (chunk_tx, chunks) = mpsc::sync_channel::<io::Result<Vec<u8>>>(QUEUED);
         let (recycle, recycled) = mpsc::sync_channel::<Vec<u8>>(QUEUED + 2);
+        fill_pool(&recycle, |buf| buf.resize(CHUNK, 0));
         thread::Builder::new()
             .name("understudy-read".into())
             .spawn(move || loop {
@@ -146,6 +161,7 @@ impl<W: Write + Send + 'static> WriteBehind<W> {
     pub fn spawn(mut sink: W) -> io::Result<WriteBehind<W>> {
         let (chunks, rx) = mpsc::sync_channel::<Vec<u8>>(QUEUED);
         let (recycle, recycled) = mpsc::sync_channel::<Vec<u8>>(QUEUED + 2);
+        fill_pool(&recycle, Vec::clear);
         let thread = thread::Builder::new()
             .name("understudy-write".into())
             .spawn(move || {
