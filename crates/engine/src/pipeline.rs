@@ -218,9 +218,10 @@ struct InsertState {
 impl Engine {
     /// Reads a whole dump from `input` and writes the rewritten dump to `output`.
     ///
-    /// `input` is buffered because the parallel rewrite cuts batches out of the source's
-    /// own buffer (see `parallel.rs`); a `&[u8]` is one, a file or a pipe wants a
-    /// [`std::io::BufReader`] of at least 64 KiB.
+    /// `input` is buffered because the parallel rewrite cuts its batches out of the
+    /// source's own buffer, copying each byte once (see `parallel.rs`): a `&[u8]` is one;
+    /// put a file or a pipe in a [`std::io::BufReader`], with a larger buffer than its
+    /// default 8 KiB for fewer, larger pieces.
     ///
     /// # Errors
     /// Malformed input (with its position and table), a value or row the rules cannot
