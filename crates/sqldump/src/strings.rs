@@ -33,6 +33,9 @@ const BLOCK: usize = 64;
 /// backslash escapes. A doubled quote is not looked at: the caller sees its first quote as
 /// the end, and goes on after the second.
 pub(crate) fn scan(input: &[u8], from: usize, quote: u8) -> Scanned {
+    if let Some(short) = scan_short(input, from, quote) {
+        return short;
+    }
     let mut escapes = false;
     let mut odd_escapes = false;
     let mut raw_double_quotes = false;
@@ -81,6 +84,48 @@ pub(crate) fn scan(input: &[u8], from: usize, quote: u8) -> Scanned {
         odd_escapes,
         raw_double_quotes,
     }
+}
+
+/// [`scan`] for a string that ends within 16 bytes with no backslash before its end, as
+/// most values of a dump do (dates, numbers as text, statuses, short names): three
+/// compares of one 16-byte block instead of the four masks of four (the whole scan of a
+/// short value cost about as much as that of a 64-byte one). `None`: the general scan
+/// decides.
+#[cfg(target_arch = "x86_64")]
+fn scan_short(input: &[u8], from: usize, quote: u8) -> Option<Scanned> {
+    let part: &[u8; 16] = input.get(from..)?.first_chunk::<16>()?;
+    // SAFETY: SSE2 is in the x86-64 baseline: every CPU of the target has it.
+    let [backslashes, quotes, double_quotes] = unsafe { masks3(part, quote) };
+    if quotes == 0 {
+        return None;
+    }
+    let end = quotes.trailing_zeros();
+    let before = (1u16 << end) - 1;
+    // `from` is not inside an escape, so with no backslash before it the quote is open.
+    (backslashes & before == 0).then_some(Scanned {
+        end: Some(from + end as usize),
+        resume: input.len(),
+        escapes: false,
+        odd_escapes: false,
+        raw_double_quotes: double_quotes & before != 0,
+    })
+}
+
+/// The general scan only, on other targets.
+#[cfg(not(target_arch = "x86_64"))]
+fn scan_short(_: &[u8], _: usize, _: u8) -> Option<Scanned> {
+    None
+}
+
+/// Backslashes, `quote`s and `"` of 16 bytes, a bit each.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn masks3(part: &[u8; 16], quote: u8) -> [u16; 3] {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    // SAFETY: `part` is 16 readable bytes; the load needs no alignment.
+    let v = unsafe { _mm_loadu_si128(part.as_ptr().cast()) };
+    let eq = |b: u8| _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8))) as u16;
+    [eq(b'\\'), eq(quote), eq(b'"')]
 }
 
 /// Whether `\` followed by `b` is an escape mysqldump writes (`\0 \' \" \n \r \\ \Z`): a
