@@ -303,6 +303,17 @@ mod tests {
         }
     }
 
+    /// A reader ahead of all of `input`, given `step` bytes per read.
+    fn read_ahead(input: &[u8], step: usize) -> ReadAhead {
+        ReadAhead::spawn(Trickle {
+            data: input.to_vec(),
+            at: 0,
+            step,
+            fail_after: None,
+        })
+        .unwrap()
+    }
+
     fn data(len: usize) -> Vec<u8> {
         (0..len).map(|i| (i * 7 % 251) as u8).collect()
     }
@@ -317,13 +328,7 @@ mod tests {
             (5 * CHUNK / 2, CHUNK, 7),
         ] {
             let input = data(len);
-            let mut r = ReadAhead::spawn(Trickle {
-                data: input.clone(),
-                at: 0,
-                step,
-                fail_after: None,
-            })
-            .unwrap();
+            let mut r = read_ahead(&input, step);
             let mut got = Vec::new();
             let mut buf = vec![0; out];
             loop {
@@ -348,13 +353,7 @@ mod tests {
             (5 * CHUNK / 2, CHUNK, 2 * CHUNK),
         ] {
             let input = data(len);
-            let mut r = ReadAhead::spawn(Trickle {
-                data: input.clone(),
-                at: 0,
-                step,
-                fail_after: None,
-            })
-            .unwrap();
+            let mut r = read_ahead(&input, step);
             let mut got = Vec::new();
             loop {
                 let buf = r.fill_buf().unwrap();

@@ -95,7 +95,7 @@ pub(crate) fn scan(input: &[u8], from: usize, quote: u8) -> Scanned {
 fn scan_short(input: &[u8], from: usize, quote: u8) -> Option<Scanned> {
     let part: &[u8; 16] = input.get(from..)?.first_chunk::<16>()?;
     // SAFETY: SSE2 is in the x86-64 baseline: every CPU of the target has it.
-    let [backslashes, quotes, double_quotes] = unsafe { masks3(part, quote) };
+    let [backslashes, quotes, double_quotes] = unsafe { eq_masks(part, [b'\\', quote, b'"']) };
     if quotes == 0 {
         return None;
     }
@@ -115,17 +115,6 @@ fn scan_short(input: &[u8], from: usize, quote: u8) -> Option<Scanned> {
 #[cfg(not(target_arch = "x86_64"))]
 fn scan_short(_: &[u8], _: usize, _: u8) -> Option<Scanned> {
     None
-}
-
-/// Backslashes, `quote`s and `"` of 16 bytes, a bit each.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "sse2")]
-fn masks3(part: &[u8; 16], quote: u8) -> [u16; 3] {
-    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
-    // SAFETY: `part` is 16 readable bytes; the load needs no alignment.
-    let v = unsafe { _mm_loadu_si128(part.as_ptr().cast()) };
-    let eq = |b: u8| _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8))) as u16;
-    [eq(b'\\'), eq(quote), eq(b'"')]
 }
 
 /// Whether `\` followed by `b` is an escape mysqldump writes (`\0 \' \" \n \r \\ \Z`): a
@@ -197,7 +186,7 @@ fn masks(block: &[u8], quote: u8) -> Masks {
     for (i, part) in full.chunks_exact(16).enumerate() {
         let part: &[u8; 16] = part.try_into().unwrap_or(&[0; 16]);
         // SAFETY: SSE2 is in the x86-64 baseline: every CPU of the target has it.
-        let [b, q, d, n] = unsafe { masks16(part, quote) };
+        let [b, q, d, n] = unsafe { eq_masks(part, [b'\\', quote, b'"', b'n']) };
         m.backslashes |= u64::from(b) << (16 * i);
         m.quotes |= u64::from(q) << (16 * i);
         m.double_quotes |= u64::from(d) << (16 * i);
@@ -206,15 +195,14 @@ fn masks(block: &[u8], quote: u8) -> Masks {
     m
 }
 
-/// [`masks`] for 16 bytes.
+/// For each of `bytes`, which of the 16 bytes of `part` equal it, a bit each.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse2")]
-fn masks16(part: &[u8; 16], quote: u8) -> [u16; 4] {
+fn eq_masks<const N: usize>(part: &[u8; 16], bytes: [u8; N]) -> [u16; N] {
     use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
     // SAFETY: `part` is 16 readable bytes; the load needs no alignment.
     let v = unsafe { _mm_loadu_si128(part.as_ptr().cast()) };
-    let eq = |b: u8| _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8))) as u16;
-    [eq(b'\\'), eq(quote), eq(b'"'), eq(b'n')]
+    bytes.map(|b| _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8))) as u16)
 }
 
 /// [`masks`] a byte at a time, on other targets.
