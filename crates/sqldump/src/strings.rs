@@ -169,6 +169,7 @@ struct Masks {
 
 /// The [`Masks`] of `block` (at most [`BLOCK`] bytes).
 #[cfg(target_arch = "x86_64")]
+#[inline]
 fn masks(block: &[u8], quote: u8) -> Masks {
     let Some(full) = block.first_chunk::<BLOCK>() else {
         // The last block of the input: padded with zeros, which match nothing. Short
