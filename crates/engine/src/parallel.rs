@@ -436,9 +436,11 @@ impl<R: BufRead> Splitter<R> {
     /// Moves the first `n` bytes of what [`Splitter::available`] gave to `buf`.
     fn take(&mut self, buf: &mut Vec<u8>, n: usize) {
         if self.unread.is_empty() {
-            if let Ok(b) = self.src.fill_buf() {
-                buf.extend_from_slice(&b[..n]);
-            }
+            // The buffer `available` gave, unchanged: a `BufRead` reads again only once
+            // its buffer is consumed.
+            let piece = self.src.fill_buf().unwrap_or_default();
+            let n = n.min(piece.len());
+            buf.extend_from_slice(&piece[..n]);
             self.src.consume(n);
         } else {
             buf.extend_from_slice(&self.unread[..n]);
