@@ -10,4 +10,5 @@ mod replace;
 mod roundtrip;
 mod rules;
 mod threads;
+mod wordpress;
 mod wrappers;
