@@ -1726,7 +1726,7 @@ fn parse_insert_head(head: &[u8]) -> Option<Token> {
 }
 
 /// An identifier at `at`: `` `quoted` `` (content span) or a bare word. Returns it and its end.
-fn identifier(input: &[u8], at: usize) -> Option<(Span, usize)> {
+pub(crate) fn identifier(input: &[u8], at: usize) -> Option<(Span, usize)> {
     match input.get(at)? {
         b'`' => {
             let mut j = at + 1;
@@ -1816,17 +1816,17 @@ fn classify_statement(statement: &[u8]) -> Token {
 
 /// The bare words of a statement's code, skipping whitespace, comments and the `/*!NNNNN` and
 /// `*/` markers of versioned comments. Stops at the first quote or punctuation.
-struct CodeWords<'a> {
+pub(crate) struct CodeWords<'a> {
     input: &'a [u8],
     at: usize,
 }
 
 impl<'a> CodeWords<'a> {
-    fn new(input: &'a [u8]) -> Self {
+    pub(crate) fn new(input: &'a [u8]) -> Self {
         CodeWords { input, at: 0 }
     }
 
-    fn next(&mut self) -> Option<(&'a [u8], usize)> {
+    pub(crate) fn next(&mut self) -> Option<(&'a [u8], usize)> {
         let s = self.input;
         loop {
             self.at = skip_space_all(s, self.at);
@@ -1968,14 +1968,14 @@ fn more_or_eof<T>(eof: bool, expected: &'static str, at: usize) -> Result<Option
     }
 }
 
-fn skip_space_all(input: &[u8], at: usize) -> usize {
+pub(crate) fn skip_space_all(input: &[u8], at: usize) -> usize {
     at + input[at.min(input.len())..]
         .iter()
         .take_while(|&&b| is_space(b))
         .count()
 }
 
-fn word_end(input: &[u8], at: usize) -> usize {
+pub(crate) fn word_end(input: &[u8], at: usize) -> usize {
     at + input[at.min(input.len())..]
         .iter()
         .take_while(|&&b| is_word_byte(b))

@@ -32,6 +32,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod effect;
 mod error;
 mod lexer;
 pub mod literal;
@@ -40,6 +41,7 @@ pub mod schema;
 mod stops;
 mod strings;
 
+pub use crate::effect::{statement_effect, Effect};
 pub use crate::error::{Error, ErrorKind, Position, ShownByte};
 pub use crate::lexer::{
     statement_table, InsertVerb, LexError, Lexed, LexedRow, Lexer, LexerBuilder, Look, Skimmed,
