@@ -17,10 +17,12 @@ use crate::glob::Glob;
 use crate::lookup::{Lookup, LookupId};
 use crate::mask::{self, Fake, FakeKind, Fixed, Inside, Key, Mask, PathSegment, Strategy};
 use crate::model::{
-    Action, CompiledRules, InputOptions, KeepRule, Redactor, Sql, TableRule, TableSet, Unlisted,
+    Action, CompiledRules, InputOptions, KeepRule, PrefixCheck, Redactor, Sql, TableRule, TableSet,
+    Unlisted,
 };
 use crate::replace::{
-    self, ColumnPattern, DropReason, DroppedReplace, Filter, Replacement, SerializedMode, Variants,
+    self, ColumnPattern, DropReason, DroppedReplace, Filter, MustMove, Replacement, SerializedMode,
+    Variants,
 };
 use crate::scrub::{Finds, Scrub};
 use crate::source::Source;
@@ -101,6 +103,39 @@ fn compile_inner(
             strip_definers: i.strip_definers,
         });
 
+    let prefix = match &f.prefix {
+        None => None,
+        Some(p) => {
+            let p = p.get_ref();
+            let Some(v) = ctx.vars.get(p.var.get_ref()) else {
+                return Err(ctx.err(
+                    p.var.span(),
+                    "prefix.var",
+                    ErrorKind::UnknownVariable,
+                    format!("unknown variable `{}`", p.var.get_ref()),
+                ));
+            };
+            let mut markers = Vec::new();
+            for (i, m) in p.marker_tables.get_ref().iter().enumerate() {
+                let m = ctx.subst(m, &format!("prefix.marker_tables[{i}]"), Escape::None)?;
+                if m.value.is_empty() {
+                    return Err(ctx.err(
+                        p.marker_tables.span(),
+                        "prefix.marker_tables",
+                        ErrorKind::Invalid,
+                        "a marker table is empty",
+                    ));
+                }
+                markers.push(m.value);
+            }
+            Some(PrefixCheck {
+                var: p.var.get_ref().clone(),
+                value: v.value.clone(),
+                markers,
+            })
+        }
+    };
+
     let unlisted = match f.policy.as_ref().and_then(|p| p.unlisted.as_ref()) {
         None => Unlisted::Keep,
         Some(u) => match ctx
@@ -122,6 +157,23 @@ fn compile_inner(
     };
 
     let lookups = compile_lookups(&ctx, &f.lookup)?;
+    if let Some(v) = ctx.vars.get("secret") {
+        let len = v.value.len();
+        if len > 0 && len < crate::MIN_SECRET_LEN {
+            return Err(RulesError::new(
+                origin,
+                None,
+                "vars.secret",
+                ErrorKind::WeakSecret,
+                format!(
+                    "the masking secret has {len} bytes; it needs at least {}: a short key lets \
+                     anyone who sees the copy try every key and undo hashes and fakes \
+                     (e.g. `openssl rand -hex 32 > secret; chmod 600 secret`)",
+                    crate::MIN_SECRET_LEN
+                ),
+            ));
+        }
+    }
     let key = secret_key(&ctx);
 
     let mut tables = Vec::new();
@@ -161,7 +213,7 @@ fn compile_inner(
     let mut replacements = Vec::new();
     let mut dropped = Vec::new();
     for (i, r) in f.replace.iter().enumerate() {
-        match compile_replace(&ctx, i, r)? {
+        match compile_replace(&ctx, i, r, &lookups)? {
             Ok(rep) => replacements.push(rep),
             Err(d) => dropped.push(d),
         }
@@ -204,6 +256,7 @@ fn compile_inner(
         keeps,
         input,
         unlisted,
+        prefix,
         append_sql,
         has_secret: key.is_some(),
         redactor: Redactor::default(),
@@ -226,11 +279,11 @@ fn missing_secret(ctx: &Ctx<'_>, what: &str) -> String {
             "{what} needs the masking secret, but [vars] declares no `secret`; add secret = \"${{env:UNDERSTUDY_SECRET}}\" to [vars]"
         ),
         Some(v) if !v.unset_env.is_empty() => format!(
-            "{what} needs the masking secret, but `secret` is empty: environment variable {} is not set (set it, or pass --var secret=…)",
+            "{what} needs the masking secret, but `secret` is empty: environment variable {} is not set (set it, or give the secret in a file with --secret-file FILE)",
             v.unset_env.join(", ")
         ),
         Some(_) => format!(
-            "{what} needs the masking secret, but `secret` is empty (pass --var secret=…)"
+            "{what} needs the masking secret, but `secret` is empty (set UNDERSTUDY_SECRET, or pass --secret-file FILE)"
         ),
     }
 }
@@ -836,6 +889,8 @@ fn compile_mask(
         unique,
         inside,
         path: path.into(),
+        optional: m.optional,
+        path_optional: m.path_optional,
     })
 }
 
@@ -845,6 +900,7 @@ fn compile_replace(
     ctx: &Ctx<'_>,
     i: usize,
     r: &Spanned<file::Replace>,
+    lookups: &[Lookup],
 ) -> Result<Result<Replacement, DroppedReplace>, RulesError> {
     let base = format!("replace[{i}]");
     let k = |s: &str| format!("{base}.{s}");
@@ -938,6 +994,43 @@ fn compile_replace(
         ));
     }
 
+    let must_move = match &r.must_move {
+        None => None,
+        Some(m) => {
+            let key = k("must_move");
+            let m = m.get_ref();
+            let tables = table_set(ctx, &m.table, &format!("{key}.table"))?;
+            let column = ctx.subst(&m.column, &format!("{key}.column"), Escape::None)?;
+            let when = match &m.when {
+                None => None,
+                Some(w) => Some(compile_condition(
+                    ctx,
+                    w,
+                    &format!("{key}.when"),
+                    lookups,
+                    &tables,
+                )?),
+            };
+            let table_names: Vec<String> = m
+                .table
+                .get_ref()
+                .0
+                .iter()
+                .map(|(n, _)| {
+                    ctx.subst(&Spanned::new(0..0, n.clone()), &key, Escape::None)
+                        .map_or_else(|_| n.clone(), |t| t.value)
+                })
+                .collect();
+            Some(MustMove {
+                from: trim_url_slash(&from.value, &to.value).0.into(),
+                shown: format!("{}.{}", table_names.join("/"), column.value).into(),
+                tables,
+                column: column.value.into(),
+                when,
+            })
+        }
+    };
+
     if from.value.is_empty() {
         return Ok(Err(DroppedReplace {
             index: i,
@@ -946,6 +1039,7 @@ fn compile_replace(
             reason: DropReason::EmptyFrom {
                 vars: from.vars_used,
             },
+            must_move: must_move.map(|m| m.shown.into()),
         }));
     }
     if to.value.is_empty() && !r.to.get_ref().is_empty() {
@@ -961,7 +1055,8 @@ fn compile_replace(
             ),
         ));
     }
-    let pairs = replace::expand(&from.value, &to.value, variants).map_err(|m| {
+    let (from_url, to_url) = trim_url_slash(&from.value, &to.value);
+    let pairs = replace::expand(from_url, to_url, variants).map_err(|m| {
         let span = r
             .variants
             .as_ref()
@@ -974,6 +1069,7 @@ fn compile_replace(
             label,
             line,
             reason: DropReason::Unchanged,
+            must_move: None,
         }));
     }
     Ok(Ok(Replacement {
@@ -985,5 +1081,22 @@ fn compile_replace(
         variants,
         filter,
         secret: from.secret || to.secret,
+        must_move,
     }))
+}
+
+/// `from` and `to` without the trailing `/` of a URL, when both are URLs: a site URL is
+/// written both ways (`https://example.org/` in Elgg's wwwroot, without in WordPress's
+/// `home`), and a pair that disagrees would glue or double slashes
+/// (`https://int.exampledocs`); the bare form matches both spellings in the dump.
+fn trim_url_slash<'a>(from: &'a str, to: &'a str) -> (&'a str, &'a str) {
+    let url = |s: &str| s.contains("://") || s.starts_with("//");
+    if !url(from) || !(url(to) || to.is_empty()) {
+        return (from, to);
+    }
+    let trim = |s: &'a str| match s.strip_suffix('/') {
+        Some(t) if !t.ends_with('/') && !t.ends_with(':') && !t.is_empty() => t,
+        _ => s,
+    };
+    (trim(from), trim(to))
 }

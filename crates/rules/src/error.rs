@@ -34,6 +34,9 @@ pub enum ErrorKind {
     /// A `hash` or `fake` mask (or a template with `hash()`) needs the `secret` variable and
     /// it is empty.
     MissingSecret,
+    /// The `secret` is shorter than [`MIN_SECRET_LEN`](crate::MIN_SECRET_LEN) bytes: masks
+    /// keyed with it could be reversed by trying every key.
+    WeakSecret,
     /// Any other rule that is well-formed TOML but makes no sense.
     Invalid,
 }

@@ -27,6 +27,8 @@ pub(crate) struct File {
     #[serde(default)]
     pub policy: Option<Policy>,
     #[serde(default)]
+    pub prefix: Option<Spanned<Prefix>>,
+    #[serde(default)]
     pub replace: Vec<Spanned<Replace>>,
     #[serde(default)]
     pub lookup: Vec<Spanned<Lookup>>,
@@ -68,6 +70,13 @@ pub(crate) struct Policy {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+pub(crate) struct Prefix {
+    pub var: S,
+    pub marker_tables: Spanned<Vec<S>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Replace {
     pub name: Option<S>,
     pub from: S,
@@ -81,6 +90,15 @@ pub(crate) struct Replace {
     pub columns: Option<Vec<S>>,
     #[serde(default)]
     pub skip_columns: Vec<S>,
+    pub must_move: Option<Spanned<MustMove>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MustMove {
+    pub table: Spanned<Names>,
+    pub column: S,
+    pub when: Option<Spanned<When>>,
 }
 
 #[derive(Deserialize)]
@@ -118,6 +136,10 @@ pub(crate) struct Mask {
     pub when: Option<Spanned<When>>,
     pub inside: Option<S>,
     pub path: Option<Spanned<Vec<S>>>,
+    #[serde(default)]
+    pub optional: bool,
+    #[serde(default)]
+    pub path_optional: bool,
 }
 
 #[derive(Deserialize)]

@@ -61,10 +61,13 @@ pub use crate::{
     error::{ErrorKind, EvalError, LookupError, MaskError, RulesError},
     lookup::{Lookup, LookupId, LookupStore},
     mask::{Fit, Inside, Mask, MaskValue, Masked, PathSegment, StrategyKind},
-    model::{Action, CompiledRules, InputOptions, TableAction, Unlisted},
-    replace::{DropReason, DroppedReplace, Pair, Replacement, SerializedMode, Variants},
+    model::{Action, CompiledRules, InputOptions, PrefixCheck, TableAction, Unlisted},
+    replace::{DropReason, DroppedReplace, MustMove, Pair, Replacement, SerializedMode, Variants},
     row::{Cell, RowAccess},
 };
+
+/// The shortest masking secret accepted, in bytes.
+pub const MIN_SECRET_LEN: usize = 16;
 
 /// Loads rule files. The associated functions cover the common case; the builder methods
 /// let a caller (or a test) set variables and replace the process environment.
@@ -73,7 +76,7 @@ pub use crate::{
 /// use understudy_rules::Rules;
 /// let rules = Rules::new()
 ///     .var("dst_url", "https://int.example.org/")
-///     .env("UNDERSTUDY_SECRET", "s3cret")
+///     .env("UNDERSTUDY_SECRET", "s3cret-of-sixteen-bytes")
 ///     .compile_str(
 ///         "[vars]\nsecret = \"${env:UNDERSTUDY_SECRET}\"\ndst_url = \"\"\n",
 ///         "inline.toml",

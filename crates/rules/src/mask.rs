@@ -316,6 +316,8 @@ pub struct Mask {
     pub(crate) inside: Option<Inside>,
     pub(crate) path: Box<[PathSegment]>,
     pub(crate) key: Option<Arc<Key>>,
+    pub(crate) optional: bool,
+    pub(crate) path_optional: bool,
 }
 
 impl Mask {
@@ -332,6 +334,20 @@ impl Mask {
     /// Whether the mask's `table` pattern matches `table`.
     pub fn applies_to_table(&self, table: &str) -> bool {
         self.tables.matches(table)
+    }
+
+    /// Whether a dump may lack every table the mask names (`optional = true`: a plugin's
+    /// tables). Otherwise a mask that met no table of a dump is an error: a wrong table
+    /// prefix or name would leave the data it is for unmasked.
+    pub fn is_optional(&self) -> bool {
+        self.optional
+    }
+
+    /// Whether a value without the mask's `path` (inside serialized or JSON data) passes as
+    /// it is (`path_optional = true`). Otherwise such a value is an error: the data the mask
+    /// is for may sit under another key or shape.
+    pub fn path_is_optional(&self) -> bool {
+        self.path_optional
     }
 
     /// The column the mask replaces.

@@ -68,6 +68,38 @@ pub enum Unlisted {
     Fail,
 }
 
+/// `[prefix]`: the tables that mark the application, so a dump of it under another table
+/// prefix than the rules use is told apart from a dump without it. Masks are written for
+/// `${prefix}users`; run on a dump whose tables are `wpx_users` they would mask nothing.
+#[derive(Clone, Debug)]
+pub struct PrefixCheck {
+    pub(crate) var: String,
+    pub(crate) value: String,
+    pub(crate) markers: Vec<String>,
+}
+
+impl PrefixCheck {
+    /// The variable that holds the prefix (`prefix`).
+    pub fn var(&self) -> &str {
+        &self.var
+    }
+
+    /// The prefix the rules use.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// The prefix `table` shows the application under, when it is a marker table under a
+    /// prefix that is not the rules' own (nor an extension of it, as a multisite's
+    /// `wp_2_usermeta` or a plugin's `wp_plugin_usermeta` are of `wp_`).
+    pub fn foreign_prefix<'t>(&self, table: &'t str) -> Option<&'t str> {
+        self.markers.iter().find_map(|m| {
+            let prefix = table.strip_suffix(m.as_str())?;
+            (!prefix.starts_with(self.value.as_str())).then_some(prefix)
+        })
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct KeepRule {
     pub tables: TableSet,
@@ -133,6 +165,7 @@ pub struct CompiledRules {
     pub(crate) keeps: Vec<KeepRule>,
     pub(crate) input: InputOptions,
     pub(crate) unlisted: Unlisted,
+    pub(crate) prefix: Option<PrefixCheck>,
     pub(crate) append_sql: Vec<Sql>,
     pub(crate) has_secret: bool,
     pub(crate) redactor: Redactor,
@@ -154,6 +187,7 @@ impl fmt::Debug for CompiledRules {
                     .field("keeps", &r.keeps)
                     .field("input", &r.input)
                     .field("unlisted", &r.unlisted)
+                    .field("prefix", &r.prefix)
                     .field("append_sql", &r.append_sql)
                     .field("has_secret", &r.has_secret)
                     .finish()
@@ -233,6 +267,11 @@ impl CompiledRules {
     /// `[policy] unlisted`.
     pub fn unlisted(&self) -> Unlisted {
         self.unlisted
+    }
+
+    /// `[prefix]`: how to tell the application's tables under another table prefix.
+    pub fn prefix_check(&self) -> Option<&PrefixCheck> {
+        self.prefix.as_ref()
     }
 
     /// `[[append_sql]]` statements for the end of the dump, variables substituted, in file

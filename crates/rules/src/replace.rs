@@ -20,7 +20,9 @@
 
 use std::fmt;
 
+use crate::condition::Condition;
 use crate::glob::Glob;
+use crate::model::TableSet;
 
 /// How the engine treats values that hold PHP `serialize()` output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,6 +151,47 @@ pub struct Replacement {
     pub(crate) variants: Variants,
     pub(crate) filter: Filter,
     pub(crate) secret: bool,
+    pub(crate) must_move: Option<MustMove>,
+}
+
+/// `must_move`: where the application keeps the value a replacement moves (WordPress's
+/// `siteurl` and `home` options). A run whose replacement finds nothing to move there was
+/// given a `from` the dump does not hold, and stops rather than leave the copy pointing at
+/// production.
+#[derive(Debug)]
+pub struct MustMove {
+    pub(crate) tables: TableSet,
+    pub(crate) column: Box<str>,
+    pub(crate) when: Option<Condition>,
+    pub(crate) shown: Box<str>,
+    pub(crate) from: Box<str>,
+}
+
+impl MustMove {
+    /// Whether `table` is one that must hold the value.
+    pub fn applies_to_table(&self, table: &str) -> bool {
+        self.tables.matches(table)
+    }
+
+    /// The column that holds it.
+    pub fn column(&self) -> &str {
+        &self.column
+    }
+
+    /// Which rows hold it (all of the table's, if `None`).
+    pub fn condition(&self) -> Option<&Condition> {
+        self.when.as_ref()
+    }
+
+    /// The rule's `from` as given (before its variants), for messages.
+    pub fn from(&self) -> &str {
+        &self.from
+    }
+
+    /// `wp_options.option_value`, for messages.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
 }
 
 impl fmt::Debug for Replacement {
@@ -187,6 +230,10 @@ impl Replacement {
     /// Whether values of `table.column` are rewritten by this rule.
     pub fn applies_to(&self, table: &str, column: &str) -> bool {
         self.filter.applies_to(table, column)
+    }
+    /// Where the application keeps the value this rule moves, if the rule says.
+    pub fn must_move(&self) -> Option<&MustMove> {
+        self.must_move.as_ref()
     }
 
     /// Whether the rule can apply to some column of `table` (a cheap per-table test).
@@ -235,10 +282,29 @@ pub struct DroppedReplace {
     pub line: usize,
     /// Why.
     pub reason: DropReason,
+    /// Where the rule's `must_move` says the value must be (`wp_options.option_value`), if
+    /// it has one: such a rule must not be dropped, and a rewrite refuses to start.
+    pub must_move: Option<String>,
 }
 
 impl fmt::Display for DroppedReplace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let (Some(place), DropReason::EmptyFrom { vars }) = (&self.must_move, &self.reason) {
+            let give = if vars.is_empty() {
+                "`from`".to_owned()
+            } else {
+                vars.iter()
+                    .map(|v| format!("--var {v}=…"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return write!(
+                f,
+                "{} (line {}) must move and its `from` is empty: give {give} (the value the \
+                 dump holds in {place}), or the copy keeps pointing at production",
+                self.label, self.line
+            );
+        }
         match &self.reason {
             DropReason::EmptyFrom { vars } if !vars.is_empty() => write!(
                 f,

@@ -36,7 +36,7 @@ mod errors {
     fn unknown_key() {
         assert_eq!(
             err("[[mask]]\ntable = \"t\"\ncolumn = \"c\"\nstrategy = \"null\"\nbogus = 1\n"),
-            "t.toml:5:1: mask[0].bogus: unknown field `bogus`, expected one of `table`, `column`, `strategy`, `value`, `template`, `length`, `kind`, `domain`, `range`, `words`, `find`, `unique`, `when`, `inside`, `path`"
+            "t.toml:5:1: mask[0].bogus: unknown field `bogus`, expected one of `table`, `column`, `strategy`, `value`, `template`, `length`, `kind`, `domain`, `range`, `words`, `find`, `unique`, `when`, `inside`, `path`, `optional`, `path_optional`"
         );
         assert_eq!(
             err("[input]\nstrip_definers = true\nstrip_sandbox = true\n"),
@@ -44,11 +44,11 @@ mod errors {
         );
         assert_eq!(
             err("[[replace]]\nfrom = \"a\"\nto = \"b\"\n[[replace]]\nfrom = \"a\"\nto = \"b\"\nskip = []\n"),
-            "t.toml:7:1: replace[1].skip: unknown field `skip`, expected one of `name`, `from`, `to`, `variants`, `serialized`, `base64`, `tables`, `skip_tables`, `columns`, `skip_columns`"
+            "t.toml:7:1: replace[1].skip: unknown field `skip`, expected one of `name`, `from`, `to`, `variants`, `serialized`, `base64`, `tables`, `skip_tables`, `columns`, `skip_columns`, `must_move`"
         );
         assert_eq!(
             err("[vars]\nx = \"1\"\n[policy]\nunlisted = \"fail\"\n[[bogus]]\n"),
-            "t.toml:5:3: bogus: unknown field `bogus`, expected one of `meta`, `vars`, `input`, `policy`, `replace`, `lookup`, `table`, `mask`, `keep`, `append_sql`"
+            "t.toml:5:3: bogus: unknown field `bogus`, expected one of `meta`, `vars`, `input`, `policy`, `prefix`, `replace`, `lookup`, `table`, `mask`, `keep`, `append_sql`"
         );
     }
 
@@ -72,7 +72,7 @@ mod errors {
             "t.toml:4:12: mask[0].strategy: unknown strategy \"fakee\", expected one of null, fixed, template, hash, fake, redact, scrub"
         );
         assert_eq!(
-            err("[vars]\nsecret = \"s\"\n[[mask]]\ntable = \"t\"\ncolumn = \"c\"\nstrategy = \"fake\"\nkind = \"mail\"\n"),
+            err("[vars]\nsecret = \"s-is-a-16-byte-secret\"\n[[mask]]\ntable = \"t\"\ncolumn = \"c\"\nstrategy = \"fake\"\nkind = \"mail\"\n"),
             "t.toml:7:8: mask[0].kind: unknown fake kind \"mail\", expected one of email, name, first_name, last_name, username, phone, street, city, postcode, ipv4, ipv6, url, lorem, date"
         );
         assert_eq!(
@@ -100,15 +100,15 @@ mod errors {
             "t.toml:5:9: mask[0].value: `value` does not apply to strategy \"null\""
         );
         assert_eq!(
-            err("[vars]\nsecret = \"s\"\n[[mask]]\ntable = \"t\"\ncolumn = \"c\"\nstrategy = \"hash\"\nlength = 65\n"),
+            err("[vars]\nsecret = \"s-is-a-16-byte-secret\"\n[[mask]]\ntable = \"t\"\ncolumn = \"c\"\nstrategy = \"hash\"\nlength = 65\n"),
             "t.toml:7:10: mask[0].length: `length` of a hash is 1 to 64 hex digits"
         );
         assert_eq!(
-            err("[vars]\nsecret = \"s\"\n[[mask]]\ntable = \"t\"\ncolumn = \"c\"\nstrategy = \"fake\"\nkind = \"name\"\ndomain = \"x.org\"\n"),
+            err("[vars]\nsecret = \"s-is-a-16-byte-secret\"\n[[mask]]\ntable = \"t\"\ncolumn = \"c\"\nstrategy = \"fake\"\nkind = \"name\"\ndomain = \"x.org\"\n"),
             "t.toml:8:10: mask[0].domain: `domain` only applies to kind \"email\" or \"url\""
         );
         assert_eq!(
-            err("[vars]\nsecret = \"s\"\n[[mask]]\ntable = \"t\"\ncolumn = \"c\"\nstrategy = \"fake\"\nkind = \"date\"\nrange = [\"2000-02-30\", \"2001-01-01\"]\n"),
+            err("[vars]\nsecret = \"s-is-a-16-byte-secret\"\n[[mask]]\ntable = \"t\"\ncolumn = \"c\"\nstrategy = \"fake\"\nkind = \"date\"\nrange = [\"2000-02-30\", \"2001-01-01\"]\n"),
             "t.toml:8:9: mask[0].range: `range` is two dates [\"YYYY-MM-DD\", \"YYYY-MM-DD\"], the first not after the second"
         );
         assert_eq!(
@@ -234,7 +234,7 @@ mod errors {
         .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "t.toml:6:12: mask[0].strategy: strategy \"fake\" needs the masking secret, but `secret` is empty: environment variable UNDERSTUDY_SECRET is not set (set it, or pass --var secret=…)"
+            "t.toml:6:12: mask[0].strategy: strategy \"fake\" needs the masking secret, but `secret` is empty: environment variable UNDERSTUDY_SECRET is not set (set it, or give the secret in a file with --secret-file FILE)"
         );
         assert_eq!(e.kind(), ErrorKind::MissingSecret);
         assert_eq!(
@@ -243,7 +243,7 @@ mod errors {
         );
         assert_eq!(
             err("[vars]\nsecret = \"\"\n[[mask]]\ntable = \"t\"\ncolumn = \"c\"\nstrategy = \"hash\"\n"),
-            "t.toml:6:12: mask[0].strategy: strategy \"hash\" needs the masking secret, but `secret` is empty (pass --var secret=…)"
+            "t.toml:6:12: mask[0].strategy: strategy \"hash\" needs the masking secret, but `secret` is empty (set UNDERSTUDY_SECRET, or pass --secret-file FILE)"
         );
         assert_eq!(
             err("[[mask]]\ntable = \"t\"\ncolumn = \"c\"\nstrategy = \"template\"\ntemplate = \"z{hash(31)}\"\n"),
@@ -252,11 +252,11 @@ mod errors {
         // Given through the environment or --var, it compiles.
         compile_env(
             &format!("[vars]\nsecret = \"${{env:UNDERSTUDY_SECRET}}\"\n{fake}"),
-            &[("UNDERSTUDY_SECRET", "k")],
+            &[("UNDERSTUDY_SECRET", "k-is-a-16-byte-secret")],
         )
         .unwrap();
         let mut r = Rules::new();
-        r.env("NONE", "").var("secret", "k");
+        r.env("NONE", "").var("secret", "k-is-a-16-byte-secret");
         r.compile_str(
             &format!("[vars]\nsecret = \"${{env:UNDERSTUDY_SECRET}}\"\n{fake}"),
             "t.toml",
@@ -326,16 +326,17 @@ mod vars {
             mask1(&r, "wp_users", "x", &vec![]).unwrap(),
             "${not} https://a.org/"
         );
+        // A URL's trailing slash is dropped on both sides (see `trim_url_slash`).
         let p = r.replacements()[0].pairs();
-        assert_eq!(p[0].from(), b"https://a.org/");
+        assert_eq!(p[0].from(), b"https://a.org");
     }
 
     #[test]
     fn env_and_overrides() {
         let text = "[vars]\nsrc = \"${env:SRC_URL}\"\ndst = \"https://default/\"\n[[replace]]\nfrom = \"${src}\"\nto = \"${dst}\"\nvariants = []\n";
         let r = compile_env(text, &[("SRC_URL", "https://env/")]).unwrap();
-        assert_eq!(r.replacements()[0].pairs()[0].from(), b"https://env/");
-        assert_eq!(r.replacements()[0].pairs()[0].to(), b"https://default/");
+        assert_eq!(r.replacements()[0].pairs()[0].from(), b"https://env");
+        assert_eq!(r.replacements()[0].pairs()[0].to(), b"https://default");
         let r = Rules::new()
             .env("SRC_URL", "https://env/")
             .var("dst", "https://first/")
@@ -343,8 +344,8 @@ mod vars {
             .var("src", "https://cli/")
             .compile_str(text, "t.toml")
             .unwrap();
-        assert_eq!(r.replacements()[0].pairs()[0].from(), b"https://cli/");
-        assert_eq!(r.replacements()[0].pairs()[0].to(), b"https://override/");
+        assert_eq!(r.replacements()[0].pairs()[0].from(), b"https://cli");
+        assert_eq!(r.replacements()[0].pairs()[0].to(), b"https://override");
         // Override values are literal.
         let r = Rules::from_str(text, "t.toml", &[("src".into(), "${dst}".into())]).unwrap();
         assert_eq!(r.replacements()[0].pairs()[0].from(), b"${dst}");
@@ -413,7 +414,7 @@ mod vars {
         assert!(!c.matches(&row, &s).unwrap());
         // Messages that would quote a value read from the environment do not.
         let e = compile_env(
-            "[vars]\nk = \"${env:KIND}\"\nsecret = \"s\"\n[[mask]]\ntable = \"t\"\ncolumn = \"c\"\nstrategy = \"fake\"\nkind = \"${k}\"\n",
+            "[vars]\nk = \"${env:KIND}\"\nsecret = \"s-is-a-16-byte-secret\"\n[[mask]]\ntable = \"t\"\ncolumn = \"c\"\nstrategy = \"fake\"\nkind = \"${k}\"\n",
             &[("KIND", "emial-from-env")],
         )
         .unwrap_err();
@@ -432,7 +433,7 @@ mod vars {
         assert!(!format!("{r:#?}").contains("private_table"), "{r:#?}");
         // The builder's Debug shows names, not values.
         let mut rb = Rules::new();
-        rb.var("secret", "hunter2");
+        rb.var("secret", "hunter2-hunter2-hunter2");
         assert!(!format!("{rb:?}").contains("hunter2"));
     }
 }
@@ -671,7 +672,10 @@ mod masks {
         assert_eq!(a, a3);
         assert!(a.ends_with("@example.invalid"), "{a}");
         assert!(!a.contains("alice"), "{a}");
-        let other = compile(&format!("[vars]\nsecret = \"other\"\n{MASKS}")).unwrap();
+        let other = compile(&format!(
+            "[vars]\nsecret = \"other-16-byte-secret\"\n{MASKS}"
+        ))
+        .unwrap();
         assert_ne!(
             a,
             apply(&other, 0, "alice@example.org", Fit::default()).unwrap()
@@ -800,12 +804,12 @@ mod masks {
         assert_eq!(apply(&r, 0, "x", f).unwrap(), "NULL");
         assert_eq!(apply(&r, 1, "x", f).unwrap(), "$2y$10$abc");
         assert_eq!(apply(&r, 1, "", f).unwrap(), "$2y$10$abc");
-        // HMAC-SHA256("test-secret", "alice@example.org"), checked with Python's hmac.
+        // HMAC-SHA256("test-secret-of-16-bytes", "alice@example.org"), checked with Python's hmac.
         assert_eq!(
             apply(&r, 2, "alice@example.org", f).unwrap(),
-            "7900c832abc555d87e2efc8dd37fa329844c78ba1495b567a39cc108c7429d1d"
+            "3d193d2d9f1d2a7ba5b4692812883518dd7e73cfba8a0d1490fe986ffe93100a"
         );
-        assert_eq!(apply(&r, 3, "alice@example.org", f).unwrap(), "7900c832ab");
+        assert_eq!(apply(&r, 3, "alice@example.org", f).unwrap(), "3d193d2d9f");
         assert_eq!(apply(&r, 2, "", f).unwrap(), "");
         assert_eq!(
             apply(&r, 4, "Anna-Lena Müller, Hauptstr. 12 (2. OG)", f).unwrap(),
@@ -813,7 +817,7 @@ mod masks {
         );
         assert_eq!(
             apply(&r, 5, "zEqEYabcdefghijklmnopqrstuvwxyz1", f).unwrap(),
-            "z19fc10d93117be073146216d85a66a7"
+            "z5047e6a0c797ec8a4cb9cf8e97f0475"
         );
         // NULL stays NULL everywhere.
         let s = LookupStore::new(&r);
@@ -945,7 +949,7 @@ mod masks {
     #[test]
     fn templates_with_columns_and_lookups() {
         let r = compile(
-            "[vars]\nsecret = \"s\"\ndomain = \"ex{am}ple.invalid\"\n\
+            "[vars]\nsecret = \"s-is-a-16-byte-secret\"\ndomain = \"ex{am}ple.invalid\"\n\
              [[lookup]]\nname = \"entity\"\ntable = \"entities\"\nkey = \"guid\"\nfields = [\"type\", \"subtype\"]\n\
              [[mask]]\ntable = \"metadata\"\ncolumn = \"value\"\nstrategy = \"template\"\n\
              template = \"{entity[entity_guid].type}{entity_guid}@${domain} {{literal}}\"\n\
@@ -1265,5 +1269,111 @@ mod prop {
             let again = m.apply(b(&orig), &row, &s, max, false).unwrap();
             prop_assert_eq!(again, MaskValue::Bytes(out.clone()));
         }
+    }
+}
+
+mod fail_closed {
+    use super::*;
+
+    #[test]
+    fn url_pairs_lose_their_trailing_slash_together() {
+        let pairs = |from: &str, to: &str| {
+            let r = compile(&format!(
+                "[[replace]]\nfrom = \"{from}\"\nto = \"{to}\"\nvariants = []\n"
+            ))
+            .unwrap();
+            let p = &r.replacements()[0].pairs()[0];
+            (
+                String::from_utf8(p.from().to_vec()).unwrap(),
+                String::from_utf8(p.to().to_vec()).unwrap(),
+            )
+        };
+        let bare = ("https://a.org".to_owned(), "https://b.net".to_owned());
+        assert_eq!(pairs("https://a.org/", "https://b.net"), bare);
+        assert_eq!(pairs("https://a.org", "https://b.net/"), bare);
+        assert_eq!(pairs("https://a.org/", "https://b.net/"), bare);
+        assert_eq!(
+            pairs("https://a.org/blog/", "https://b.net/"),
+            ("https://a.org/blog".to_owned(), "https://b.net".to_owned())
+        );
+        // Paths and other text keep theirs.
+        assert_eq!(
+            pairs("/var/www/", "/srv/"),
+            ("/var/www/".to_owned(), "/srv/".to_owned())
+        );
+        assert_eq!(
+            pairs("https://a.org/", "a path/"),
+            ("https://a.org/".to_owned(), "a path/".to_owned())
+        );
+    }
+
+    #[test]
+    fn must_move_needs_its_from_and_names_where() {
+        let text = "[vars]\nsrc_url = \"\"\nprefix = \"wp_\"\n[[replace]]\nname = \"site URL\"\nfrom = \"${src_url}\"\nto = \"https://int.example\"\n\
+                    must_move = { table = \"${prefix}options\", column = \"option_value\", when = { option_name = \"home\" } }\n";
+        // It compiles (so a rule file can be checked without it), dropped, and says why.
+        let r = compile(text).unwrap();
+        let dropped = &r.dropped_replacements()[0];
+        assert_eq!(
+            dropped.must_move.as_deref(),
+            Some("wp_options.option_value")
+        );
+        assert_eq!(
+            dropped.to_string(),
+            "site URL (line 4) must move and its `from` is empty: give --var src_url=… (the value the dump holds in wp_options.option_value), or the copy keeps pointing at production"
+        );
+        let r =
+            compile(&text.replace("src_url = \"\"", "src_url = \"https://a.example\"")).unwrap();
+        let must = r.replacements()[0].must_move().expect("must_move");
+        assert!(must.applies_to_table("wp_options") && !must.applies_to_table("wp_2_options"));
+        assert_eq!(must.column(), "option_value");
+        assert_eq!(must.from(), "https://a.example");
+        assert_eq!(must.shown(), "wp_options.option_value");
+        assert!(must.condition().is_some());
+    }
+
+    #[test]
+    fn optional_masks_and_paths() {
+        let r = with_secret(
+            "[[mask]]\ntable = \"t\"\ncolumn = \"c\"\nstrategy = \"null\"\n\
+             [[mask]]\ntable = \"u\"\noptional = true\ncolumn = \"c\"\ninside = \"json\"\npath = [\"a\"]\npath_optional = true\nstrategy = \"null\"\n",
+        );
+        assert!(!r.masks()[0].is_optional() && !r.masks()[0].path_is_optional());
+        assert!(r.masks()[1].is_optional() && r.masks()[1].path_is_optional());
+    }
+
+    #[test]
+    fn a_prefix_check_finds_the_application_under_another_prefix() {
+        let r = compile(
+            "[vars]\nprefix = \"wp_\"\n[prefix]\nvar = \"prefix\"\nmarker_tables = [\"usermeta\", \"postmeta\"]\n",
+        )
+        .unwrap();
+        let check = r.prefix_check().expect("[prefix]");
+        assert_eq!((check.var(), check.value()), ("prefix", "wp_"));
+        assert_eq!(check.foreign_prefix("wpx_usermeta"), Some("wpx_"));
+        assert_eq!(check.foreign_prefix("usermeta"), Some(""));
+        assert_eq!(check.foreign_prefix("blog_postmeta"), Some("blog_"));
+        for same in [
+            "wp_usermeta",
+            "wp_2_postmeta",
+            "wp_plugin_usermeta",
+            "wpx_users",
+        ] {
+            assert_eq!(check.foreign_prefix(same), None, "{same}");
+        }
+        assert_eq!(
+            err("[prefix]\nvar = \"prefix\"\nmarker_tables = [\"x\"]\n"),
+            "t.toml:2:7: prefix.var: unknown variable `prefix`"
+        );
+    }
+
+    #[test]
+    fn a_short_secret_is_refused_without_showing_it() {
+        let e = compile("[vars]\nsecret = \"fifteen-bytes!!\"\n").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::WeakSecret);
+        assert!(!e.to_string().contains("fifteen"), "{e}");
+        assert!(compile("[vars]\nsecret = \"sixteen-bytes!!!\"\n").is_ok());
+        // An empty secret is no secret (masks that need one say so).
+        assert!(compile("[vars]\nsecret = \"\"\n").is_ok());
     }
 }

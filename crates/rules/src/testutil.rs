@@ -19,7 +19,10 @@ pub(crate) fn compile(text: &str) -> Result<CompiledRules, RulesError> {
 
 /// Compiles `text` with a fixed secret prepended in `[vars]` (text must not have [vars]).
 pub(crate) fn with_secret(text: &str) -> CompiledRules {
-    compile(&format!("[vars]\nsecret = \"test-secret\"\n{text}")).unwrap()
+    compile(&format!(
+        "[vars]\nsecret = \"test-secret-of-16-bytes\"\n{text}"
+    ))
+    .unwrap()
 }
 
 /// The error text of compiling `text`; panics if it compiles.

@@ -75,7 +75,7 @@ fn every_pack_compiles_with_and_without_url_vars() {
         // With them: every pack declares the same names (an undeclared --var is an error).
         let mut all = URL_VARS.to_vec();
         all.push(("prefix", "x_"));
-        all.push(("secret", "given"));
+        all.push(("secret", "given-secret-of-16+"));
         let r = load(p, &all);
         assert_eq!(r.replacements().len(), 3, "{}", p.display());
         for rep in r.replacements() {
@@ -227,7 +227,7 @@ fn wordpress_transients_guid_and_multisite() {
     assert_eq!(r.masks_for("wp_2_comments").count(), 6);
     // Multisite domains only when given.
     let r = Rules::new()
-        .env("UNDERSTUDY_SECRET", "s")
+        .env("UNDERSTUDY_SECRET", "s-is-a-16-byte-secret")
         .var("src_domain", "www.example.org")
         .var("dst_domain", "int.example.net")
         .compile_path(pack("wordpress.toml"))
@@ -266,7 +266,7 @@ fn docs_examples_compile() {
         let origin = "example.toml";
         let compile = || {
             Rules::new()
-                .env("UNDERSTUDY_SECRET", "docs-secret")
+                .env("UNDERSTUDY_SECRET", "docs-secret-of-16-bytes")
                 .compile_str(body, origin)
         };
         match info.as_str() {
