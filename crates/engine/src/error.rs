@@ -11,6 +11,16 @@ pub enum Error {
     /// The input is not a well-formed dump, or reading it failed.
     #[error(transparent)]
     Input(#[from] understudy_sqldump::Error),
+    /// The input lexes, but is not a whole MySQL dump: not SQL, empty, or cut short.
+    #[error("{pos}{}: {message}", table.as_ref().map(|t| format!(", table `{t}`")).unwrap_or_default())]
+    Format {
+        /// Where the offending statement starts (the end of the input for a dump cut short).
+        pos: Position,
+        /// The table concerned, if one is.
+        table: Option<String>,
+        /// What is wrong, and what to do about it.
+        message: String,
+    },
     /// Writing the output failed.
     #[error("writing output failed")]
     Output(#[source] io::Error),
@@ -28,7 +38,41 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// The rules do not fit the dump as a whole (found at its end): a mask that met no
+    /// table, a site URL the dump does not hold.
+    #[error("{0}")]
+    Rules(String),
     /// The replacements cannot be compiled.
     #[error("cannot build the replacement search: {0}")]
     Replacements(String),
+}
+
+/// What sort of failure an [`Error`] is, for a caller that must tell them apart (a clone
+/// tells "the dump died" from "the restore died" without reading messages).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The input is not a well-formed, whole dump.
+    InputFormat,
+    /// Reading the input failed (including data that does not decompress).
+    InputIo,
+    /// The rules cannot be applied to this dump.
+    Rules,
+    /// Writing the output failed.
+    OutputIo,
+}
+
+impl Error {
+    /// What sort of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Input(e) => match e.kind() {
+                understudy_sqldump::ErrorKind::Io(_) => ErrorKind::InputIo,
+                _ => ErrorKind::InputFormat,
+            },
+            Error::Format { .. } => ErrorKind::InputFormat,
+            Error::Output(_) => ErrorKind::OutputIo,
+            Error::Rule { .. } | Error::Rules(_) | Error::Replacements(_) => ErrorKind::Rules,
+        }
+    }
 }

@@ -16,7 +16,7 @@ mod structured;
 mod table;
 mod value;
 
-pub use crate::error::Error;
+pub use crate::error::{Error, ErrorKind};
 pub use crate::pipeline::{Engine, EngineBuilder};
 pub use crate::report::{ColumnReport, Report, TableReport, Warning};
 pub use understudy_phpser::Mode as SerializedMode;

@@ -14,14 +14,16 @@ use understudy_rules::{
 };
 use understudy_sqldump::schema::{parse_create_table, TableSchema};
 use understudy_sqldump::{
-    column_names, statement_table, unquote_identifier, DumpReader, Item, Lexer, LexerBuilder, Look,
-    Position, RowItem, SliceReader, StatementKind, Token, DEFAULT_CHUNK,
+    column_names, statement_effect, statement_table, unquote_identifier, DumpReader, Effect, Item,
+    Lexer, LexerBuilder, Look, Position, RowItem, SliceReader, StatementKind, Token, DEFAULT_CHUNK,
 };
 
 use crate::error::Error;
 use crate::report::{Report, TableReport, Warning};
 use crate::row::{RowBuf, RowView};
-use crate::structured::{mask_json, mask_serialized, scrub_value};
+use crate::structured::{
+    check_json_path, check_serialized_path, mask_json, mask_serialized, scrub_value,
+};
 use crate::table::{uncovered, TableCtx};
 use crate::value::{encode, replace, replace_decoded, Replacements, ValueOutcome, ValueScratch};
 
@@ -41,6 +43,8 @@ pub struct EngineBuilder {
     batch: usize,
     encoding_checks: bool,
     buffered_output: bool,
+    allow_incomplete: bool,
+    allow_missing_tables: bool,
 }
 
 impl Default for EngineBuilder {
@@ -63,7 +67,27 @@ impl EngineBuilder {
             batch: crate::parallel::BATCH,
             encoding_checks: true,
             buffered_output: false,
+            allow_incomplete: false,
+            allow_missing_tables: false,
         }
+    }
+
+    /// Accepts a dump that lacks every table some mask of the rules names. Without this
+    /// such a run is an error at the dump's end: a wrong table prefix or name makes masks
+    /// meet nothing, and the data they are for would pass unmasked. For dumps of some
+    /// tables only; masks marked `optional` never need it.
+    pub fn allow_missing_tables(&mut self, yes: bool) -> &mut EngineBuilder {
+        self.allow_missing_tables = yes;
+        self
+    }
+
+    /// Accepts a dump that begins with mysqldump's or mariadb-dump's header but ends
+    /// without its `-- Dump completed` trailer. Without this such a dump is an error: a lost
+    /// connection or a killed dump cuts it at a statement boundary, where it lexes cleanly
+    /// but lacks its last tables.
+    pub fn allow_incomplete(&mut self, yes: bool) -> &mut EngineBuilder {
+        self.allow_incomplete = yes;
+        self
     }
 
     /// Leaves out the replacements' looks into PHP sessions, base64 and JSON documents, so
@@ -136,10 +160,18 @@ impl EngineBuilder {
     /// Builds the engine.
     ///
     /// # Errors
-    /// When the replacement needles cannot be compiled into a search automaton.
+    /// When the replacement needles cannot be compiled into a search automaton, or a
+    /// replacement that must move (`must_move`) was not given its `from`.
     pub fn build(&self) -> Result<Engine, Error> {
         let mut groups = Vec::new();
         if let Some(rules) = &self.rules {
+            if let Some(d) = rules
+                .dropped_replacements()
+                .iter()
+                .find(|d| d.must_move.is_some())
+            {
+                return Err(Error::Rules(format!("{}: {d}", rules.origin())));
+            }
             for r in rules.replacements() {
                 let mode = match r.serialized() {
                     SerializedMode::Auto => Mode::Auto,
@@ -179,6 +211,8 @@ impl EngineBuilder {
             rules: self.rules.clone(),
             groups: Arc::new(groups),
             cli: cli.map(Arc::new),
+            allow_incomplete: self.allow_incomplete,
+            allow_missing_tables: self.allow_missing_tables,
         })
     }
 }
@@ -196,6 +230,8 @@ pub struct Engine {
     /// One group per `[[replace]]` rule, in file order.
     pub(crate) groups: Arc<Vec<Replacements>>,
     pub(crate) cli: Option<Arc<Replacements>>,
+    allow_incomplete: bool,
+    allow_missing_tables: bool,
 }
 
 /// Where the current `INSERT` statement is.
@@ -213,6 +249,8 @@ struct InsertState {
     /// Its rows go through as they are or are all left out (see [`Run::skims`]); decided
     /// once at the head, since the reader asks before every token.
     skim: bool,
+    /// Values of the row being read value by value, so far.
+    row_values: usize,
 }
 
 impl Engine {
@@ -438,6 +476,14 @@ pub(crate) struct Run<'e, W: Write> {
     /// first not yet passed.
     pub(crate) pre_values: Vec<(u64, PreValue)>,
     pub(crate) pre_cursor: usize,
+    /// Where mysqldump's header began, while its `-- Dump completed` trailer is still to come.
+    open_dump: Option<Position>,
+    /// Whether `ctx` took its columns from an `INSERT`'s column list.
+    ctx_from_list: bool,
+    /// Per mask of the rules: whether it met a table of the dump.
+    masks_met: Vec<bool>,
+    /// Per replacement rule: whether a table its `must_move` names was in the dump.
+    must_move_met: Vec<bool>,
 }
 
 impl<'e> Run<'e, Vec<u8>> {
@@ -507,6 +553,16 @@ impl<'e, W: Write> Run<'e, W> {
             pre_statement: false,
             pre_values: Vec::new(),
             pre_cursor: 0,
+            open_dump: None,
+            ctx_from_list: false,
+            masks_met: engine
+                .rules
+                .as_deref()
+                .map_or_else(Vec::new, |r| vec![false; r.masks().len()]),
+            must_move_met: engine
+                .rules
+                .as_deref()
+                .map_or_else(Vec::new, |r| vec![false; r.replacements().len()]),
         }
     }
 
@@ -529,6 +585,7 @@ impl<'e, W: Write> Run<'e, W> {
         if lookups.is_some() && lookups != self.lookups.as_ref().map(|l| l.generation()) {
             return Ok(false);
         }
+        self.meet_masks(table);
         self.switch_table(table);
         // The next statement builds its own context.
         self.settle_counts();
@@ -608,7 +665,11 @@ impl<'e, W: Write> Run<'e, W> {
         let Item { token, bytes, pos } = item;
         self.report.bytes_in += bytes.len() as u64;
         match token {
-            Token::Space | Token::Comment | Token::Delimiter { .. } => self.emit(bytes),
+            Token::Comment => {
+                self.dump_comment(bytes, pos);
+                self.emit(bytes)
+            }
+            Token::Space | Token::Delimiter { .. } => self.emit(bytes),
             Token::SandboxComment => {
                 if self.rules.is_some_and(|r| r.input().strip_sandbox_line) {
                     Ok(())
@@ -620,6 +681,7 @@ impl<'e, W: Write> Run<'e, W> {
             Token::CreateTable { name } => {
                 self.report.statements += 1;
                 let name = unquoted(name.of(bytes));
+                self.meet_table(&name, pos)?;
                 self.switch_table(&name);
                 // A table created again may have other columns: no INSERT reuses the old
                 // context.
@@ -664,6 +726,9 @@ impl<'e, W: Write> Run<'e, W> {
             }
             Token::InsertHead { table, columns, .. } => {
                 let name = unquoted(table.of(bytes));
+                if name != self.current_table {
+                    self.meet_table(&name, pos)?;
+                }
                 self.switch_table(&name);
                 let schema = self.schemas.get(&name).cloned();
                 let names = match columns {
@@ -672,8 +737,36 @@ impl<'e, W: Write> Run<'e, W> {
                         .as_ref()
                         .map(|s| Arc::new(s.columns.iter().map(|c| c.name.clone()).collect())),
                 };
-                let reuse = columns.is_none() && self.ctx.as_ref().is_some_and(|c| c.name == name);
+                // The last statement's context fits if it read the same table by the same
+                // columns: by its CREATE TABLE, not by an INSERT's own column list.
+                let reuse = columns.is_none()
+                    && !self.ctx_from_list
+                    && self.ctx.as_ref().is_some_and(|c| c.name == name);
+                self.ctx_from_list = columns.is_some();
                 if !reuse {
+                    // A dump without CREATE TABLEs (`--no-create-info --complete-insert`)
+                    // names its columns only here: the coverage policy holds for them too.
+                    if let (Some(rules), Some(names)) = (self.rules, &names) {
+                        if rules.unlisted() == Unlisted::Fail {
+                            let missing: Vec<&str> = names
+                                .iter()
+                                .filter(|c| !rules.is_covered(&name, c))
+                                .map(String::as_str)
+                                .collect();
+                            if !missing.is_empty() {
+                                return Err(Error::Rule {
+                                    pos,
+                                    table: name,
+                                    column: None,
+                                    row: None,
+                                    message: format!(
+                                        "policy unlisted = \"fail\": no rule masks or keeps column(s) {}",
+                                        missing.join(", ")
+                                    ),
+                                });
+                            }
+                        }
+                    }
                     self.settle_counts();
                     let ctx = TableCtx::new(
                         &name,
@@ -750,6 +843,12 @@ impl<'e, W: Write> Run<'e, W> {
                     // Keep the key for messages about this row.
                     self.row.push_value(value, bytes);
                 }
+                self.insert.row_values = value.column as usize + 1;
+                if let Some(columns) = self.ctx.as_ref().and_then(|c| c.columns.as_deref()) {
+                    if self.insert.row_values > columns.len() {
+                        return self.check_row_width(self.insert.row_values);
+                    }
+                }
                 let changed = self.replace_value(bytes, &value, pos, pos.byte)?;
                 if changed {
                     let out = std::mem::take(&mut self.token_out);
@@ -768,6 +867,8 @@ impl<'e, W: Write> Run<'e, W> {
                     self.row.finish(bytes);
                     return self.finish_row();
                 }
+                let values = std::mem::take(&mut self.insert.row_values);
+                self.check_row_width(values)?;
                 self.emit(bytes)
             }
             Token::Rows { rows, first } => {
@@ -779,13 +880,23 @@ impl<'e, W: Write> Run<'e, W> {
                 }
                 self.pass_rows(rows, bytes)
             }
-            Token::Values { .. } => {
+            Token::Values { values } => {
                 // Only `skim_rows_before` makes these, asked for by a row filter: values no
-                // replacement may change, in a table whose rows are not held.
+                // replacement may change, in a table whose rows are not held. They follow
+                // the row's first value, so the count so far is a value's position plus one.
                 debug_assert!(!self.row_filter.is_empty());
+                self.insert.row_values += values as usize;
+                if let Some(columns) = self.ctx.as_ref().and_then(|c| c.columns.as_deref()) {
+                    if self.insert.row_values > columns.len() {
+                        return self.check_row_width(self.insert.row_values);
+                    }
+                }
                 self.emit(bytes)
             }
             Token::InsertEnd | Token::InsertTail => {
+                if token == Token::InsertTail && !self.insert.dropping {
+                    self.check_insert_tail(bytes, pos)?;
+                }
                 self.insert.skim = false;
                 self.row_filter.clear();
                 self.report.statements += 1;
@@ -815,6 +926,28 @@ impl<'e, W: Write> Run<'e, W> {
             self.insert.first_open = open.to_vec();
         }
         true
+    }
+
+    /// Stops at a row whose number of values is not the number of columns the rules read
+    /// it by: masks and conditions find columns by position, so a row with one value more
+    /// or less would have its values masked as the wrong columns, or not at all. (A table
+    /// without known columns is read by no column, and a restore rejects such a row.)
+    fn check_row_width(&self, values: usize) -> Result<(), Error> {
+        let Some(columns) = self.ctx.as_ref().and_then(|c| c.columns.as_deref()) else {
+            return Ok(());
+        };
+        if values == columns.len() {
+            return Ok(());
+        }
+        let message = format!(
+            "the row has {values} value{}, the table has {} column{} ({}): the dump does not \
+             match its CREATE TABLE or column list",
+            if values == 1 { "" } else { "s" },
+            columns.len(),
+            if columns.len() == 1 { "" } else { "s" },
+            columns.join(", ")
+        );
+        Err(self.rule_error(self.row.pos, None, true, message))
     }
 
     /// Whether the rows of the current `INSERT` are held whole ([`Run::whole_row`] takes
@@ -940,6 +1073,62 @@ impl<'e, W: Write> Run<'e, W> {
         }
     }
 
+    /// A table of the dump: the masks for it have met it. Stops at a table that is the
+    /// rules' application under another table prefix, or that a rule names in another case.
+    fn meet_table(&mut self, table: &str, pos: Position) -> Result<(), Error> {
+        let Some(rules) = self.rules else {
+            return Ok(());
+        };
+        self.meet_masks(table);
+        let refuse = |message: String| Error::Rule {
+            pos,
+            table: table.to_owned(),
+            column: None,
+            row: None,
+            message,
+        };
+        if let Some(check) = rules.prefix_check() {
+            if let Some(prefix) = check.foreign_prefix(table) {
+                return Err(refuse(format!(
+                    "this table is {}'s under the table prefix `{prefix}`, but the rules use \
+                     `{}` (variable `{}`), so they would mask nothing of it: pass --var {}={prefix}",
+                    rules.origin(),
+                    check.value(),
+                    check.var(),
+                    check.var(),
+                )));
+            }
+        }
+        let (lower, upper) = (table.to_ascii_lowercase(), table.to_ascii_uppercase());
+        let by_case = rules.masks().iter().find(|m| {
+            !m.applies_to_table(table) && (m.applies_to_table(&lower) || m.applies_to_table(&upper))
+        });
+        if let Some(mask) = by_case {
+            return Err(refuse(format!(
+                "{} names this table only if case is ignored; MariaDB and MySQL on Linux keep \
+                 the two apart, so the mask would not apply. Write the rule with the table's \
+                 own case",
+                mask.label()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Marks the masks whose tables `table` matches as met.
+    fn meet_masks(&mut self, table: &str) {
+        let Some(rules) = self.rules else { return };
+        for (met, mask) in self.masks_met.iter_mut().zip(rules.masks()) {
+            if !*met && mask.applies_to_table(table) {
+                *met = true;
+            }
+        }
+        for (met, r) in self.must_move_met.iter_mut().zip(rules.replacements()) {
+            if !*met && r.must_move().is_some_and(|m| m.applies_to_table(table)) {
+                *met = true;
+            }
+        }
+    }
+
     /// A new table's statements begin: lookups filled from the previous table are complete.
     fn switch_table(&mut self, table: &str) {
         if table == self.current_table {
@@ -962,6 +1151,16 @@ impl<'e, W: Write> Run<'e, W> {
 
     fn statement(&mut self, kind: StatementKind, bytes: &[u8], pos: Position) -> Result<(), Error> {
         self.report.statements += 1;
+        match statement_effect(bytes) {
+            Effect::Other => {}
+            Effect::NotSql => return Err(not_sql(bytes, pos)),
+            effect => {
+                if self.leaves_out(&effect) {
+                    return Ok(());
+                }
+                self.check_effect(&effect, bytes, pos)?;
+            }
+        }
         let Some(rules) = self.rules else {
             return self.emit(bytes);
         };
@@ -974,24 +1173,8 @@ impl<'e, W: Write> Run<'e, W> {
             return Ok(());
         }
         if let Some(table) = statement_table(bytes) {
-            let table = unquoted(table);
-            let action = rules.table_action(&table);
-            if action.action == Action::Skip
-                || (kind == StatementKind::OtherInsert && action.action == Action::DropData)
-            {
+            if rules.table_action(&unquoted(table)).action == Action::Skip {
                 return Ok(());
-            }
-            if kind == StatementKind::OtherInsert && rules.needs_columns(&table) {
-                return Err(Error::Rule {
-                    pos,
-                    table,
-                    column: None,
-                    row: None,
-                    message:
-                        "an INSERT without a VALUES list (INSERT … SELECT / SET) into a table \
-                              the rules mask or filter cannot be rewritten"
-                            .into(),
-                });
             }
         }
         if rules.input().strip_definers {
@@ -1000,6 +1183,147 @@ impl<'e, W: Write> Run<'e, W> {
             }
         }
         self.emit(bytes)
+    }
+
+    /// Whether a statement that writes rows goes into a table whose data the rules leave
+    /// out, so the statement is left out too.
+    fn leaves_out(&self, effect: &Effect<'_>) -> bool {
+        let (Some(rules), Effect::WritesRows { table, .. }) = (self.rules, effect) else {
+            return false;
+        };
+        rules.table_action(&unquoted(table)).action != Action::Keep
+    }
+
+    /// Refuses a statement that changes data or columns the rewrite cannot follow: rows
+    /// written into a table the rules mask or filter, or holding text a replacement moves;
+    /// columns moved or tables renamed where the rules resolved positions by name; SQL
+    /// built at restore time while anything is masked.
+    fn check_effect(&self, effect: &Effect<'_>, bytes: &[u8], pos: Position) -> Result<(), Error> {
+        let refuse = |table: &str, message: String| Error::Rule {
+            pos,
+            table: table.to_owned(),
+            column: None,
+            row: None,
+            message,
+        };
+        let needs = |table: &str| self.rules.is_some_and(|r| r.needs_columns(table));
+        match effect {
+            Effect::WritesRows { table, verb } => {
+                let table = unquoted(table);
+                if needs(&table) {
+                    return Err(refuse(
+                        &table,
+                        format!(
+                            "{verb} writes rows into a table the rules mask or filter, with \
+                             values the rewrite cannot see one by one: dump with mysqldump's \
+                             INSERT … VALUES, or leave the statement out"
+                        ),
+                    ));
+                }
+                let mover = self
+                    .groups_for(&table)
+                    .find(|g| g.first_change(bytes) < bytes.len())
+                    .map(|g| g.label.clone());
+                if let Some(label) = mover {
+                    return Err(refuse(
+                        &table,
+                        format!(
+                            "{verb} holds text that {label} moves, in a statement the rewrite \
+                             cannot change: dump with mysqldump's INSERT … VALUES, or leave \
+                             the statement out"
+                        ),
+                    ));
+                }
+            }
+            Effect::ShiftsColumns { table } => {
+                let table = unquoted(table);
+                if needs(&table) {
+                    return Err(refuse(
+                        &table,
+                        "ALTER TABLE adds, drops, renames or moves columns of a table the rules \
+                         read by column name: the dump's later rows would be masked as the \
+                         wrong columns. Dump the table as it is now instead"
+                            .into(),
+                    ));
+                }
+            }
+            Effect::RenamesTables { pairs } => {
+                for (from, to) in pairs {
+                    for name in [unquoted(from), unquoted(to)] {
+                        let touched = self.rules.is_some_and(|r| {
+                            needs(&name) || r.table_action(&name).action != Action::Keep
+                        });
+                        if touched {
+                            return Err(refuse(
+                                &name,
+                                "RENAME TABLE moves data to or from a table the rules mask, \
+                                 filter or drop, under a name the rules do not see it by"
+                                    .into(),
+                            ));
+                        }
+                    }
+                }
+            }
+            Effect::Dynamic => {
+                if self.rules.is_some_and(|r| !r.masks().is_empty()) {
+                    return Err(Error::Format {
+                        pos,
+                        table: None,
+                        message: "PREPARE / EXECUTE runs SQL built from a string when the dump \
+                                  is restored, which no rewrite can look into; the rules mask \
+                                  data, so the statement is refused"
+                            .into(),
+                    });
+                }
+            }
+            Effect::Other | Effect::NotSql => {}
+        }
+        Ok(())
+    }
+
+    /// Refuses `ON DUPLICATE KEY UPDATE` that assigns literals (`email = 'a@b.c'`) in a
+    /// table the rules mask or filter, or holding text a replacement moves: values the
+    /// rewrite does not see one by one. `col = VALUES(col)` copies the row's own, rewritten,
+    /// values and passes.
+    fn check_insert_tail(&self, tail: &[u8], pos: Position) -> Result<(), Error> {
+        let table = self.current_table.as_str();
+        let literal = tail.iter().any(|&b| b == b'\'' || b == b'"');
+        let refuse = |message: String| Error::Rule {
+            pos,
+            table: table.to_owned(),
+            column: None,
+            row: None,
+            message,
+        };
+        if literal && self.rules.is_some_and(|r| r.needs_columns(table)) {
+            return Err(refuse(
+                "ON DUPLICATE KEY UPDATE assigns literal values to a table the rules mask or \
+                 filter, which the rewrite cannot see one by one"
+                    .into(),
+            ));
+        }
+        if let Some(group) = self
+            .groups_for(table)
+            .find(|g| g.first_change(tail) < tail.len())
+        {
+            return Err(refuse(format!(
+                "ON DUPLICATE KEY UPDATE holds text that {} moves, which the rewrite cannot \
+                 change there",
+                group.label
+            )));
+        }
+        Ok(())
+    }
+
+    /// The replacement groups that apply to some column of `table`, command line's last.
+    fn groups_for<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'e Replacements> + 'a {
+        let rules = self.rules.map(|r| r.replacements()).unwrap_or(&[]);
+        rules
+            .iter()
+            .zip(self.engine.groups.iter())
+            .filter(move |(r, _)| r.applies_to_table(table))
+            .map(|(_, g)| g)
+            .chain(self.engine.cli.as_deref())
     }
 
     /// Applies replacements to one value, which starts at stream `offset`; `self.token_out`
@@ -1114,6 +1438,7 @@ impl<'e, W: Write> Run<'e, W> {
 
     /// A whole row is in `self.row`: fill lookups, drop or mask, replace, write.
     fn finish_row(&mut self) -> Result<(), Error> {
+        self.check_row_width(self.row.values.len())?;
         let ctx = self.ctx.as_ref().expect("rows come after a head");
         let names: &[String] = ctx.columns.as_deref().map(Vec::as_slice).unwrap_or(&[]);
         let pos = self.row.pos;
@@ -1136,6 +1461,30 @@ impl<'e, W: Write> Run<'e, W> {
             .as_deref()
             .expect("row-level work comes from rules");
         let view = RowView::new(&self.row, names, &ctx.bound);
+        for &(rule, col, cond) in &ctx.must_move {
+            let holds = match cond.map(|c| c.matches(&view, store)) {
+                None | Some(Ok(true)) => true,
+                Some(Ok(false)) => false,
+                Some(Err(e)) => {
+                    let msg = format!("must_move: {e}");
+                    return Err(self.rule_error(pos, None, true, msg));
+                }
+            };
+            if !holds {
+                continue;
+            }
+            let token = self.row.token(col);
+            let moved = self.engine.groups[rule].first_change(token) < token.len();
+            let value = match self.row.cell(col) {
+                Some(Cell::Bytes(b)) => b,
+                _ => b"NULL",
+            };
+            self.report
+                .must_move
+                .entry(rule)
+                .or_default()
+                .saw(moved, value);
+        }
         if let Some(cond) = ctx.drop_rows {
             match cond.matches(&view, store) {
                 Ok(true) => {
@@ -1212,8 +1561,13 @@ impl<'e, W: Write> Run<'e, W> {
                 if masked[col].is_some() {
                     continue;
                 }
-                if scrub_value(mask, whole, &mut self.mask_out) == 0 {
-                    continue;
+                match scrub_value(mask, whole, &mut self.mask_out) {
+                    Ok(0) => continue,
+                    Ok(_) => {}
+                    Err(e) => {
+                        let msg = format!("{}: {e}", mask.label());
+                        return Err(self.rule_error(pos, Some(ctx.column_name(col)), true, msg));
+                    }
                 }
                 if let Some(max) = max_chars {
                     let n = char_count(&self.mask_out);
@@ -1249,6 +1603,25 @@ impl<'e, W: Write> Run<'e, W> {
                         Masked::Value => Ok(Some(buf)),
                     }
                 };
+                if !mask.path_is_optional() {
+                    let checked = match inside {
+                        Inside::Serialized => check_serialized_path(whole, mask.path()),
+                        Inside::Json => check_json_path(whole, mask.path()),
+                    };
+                    if let Err(e) = checked {
+                        return Err(self.rule_error(
+                            pos,
+                            Some(ctx.column_name(col)),
+                            true,
+                            format!(
+                                "{}: the mask's path does not fit this value: {e}. The data \
+                                 may sit elsewhere; if rows may lack the path, mark the mask \
+                                 `path_optional = true`",
+                                mask.label()
+                            ),
+                        ));
+                    }
+                }
                 // From `spare`, as every masked value, which goes back there once written.
                 let mut out = self.spare.pop().unwrap_or_default();
                 let result = match inside {
@@ -1393,8 +1766,114 @@ impl<'e, W: Write> Run<'e, W> {
         result
     }
 
+    /// Follows mysqldump's and mariadb-dump's header and trailer comments, which tell a
+    /// whole dump from one cut at a statement boundary.
+    fn dump_comment(&mut self, comment: &[u8], pos: Position) {
+        if comment.starts_with(b"-- MySQL dump ") || comment.starts_with(b"-- MariaDB dump ") {
+            self.open_dump = Some(pos);
+        } else if comment.starts_with(b"-- Dump completed") {
+            self.open_dump = None;
+        }
+    }
+
+    /// Whether the input was a whole dump, checked at its end.
+    fn check_whole(&self) -> Result<(), Error> {
+        let end = Position { byte: 0, line: 1 };
+        if self.report.bytes_in == 0 {
+            return Err(Error::Format {
+                pos: end,
+                table: None,
+                message: "the input is empty: not a MySQL dump (did the dump command fail?)".into(),
+            });
+        }
+        if self.report.statements == 0 {
+            return Err(Error::Format {
+                pos: end,
+                table: None,
+                message: "the input holds no SQL statement: not a MySQL dump".into(),
+            });
+        }
+        if let (Some(rules), false) = (self.rules, self.engine.allow_missing_tables) {
+            let unmet: Vec<&str> = rules
+                .masks()
+                .iter()
+                .zip(&self.masks_met)
+                .filter(|(m, met)| !**met && !m.is_optional())
+                .map(|(m, _)| m.label())
+                .collect();
+            if !unmet.is_empty() {
+                let hint = rules.prefix_check().map_or(String::new(), |p| {
+                    format!(
+                        " Is the table prefix `{}` right (--var {}=…)?",
+                        p.value(),
+                        p.var()
+                    )
+                });
+                return Err(Error::Rules(format!(
+                    "{}: {} mask{} met no table of the dump, so what {} for is not masked: {}.{hint} \
+                     If the dump leaves these tables out on purpose, pass --allow-missing-tables \
+                     (or mark the masks `optional = true`)",
+                    rules.origin(),
+                    unmet.len(),
+                    if unmet.len() == 1 { "" } else { "s" },
+                    if unmet.len() == 1 { "it is" } else { "they are" },
+                    unmet.join(", ")
+                )));
+            }
+        }
+        if let Some(rules) = self.rules {
+            for (i, r) in rules.replacements().iter().enumerate() {
+                let Some(must) = r.must_move() else { continue };
+                let seen = self.report.must_move.get(&i);
+                if seen.is_some_and(|s| s.moved) {
+                    continue;
+                }
+                let met = self.must_move_met.get(i).copied().unwrap_or(false);
+                if !met && self.engine.allow_missing_tables {
+                    continue;
+                }
+                let from = must.from();
+                let held = match seen {
+                    Some(s) if !s.values.is_empty() => format!(
+                        "it holds {}",
+                        s.values
+                            .iter()
+                            .map(|v| format!("{v:?}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    _ if met => "the dump has no such row".to_owned(),
+                    _ => "the dump has no such table".to_owned(),
+                };
+                return Err(Error::Rules(format!(
+                    "{}: {} found {from:?} nowhere in {}, where the site keeps its own \
+                     address ({held}): the copy would still point at production. Give the \
+                     value the dump holds there",
+                    rules.origin(),
+                    r.label(),
+                    must.shown()
+                )));
+            }
+        }
+        if let (Some(header), false) = (self.open_dump, self.engine.allow_incomplete) {
+            return Err(Error::Format {
+                pos: header,
+                table: None,
+                message: format!(
+                    "the dump begins with mysqldump's header here but ends after {} bytes \
+                     without its \"-- Dump completed\" trailer: it was cut short (a lost \
+                     connection, a killed dump, a full disk). Dump again, or pass \
+                     --allow-incomplete to rewrite what there is",
+                    self.report.bytes_in
+                ),
+            });
+        }
+        Ok(())
+    }
+
     pub(crate) fn finish(mut self) -> Result<Report, Error> {
         self.settle_counts();
+        self.check_whole()?;
         if let Some(rules) = self.rules {
             for sql in rules.append_sql() {
                 let sql = sql.trim_end();
@@ -1443,6 +1922,26 @@ fn hash_of<T: Hash>(value: &T) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     value.hash(&mut h);
     h.finish()
+}
+
+/// The error for a statement that does not begin with an SQL word: the input is not a dump.
+fn not_sql(bytes: &[u8], pos: Position) -> Error {
+    let start = &bytes[..bytes.len().min(40)];
+    let hint = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        " (it begins with a byte-order mark, which dump tools do not write: remove it)"
+    } else if bytes.first() == Some(&0) {
+        " (NUL bytes, where a statement should begin)"
+    } else {
+        ""
+    };
+    Error::Format {
+        pos,
+        table: None,
+        message: format!(
+            "not a MySQL dump: a statement here begins with {:?}, not an SQL word{hint}",
+            String::from_utf8_lossy(start)
+        ),
+    }
 }
 
 pub(crate) fn unquoted(raw: &[u8]) -> String {

@@ -30,6 +30,45 @@ pub struct Report {
     pub tables: BTreeMap<String, TableReport>,
     /// Values that looked serialized but did not parse.
     pub warnings: Vec<Warning>,
+    /// Per replacement rule with `must_move`: what the rows that must hold its `from` held.
+    #[serde(skip)]
+    pub(crate) must_move: BTreeMap<usize, MustMoveSeen>,
+}
+
+/// What the rows a replacement must move in held (see `understudy_rules::MustMove`).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct MustMoveSeen {
+    /// Whether one of them held the rule's `from`.
+    pub(crate) moved: bool,
+    /// The first few distinct values they held, shortened, for the message when none did.
+    pub(crate) values: Vec<String>,
+}
+
+impl MustMoveSeen {
+    /// How many values a message shows.
+    const SHOWN: usize = 4;
+
+    pub(crate) fn saw(&mut self, moved: bool, value: &[u8]) {
+        self.moved |= moved;
+        if self.values.len() < Self::SHOWN {
+            let mut text = String::from_utf8_lossy(&value[..value.len().min(200)]).into_owned();
+            if value.len() > 200 {
+                text.push('…');
+            }
+            if !self.values.contains(&text) {
+                self.values.push(text);
+            }
+        }
+    }
+
+    fn merge(&mut self, other: MustMoveSeen) {
+        self.moved |= other.moved;
+        for v in other.values {
+            if self.values.len() < Self::SHOWN && !self.values.contains(&v) {
+                self.values.push(v);
+            }
+        }
+    }
 }
 
 impl Report {
@@ -64,6 +103,9 @@ impl Report {
             }
         }
         self.warnings.extend(other.warnings);
+        for (rule, seen) in other.must_move {
+            self.must_move.entry(rule).or_default().merge(seen);
+        }
     }
 }
 

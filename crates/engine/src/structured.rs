@@ -26,6 +26,170 @@ fn property_name(raw: &[u8]) -> &[u8] {
     raw
 }
 
+/// The shape of a structured value, enough to tell whether a mask's path leads to its
+/// leaves. Built only for values a mask looks into (a cold path), never printed with its
+/// contents: a message names the path and the kind found, not the data.
+enum Shape {
+    /// A string, number or enum case: what a path ends at.
+    Scalar,
+    /// `null` or a boolean: nothing personal, at any place of a path.
+    Empty,
+    /// An array or object: keys (object properties without their visibility prefix) and
+    /// values; `what` says which for messages.
+    Map(&'static str, Entries),
+    /// What no path can look into: a PHP reference, a `C:` object's payload.
+    Opaque(&'static str),
+}
+
+/// An array's or object's keys and values, in order.
+type Entries = Vec<(Vec<u8>, Shape)>;
+
+/// Checks that every place `pattern` leads to in `shape` is a scalar (or null): a literal
+/// key that is missing, a scalar where the path goes on, or a container or reference where
+/// it ends would leave data the mask is meant for unmasked. A `*` over no entries is fine.
+fn check_path(shape: &Shape, pattern: &[PathSegment], at: &mut Vec<String>) -> Result<(), String> {
+    let here = |at: &Vec<String>| {
+        if at.is_empty() {
+            "the value itself".to_owned()
+        } else {
+            format!("`{}`", at.join("."))
+        }
+    };
+    let Some((first, rest)) = pattern.split_first() else {
+        return match shape {
+            Shape::Scalar | Shape::Empty => Ok(()),
+            Shape::Map(what, _) => Err(format!("{} is {what}, not a string", here(at))),
+            Shape::Opaque(what) => Err(format!(
+                "{} is {what}, which cannot be masked in place",
+                here(at)
+            )),
+        };
+    };
+    match shape {
+        Shape::Empty => Ok(()),
+        Shape::Scalar => Err(format!(
+            "{} is a string or number, where the path goes on",
+            here(at)
+        )),
+        Shape::Opaque(what) => Err(format!(
+            "{} is {what}, which the path cannot look into",
+            here(at)
+        )),
+        Shape::Map(what, entries) => match first {
+            PathSegment::Any => {
+                for (key, child) in entries {
+                    at.push(String::from_utf8_lossy(key).into_owned());
+                    check_path(child, rest, at)?;
+                    at.pop();
+                }
+                Ok(())
+            }
+            PathSegment::Key(k) => {
+                let Some((_, child)) = entries.iter().find(|(key, _)| key == k.as_bytes()) else {
+                    return Err(format!("{} is {what} without the key `{k}`", here(at)));
+                };
+                at.push(k.clone());
+                check_path(child, rest, at)?;
+                at.pop();
+                Ok(())
+            }
+        },
+    }
+}
+
+/// The shape of serialized PHP `input`.
+fn serialized_shape(input: &[u8]) -> Result<Shape, String> {
+    let mut parser = Parser::new(input);
+    // Open containers with their entries so far, and the key each sits under.
+    let mut open: Vec<(&'static str, Entries, Vec<u8>)> = Vec::new();
+    let mut key: Vec<u8> = Vec::new();
+    let mut scratch = Vec::new();
+    let mut root = None;
+    while let Some((item, _)) = parser
+        .next()
+        .map_err(|e| format!("the value is not serialized PHP ({e})"))?
+    {
+        if matches!(parser.role(), Role::Key | Role::PropertyName) {
+            key = match item {
+                Item::Str(s) if parser.role() == Role::PropertyName => property_name(s).to_vec(),
+                Item::Str(s) | Item::Int(s) => s.to_vec(),
+                Item::EscapedStr(s) => {
+                    scratch.clear();
+                    unescape(s, &mut scratch);
+                    scratch.clone()
+                }
+                _ => Vec::new(),
+            };
+            continue;
+        }
+        let done = match item {
+            Item::ArrayStart { .. } => {
+                open.push(("an array", Vec::new(), std::mem::take(&mut key)));
+                continue;
+            }
+            Item::ObjectStart { .. } => {
+                open.push(("an object", Vec::new(), std::mem::take(&mut key)));
+                continue;
+            }
+            Item::End => {
+                let Some((what, entries, under)) = open.pop() else {
+                    continue;
+                };
+                key = under;
+                Shape::Map(what, entries)
+            }
+            Item::Str(_) | Item::EscapedStr(_) | Item::Int(_) | Item::Float(_) | Item::Enum(_) => {
+                Shape::Scalar
+            }
+            Item::Null | Item::Bool(_) => Shape::Empty,
+            Item::Ref(_) | Item::ObjectRef(_) => Shape::Opaque("a reference (R: or r:)"),
+            Item::Custom { .. } => Shape::Opaque("a C: object's payload"),
+            _ => Shape::Opaque("a value of a kind this reader does not know"),
+        };
+        match open.last_mut() {
+            Some((_, entries, _)) => entries.push((std::mem::take(&mut key), done)),
+            None => root = Some(done),
+        }
+    }
+    root.ok_or_else(|| "the value is not serialized PHP (empty)".to_owned())
+}
+
+/// The shape of a JSON value.
+fn json_shape(value: &serde_json::Value) -> Shape {
+    use serde_json::Value;
+    match value {
+        Value::Null | Value::Bool(_) => Shape::Empty,
+        Value::Number(_) | Value::String(_) => Shape::Scalar,
+        Value::Array(items) => Shape::Map(
+            "an array",
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i.to_string().into_bytes(), json_shape(v)))
+                .collect(),
+        ),
+        Value::Object(map) => Shape::Map(
+            "an object",
+            map.iter()
+                .map(|(k, v)| (k.as_bytes().to_vec(), json_shape(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// Checks that `pattern` leads only to leaves in serialized PHP `input` (see
+/// [`check_path`]).
+pub(crate) fn check_serialized_path(input: &[u8], pattern: &[PathSegment]) -> Result<(), String> {
+    check_path(&serialized_shape(input)?, pattern, &mut Vec::new())
+}
+
+/// Checks that `pattern` leads only to leaves in JSON `input` (see [`check_path`]).
+pub(crate) fn check_json_path(input: &[u8], pattern: &[PathSegment]) -> Result<(), String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(input).map_err(|e| format!("the value is not JSON ({e})"))?;
+    check_path(&json_shape(&value), pattern, &mut Vec::new())
+}
+
 /// Masks the leaves of serialized PHP `input` at `path`; `out` gets the new value. Returns
 /// how many leaves were masked.
 ///
@@ -77,7 +241,18 @@ pub(crate) fn mask_serialized(
                     stack.pop();
                 }
             }
-            Item::Str(s) | Item::Int(s) | Item::Float(s) => {
+            Item::Str(_) | Item::EscapedStr(_) | Item::Int(_) | Item::Float(_) => {
+                let decoded;
+                let s = match item {
+                    Item::EscapedStr(raw) => {
+                        scratch.clear();
+                        unescape(raw, &mut scratch);
+                        decoded = scratch.clone();
+                        &decoded[..]
+                    }
+                    Item::Str(s) | Item::Int(s) | Item::Float(s) => s,
+                    _ => continue,
+                };
                 let here = key.take();
                 let mut path: Vec<&[u8]> = stack.iter().map(Vec::as_slice).collect();
                 if let Some(k) = &here {
@@ -183,7 +358,11 @@ fn walk_json(
 /// address can be one) with the lengths fixed; in anything else, including serialized PHP
 /// that does not parse, to the bytes. Returns how many addresses were replaced; `out` holds
 /// the new value when that is more than 0.
-pub(crate) fn scrub_value(mask: &Mask, value: &[u8], out: &mut Vec<u8>) -> usize {
+///
+/// # Errors
+/// When the value is serialized PHP nested deeper than the parser follows: scrubbing its
+/// bytes would break the lengths PHP reads it by, and leaving it would leave the addresses.
+pub(crate) fn scrub_value(mask: &Mask, value: &[u8], out: &mut Vec<u8>) -> Result<usize, String> {
     out.clear();
     if looks_serialized(value) {
         let mut found = 0;
@@ -200,12 +379,21 @@ pub(crate) fn scrub_value(mask: &Mask, value: &[u8], out: &mut Vec<u8>) -> usize
             }
         });
         match outcome {
-            Ok(Outcome::Rewritten) => return found,
-            Ok(Outcome::Unchanged) => return 0,
-            Err(_) => out.clear(),
+            Ok(Outcome::Rewritten) => return Ok(found),
+            Ok(Outcome::Unchanged) => return Ok(0),
+            Err(e) => {
+                if let understudy_phpser::ErrorKind::DepthLimit { limit } = e.kind() {
+                    return Err(format!(
+                        "the value is serialized PHP nested deeper than {limit} levels, which \
+                         is not followed: scrubbing its bytes would break its lengths"
+                    ));
+                }
+                // Not serialized after all (text that begins like it): scrub it as text.
+                out.clear();
+            }
         }
     }
-    mask.scrub_into(value, out).unwrap_or(0)
+    Ok(mask.scrub_into(value, out).unwrap_or(0))
 }
 
 #[cfg(test)]

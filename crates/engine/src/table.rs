@@ -35,6 +35,10 @@ pub(crate) struct TableCtx<'r> {
     pub(crate) bound: Vec<(&'r str, usize)>,
     /// Masks found by one column's value rather than tested one by one (see [`Keyed`]).
     pub(crate) keyed: Option<Keyed>,
+    /// Replacements that must find their `from` in a column of this table's rows (see
+    /// [`understudy_rules::MustMove`]): the rule's index, the column's position and which
+    /// rows.
+    pub(crate) must_move: Vec<(usize, usize, Option<&'r Condition>)>,
 }
 
 /// Masks whose `when` holds for some texts of one column, found by that cell's bytes. A
@@ -124,6 +128,7 @@ impl<'r> TableCtx<'r> {
             labels: Vec::new(),
             bound: Vec::new(),
             keyed: None,
+            must_move: Vec::new(),
         };
         if let Some(cols) = &columns {
             ctx.labels = cols.iter().map(|c| format!("`{c}`")).collect();
@@ -187,8 +192,26 @@ impl<'r> TableCtx<'r> {
             };
             ctx.masks.push((mask, i));
         }
+        for (i, r) in rules.replacements().iter().enumerate() {
+            let Some(must) = r.must_move().filter(|m| m.applies_to_table(name)) else {
+                continue;
+            };
+            let Some(col) = position(must.column()) else {
+                return Err(format!(
+                    "{} must move in column `{}`, which this table does not have (columns: {})",
+                    r.label(),
+                    must.column(),
+                    cols.join(", ")
+                ));
+            };
+            ctx.must_move.push((i, col, must.condition()));
+        }
         let conditions = ctx.masks.iter().filter_map(|(m, _)| m.condition());
-        let read = conditions.chain(ctx.drop_rows).flat_map(|c| c.columns());
+        let must_read = ctx.must_move.iter().filter_map(|(_, _, c)| *c);
+        let read = conditions
+            .chain(ctx.drop_rows)
+            .chain(must_read)
+            .flat_map(|c| c.columns());
         ctx.bound = read.filter_map(|c| Some((c, position(c)?))).collect();
         ctx.keyed = Keyed::new(&ctx.masks, position);
         ctx.groups = cols
@@ -243,7 +266,10 @@ impl<'r> TableCtx<'r> {
 
     /// Whether rows must be held whole before writing (conditions, masks, lookups).
     pub(crate) fn row_level(&self) -> bool {
-        self.drop_rows.is_some() || !self.masks.is_empty() || !self.lookups.is_empty()
+        self.drop_rows.is_some()
+            || !self.masks.is_empty()
+            || !self.lookups.is_empty()
+            || !self.must_move.is_empty()
     }
 
     /// Whether nothing in an `INSERT` into this table can change: no replacement applies

@@ -36,7 +36,7 @@ proptest! {
         masks in prop::collection::vec((1usize..4, 0..STRATEGIES.len()), 1..4),
         unique_email in any::<bool>(),
     ) {
-        let mut rules = String::from("[vars]\nsecret = \"property-test\"\n");
+        let mut rules = String::from("[vars]\nsecret = \"property-test-secret\"\n");
         let mut masked = [false; 4];
         for (column, strategy) in &masks {
             masked[*column] = true;
