@@ -53,6 +53,12 @@ pub struct RulesCheckArgs {
     /// Set a rule variable (repeatable), e.g. --var dst_url=https://int.example.org.
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
+
+    /// Read the masking secret from FILE (its first line), which only its owner may read
+    /// (chmod 600). Else the secret comes from the environment variable UNDERSTUDY_SECRET; it
+    /// is never taken from the command line, where other users can read it.
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -76,6 +82,12 @@ pub struct RewriteArgs {
     /// Set a rule variable (repeatable), e.g. --var src_url=https://www.example.org.
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
+
+    /// Read the masking secret from FILE (its first line), which only its owner may read
+    /// (chmod 600). Else the secret comes from the environment variable UNDERSTUDY_SECRET; it
+    /// is never taken from the command line, where other users can read it.
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: Option<PathBuf>,
 
     /// Read and process the whole dump, write nothing; print the summary.
     #[arg(long)]
@@ -103,6 +115,17 @@ pub struct RewriteArgs {
     /// Stop with an error at a value that looks serialized but does not parse.
     #[arg(long)]
     pub strict: bool,
+
+    /// Rewrite a dump that begins with mysqldump's header but lacks its `-- Dump completed`
+    /// trailer (a dump cut short). Without it such a dump is an error.
+    #[arg(long)]
+    pub allow_incomplete: bool,
+
+    /// Accept a dump that lacks every table some mask of the rules names (a dump of some
+    /// tables only). Without it such a run fails: a wrong table prefix makes masks meet
+    /// nothing, and the data they are for would pass unmasked.
+    #[arg(long)]
+    pub allow_missing_tables: bool,
 
     /// No progress bar and no summary on standard error (warnings and errors still print).
     #[arg(short, long)]

@@ -156,6 +156,7 @@ impl Output {
                     .suffix(".partial")
                     .tempfile_in(dir)
                     .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+                crate::cleanup::register(temp.path());
                 let handle = temp
                     .reopen()
                     .context("cannot open the temporary output file")?;
@@ -209,6 +210,7 @@ impl Output {
                 .context("cannot set the output file's permissions")?;
             temp.persist(&dest)
                 .with_context(|| format!("cannot rename the output into {}", dest.display()))?;
+            crate::cleanup::forget();
         }
         Ok(())
     }

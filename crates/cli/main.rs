@@ -5,6 +5,7 @@
 #![allow(rustdoc::bare_urls)]
 
 mod args;
+mod cleanup;
 mod exit;
 mod io;
 mod memory;
@@ -46,6 +47,7 @@ fn run(args: Args) -> Result<()> {
 }
 
 fn run_rewrite(args: RewriteArgs) -> Result<()> {
+    cleanup::install()?;
     let mut engine = understudy_engine::EngineBuilder::new();
     if let Some(limit) = args.max_value_size {
         engine.max_token(limit);
@@ -59,6 +61,8 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
         SerializedArg::Repair => understudy_engine::SerializedMode::Repair,
     });
     engine.strict(args.strict);
+    engine.allow_incomplete(args.allow_incomplete);
+    engine.allow_missing_tables(args.allow_missing_tables);
     engine.threads(match args.threads {
         Some(n) => usize::from(n),
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -67,9 +71,12 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
         engine.batch_size(bytes);
     }
     if let Some(path) = &args.rules {
-        let rules = load_rules(path, &args.vars)?;
+        let rules = load_rules(path, &args.vars, args.secret_file.as_deref())?;
+        // One that must move stops the engine's build, which says so.
         for dropped in rules.dropped_replacements() {
-            eprintln!("understudy: {dropped}");
+            if dropped.must_move.is_none() {
+                eprintln!("understudy: {dropped}");
+            }
         }
         engine.rules(Arc::new(rules));
     } else if !args.vars.is_empty() {
@@ -143,23 +150,82 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
 const INCOMPLETE_MARKER: &[u8] =
     b"\n-- understudy: the rewrite failed; this dump is incomplete\nUNDERSTUDY REWRITE FAILED;\n";
 
-/// `NAME=VALUE` pairs from `--var`.
+/// `NAME=VALUE` pairs from `--var`. A malformed one is named by its place, never shown: it
+/// may be a secret typed without its name.
 fn parse_vars(vars: &[String]) -> Result<Vec<(String, String)>> {
     vars.iter()
-        .map(|v| match v.split_once('=') {
+        .enumerate()
+        .map(|(i, v)| match v.split_once('=') {
+            Some(("secret", _)) => Err(BadArgs(
+                "--var secret=…: the masking secret is not taken from the command line, where \
+                 every user can read it (/proc/PID/cmdline); set UNDERSTUDY_SECRET or pass \
+                 --secret-file FILE"
+                    .into(),
+            )
+            .into()),
             Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
-            _ => Err(BadArgs(format!("--var {v:?}: expected NAME=VALUE")).into()),
+            _ => Err(BadArgs(format!(
+                "--var number {}: expected NAME=VALUE (the value is not shown)",
+                i + 1
+            ))
+            .into()),
         })
         .collect()
 }
 
-fn load_rules(path: &std::path::Path, vars: &[String]) -> Result<understudy_rules::CompiledRules> {
-    let overrides = parse_vars(vars)?;
+fn load_rules(
+    path: &std::path::Path,
+    vars: &[String],
+    secret_file: Option<&std::path::Path>,
+) -> Result<understudy_rules::CompiledRules> {
+    let mut overrides = parse_vars(vars)?;
+    if let Some(file) = secret_file {
+        overrides.push(("secret".into(), read_secret_file(file)?));
+    }
     understudy_rules::Rules::from_path(path, &overrides).map_err(BadArgs::from_display)
 }
 
+/// The masking secret from `--secret-file`: the file's first line, from a file no one but
+/// its owner can read or write.
+fn read_secret_file(path: &std::path::Path) -> Result<String> {
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot open the secret file {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = file
+            .metadata()
+            .with_context(|| format!("cannot read the secret file {}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(BadArgs(format!(
+                "the secret file {} may be read or written by others (mode {:04o}): \
+                 chmod 600 it",
+                path.display(),
+                mode & 0o7777
+            ))
+            .into());
+        }
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::BufReader::new(file), &mut text).with_context(
+        || {
+            format!(
+                "cannot read the secret file {} (UTF-8 text)",
+                path.display()
+            )
+        },
+    )?;
+    let secret = text.lines().next().unwrap_or("").trim_end_matches('\r');
+    if secret.is_empty() {
+        return Err(BadArgs(format!("the secret file {} is empty", path.display())).into());
+    }
+    Ok(secret.to_owned())
+}
+
 fn run_rules_check(args: RulesCheckArgs) -> Result<()> {
-    let rules = load_rules(&args.rules, &args.vars)?;
+    let rules = load_rules(&args.rules, &args.vars, args.secret_file.as_deref())?;
     println!("{}: ok", args.rules.display());
     for dropped in rules.dropped_replacements() {
         println!("note: {dropped}");
@@ -253,11 +319,9 @@ fn classify(err: &anyhow::Error) -> ExitCode {
         if let Some(engine) = cause.downcast_ref::<understudy_engine::Error>() {
             // Input that cannot be read to its end (corrupt, truncated or undecodable) is bad
             // input; failing to write is the environment's.
-            return match engine {
-                understudy_engine::Error::Input(_) | understudy_engine::Error::Rule { .. } => {
-                    ExitCode::BadInput
-                }
-                _ => ExitCode::Environment,
+            return match engine.kind() {
+                understudy_engine::ErrorKind::OutputIo => ExitCode::Environment,
+                _ => ExitCode::BadInput,
             };
         }
     }

@@ -1,0 +1,60 @@
+//! Removes an unfinished output file on every way out, not only on errors: a signal (Ctrl-C,
+//! `kill`, a closed terminal) or a panic would otherwise leave a `.partial` file of tens of
+//! megabytes behind, which a user may take for a dump.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::{Context, Result};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+
+/// The temporary output file being written, if any.
+static PARTIAL: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+/// Starts watching for SIGINT, SIGTERM and SIGHUP, and for panics: each removes the
+/// registered file, then ends the process as that signal (or panic) would have, so the exit
+/// status is the conventional one (130 for Ctrl-C in a shell).
+pub fn install() -> Result<()> {
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+        .context("cannot watch for signals")?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                remove();
+                // Restores the default action and raises the signal again.
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
+                std::process::exit(128 + signal);
+            }
+        })
+        .context("cannot start the signal thread")?;
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        remove();
+        default(info);
+    }));
+    Ok(())
+}
+
+/// Registers `path` as the file to remove.
+pub fn register(path: &Path) {
+    if let Ok(mut partial) = PARTIAL.lock() {
+        *partial = Some(path.to_path_buf());
+    }
+}
+
+/// The registered file is finished (renamed into place) or gone: nothing to remove.
+pub fn forget() {
+    if let Ok(mut partial) = PARTIAL.lock() {
+        *partial = None;
+    }
+}
+
+fn remove() {
+    // `try_lock`: a panic while the lock is held must not deadlock in its own hook.
+    if let Ok(mut partial) = PARTIAL.try_lock() {
+        if let Some(path) = partial.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
