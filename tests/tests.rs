@@ -4,6 +4,7 @@ mod util;
 
 mod docs;
 mod errors;
+mod failclosed;
 mod packs;
 mod passthrough;
 mod replace;
