@@ -1,13 +1,18 @@
 //! The Drupal and Elgg 2.3 rule packs end to end: a fixture site (`fixtures/sql/drupal.sql`,
 //! `fixtures/sql/elgg23.sql`) loaded into a real MariaDB, dumped, rewritten with the pack,
-//! restored into a second server, and checked there with SQL and PHP.
+//! restored into a second server, and checked there with SQL and PHP. And every pack's
+//! coverage policy: its rules decide every column of its fixtures, and a table it does not
+//! know stops the run.
 
 use std::collections::BTreeSet;
 
 use understudy_testkit::mariadb::MariaDb;
 use understudy_testkit::php::Php;
 
-use crate::util::{count_unserializable, fixtures, rewrite_with_pack, text_values, values};
+use crate::util::{
+    count_unserializable, fixtures, rewrite_with_pack, run_with_stdin, stderr_of_failure,
+    text_values, understudy, values,
+};
 
 const SECRET: &str = "packs-test-secret";
 /// `password_hash` of both packs: bcrypt of "understudy".
@@ -451,4 +456,124 @@ fn elgg23_pack_masks_users_and_moves_the_site() {
     // and what unserialized still does.
     assert_row_counts(&source, "elgg", &target, ELGG_EMPTIED);
     assert_unserializable_kept(&php, &source, "elgg", &target, ELGG_EMPTIED);
+}
+
+/// Each pack, with every variable left empty, and the dumps of its application it must
+/// cover: fixture sites, and the full WordPress multisite + WooCommerce schema.
+const PACK_DUMPS: &[(&str, &[&str])] = &[
+    (
+        "wordpress.toml",
+        &[
+            "dumps/wordpress.default.sql",
+            "mysql8/wordpress.databases.sql",
+            "sql/wordpress.sql",
+            "schemas/wordpress-woocommerce.sql",
+        ],
+    ),
+    (
+        "elgg.toml",
+        &[
+            "dumps/elgg3.default.sql",
+            "dumps/elgg3-wrappers.default.sql",
+            "sql/elgg3.sql",
+        ],
+    ),
+    ("elgg-2.3.toml", &["sql/elgg23.sql"]),
+    ("drupal.toml", &["sql/drupal.sql"]),
+];
+
+/// Every pack ships with `unlisted = "fail"`, and its masks, keeps and dropped tables decide
+/// every column of every table of its fixtures: `rules check --dump` finds nothing.
+#[test]
+fn every_pack_covers_every_column_of_its_fixtures() {
+    for (pack, dumps) in PACK_DUMPS {
+        let rules = fixtures().join(format!("../rules/{pack}"));
+        let text = std::fs::read_to_string(&rules).unwrap();
+        assert!(
+            text.contains("\n[policy]\nunlisted = \"fail\"\n"),
+            "{pack} does not fail on unlisted columns"
+        );
+        for dump in *dumps {
+            let out = understudy()
+                .args(["rules", "check"])
+                .arg(&rules)
+                .arg("--dump")
+                .arg(fixtures().join(dump))
+                .env("UNDERSTUDY_SECRET", SECRET)
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success(),
+                "{pack} on {dump}: {stdout}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                stdout.contains("is masked, kept or dropped"),
+                "{pack} on {dump}: {stdout}"
+            );
+        }
+    }
+}
+
+/// A table no pack knows (a new plugin's) stops the rewrite at its `CREATE TABLE`, naming
+/// the table and its undecided columns, before any of its rows is written; `rules check`
+/// lists the same columns.
+#[test]
+fn a_table_the_pack_does_not_know_stops_the_rewrite() {
+    for (pack, dumps) in PACK_DUMPS {
+        let prefix = match *pack {
+            "wordpress.toml" => "wp_",
+            "drupal.toml" => "",
+            _ => "elgg_",
+        };
+        let table = format!("{prefix}myplugin_log");
+        let mut dump = std::fs::read(fixtures().join(dumps[0])).unwrap();
+        dump.extend_from_slice(
+            format!(
+                "CREATE TABLE `{table}` (\n  `id` int(11) NOT NULL,\n  `email` varchar(100) DEFAULT NULL,\n  PRIMARY KEY (`id`)\n);\n\
+                 INSERT INTO `{table}` VALUES (1,'anna.plugin@example.org');\n"
+            )
+            .as_bytes(),
+        );
+        let out = run_with_stdin(
+            understudy()
+                .arg("rewrite")
+                .arg("--rules")
+                .arg(fixtures().join(format!("../rules/{pack}")))
+                .env("UNDERSTUDY_SECRET", SECRET),
+            &dump,
+        );
+        let stderr = stderr_of_failure(&out);
+        assert_eq!(out.status.code(), Some(1), "{pack}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "table `{table}`: policy unlisted = \"fail\": no rule masks or keeps column(s) id, email"
+            )),
+            "{pack}: {stderr}"
+        );
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("anna.plugin@example.org"),
+            "{pack}: the plugin's row was written"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dump.sql");
+        std::fs::write(&path, &dump).unwrap();
+        let out = understudy()
+            .args(["rules", "check"])
+            .arg(fixtures().join(format!("../rules/{pack}")))
+            .arg("--dump")
+            .arg(&path)
+            .env("UNDERSTUDY_SECRET", SECRET)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{pack}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("columns no rule masks or keeps (2 of the dump's")
+                && stdout.ends_with(&format!("  {table}.id\n  {table}.email\n")),
+            "{pack}: {stdout}"
+        );
+    }
 }
