@@ -2,6 +2,7 @@
 
 mod util;
 
+mod boundaries;
 mod docs;
 mod errors;
 mod failclosed;

@@ -16,6 +16,7 @@ use std::process;
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use understudy_engine::Boundary;
 
 use std::sync::Arc;
 
@@ -52,8 +53,8 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
     if let Some(limit) = args.max_value_size {
         engine.max_token(limit);
     }
-    for (from, to) in replace_pairs(&args.replace)? {
-        engine.replace(&from, &to);
+    for (from, to, boundary) in replace_pairs(&args.replace)? {
+        engine.replace_bounded(&from, &to, boundary);
     }
     engine.serialized(match args.serialized {
         SerializedArg::Auto => understudy_engine::SerializedMode::Auto,
@@ -269,9 +270,13 @@ fn run_rules_check(args: RulesCheckArgs) -> Result<()> {
     Err(BadArgs(format!("{} uncovered columns", uncovered.len())).into())
 }
 
+/// A `--replace`: needle, replacement, and where the needle may match.
+type ReplacePair = (Vec<u8>, Vec<u8>, Boundary);
+
 /// `OLD=NEW` pairs, each followed by its JSON-escaped form (`/` as `\/`) when that differs,
-/// so `https:\/\/old.example` inside JSON moves too.
-fn replace_pairs(args: &[String]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+/// so `https:\/\/old.example` inside JSON moves too; both keep to where OLD's host or path
+/// ends.
+fn replace_pairs(args: &[String]) -> Result<Vec<ReplacePair>> {
     let mut pairs = Vec::new();
     for arg in args {
         let Some((from, to)) = arg.split_once('=') else {
@@ -280,10 +285,11 @@ fn replace_pairs(args: &[String]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         if from.is_empty() {
             return Err(BadArgs(format!("--replace {arg:?}: OLD is empty")).into());
         }
-        pairs.push((from.as_bytes().to_vec(), to.as_bytes().to_vec()));
+        let boundary = Boundary::of_source(from.as_bytes());
+        pairs.push((from.as_bytes().to_vec(), to.as_bytes().to_vec(), boundary));
         let json = |s: &str| s.replace('/', "\\/").into_bytes();
         if from.contains('/') || to.contains('/') {
-            pairs.push((json(from), json(to)));
+            pairs.push((json(from), json(to), boundary));
         }
     }
     Ok(pairs)

@@ -19,4 +19,5 @@ mod value;
 pub use crate::error::{Error, ErrorKind};
 pub use crate::pipeline::{Engine, EngineBuilder};
 pub use crate::report::{ColumnReport, Report, TableReport, Warning};
+pub use understudy_phpser::Boundary;
 pub use understudy_phpser::Mode as SerializedMode;

@@ -7,7 +7,7 @@ use std::io::{self, BufRead, Write};
 use std::ops::Range;
 use std::sync::Arc;
 
-use understudy_phpser::{Mode, Options};
+use understudy_phpser::{Boundary, Mode, Options};
 use understudy_rules::{
     Action, Cell, CompiledRules, Fit, Inside, LookupStore, Masked, SerializedMode, StrategyKind,
     Unlisted,
@@ -35,7 +35,7 @@ const MAX_UNIQUE_ATTEMPTS: u32 = 64;
 pub struct EngineBuilder {
     max_token: usize,
     chunk: usize,
-    replace: Vec<(Vec<u8>, Vec<u8>)>,
+    replace: Vec<(Vec<u8>, Vec<u8>, Boundary)>,
     serialized: Mode,
     strict: bool,
     rules: Option<Arc<CompiledRules>>,
@@ -132,8 +132,22 @@ impl EngineBuilder {
     /// Replaces `from` with `to` in every string value of every table, after the rules'
     /// replacements and the pairs added before it (like successive `str_replace()` calls).
     /// Serialized PHP is rewritten with its `s:N:` lengths fixed, nested values too.
+    ///
+    /// A `from` that is a URL, a bare host or an absolute path matches only where its host or
+    /// last path segment ends ([`Boundary::of_source`]).
     pub fn replace(&mut self, from: &[u8], to: &[u8]) -> &mut EngineBuilder {
-        self.replace.push((from.to_vec(), to.to_vec()));
+        self.replace_bounded(from, to, Boundary::of_source(from))
+    }
+
+    /// [`replace`](Self::replace) with the boundary given: a variant of a source (its
+    /// JSON-escaped form, say) keeps to where the source's host or path ends.
+    pub fn replace_bounded(
+        &mut self,
+        from: &[u8],
+        to: &[u8],
+        boundary: Boundary,
+    ) -> &mut EngineBuilder {
+        self.replace.push((from.to_vec(), to.to_vec(), boundary));
         self
     }
 
@@ -178,10 +192,20 @@ impl EngineBuilder {
                     SerializedMode::Off => Mode::Off,
                     SerializedMode::Repair => Mode::Repair,
                 };
-                let pairs: Vec<(&[u8], &[u8])> =
-                    r.pairs().iter().map(|p| (p.from(), p.to())).collect();
+                // Every variant of a host or path keeps to where the source's host or path
+                // ends.
+                let boundary = if r.boundaries() {
+                    Boundary::of_source(r.source().as_bytes())
+                } else {
+                    Boundary::NONE
+                };
+                let pairs: Vec<(&[u8], &[u8], Boundary)> = r
+                    .pairs()
+                    .iter()
+                    .map(|p| (p.from(), p.to(), boundary))
+                    .collect();
                 groups.push(
-                    Replacements::new(
+                    Replacements::bounded(
                         r.label().to_string(),
                         &pairs,
                         Options::new(mode).strict(self.strict).base64(r.base64()),
@@ -194,11 +218,14 @@ impl EngineBuilder {
         let cli = if self.replace.is_empty() {
             None
         } else {
-            let pairs: Vec<(&[u8], &[u8])> =
-                self.replace.iter().map(|(a, b)| (&a[..], &b[..])).collect();
+            let pairs: Vec<(&[u8], &[u8], Boundary)> = self
+                .replace
+                .iter()
+                .map(|(a, b, boundary)| (&a[..], &b[..], *boundary))
+                .collect();
             let options = Options::new(self.serialized).strict(self.strict);
             Some(
-                Replacements::new("--replace".into(), &pairs, options, self.encoding_checks)
+                Replacements::bounded("--replace".into(), &pairs, options, self.encoding_checks)
                     .map_err(Error::Replacements)?,
             )
         };
@@ -1099,10 +1126,17 @@ impl<'e, W: Write> Run<'e, W> {
                 )));
             }
         }
-        let (lower, upper) = (table.to_ascii_lowercase(), table.to_ascii_uppercase());
-        let by_case = rules.masks().iter().find(|m| {
-            !m.applies_to_table(table) && (m.applies_to_table(&lower) || m.applies_to_table(&upper))
-        });
+        // `USERS` for a rule's `users` (a dump from a server with lower_case_table_names, or
+        // edited by hand). Asked only of names with capitals: thousands of tables in a
+        // multisite dump, each against every mask, would cost for a case that has none.
+        if !table.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Ok(());
+        }
+        let lower = table.to_ascii_lowercase();
+        let by_case = rules
+            .masks()
+            .iter()
+            .find(|m| !m.applies_to_table(table) && m.applies_to_table(&lower));
         if let Some(mask) = by_case {
             return Err(refuse(format!(
                 "{} names this table only if case is ignored; MariaDB and MySQL on Linux keep \

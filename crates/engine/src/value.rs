@@ -3,8 +3,8 @@
 use std::sync::LazyLock;
 
 use understudy_phpser::{
-    plain_text, replace_in_value, FlatMarks, NeedleSet, Options, Outcome, Replacer, Scratch,
-    PLAIN_HEAD,
+    plain_text, replace_in_value, Boundary, FlatMarks, NeedleSet, Options, Outcome, Replacer,
+    Scratch, PLAIN_HEAD,
 };
 use understudy_sqldump::literal::{decode_hex, encode_hex, escape_into, unescape_into};
 use understudy_sqldump::{Value, ValueKind};
@@ -34,16 +34,31 @@ pub(crate) struct Replacements {
 struct EscapedPair {
     needle: memchr::memmem::Finder<'static>,
     replacement: Vec<u8>,
+    boundary: Boundary,
 }
 
 impl Replacements {
+    /// A group of pairs that match anywhere (for tests).
+    #[cfg(test)]
     pub(crate) fn new(
         label: String,
         pairs: &[(&[u8], &[u8])],
         options: Options,
         encoding_checks: bool,
     ) -> Result<Self, String> {
-        let replacer = Replacer::new(pairs.iter().copied()).map_err(|e| e.to_string())?;
+        let pairs: Vec<(&[u8], &[u8], Boundary)> =
+            pairs.iter().map(|&(n, r)| (n, r, Boundary::NONE)).collect();
+        Replacements::bounded(label, &pairs, options, encoding_checks)
+    }
+
+    /// A group of `(needle, replacement, boundary)` pairs, applied in order.
+    pub(crate) fn bounded(
+        label: String,
+        pairs: &[(&[u8], &[u8], Boundary)],
+        options: Options,
+        encoding_checks: bool,
+    ) -> Result<Self, String> {
+        let replacer = Replacer::bounded(pairs.iter().copied()).map_err(|e| e.to_string())?;
         let options = if encoding_checks {
             options
         } else {
@@ -54,7 +69,7 @@ impl Replacements {
         let needles: Vec<&[u8]> = if encoding_checks {
             replacer.prefilter_needles().collect()
         } else {
-            pairs.iter().map(|&(needle, _)| needle).collect()
+            pairs.iter().map(|&(needle, _, _)| needle).collect()
         };
         let escaped: Vec<Vec<u8>> = needles
             .into_iter()
@@ -71,7 +86,7 @@ impl Replacements {
         // A needle may hold backslashes (`https:\/\/…`), which are always escaped in the
         // dump, but no other byte mysqldump escapes: a hand-written dump may hold those raw
         // (a newline, a `"` in a `'…'` string), and the escaped needle would not find them.
-        let plain_safe = pairs.iter().all(|(needle, _)| {
+        let plain_safe = pairs.iter().all(|(needle, _, _)| {
             !needle.is_empty()
                 && needle
                     .iter()
@@ -80,13 +95,14 @@ impl Replacements {
         let escaped_pairs = plain_safe.then(|| {
             pairs
                 .iter()
-                .map(|(needle, replacement)| {
+                .map(|&(needle, replacement, boundary)| {
                     let (mut n, mut r) = (Vec::new(), Vec::new());
                     escape_into(needle, &mut n);
                     escape_into(replacement, &mut r);
                     EscapedPair {
                         needle: memchr::memmem::Finder::new(&n).into_owned(),
                         replacement: r,
+                        boundary,
                     }
                 })
                 .collect()
@@ -422,7 +438,7 @@ fn replace_escaped<'p>(
         let (mut copied, mut from) = (0, 0);
         while let Some(k) = pair.needle.find(&src[from..]) {
             let at = from + k;
-            if inside_escape(src, at) {
+            if inside_escape(src, at) || !pair.boundary.admits_escaped(src, at, at + needle_len) {
                 from = at + 1;
                 continue;
             }
@@ -528,7 +544,8 @@ fn replace_anchored(
             let found = place >= offset
                 && at >= copied
                 && src.get(at..at + needle.len()) == Some(needle)
-                && !inside_escape(src, at);
+                && !inside_escape(src, at)
+                && pair.boundary.admits_escaped(src, at, at + needle.len());
             if !found {
                 places[kept] = place.wrapping_add_signed(shift);
                 kept += 1;
@@ -922,6 +939,7 @@ mod tests {
 
     fn escaped_pair(needle: &[u8], replacement: &[u8]) -> EscapedPair {
         EscapedPair {
+            boundary: Boundary::NONE,
             needle: memchr::memmem::Finder::new(needle).into_owned(),
             replacement: replacement.to_vec(),
         }

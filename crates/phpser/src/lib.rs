@@ -44,6 +44,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod boundary;
 mod error;
 mod json;
 mod needles;
@@ -52,6 +53,7 @@ mod repair;
 mod replace;
 mod rewrite;
 
+pub use crate::boundary::Boundary;
 pub use crate::error::{Error, ErrorKind};
 pub use crate::json::FlatMarks;
 pub use crate::needles::NeedleSet;

@@ -5,6 +5,7 @@ use std::ops::Range;
 
 use memchr::memmem;
 
+use crate::boundary::Boundary;
 use crate::error::Error;
 use crate::json::{self, FlatMarks};
 use crate::needles::NeedleSet;
@@ -53,6 +54,7 @@ pub struct Replacer {
 struct Pair {
     needle: memmem::Finder<'static>,
     replacement: Vec<u8>,
+    boundary: Boundary,
 }
 
 /// A [`Replacer`] could not be built (too many or too long needles for the automaton).
@@ -72,12 +74,37 @@ impl Replacer {
         N: AsRef<[u8]>,
         R: AsRef<[u8]>,
     {
+        Replacer::bounded(pairs.into_iter().map(|(n, r)| (n, r, Boundary::NONE)))
+    }
+
+    /// [`Replacer::new`] with a [`Boundary`] per pair: where its needle may match.
+    ///
+    /// ```
+    /// use understudy_phpser::{Boundary, Replacer};
+    /// let host = "https://www.example.org";
+    /// let r = Replacer::bounded([(host, "https://int.example.org", Boundary::of_source(host.as_bytes()))])?;
+    /// let (mut out, mut tmp) = (Vec::new(), Vec::new());
+    /// assert!(!r.replace(b"see https://www.example.org.au", &mut out, &mut tmp));
+    /// assert!(r.replace(b"see https://www.example.org/x", &mut out, &mut tmp));
+    /// # Ok::<(), understudy_phpser::BuildError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// If the needles are too many or too long for the search automaton.
+    pub fn bounded<I, N, R>(pairs: I) -> Result<Replacer, BuildError>
+    where
+        I: IntoIterator<Item = (N, R, Boundary)>,
+        N: AsRef<[u8]>,
+        R: AsRef<[u8]>,
+    {
         let pairs: Vec<Pair> = pairs
             .into_iter()
-            .filter(|(n, _)| !n.as_ref().is_empty())
-            .map(|(n, r)| Pair {
+            .filter(|(n, _, _)| !n.as_ref().is_empty())
+            .map(|(n, r, boundary)| Pair {
                 needle: memmem::Finder::new(n.as_ref()).into_owned(),
                 replacement: r.as_ref().to_vec(),
+                boundary,
             })
             .collect();
         // The needles first, so an index below `raw` means "seen as it is".
@@ -444,20 +471,29 @@ fn json_escaped(s: &[u8], quote: usize, slash: usize) -> Vec<u8> {
     out
 }
 
-/// Replaces every occurrence of one needle in `src` into `dst` (cleared first if there is
-/// one); `false`, with `dst` untouched, if there is none.
+/// Replaces every occurrence of one needle in `src` that its boundary admits into `dst`
+/// (cleared first if there is one); `false`, with `dst` untouched, if there is none.
 fn replace_one(pair: &Pair, src: &[u8], dst: &mut Vec<u8>) -> bool {
-    let mut hits = pair.needle.find_iter(src).peekable();
-    if hits.peek().is_none() {
-        return false;
-    }
-    dst.clear();
     let n = pair.needle.needle().len();
-    let mut copied = 0;
-    for at in hits {
+    let (mut copied, mut from) = (0, 0);
+    while let Some(k) = pair.needle.find(&src[from..]) {
+        let at = from + k;
+        if !pair.boundary.admits(src, at, at + n) {
+            // Inside a longer host or path: look on from the next byte.
+            from = at + 1;
+            continue;
+        }
+        if copied == 0 {
+            dst.clear();
+        }
         dst.extend_from_slice(&src[copied..at]);
         dst.extend_from_slice(&pair.replacement);
         copied = at + n;
+        from = copied;
+    }
+    // Needles are not empty: something was replaced exactly when something was copied.
+    if copied == 0 {
+        return false;
     }
     dst.extend_from_slice(&src[copied..]);
     true

@@ -7,6 +7,7 @@
 //!   `Serializable` and `__serialize` classes) against real `php`.
 
 mod base64;
+mod boundary;
 mod classes;
 mod edge;
 mod json;

@@ -1022,7 +1022,9 @@ fn compile_replace(
                 })
                 .collect();
             Some(MustMove {
-                from: trim_url_slash(&from.value, &to.value).0.into(),
+                from: trim_slash(&from.value, &to.value, r.boundaries.unwrap_or(true))
+                    .0
+                    .into(),
                 shown: format!("{}.{}", table_names.join("/"), column.value).into(),
                 tables,
                 column: column.value.into(),
@@ -1055,7 +1057,8 @@ fn compile_replace(
             ),
         ));
     }
-    let (from_url, to_url) = trim_url_slash(&from.value, &to.value);
+    let boundaries = r.boundaries.unwrap_or(true);
+    let (from_url, to_url) = trim_slash(&from.value, &to.value, boundaries);
     let pairs = replace::expand(from_url, to_url, variants).map_err(|m| {
         let span = r
             .variants
@@ -1082,16 +1085,24 @@ fn compile_replace(
         filter,
         secret: from.secret || to.secret,
         must_move,
+        source: from_url.into(),
+        boundaries,
     }))
 }
 
-/// `from` and `to` without the trailing `/` of a URL, when both are URLs: a site URL is
+/// `from` and `to` without the trailing `/` of a URL, when both are URLs, or of a
+/// directory, when both are absolute paths and the rule keeps to boundaries: a site URL is
 /// written both ways (`https://example.org/` in Elgg's wwwroot, without in WordPress's
-/// `home`), and a pair that disagrees would glue or double slashes
-/// (`https://int.exampledocs`); the bare form matches both spellings in the dump.
-fn trim_url_slash<'a>(from: &'a str, to: &'a str) -> (&'a str, &'a str) {
+/// `home`), a root too (`ABSPATH` ends in `/`, a `DocumentRoot` does not), and a pair that
+/// disagrees would glue or double slashes (`https://int.exampledocs`). The bare form matches
+/// both spellings in the dump; for a directory only with boundaries, else `/var/www/prod`
+/// would also match inside `/var/www/production`.
+fn trim_slash<'a>(from: &'a str, to: &'a str, boundaries: bool) -> (&'a str, &'a str) {
     let url = |s: &str| s.contains("://") || s.starts_with("//");
-    if !url(from) || !(url(to) || to.is_empty()) {
+    let path = |s: &str| boundaries && s.starts_with('/') && !s.starts_with("//");
+    let both =
+        (url(from) && (url(to) || to.is_empty())) || (path(from) && (path(to) || to.is_empty()));
+    if !both {
         return (from, to);
     }
     let trim = |s: &'a str| match s.strip_suffix('/') {

@@ -91,6 +91,7 @@ pub(crate) struct Replace {
     #[serde(default)]
     pub skip_columns: Vec<S>,
     pub must_move: Option<Spanned<MustMove>>,
+    pub boundaries: Option<bool>,
 }
 
 #[derive(Deserialize)]

@@ -152,6 +152,10 @@ pub struct Replacement {
     pub(crate) filter: Filter,
     pub(crate) secret: bool,
     pub(crate) must_move: Option<MustMove>,
+    /// `from` after variables, as the variants were made from it.
+    pub(crate) source: Box<str>,
+    /// Whether a host or path source matches only where its host or segment ends.
+    pub(crate) boundaries: bool,
 }
 
 /// `must_move`: where the application keeps the value a replacement moves (WordPress's
@@ -231,6 +235,19 @@ impl Replacement {
     pub fn applies_to(&self, table: &str, column: &str) -> bool {
         self.filter.applies_to(table, column)
     }
+    /// `from` after variables (and without a URL's or path's trailing slash): the text the
+    /// variants were made from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether the rule's needles match only where a host or path ends (`boundaries`, on
+    /// by default): a source that is a URL, a bare host or an absolute path is then not
+    /// replaced inside a longer host or directory name.
+    pub fn boundaries(&self) -> bool {
+        self.boundaries
+    }
+
     /// Where the application keeps the value this rule moves, if the rule says.
     pub fn must_move(&self) -> Option<&MustMove> {
         self.must_move.as_ref()

@@ -1296,11 +1296,17 @@ mod fail_closed {
             pairs("https://a.org/blog/", "https://b.net/"),
             ("https://a.org/blog".to_owned(), "https://b.net".to_owned())
         );
-        // Paths and other text keep theirs.
+        // Directories too (they keep to boundaries), so a root given as ABSPATH gives it
+        // also moves where it is written without its slash.
         assert_eq!(
             pairs("/var/www/", "/srv/"),
-            ("/var/www/".to_owned(), "/srv/".to_owned())
+            ("/var/www".to_owned(), "/srv".to_owned())
         );
+        let r = compile("[[replace]]\nfrom = \"/var/www/\"\nto = \"/srv/\"\nvariants = []\nboundaries = false\n")
+            .unwrap();
+        assert_eq!(r.replacements()[0].pairs()[0].from(), b"/var/www/");
+        assert!(!r.replacements()[0].boundaries());
+        // Other text keeps its slash.
         assert_eq!(
             pairs("https://a.org/", "a path/"),
             ("https://a.org/".to_owned(), "a path/".to_owned())
