@@ -44,7 +44,7 @@ mod errors {
         );
         assert_eq!(
             err("[[replace]]\nfrom = \"a\"\nto = \"b\"\n[[replace]]\nfrom = \"a\"\nto = \"b\"\nskip = []\n"),
-            "t.toml:7:1: replace[1].skip: unknown field `skip`, expected one of `name`, `from`, `to`, `variants`, `serialized`, `base64`, `tables`, `skip_tables`, `columns`, `skip_columns`, `must_move`"
+            "t.toml:7:1: replace[1].skip: unknown field `skip`, expected one of `name`, `from`, `to`, `variants`, `serialized`, `base64`, `tables`, `skip_tables`, `columns`, `skip_columns`, `must_move`, `boundaries`"
         );
         assert_eq!(
             err("[vars]\nx = \"1\"\n[policy]\nunlisted = \"fail\"\n[[bogus]]\n"),
