@@ -8,6 +8,7 @@ mod args;
 mod exit;
 mod io;
 mod memory;
+mod scan;
 mod threaded;
 
 use std::io::Write;
@@ -42,6 +43,7 @@ fn run(args: Args) -> Result<()> {
     match args.command {
         Command::Rewrite(rewrite) => run_rewrite(rewrite),
         Command::Rules(RulesCommand::Check(check)) => run_rules_check(check),
+        Command::Scan(scan) => scan::run(scan),
     }
 }
 
