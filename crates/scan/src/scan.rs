@@ -501,7 +501,7 @@ impl<'s> Run<'s> {
                 canonical: true, ..
             } => {
                 // The sieve reads escaped bytes as well as decoded ones (see `Sieve`).
-                if !sieve(raw).any() {
+                if !sieve(raw, col.ctx).any() {
                     return;
                 }
                 decode(&mut self.scratch);
@@ -512,11 +512,11 @@ impl<'s> Run<'s> {
                 &self.scratch
             }
         };
-        let s = sieve(text);
+        let ctx = col.ctx;
+        let s = sieve(text, ctx);
         if !s.any() {
             return;
         }
-        let ctx = col.ctx;
         let mut found = Vec::new();
         scan_value(text, ctx, s, &mut |f| {
             found.push((f.kind, scanner.is_mask_output(&f, col), f.place));

@@ -60,11 +60,20 @@ fn scan_leaf(
     found: &mut dyn FnMut(Finding<'_>),
 ) {
     if depth < MAX_NESTING {
-        if looks_serialized(text) && parses(text) {
+        let serialized = looks_serialized(text);
+        let json = !serialized && looks_json(text);
+        // Parsing is for what flat text cannot tell: keys that give context, where a
+        // finding is, JSON's `\u` escapes. A structured value whose flat text holds nothing
+        // and names no context is not parsed: most of them.
+        let worth = (serialized || json)
+            && (sieve.context
+                || (json && memchr::memmem::find(text, b"\\u").is_some())
+                || finds_any(text, ctx, sieve));
+        if worth && serialized && parses(text) {
             walk_serialized(text, ctx, depth, found);
             return;
         }
-        if looks_json(text) {
+        if worth && json {
             if let Ok(json) = serde_json::from_slice::<serde_json::Value>(text) {
                 walk_json(&json, ctx, depth, found);
                 return;
@@ -79,6 +88,13 @@ fn scan_leaf(
             place,
         })
     });
+}
+
+/// Whether the detectors find anything in `text` read as plain text.
+fn finds_any(text: &[u8], ctx: Context, sieve: Sieve) -> bool {
+    let mut any = false;
+    find_all(text, ctx, sieve, &mut |_, _| any = true);
+    any
 }
 
 /// Whether a serialized value parses to its end: a value is walked only then, so a value
@@ -151,8 +167,90 @@ fn walk_json(
 }
 
 fn leaf(text: &[u8], ctx: Context, place: Place, depth: u8, found: &mut dyn FnMut(Finding<'_>)) {
-    let s = sieve(text);
+    let s = sieve(text, ctx);
     if s.any() {
         scan_leaf(text, ctx, s, place, depth + 1, found);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(value: &[u8], ctx: Context) -> Vec<(Kind, String, Place)> {
+        let mut out = Vec::new();
+        let s = sieve(value, ctx);
+        scan_value(value, ctx, s, &mut |f| {
+            out.push((
+                f.kind,
+                String::from_utf8_lossy(f.text).into_owned(),
+                f.place,
+            ))
+        });
+        out
+    }
+
+    #[test]
+    fn looks_into_serialized_php() {
+        let v = br#"a:2:{s:5:"email";s:16:"anna@example.org";s:4:"meta";a:1:{s:2:"ip";s:9:"192.0.2.7";}}"#;
+        assert_eq!(
+            found(v, Context::default()),
+            [
+                (Kind::Email, "anna@example.org".into(), Place::Serialized),
+                (Kind::Ipv4, "192.0.2.7".into(), Place::Serialized),
+            ]
+        );
+    }
+
+    #[test]
+    fn keys_give_context() {
+        // A phone number and an md5 hash known only by their keys.
+        let v = br#"a:3:{s:5:"phone";s:11:"030 1234567";s:8:"password";s:32:"5f4dcc3b5aa765d61d8327deb882cf99";s:4:"file";s:32:"5f4dcc3b5aa765d61d8327deb882cf99";}"#;
+        let f = found(v, Context::default());
+        assert_eq!(
+            f.iter().map(|(k, _, _)| *k).collect::<Vec<_>>(),
+            [Kind::Phone, Kind::PasswordHash],
+            "{f:?}"
+        );
+        let j = br#"{"user":{"mobile":"0171 2345678","sha":"5f4dcc3b5aa765d61d8327deb882cf99"}}"#;
+        let f = found(j, Context::default());
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].0, Kind::Phone);
+        assert_eq!(f[0].2, Place::Json);
+    }
+
+    #[test]
+    fn json_escapes_are_decoded() {
+        let v = br#"{"contact":"anna\u0040example.org","ip":"2001:db8::1"}"#;
+        let f = found(v, Context::default());
+        assert_eq!(
+            f,
+            [
+                (Kind::Email, "anna@example.org".into(), Place::Json),
+                (Kind::Ipv6, "2001:db8::1".into(), Place::Json),
+            ]
+        );
+    }
+
+    #[test]
+    fn nested_serialized_in_json_in_serialized() {
+        let inner = r#"a:1:{s:1:"e";s:16:"anna@example.org";}"#;
+        let json = serde_json::to_string(&serde_json::json!({ "data": inner })).unwrap();
+        let outer = format!("a:1:{{i:0;s:{}:\"{}\";}}", json.len(), json);
+        let f = found(outer.as_bytes(), Context::default());
+        assert_eq!(
+            f,
+            [(Kind::Email, "anna@example.org".into(), Place::Serialized)]
+        );
+    }
+
+    #[test]
+    fn a_broken_serialized_value_is_plain_text_counted_once() {
+        // The declared length is wrong (an earlier sed run): plain text, each address once.
+        let v = br#"a:1:{s:5:"email";s:99:"anna@example.org";}"#;
+        assert_eq!(
+            found(v, Context::default()),
+            [(Kind::Email, "anna@example.org".into(), Place::Plain)]
+        );
     }
 }
