@@ -564,3 +564,14 @@ fn every_documented_scan_command_runs() {
     }
     assert!(total >= 4, "{total} blocks");
 }
+
+#[test]
+fn the_report_is_the_same_with_any_number_of_threads() {
+    let dump = fixture("wordpress.default.sql");
+    let pack = pack_args("wordpress.toml", WP_VARS);
+    let one = scan_json(&dump, &[&pack[..], &["-j".into(), "1".into()]].concat());
+    for n in ["2", "5"] {
+        let many = scan_json(&dump, &[&pack[..], &["-j".into(), n.into()]].concat());
+        assert_eq!(many, one, "-j {n}");
+    }
+}

@@ -37,6 +37,11 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
 
+    /// Threads that run the detectors (default: one per CPU); the report is the same with
+    /// any number. Reading and lexing run on threads of their own.
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+
     /// Refuse any single statement or value larger than this many bytes (default 1 GiB).
     #[arg(long, value_name = "BYTES")]
     pub max_value_size: Option<usize>,
@@ -67,6 +72,9 @@ pub fn run(args: ScanArgs) -> Result<()> {
     }
     if let Some(limit) = args.max_value_size {
         scanner.max_token(limit);
+    }
+    if let Some(n) = args.threads {
+        scanner.threads(usize::from(n));
     }
     let scanner = scanner.build().map_err(BadArgs::from_display)?;
     let (input, _) = open_input(args.input.as_deref(), false)?;

@@ -14,6 +14,9 @@ pub enum ErrorKind {
     /// The dump could not be read to its end, or is not a well-formed dump; positioned.
     #[error(transparent)]
     Dump(#[from] understudy_sqldump::Error),
+    /// A detector thread could not be started.
+    #[error("cannot start a scan thread: {0}")]
+    Threads(std::io::Error),
     /// The rules' replacement needles could not be compiled into one search.
     #[error("cannot build the search for the rules' replacements: {0}")]
     Needles(#[from] aho_corasick::BuildError),
@@ -28,7 +31,15 @@ impl Error {
     /// Whether reading failed (the environment's fault), rather than the dump being
     /// malformed or the rules unusable.
     pub fn is_io(&self) -> bool {
-        matches!(&*self.0, ErrorKind::Dump(e) if matches!(e.kind(), DumpErrorKind::Io(_)))
+        match &*self.0 {
+            ErrorKind::Dump(e) => matches!(e.kind(), DumpErrorKind::Io(_)),
+            ErrorKind::Threads(_) => true,
+            ErrorKind::Needles(_) => false,
+        }
+    }
+
+    pub(crate) fn threads(e: std::io::Error) -> Error {
+        Error(Box::new(ErrorKind::Threads(e)))
     }
 
     pub(crate) fn needles(e: aho_corasick::BuildError) -> Error {

@@ -59,24 +59,27 @@ fn scan_leaf(
     depth: u8,
     found: &mut dyn FnMut(Finding<'_>),
 ) {
+    let mut place = place;
     if depth < MAX_NESTING {
-        let serialized = looks_serialized(text);
-        let json = !serialized && looks_json(text);
         // Parsing is for what flat text cannot tell: keys that give context, where a
-        // finding is, JSON's `\u` escapes. A structured value whose flat text holds nothing
-        // and names no context is not parsed: most of them.
-        let worth = (serialized || json)
-            && (sieve.context
-                || (json && memchr::memmem::find(text, b"\\u").is_some())
-                || finds_any(text, ctx, sieve));
-        if worth && serialized && parses(text) {
+        // finding is, nested values. A structured value whose flat text holds nothing and
+        // names no context is not parsed: most of them.
+        if looks_serialized(text) && (sieve.context || finds_any(text, ctx, sieve)) && parses(text)
+        {
             walk_serialized(text, ctx, depth, found);
             return;
         }
-        if worth && json {
-            if let Ok(json) = serde_json::from_slice::<serde_json::Value>(text) {
-                walk_json(&json, ctx, depth, found);
-                return;
+        if looks_json(text) {
+            // A JSON tree costs allocations per key; it is built only where a key may give
+            // context or an `@` hides as `\u0040`. Otherwise the flat text says the same,
+            // and its findings are counted as in JSON.
+            if sieve.context || memchr::memmem::find(text, b"\\u0040").is_some() {
+                if let Ok(json) = serde_json::from_slice::<serde_json::Value>(text) {
+                    walk_json(&json, ctx, depth, found);
+                    return;
+                }
+            } else {
+                place = Place::Json;
             }
         }
     }
@@ -237,10 +240,23 @@ mod tests {
         let inner = r#"a:1:{s:1:"e";s:16:"anna@example.org";}"#;
         let json = serde_json::to_string(&serde_json::json!({ "data": inner })).unwrap();
         let outer = format!("a:1:{{i:0;s:{}:\"{}\";}}", json.len(), json);
+        // Found once; JSON without keys that give context is read as flat text, so the
+        // finding counts as in JSON.
         let f = found(outer.as_bytes(), Context::default());
-        assert_eq!(
-            f,
-            [(Kind::Email, "anna@example.org".into(), Place::Serialized)]
+        assert_eq!(f, [(Kind::Email, "anna@example.org".into(), Place::Json)]);
+        // With a context key inside, the JSON is parsed and the serialized value in it too.
+        let json =
+            serde_json::to_string(&serde_json::json!({ "data": inner, "phone": "030 1234567" }))
+                .unwrap();
+        let outer = format!("a:1:{{i:0;s:{}:\"{}\";}}", json.len(), json);
+        let f = found(outer.as_bytes(), Context::default());
+        assert!(
+            f.contains(&(Kind::Email, "anna@example.org".into(), Place::Serialized)),
+            "{f:?}"
+        );
+        assert!(
+            f.contains(&(Kind::Phone, "030 1234567".into(), Place::Json)),
+            "{f:?}"
         );
     }
 
