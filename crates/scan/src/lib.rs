@@ -17,10 +17,13 @@
 //! - **A library, not a part of the binary**: a second front end (`clone`, a CI check)
 //!   calls [`Scanner::scan`] on any [`std::io::Read`] and gets a [`Report`] of counts back;
 //!   the CLI only parses arguments, prints and maps [`Report::problems`] to an exit code.
-//! - **One pass, no regexes**: it must keep up with `rewrite` at the end of the same pipe.
-//!   The reader hands out whole rows; a sieve over each string's raw bytes (a `memchr` for
-//!   `@ $ +`, the scrub's packed search for the bytes around IP addresses' dots and colons,
-//!   one table-driven loop for digit runs) rules out most values before any decoding; only
+//! - **One pass, no regexes, detectors on threads**: it should keep up with `rewrite` at
+//!   the end of the same pipe. The reading thread lexes whole rows and copies string values
+//!   into batches; detector threads ([`ScannerBuilder::threads`]) count into their own
+//!   tables, summed at the end, so the report does not depend on the number of threads. A
+//!   sieve over each string's raw bytes (a `memchr` for `@ $ +`, a packed search for the
+//!   bytes around IP addresses' dots and colons, a vectorized digit count, 64-byte bit
+//!   masks for card and IBAN candidates) rules out most values before any decoding; only
 //!   the rest are decoded, parsed and run through the detectors.
 //! - **Counts, never values**: the report says where, not what, so it can go into a CI log.
 //! - **The scrub's finders**: e-mail and IP addresses are found by
