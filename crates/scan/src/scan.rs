@@ -771,7 +771,7 @@ impl<'s> Run<'s> {
         let at = batch.bytes.len();
         batch.bytes.extend_from_slice(literal);
         // The content lies inside the literal: the same offset from the literal's start.
-        let from = value.content.start as usize - value.literal.start as usize;
+        let from = (value.content.start as usize).saturating_sub(value.literal.start as usize);
         let content = at + from..at + from + value.content.len();
         batch.entries.push(Entry {
             col: col.info,
