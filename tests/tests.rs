@@ -11,6 +11,7 @@ mod passthrough;
 mod replace;
 mod roundtrip;
 mod rules;
+mod scan;
 mod threads;
 mod wordpress;
 mod wrappers;

@@ -32,6 +32,16 @@ pub enum Command {
     /// Work with rule files.
     #[command(subcommand)]
     Rules(RulesCommand),
+
+    /// Scan a dump for what looks personal (e-mail and IP addresses, phone numbers, password
+    /// hashes, payment cards, IBANs; inside serialized PHP and JSON too) and for production
+    /// URLs, per table and column; with --rules, whether the rules mask each column.
+    ///
+    /// Meant for the end of the pipe:
+    /// `… | understudy rewrite --rules R … | understudy scan --strict --rules R …`.
+    /// Exit status: 0 done (clean, or not --strict), 1 problems under --strict or bad input
+    /// or rules, 2 an I/O or environment failure.
+    Scan(crate::scan::ScanArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@ mod cleanup;
 mod exit;
 mod io;
 mod memory;
+mod scan;
 mod threaded;
 
 use std::io::Write;
@@ -44,6 +45,7 @@ fn run(args: Args) -> Result<()> {
     match args.command {
         Command::Rewrite(rewrite) => run_rewrite(rewrite),
         Command::Rules(RulesCommand::Check(check)) => run_rules_check(check),
+        Command::Scan(scan) => scan::run(scan),
     }
 }
 

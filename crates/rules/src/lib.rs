@@ -41,6 +41,7 @@ mod compile;
 mod condition;
 mod error;
 mod file;
+pub mod find;
 mod glob;
 mod lookup;
 mod mask;

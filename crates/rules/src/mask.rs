@@ -418,6 +418,41 @@ impl Mask {
         }
     }
 
+    /// Whether this mask writes `value` whatever the original was: `value` is the constant
+    /// of a `fixed` mask, or of a `template` without placeholders. A scanner asks this to
+    /// tell a masked value (the pack's fixed password hash) from one left as it was; the
+    /// constant itself is not handed out, since it may come from a secret.
+    pub fn writes_constant(&self, value: &[u8]) -> bool {
+        match &self.strategy {
+            Strategy::Fixed(f) => *f.bytes == *value,
+            Strategy::Template(t) => t.constant() == Some(value),
+            _ => false,
+        }
+    }
+
+    /// The domain of the e-mail addresses this mask makes up: `fake` with `kind = "email"`
+    /// and `scrub` (its fakes take the same `domain`, `example.invalid` by default), or a
+    /// template that ends in `@domain`. An address at that domain is this mask's output.
+    pub fn email_domain(&self) -> Option<&str> {
+        match &self.strategy {
+            Strategy::Fake(f) if f.kind == FakeKind::Email => Some(&f.domain),
+            Strategy::Scrub(s) if s.finds.email => Some(&s.email.domain),
+            Strategy::Template(t) => t.email_domain(),
+            _ => None,
+        }
+    }
+
+    /// Whether this mask writes IP addresses: `fake` IPv4 or IPv6 and `scrub`, which always
+    /// take them from the documentation ranges (192.0.2.0/24, 198.51.100.0/24,
+    /// 203.0.113.0/24, 2001:db8::/32).
+    pub fn writes_ip_addresses(&self) -> bool {
+        match &self.strategy {
+            Strategy::Fake(f) => matches!(f.kind, FakeKind::Ipv4 | FakeKind::Ipv6),
+            Strategy::Scrub(s) => s.finds.ipv4 || s.finds.ipv6,
+            _ => false,
+        }
+    }
+
     /// Whether the mask reads lookups (in `when` or its template): then it depends on
     /// tables read earlier, not on its row alone.
     pub fn uses_lookups(&self) -> bool {

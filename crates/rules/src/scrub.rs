@@ -3,13 +3,10 @@
 //! from the address the way `fake` derives it (see [`crate::mask`]), so an address scrubbed
 //! out of a blog post becomes the same fake as in the users table's `fake = "email"` column.
 //!
-//! The finders are hand-written scanners rather than regular expressions: they run over
-//! every byte of every scrubbed value (post bodies are the bulk of a dump), start from a
-//! `memchr` for the one byte each pattern must contain (`@`, `.`, `:`), and accept only what
-//! a well-formed address looks like with its neighbours, so `v1.2.3`, `12:30:00` and
-//! `std::vector` stay as they are.
+//! The finders are in [`crate::find`], shared with the scanner that reports what a copy still
+//! holds: they run over every byte of every scrubbed value (post bodies are the bulk of a
+//! dump), so they are hand-written scanners that start from a `memchr`, not regexes.
 
-use std::net::Ipv6Addr;
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -18,6 +15,7 @@ use aho_corasick::packed::Searcher;
 use memchr::memchr;
 use rand::{RngExt, SeedableRng};
 
+use crate::find::{find_email, find_ipv4, find_ipv6};
 use crate::mask::{fake_value, Fake, FakeKind, Key};
 
 /// What a scrub looks for.
@@ -243,154 +241,6 @@ impl Iterator for Finder<'_> {
     }
 }
 
-fn is_local_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-' | b'\'')
-}
-
-fn is_domain_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-')
-}
-
-/// `local@domain.tld`: a local part of the usual characters, a domain of at least two
-/// labels whose last is two or more letters. Dots at either end belong to the sentence.
-pub(crate) fn find_email(text: &[u8], from: usize) -> Option<Range<usize>> {
-    let mut at = from;
-    while let Some(i) = memchr(b'@', &text[at..]) {
-        let atsign = at + i;
-        at = atsign + 1;
-        let mut start = atsign;
-        while start > from && is_local_byte(text[start - 1]) {
-            start -= 1;
-        }
-        // A local part neither starts nor ends with a dot, nor starts with a quote.
-        while start < atsign && matches!(text[start], b'.' | b'\'') {
-            start += 1;
-        }
-        if start == atsign || text[atsign - 1] == b'.' {
-            continue;
-        }
-        let mut end = atsign + 1;
-        while end < text.len() && is_domain_byte(text[end]) {
-            end += 1;
-        }
-        while end > atsign + 1 && matches!(text[end - 1], b'.' | b'-') {
-            end -= 1;
-        }
-        let domain = &text[atsign + 1..end];
-        let Some(dot) = domain.iter().rposition(|&b| b == b'.') else {
-            continue;
-        };
-        let tld = &domain[dot + 1..];
-        let labels_ok = domain
-            .split(|&b| b == b'.')
-            .all(|l| !l.is_empty() && l[0] != b'-' && l[l.len() - 1] != b'-');
-        if tld.len() >= 2 && tld.iter().all(u8::is_ascii_alphabetic) && labels_ok {
-            return Some(start..end);
-        }
-    }
-    None
-}
-
-/// Four decimal parts of at most 255, not part of a longer run of digits and dots (a
-/// version number `1.2.3.4.5`, a decimal `3.14`).
-pub(crate) fn find_ipv4(text: &[u8], from: usize) -> Option<Range<usize>> {
-    let mut at = from;
-    while let Some(i) = memchr(b'.', &text[at..]) {
-        let dot = at + i;
-        // The start of the digit run before this dot.
-        let mut start = dot;
-        while start > from && text[start - 1].is_ascii_digit() {
-            start -= 1;
-        }
-        at = dot + 1;
-        if start == dot {
-            continue;
-        }
-        if start > 0 && (text[start - 1] == b'.' || text[start - 1].is_ascii_alphanumeric()) {
-            continue;
-        }
-        if let Some(end) = ipv4_at(text, start) {
-            return Some(start..end);
-        }
-    }
-    None
-}
-
-/// The end of an IPv4 address starting at `start`, if there is one.
-fn ipv4_at(text: &[u8], start: usize) -> Option<usize> {
-    let mut i = start;
-    for part in 0..4 {
-        let digits = text[i..].iter().take_while(|b| b.is_ascii_digit()).count();
-        if digits == 0 || digits > 3 {
-            return None;
-        }
-        let n: u32 = text[i..i + digits]
-            .iter()
-            .fold(0, |n, &d| n * 10 + u32::from(d - b'0'));
-        // A leading zero (`01`) is not how addresses are written.
-        if n > 255 || (digits > 1 && text[i] == b'0') {
-            return None;
-        }
-        i += digits;
-        if part < 3 {
-            if text.get(i) != Some(&b'.') {
-                return None;
-            }
-            i += 1;
-        }
-    }
-    // A fifth part or a letter right after: a version number or a host name, not an address.
-    match text.get(i) {
-        Some(b) if b.is_ascii_alphanumeric() => None,
-        Some(b'.') if text.get(i + 1).is_some_and(u8::is_ascii_digit) => None,
-        _ => Some(i),
-    }
-}
-
-fn is_ipv6_byte(b: u8) -> bool {
-    b.is_ascii_hexdigit() || b == b':' || b == b'.'
-}
-
-/// A run of hex digits, colons (and dots, for `::ffff:192.0.2.1`) that the standard library
-/// parses as an IPv6 address, with at least one decimal digit (so `a::b` in code stays), not
-/// glued to a word.
-pub(crate) fn find_ipv6(text: &[u8], from: usize) -> Option<Range<usize>> {
-    let mut at = from;
-    while let Some(i) = memchr(b':', &text[at..]) {
-        let colon = at + i;
-        let mut start = colon;
-        while start > from && is_ipv6_byte(text[start - 1]) {
-            start -= 1;
-        }
-        let mut end = colon;
-        while end < text.len() && is_ipv6_byte(text[end]) {
-            end += 1;
-        }
-        at = end.max(colon + 1);
-        // Trailing dots and colons belong to the sentence (`… at 2001:db8::1.`).
-        while end > start && text[end - 1] == b'.' {
-            end -= 1;
-        }
-        let glued = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
-        if glued(start.checked_sub(1).and_then(|s| text.get(s))) || glued(text.get(end)) {
-            continue;
-        }
-        let candidate = &text[start..end];
-        if candidate.iter().filter(|&&b| b == b':').count() < 2
-            || !candidate.iter().any(u8::is_ascii_digit)
-        {
-            continue;
-        }
-        let parsed = std::str::from_utf8(candidate)
-            .ok()
-            .and_then(|s| s.parse::<Ipv6Addr>().ok());
-        if parsed.is_some() {
-            return Some(start..end);
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,69 +345,6 @@ mod tests {
             at = r.end;
         }
         found
-    }
-
-    #[test]
-    fn emails() {
-        let cases: &[(&str, &[&str])] = &[
-            ("anna@example.org", &["anna@example.org"]),
-            (
-                "Mail: anna.beispiel@members.example.org.",
-                &["anna.beispiel@members.example.org"],
-            ),
-            (
-                "<a href=\"mailto:info@example.com\">info@example.com</a>",
-                &["info@example.com", "info@example.com"],
-            ),
-            (
-                "{\"email\":\"o'neil+x@mail.example.co.uk\"}",
-                &["o'neil+x@mail.example.co.uk"],
-            ),
-            ("'quoted@example.org'", &["quoted@example.org"]),
-            ("a@b, c@d.e, @example.org, x@.org, x@-a.org", &[]),
-            ("twitter @handle and x@y", &[]),
-            ("v@1.2", &[]),
-            (".dot.@example.org", &[]),
-            ("a@b.cd e@f.gh", &["a@b.cd", "e@f.gh"]),
-        ];
-        for (text, want) in cases {
-            assert_eq!(all(text, find_email), *want, "{text}");
-        }
-    }
-
-    #[test]
-    fn ipv4s() {
-        let cases: &[(&str, &[&str])] = &[
-            ("192.0.2.55", &["192.0.2.55"]),
-            (
-                "from 10.0.0.1, to 255.255.255.255.",
-                &["10.0.0.1", "255.255.255.255"],
-            ),
-            ("ip=203.0.113.9;", &["203.0.113.9"]),
-            ("version 1.2.3.4.5 and 1.2.3", &[]),
-            ("256.1.1.1 1.2.3.04 a1.2.3.4 1.2.3.4a 3.14", &[]),
-            ("\"ip\";s:11:\"192.0.2.200\"", &["192.0.2.200"]),
-        ];
-        for (text, want) in cases {
-            assert_eq!(all(text, find_ipv4), *want, "{text}");
-        }
-    }
-
-    #[test]
-    fn ipv6s() {
-        let cases: &[(&str, &[&str])] = &[
-            ("2001:db8::42", &["2001:db8::42"]),
-            ("[2001:db8:0:0:1:0:0:1]:443", &["2001:db8:0:0:1:0:0:1"]),
-            (
-                "from fe80::1 and ::ffff:192.0.2.1.",
-                &["fe80::1", "::ffff:192.0.2.1"],
-            ),
-            ("12:30:00 00:1a:2b:3c:4d:5e std::vector a::b", &[]),
-            ("::", &[]),
-        ];
-        for (text, want) in cases {
-            assert_eq!(all(text, find_ipv6), *want, "{text}");
-        }
     }
 
     #[test]

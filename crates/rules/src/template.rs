@@ -166,6 +166,17 @@ impl Template {
         }
     }
 
+    /// The domain of the e-mail addresses the template writes: the text after the last `@`
+    /// of its last part, when that part is text (`user{id}@example.invalid`).
+    pub(crate) fn email_domain(&self) -> Option<&str> {
+        let Some(Part::Lit(last)) = self.parts.last() else {
+            return None;
+        };
+        let at = last.iter().rposition(|&b| b == b'@')?;
+        let domain = std::str::from_utf8(&last[at + 1..]).ok()?;
+        (!domain.is_empty()).then_some(domain)
+    }
+
     pub(crate) fn render(
         &self,
         original: &[u8],

@@ -647,6 +647,59 @@ mod lookups {
 mod masks {
     use super::*;
 
+    /// What a scanner asks to tell a mask's output from data left as it was.
+    #[test]
+    fn outputs_a_scanner_recognises() {
+        let rules = with_secret(
+            r#"
+[[mask]]
+table = "t"
+column = "pass"
+strategy = "fixed"
+value = "$2y$10$fixed"
+[[mask]]
+table = "t"
+column = "mail"
+strategy = "fake"
+kind = "email"
+domain = "masked.example"
+[[mask]]
+table = "t"
+column = "note"
+strategy = "scrub"
+find = ["email"]
+[[mask]]
+table = "t"
+column = "contact"
+strategy = "template"
+template = "user{id}@example.invalid"
+[[mask]]
+table = "t"
+column = "ip"
+strategy = "fake"
+kind = "ipv4"
+[[mask]]
+table = "t"
+column = "name"
+strategy = "redact"
+"#,
+        );
+        let m = |column: &str| rules.masks().iter().find(|m| m.column() == column).unwrap();
+        assert!(m("pass").writes_constant(b"$2y$10$fixed"));
+        assert!(!m("pass").writes_constant(b"$2y$10$other"));
+        assert!(!m("name").writes_constant(b""));
+        assert_eq!(m("mail").email_domain(), Some("masked.example"));
+        assert_eq!(m("note").email_domain(), Some("example.invalid"));
+        assert_eq!(m("contact").email_domain(), Some("example.invalid"));
+        assert_eq!(m("pass").email_domain(), None);
+        assert!(m("ip").writes_ip_addresses());
+        assert!(
+            !m("note").writes_ip_addresses(),
+            "finds e-mail addresses only"
+        );
+        assert!(!m("mail").writes_ip_addresses());
+    }
+
     const MASKS: &str = "\
 [[mask]]\ntable = \"users\"\ncolumn = \"email\"\nstrategy = \"fake\"\nkind = \"email\"\n\
 [[mask]]\ntable = \"comments\"\ncolumn = \"author_email\"\nstrategy = \"fake\"\nkind = \"email\"\n\
