@@ -10,7 +10,7 @@ use clap::ValueEnum;
 
 use crate::io::open_input;
 use crate::threaded::ReadAhead;
-use crate::{load_rules, BadArgs};
+use crate::BadArgs;
 
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
@@ -58,15 +58,16 @@ pub enum FormatArg {
 pub fn run(args: ScanArgs) -> Result<()> {
     let mut scanner = understudy_scan::ScannerBuilder::new();
     if let Some(path) = &args.rules {
-        let mut vars = args.vars.clone();
+        let mut overrides = crate::parse_vars(&args.vars)?;
         // A scan masks nothing, so it needs no masking secret; but loading rules whose masks
         // use one fails without it. A stand-in keeps `scan --rules` from asking for the
         // production secret (what masks write does not depend on it).
-        let has_secret = vars.iter().any(|v| v.starts_with("secret="));
-        if !has_secret && std::env::var_os("UNDERSTUDY_SECRET").is_none() {
-            vars.push("secret=understudy-scan-stand-in".into());
+        if std::env::var_os("UNDERSTUDY_SECRET").is_none() {
+            overrides.push(("secret".into(), "understudy-scan-stand-in".into()));
         }
-        scanner.rules(Arc::new(load_rules(path, &vars)?));
+        let rules =
+            understudy_rules::Rules::from_path(path, &overrides).map_err(BadArgs::from_display)?;
+        scanner.rules(Arc::new(rules));
     } else if !args.vars.is_empty() {
         return Err(BadArgs("--var needs --rules".into()).into());
     }
