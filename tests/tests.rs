@@ -8,6 +8,7 @@ mod errors;
 mod failclosed;
 mod packs;
 mod passthrough;
+mod preflight;
 mod replace;
 mod roundtrip;
 mod rules;

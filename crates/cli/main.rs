@@ -51,6 +51,7 @@ fn run(args: Args) -> Result<()> {
 
 fn run_rewrite(args: RewriteArgs) -> Result<()> {
     cleanup::install()?;
+    check_paths(&args)?;
     let mut engine = understudy_engine::EngineBuilder::new();
     if let Some(limit) = args.max_value_size {
         engine.max_token(limit);
@@ -148,6 +149,44 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
     Ok(())
 }
 
+/// Refuses output and report paths that cannot be written, before any input is read: found
+/// at the end, they would cost the whole run (5 s a gigabyte) for nothing.
+fn check_paths(args: &RewriteArgs) -> Result<()> {
+    let writable = |path: &std::path::Path, what: &str| -> Result<()> {
+        if path.is_dir() {
+            return Err(anyhow::anyhow!("{what} {} is a directory", path.display()));
+        }
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => std::path::Path::new("."),
+        };
+        if !dir.is_dir() {
+            return Err(anyhow::anyhow!(
+                "{what} {}: the directory {} does not exist",
+                path.display(),
+                dir.display()
+            ));
+        }
+        Ok(())
+    };
+    if !args.dry_run {
+        if let Some(out) = args
+            .output
+            .as_deref()
+            .filter(|p| *p != std::path::Path::new("-"))
+        {
+            // A device or named pipe (`/dev/null`, a fifo into a restore) is written as it is.
+            if !std::fs::metadata(out).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+                writable(out, "output")?;
+            }
+        }
+    }
+    if let Some(report) = &args.report {
+        writable(report, "report")?;
+    }
+    Ok(())
+}
+
 /// Written after a failed rewrite to standard output: whatever token it follows, it is not
 /// valid SQL, so a `mariadb` client restoring the stream stops with an error.
 const INCOMPLETE_MARKER: &[u8] =
@@ -228,8 +267,25 @@ fn read_secret_file(path: &std::path::Path) -> Result<String> {
 }
 
 fn run_rules_check(args: RulesCheckArgs) -> Result<()> {
-    let rules = load_rules(&args.rules, &args.vars, args.secret_file.as_deref())?;
+    // Checking a file needs no secret: without one, a stand-in lets the masks compile, and
+    // the user is told that a rewrite will need the real one.
+    let no_secret = args.secret_file.is_none()
+        && std::env::var_os("UNDERSTUDY_SECRET").is_none_or(|v| v.is_empty());
+    let rules = if no_secret {
+        let mut overrides = parse_vars(&args.vars)?;
+        overrides.push(("secret".into(), "understudy-check-stand-in".into()));
+        understudy_rules::Rules::from_path(&args.rules, &overrides)
+            .map_err(BadArgs::from_display)?
+    } else {
+        load_rules(&args.rules, &args.vars, args.secret_file.as_deref())?
+    };
     println!("{}: ok", args.rules.display());
+    if no_secret && !rules.masks().is_empty() {
+        println!(
+            "note: a rewrite with these rules needs the masking secret: set UNDERSTUDY_SECRET \
+             or pass --secret-file FILE"
+        );
+    }
     for dropped in rules.dropped_replacements() {
         println!("note: {dropped}");
     }
