@@ -227,6 +227,31 @@ fn load_rules(
     understudy_rules::Rules::from_path(path, &overrides).map_err(BadArgs::from_display)
 }
 
+/// Rules for a command that masks nothing (`rules check`, `scan`): when they need a masking
+/// secret and none was given, a stand-in lets their masks compile (what a mask writes does
+/// not depend on the key). Returns whether the stand-in was used.
+pub(crate) fn load_rules_without_secret(
+    path: &std::path::Path,
+    vars: &[String],
+    secret_file: Option<&std::path::Path>,
+) -> Result<(understudy_rules::CompiledRules, bool)> {
+    let mut overrides = parse_vars(vars)?;
+    if let Some(file) = secret_file {
+        overrides.push(("secret".into(), read_secret_file(file)?));
+    }
+    match understudy_rules::Rules::from_path(path, &overrides) {
+        Err(e)
+            if e.kind() == understudy_rules::ErrorKind::MissingSecret && secret_file.is_none() =>
+        {
+            overrides.push(("secret".into(), "understudy-stand-in-secret".into()));
+            let rules = understudy_rules::Rules::from_path(path, &overrides)
+                .map_err(BadArgs::from_display)?;
+            Ok((rules, true))
+        }
+        other => Ok((other.map_err(BadArgs::from_display)?, false)),
+    }
+}
+
 /// The masking secret from `--secret-file`: the file's first line, from a file no one but
 /// its owner can read or write.
 fn read_secret_file(path: &std::path::Path) -> Result<String> {
@@ -267,20 +292,10 @@ fn read_secret_file(path: &std::path::Path) -> Result<String> {
 }
 
 fn run_rules_check(args: RulesCheckArgs) -> Result<()> {
-    // Checking a file needs no secret: without one, a stand-in lets the masks compile, and
-    // the user is told that a rewrite will need the real one.
-    let no_secret = args.secret_file.is_none()
-        && std::env::var_os("UNDERSTUDY_SECRET").is_none_or(|v| v.is_empty());
-    let rules = if no_secret {
-        let mut overrides = parse_vars(&args.vars)?;
-        overrides.push(("secret".into(), "understudy-check-stand-in".into()));
-        understudy_rules::Rules::from_path(&args.rules, &overrides)
-            .map_err(BadArgs::from_display)?
-    } else {
-        load_rules(&args.rules, &args.vars, args.secret_file.as_deref())?
-    };
+    let (rules, stand_in) =
+        load_rules_without_secret(&args.rules, &args.vars, args.secret_file.as_deref())?;
     println!("{}: ok", args.rules.display());
-    if no_secret && !rules.masks().is_empty() {
+    if stand_in {
         println!(
             "note: a rewrite with these rules needs the masking secret: set UNDERSTUDY_SECRET \
              or pass --secret-file FILE"

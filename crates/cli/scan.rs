@@ -58,15 +58,9 @@ pub enum FormatArg {
 pub fn run(args: ScanArgs) -> Result<()> {
     let mut scanner = understudy_scan::ScannerBuilder::new();
     if let Some(path) = &args.rules {
-        let mut overrides = crate::parse_vars(&args.vars)?;
-        // A scan masks nothing, so it needs no masking secret; but loading rules whose masks
-        // use one fails without it. A stand-in keeps `scan --rules` from asking for the
-        // production secret (what masks write does not depend on it).
-        if std::env::var_os("UNDERSTUDY_SECRET").is_none() {
-            overrides.push(("secret".into(), "understudy-scan-stand-in".into()));
-        }
-        let rules =
-            understudy_rules::Rules::from_path(path, &overrides).map_err(BadArgs::from_display)?;
+        // A scan masks nothing, so it asks for no masking secret (see
+        // `load_rules_without_secret`).
+        let (rules, _) = crate::load_rules_without_secret(path, &args.vars, None)?;
         scanner.rules(Arc::new(rules));
     } else if !args.vars.is_empty() {
         return Err(BadArgs("--var needs --rules".into()).into());
