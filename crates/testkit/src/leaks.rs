@@ -298,28 +298,45 @@ fn is_plain(v: &[u8]) -> bool {
         .any(|b| matches!(b, 0 | b'\n' | b'\r' | 0x1a | b'\\' | b'\'' | b'"'))
 }
 
-/// Each pair of every replacement of `rules` applied to `v` in order, as plain text.
-fn replaced(rules: &CompiledRules, v: &[u8]) -> Option<Vec<u8>> {
-    let mut cur: Option<Vec<u8>> = None;
-    for r in rules.replacements() {
-        for pair in r.pairs() {
-            let from = pair.from();
+/// Every pair of every replacement of a pack, in order, with its needle's searcher built
+/// once (a dump has thousands of values to try them on).
+struct Replacer<'r> {
+    pairs: Vec<(memmem::Finder<'r>, &'r [u8])>,
+}
+
+impl<'r> Replacer<'r> {
+    fn new(rules: &'r CompiledRules) -> Replacer<'r> {
+        let pairs = rules
+            .replacements()
+            .iter()
+            .flat_map(|r| r.pairs())
+            .filter(|p| !p.from().is_empty())
+            .map(|p| (memmem::Finder::new(p.from()), p.to()))
+            .collect();
+        Replacer { pairs }
+    }
+
+    /// Each pair applied to `v` in order, as plain text; `None` if none applies.
+    fn replaced(&self, v: &[u8]) -> Option<Vec<u8>> {
+        let mut cur: Option<Vec<u8>> = None;
+        for (finder, to) in &self.pairs {
             let text = cur.as_deref().unwrap_or(v);
-            if from.is_empty() || memmem::find(text, from).is_none() {
+            if finder.find(text).is_none() {
                 continue;
             }
+            let needle = finder.needle().len();
             let mut out = Vec::with_capacity(text.len());
             let mut rest = text;
-            while let Some(i) = memmem::find(rest, from) {
+            while let Some(i) = finder.find(rest) {
                 out.extend_from_slice(&rest[..i]);
-                out.extend_from_slice(pair.to());
-                rest = &rest[i + from.len()..];
+                out.extend_from_slice(to);
+                rest = &rest[i + needle..];
             }
             out.extend_from_slice(rest);
             cur = Some(out);
         }
+        cur
     }
-    cur
 }
 
 /// Builds the plan of a table's columns, or `None` if the pack masks nothing in it.
@@ -358,6 +375,7 @@ fn plan<'r>(
 /// What [`MaskedValues::of`] gathers while it reads.
 struct Gather<'r> {
     rules: &'r CompiledRules,
+    replacer: Replacer<'r>,
     lookups: LookupStore,
     /// Byte ranges of the input the output may not copy: the masked columns' values.
     hidden: Vec<Range<usize>>,
@@ -377,7 +395,7 @@ impl Gather<'_> {
             .collect();
         for (col, value) in row.iter().enumerate() {
             if let Some(d) = &value.decoded {
-                if let Some(r) = replaced(self.rules, d) {
+                if let Some(r) = self.replacer.replaced(d) {
                     self.generated.push(r);
                 }
             }
@@ -450,6 +468,7 @@ impl MaskedValues {
     pub fn of(rules: &CompiledRules, input: &[u8]) -> MaskedValues {
         let mut g = Gather {
             rules,
+            replacer: Replacer::new(rules),
             lookups: LookupStore::new(rules),
             hidden: Vec::new(),
             generated: Vec::new(),
@@ -549,7 +568,9 @@ impl MaskedValues {
                         g.row(&table, &names, plans, &row);
                     } else {
                         for v in &row {
-                            if let Some(r) = v.decoded.as_deref().and_then(|d| replaced(rules, d)) {
+                            if let Some(r) =
+                                v.decoded.as_deref().and_then(|d| g.replacer.replaced(d))
+                            {
                                 g.generated.push(r);
                             }
                         }
@@ -572,7 +593,8 @@ impl MaskedValues {
             .into_iter()
             .filter(|(c, _)| seen.insert(c.value.clone()))
             .filter(|(c, _)| {
-                let found = |hay: &[u8]| memmem::find(hay, &c.value).is_some();
+                let finder = memmem::Finder::new(&c.value);
+                let found = |hay: &[u8]| finder.find(hay).is_some();
                 !residual.iter().any(|s| found(s))
                     && !g.generated.iter().any(|v| found(v))
                     && !constants.iter().any(|v| found(v))
