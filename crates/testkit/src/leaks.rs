@@ -34,8 +34,9 @@
 //! # Where this is not sound, and why it is restricted so
 //! The output may still hold a candidate that the engine did not copy, in cases this
 //! module does not compute; each needs the fuzzer to write, into a masked column, a value of
-//! six bytes or more that it never sees (nothing here compares bytes through `memcmp`, which
-//! libFuzzer would learn from; `memchr::memmem` does its own comparisons):
+//! six bytes or more that it never sees (nothing here compares the input with what the pack
+//! generates through `memcmp`, which libFuzzer would learn from: `memchr::memmem` does its
+//! own comparisons):
 //! - a fake drawn again after a collision in a UNIQUE column (`Fit::attempt` > 0);
 //! - leaves masked `inside` serialized or JSON values (their fakes are not computed);
 //! - text spanning the edge of something the engine changed: a replacement inside a
