@@ -154,3 +154,17 @@ fn fuzz_regressions_awaiting_main_replay() {
     }
     assert!(failed.is_empty(), "{failed:#?}");
 }
+
+/// The check is not blind: a copy of each site's dump without the pack applied leaks.
+#[test]
+fn an_unmasked_copy_is_caught() {
+    for (path, pack) in fixture_dumps() {
+        let dump = std::fs::read(&path).unwrap();
+        let masked = MaskedValues::of(&pack.rules(), &dump);
+        if masked.is_empty() {
+            continue;
+        }
+        let leak = masked.find_leak(&dump);
+        assert!(leak.is_some(), "{}: the dump itself passes", path.display());
+    }
+}
