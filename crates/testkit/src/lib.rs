@@ -3,9 +3,12 @@
 //! - [`mariadb`]: a throwaway `mariadbd` with its own datadir, socket and port.
 //! - [`php`]: the `php-cli` oracle for serialized PHP data.
 //! - [`json`]: generated JSON documents for property tests.
+//! - [`leaks`]: the rule packs as fuzzing runs them, and the check that no masked value
+//!   survives a rewrite.
 //!
 //! Dev-dependency only; never shipped.
 
 pub mod json;
+pub mod leaks;
 pub mod mariadb;
 pub mod php;
