@@ -17,11 +17,6 @@
 //!   a whole that are found nowhere else in the input nor in what the pack itself writes;
 //!   `crates/testkit/src/leaks.rs` defines them exactly and says where that is not sound.
 //!
-//! While the engine panics on a row with fewer values than its table has columns (a known
-//! bug, being fixed on `main`), inputs with such a row are skipped, and inputs that do not
-//! lex run on one thread, because a parallel worker reads rows past the error that stops
-//! one thread (`SKIP_KNOWN_SHORT_ROWS`).
-//!
 //! Run with `cargo fuzz run rewrite_pack` (nightly) from `fuzz/`. `cargo test` replays the
 //! seed corpus and every input under `fuzz/regressions/rewrite_pack/` through the same
 //! check (`crates/engine/tests/packs_leak.rs`).
@@ -31,33 +26,16 @@ use libfuzzer_sys::fuzz_target;
 use understudy_engine::EngineBuilder;
 use understudy_testkit::leaks::{MaskedValues, Selector};
 
-/// Whether inputs that reach the known short-row panic are left out or run on one thread
-/// (see the target).
-const SKIP_KNOWN_SHORT_ROWS: bool = true;
-
 fuzz_target!(|data: &[u8]| {
     let Some((run, dump)) = Selector::split(data) else {
         return;
     };
     let rules = run.pack.rules();
     let masked = MaskedValues::of(&rules, dump);
-    // A known panic, being fixed on `main` (fuzz/regressions/rewrite_pack/README.md):
-    // without this the fuzzer finds it again within minutes and little else. A row shorter
-    // than its table panics the mask loop; with two threads a worker also reads rows past
-    // a lex error that stops one thread, so such inputs run on one thread. Remove once the
-    // fix is merged.
-    if SKIP_KNOWN_SHORT_ROWS && masked.short_rows() > 0 {
-        return;
-    }
-    let threads = if SKIP_KNOWN_SHORT_ROWS && !masked.lexes() {
-        1
-    } else {
-        run.threads
-    };
     let mut builder = EngineBuilder::new();
     builder
         .rules(rules.clone())
-        .threads(threads)
+        .threads(run.threads)
         .batch_size(run.batch)
         .output_is_buffered(run.buffered)
         .strict(run.strict);

@@ -11,8 +11,7 @@
 //! - a cut inside a statement is an error;
 //! - a cut between two statements of a dump whose header says it is a mysqldump/mariadb-dump
 //!   dump, before its trailer, is an error too: only the missing trailer tells such a prefix
-//!   from a whole dump. That check is being added to the engine on `main`; until it is
-//!   merged here the assertion is `#[ignore]`d (`cargo test -- --ignored` runs it).
+//!   from a whole dump (the engine's trailer check).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -191,7 +190,6 @@ fn cut_dumps_never_panic_leak_or_pass_mid_statement() {
 }
 
 #[test]
-#[ignore = "needs the trailer check from main"]
 fn cut_dumps_between_statements_fail_too() {
     let mut passed = Vec::new();
     for (name, layout, cuts) in run_cuts() {

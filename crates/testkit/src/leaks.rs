@@ -64,7 +64,7 @@ use understudy_sqldump::{column_names, unquote_identifier, DumpReader, Token, Va
 pub const MIN_LEN: usize = 6;
 
 /// The masking secret of every pack run here.
-pub const SECRET: &str = "fuzz-secret";
+pub const SECRET: &str = "fuzz-secret-of-16-bytes";
 
 /// One of the rule packs in `rules/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
