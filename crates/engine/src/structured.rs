@@ -97,6 +97,21 @@ fn check_path(shape: &Shape, pattern: &[PathSegment], at: &mut Vec<String>) -> R
     }
 }
 
+/// An array key or property name as a path step: integer keys as their digits, property
+/// names without their visibility prefix, `S:` keys decoded.
+fn key_of(item: &Item<'_>, role: Role, scratch: &mut Vec<u8>) -> Vec<u8> {
+    match *item {
+        Item::Str(s) if role == Role::PropertyName => property_name(s).to_vec(),
+        Item::Str(s) | Item::Int(s) => s.to_vec(),
+        Item::EscapedStr(s) => {
+            scratch.clear();
+            unescape(s, scratch);
+            scratch.clone()
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// The shape of serialized PHP `input`.
 fn serialized_shape(input: &[u8]) -> Result<Shape, String> {
     let mut parser = Parser::new(input);
@@ -110,16 +125,7 @@ fn serialized_shape(input: &[u8]) -> Result<Shape, String> {
         .map_err(|e| format!("the value is not serialized PHP ({e})"))?
     {
         if matches!(parser.role(), Role::Key | Role::PropertyName) {
-            key = match item {
-                Item::Str(s) if parser.role() == Role::PropertyName => property_name(s).to_vec(),
-                Item::Str(s) | Item::Int(s) => s.to_vec(),
-                Item::EscapedStr(s) => {
-                    scratch.clear();
-                    unescape(s, &mut scratch);
-                    scratch.clone()
-                }
-                _ => Vec::new(),
-            };
+            key = key_of(&item, parser.role(), &mut scratch);
             continue;
         }
         let done = match item {
@@ -215,17 +221,7 @@ pub(crate) fn mask_serialized(
         .map_err(|e| format!("the value is not serialized PHP ({e})"))?
     {
         if matches!(parser.role(), Role::Key | Role::PropertyName) {
-            let raw: Vec<u8> = match item {
-                Item::Str(s) if parser.role() == Role::PropertyName => property_name(s).to_vec(),
-                Item::Str(s) | Item::Int(s) => s.to_vec(),
-                Item::EscapedStr(s) => {
-                    scratch.clear();
-                    unescape(s, &mut scratch);
-                    scratch.clone()
-                }
-                _ => Vec::new(),
-            };
-            key = Some(raw);
+            key = Some(key_of(&item, parser.role(), &mut scratch));
             continue;
         }
         match item {

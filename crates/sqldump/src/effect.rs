@@ -204,18 +204,22 @@ fn table_after<'a>(statement: &'a [u8], at: usize, skip: &[&[u8]]) -> Option<&'a
     Some(name.of(statement))
 }
 
+/// Where the quoted string or identifier that opens at `at` ends (past its closing quote).
+fn after_quoted(statement: &[u8], at: usize) -> usize {
+    let quote = statement[at];
+    let mut at = at + 1;
+    while at < statement.len() && statement[at] != quote {
+        at += if statement[at] == b'\\' { 2 } else { 1 };
+    }
+    at + 1
+}
+
 /// Where the word `word` ends, searching whole words from `from` outside quotes.
 fn find_word(statement: &[u8], from: usize, word: &[u8]) -> Option<usize> {
     let mut at = from;
     while at < statement.len() {
         match statement[at] {
-            q @ (b'\'' | b'"' | b'`') => {
-                at += 1;
-                while at < statement.len() && statement[at] != q {
-                    at += if statement[at] == b'\\' { 2 } else { 1 };
-                }
-                at += 1;
-            }
+            b'\'' | b'"' | b'`' => at = after_quoted(statement, at),
             b if b.is_ascii_alphanumeric() || b == b'_' || b == b'$' => {
                 let end = word_end(statement, at);
                 if statement[at..end].eq_ignore_ascii_case(word) {
@@ -265,11 +269,9 @@ fn find_top_level(statement: &[u8], from: usize, byte: u8) -> Option<usize> {
     let mut at = from;
     while at < statement.len() {
         match statement[at] {
-            q @ (b'\'' | b'"' | b'`') => {
-                at += 1;
-                while at < statement.len() && statement[at] != q {
-                    at += if statement[at] == b'\\' { 2 } else { 1 };
-                }
+            b'\'' | b'"' | b'`' => {
+                at = after_quoted(statement, at);
+                continue;
             }
             b'(' => depth += 1,
             b')' => depth = depth.saturating_sub(1),
