@@ -186,6 +186,20 @@ fn masks_that_meet_no_table_are_an_error() {
 }
 
 #[test]
+fn an_optional_mask_passes_over_a_column_its_table_lacks() {
+    let phone = "[[mask]]\ntable = \"users\"\ncolumn = \"phone\"\nstrategy = \"null\"\n";
+    let dump = format!("{BASE}INSERT INTO `users` VALUES (2,'{LEAK}');\n");
+    refuses(
+        &format!("{RULES}{phone}"),
+        &dump,
+        &["masks column `phone`, which this table does not have"],
+    );
+    let optional = phone.replace("column =", "optional = true\ncolumn =");
+    let out = rewrites(&format!("{RULES}{optional}"), &dump, &[]);
+    assert!(!out.contains(LEAK), "{out}");
+}
+
+#[test]
 fn a_table_named_in_another_case_is_an_error() {
     let dump = format!("{BASE}INSERT INTO `USERS` VALUES (2,'{LEAK}');\n").replace(
         "CREATE TABLE `users`",

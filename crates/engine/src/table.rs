@@ -183,6 +183,11 @@ impl<'r> TableCtx<'r> {
         let position = |column: &str| cols.iter().position(|c| c.eq_ignore_ascii_case(column));
         for mask in rules.masks().iter().filter(|m| m.applies_to_table(name)) {
             let Some(i) = position(mask.column()) else {
+                // A plugin's column that only some of its versions have. (Under the
+                // coverage policy a column that appears later still needs a decision.)
+                if mask.is_optional() {
+                    continue;
+                }
                 return Err(format!(
                     "{} masks column `{}`, which this table does not have (columns: {})",
                     mask.label(),

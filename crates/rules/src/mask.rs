@@ -336,8 +336,9 @@ impl Mask {
         self.tables.matches(table)
     }
 
-    /// Whether a dump may lack every table the mask names (`optional = true`: a plugin's
-    /// tables). Otherwise a mask that met no table of a dump is an error: a wrong table
+    /// Whether a dump may lack every table the mask names, or its column (`optional = true`:
+    /// a plugin's tables and the columns some of its versions add). Otherwise a mask that
+    /// met no table of a dump, or a table without its column, is an error: a wrong table
     /// prefix or name would leave the data it is for unmasked.
     pub fn is_optional(&self) -> bool {
         self.optional
