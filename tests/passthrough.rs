@@ -186,18 +186,25 @@ fn dry_run_reads_everything_and_writes_nothing() {
 #[test]
 fn pipes_in_and_out_are_widened() {
     use std::io::{Read, Write};
-    let mut child = understudy()
-        .args(["rewrite", "--quiet"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (mut stdin, mut stdout) = (child.stdin.take().unwrap(), child.stdout.take().unwrap());
-    let before = rustix::pipe::fcntl_getpipe_size(&stdin).unwrap();
+    // The pipes are made, and measured, before the child starts: measured after, a child
+    // quick to widen them would look like a machine whose pipes are wide already.
+    // Close-on-exec, so the child holds no copy of the test's ends (it would never see the
+    // end of its input).
+    let cloexec = rustix::pipe::PipeFlags::CLOEXEC;
+    let (in_read, in_write) = rustix::pipe::pipe_with(cloexec).unwrap();
+    let (out_read, out_write) = rustix::pipe::pipe_with(cloexec).unwrap();
+    let before = rustix::pipe::fcntl_getpipe_size(&in_write).unwrap();
     assert!(
         before < 1 << 20,
         "the test needs a narrower default pipe: {before}"
     );
+    let mut child = understudy()
+        .args(["rewrite", "--quiet"])
+        .stdin(Stdio::from(in_read))
+        .stdout(Stdio::from(out_write))
+        .spawn()
+        .unwrap();
+    let (mut stdin, mut stdout) = (std::fs::File::from(in_write), std::fs::File::from(out_read));
     let dump = b"CREATE TABLE `t` (`id` int);\nINSERT INTO `t` VALUES (1);\n";
     stdin.write_all(dump).unwrap();
     // Both are widened as the rewrite starts, while it waits for the rest of its input.
