@@ -5,19 +5,15 @@
 #![allow(rustdoc::bare_urls)]
 
 mod args;
-mod cleanup;
 mod exit;
-mod io;
 mod memory;
 mod scan;
-mod threaded;
 
-use std::io::Write;
 use std::process;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use understudy_engine::Boundary;
+use understudy_engine::{Boundary, OnFailure};
 
 use std::sync::Arc;
 
@@ -25,8 +21,7 @@ use crate::args::{
     Args, Command, CompressArg, RewriteArgs, RulesCheckArgs, RulesCommand, SerializedArg,
 };
 use crate::exit::ExitCode;
-use crate::io::{codec_for_path, open_input, Codec, Output};
-use crate::threaded::{ReadAhead, WriteBehind};
+use understudy_stream::{cleanup, codec_for_path, open_input, Codec, Output};
 
 fn main() {
     memory::keep_flat();
@@ -96,37 +91,25 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
         (CompressArg::Zstd, _) => Codec::Zstd,
     };
     let (input, _) = open_input(args.input.as_deref(), !args.quiet)?;
-    let input = ReadAhead::spawn(input).context("cannot start the reader thread")?;
     let report = if args.dry_run {
-        engine
-            .run(input, std::io::sink())
-            .context("rewrite stopped")?
+        let (report, _) = engine
+            .run_piped(input, std::io::sink(), OnFailure::Discard)
+            .context("rewrite stopped")?;
+        report
     } else {
         let output = Output::create(args.output.as_deref(), codec)?;
-        let stream = output.is_stream();
-        let mut behind = WriteBehind::spawn(output).context("cannot start the writer thread")?;
-        match engine.run(input, &mut behind) {
-            Ok(report) => {
-                behind.finish().context("cannot write output")?.finish()?;
-                report
-            }
-            Err(err) => {
-                if stream {
-                    // What was streamed so far may already be in a restore. End it with a
-                    // statement that cannot run, so the restore fails too instead of
-                    // leaving a silently partial copy.
-                    let _ = behind.write_all(INCOMPLETE_MARKER);
-                    if let Ok(output) = behind.finish() {
-                        let _ = output.finish();
-                    }
-                } else {
-                    // Waits for the writer thread, which then drops the unfinished output
-                    // file (removing it) before the process exits.
-                    drop(behind.finish());
-                }
-                return Err(err).context("rewrite stopped; no complete output was produced");
-            }
-        }
+        // What was streamed may already be in a restore: a failure must make it fail too.
+        // A file output is removed when dropped unfinished.
+        let on_failure = if output.is_stream() {
+            OnFailure::Mark
+        } else {
+            OnFailure::Discard
+        };
+        let (report, output) = engine
+            .run_piped(input, output, on_failure)
+            .context("rewrite stopped; no complete output was produced")?;
+        output.finish().context("cannot write output")?;
+        report
     };
     for warning in &report.warnings {
         eprintln!("understudy: warning: {warning}");
@@ -187,11 +170,6 @@ fn check_paths(args: &RewriteArgs) -> Result<()> {
     Ok(())
 }
 
-/// Written after a failed rewrite to standard output: whatever token it follows, it is not
-/// valid SQL, so a `mariadb` client restoring the stream stops with an error.
-const INCOMPLETE_MARKER: &[u8] =
-    b"\n-- understudy: the rewrite failed; this dump is incomplete\nUNDERSTUDY REWRITE FAILED;\n";
-
 /// `NAME=VALUE` pairs from `--var`. A malformed one is named by its place, never shown: it
 /// may be a secret typed without its name.
 fn parse_vars(vars: &[String]) -> Result<Vec<(String, String)>> {
@@ -222,7 +200,10 @@ fn load_rules(
 ) -> Result<understudy_rules::CompiledRules> {
     let mut overrides = parse_vars(vars)?;
     if let Some(file) = secret_file {
-        overrides.push(("secret".into(), read_secret_file(file)?));
+        overrides.push((
+            "secret".into(),
+            understudy_rules::read_secret_file(file).map_err(BadArgs::from_display)?,
+        ));
     }
     understudy_rules::Rules::from_path(path, &overrides).map_err(BadArgs::from_display)
 }
@@ -237,7 +218,10 @@ pub(crate) fn load_rules_without_secret(
 ) -> Result<(understudy_rules::CompiledRules, bool)> {
     let mut overrides = parse_vars(vars)?;
     if let Some(file) = secret_file {
-        overrides.push(("secret".into(), read_secret_file(file)?));
+        overrides.push((
+            "secret".into(),
+            understudy_rules::read_secret_file(file).map_err(BadArgs::from_display)?,
+        ));
     }
     match understudy_rules::Rules::from_path(path, &overrides) {
         Err(e)
@@ -250,45 +234,6 @@ pub(crate) fn load_rules_without_secret(
         }
         other => Ok((other.map_err(BadArgs::from_display)?, false)),
     }
-}
-
-/// The masking secret from `--secret-file`: the file's first line, from a file no one but
-/// its owner can read or write.
-fn read_secret_file(path: &std::path::Path) -> Result<String> {
-    let file = std::fs::File::open(path)
-        .with_context(|| format!("cannot open the secret file {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = file
-            .metadata()
-            .with_context(|| format!("cannot read the secret file {}", path.display()))?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            return Err(BadArgs(format!(
-                "the secret file {} may be read or written by others (mode {:04o}): \
-                 chmod 600 it",
-                path.display(),
-                mode & 0o7777
-            ))
-            .into());
-        }
-    }
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut std::io::BufReader::new(file), &mut text).with_context(
-        || {
-            format!(
-                "cannot read the secret file {} (UTF-8 text)",
-                path.display()
-            )
-        },
-    )?;
-    let secret = text.lines().next().unwrap_or("").trim_end_matches('\r');
-    if secret.is_empty() {
-        return Err(BadArgs(format!("the secret file {} is empty", path.display())).into());
-    }
-    Ok(secret.to_owned())
 }
 
 fn run_rules_check(args: RulesCheckArgs) -> Result<()> {
@@ -308,27 +253,10 @@ fn run_rules_check(args: RulesCheckArgs) -> Result<()> {
         return Ok(());
     };
     let (input, _) = open_input(Some(dump), false)?;
-    let mut reader = understudy_sqldump::DumpReader::new(input);
-    let mut uncovered = Vec::new();
-    let mut tables = 0;
-    loop {
-        let delimiter_len = reader.lexer().delimiter().len();
-        let item = reader
-            .next_token()
-            .with_context(|| format!("cannot read {}", dump.display()))?;
-        let Some(item) = item else { break };
-        if let understudy_sqldump::Token::CreateTable { .. } = item.token {
-            let delimiter = &item.bytes[item.bytes.len().saturating_sub(delimiter_len)..];
-            let schema = understudy_sqldump::schema::parse_create_table(item.bytes, delimiter)
-                .map_err(BadArgs::from_display)?;
-            tables += 1;
-            for column in &schema.columns {
-                if !rules.is_covered(&schema.name, &column.name) {
-                    uncovered.push(format!("{}.{}", schema.name, column.name));
-                }
-            }
-        }
-    }
+    let understudy_engine::Coverage {
+        tables, uncovered, ..
+    } = understudy_engine::coverage(&rules, std::io::BufReader::new(input))
+        .with_context(|| format!("cannot read {}", dump.display()))?;
     if uncovered.is_empty() {
         println!("every column of the dump's {tables} tables is masked, kept or dropped");
         return Ok(());
@@ -399,7 +327,8 @@ fn classify(err: &anyhow::Error) -> ExitCode {
             // Input that cannot be read to its end (corrupt, truncated or undecodable) is bad
             // input; failing to write is the environment's.
             return match engine.kind() {
-                understudy_engine::ErrorKind::OutputIo => ExitCode::Environment,
+                understudy_engine::ErrorKind::OutputIo
+                | understudy_engine::ErrorKind::Environment => ExitCode::Environment,
                 _ => ExitCode::BadInput,
             };
         }

@@ -8,9 +8,8 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 
-use crate::io::open_input;
-use crate::threaded::ReadAhead;
 use crate::BadArgs;
+use understudy_stream::{open_input, ReadAhead};
 
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {

@@ -42,6 +42,9 @@ pub enum Error {
     /// table, a site URL the dump does not hold.
     #[error("{0}")]
     Rules(String),
+    /// A thread the run needs could not start.
+    #[error("cannot start a thread")]
+    Start(#[source] io::Error),
     /// The replacements cannot be compiled.
     #[error("cannot build the replacement search: {0}")]
     Replacements(String),
@@ -60,6 +63,8 @@ pub enum ErrorKind {
     Rules,
     /// Writing the output failed.
     OutputIo,
+    /// The process could not get what it needs to run (threads).
+    Environment,
 }
 
 impl Error {
@@ -72,6 +77,7 @@ impl Error {
             },
             Error::Format { .. } => ErrorKind::InputFormat,
             Error::Output(_) => ErrorKind::OutputIo,
+            Error::Start(_) => ErrorKind::Environment,
             Error::Rule { .. } | Error::Rules(_) | Error::Replacements(_) => ErrorKind::Rules,
         }
     }

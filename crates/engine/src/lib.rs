@@ -7,8 +7,10 @@
 //! occurrence in the decoded value, so the common value costs one Aho-Corasick pass.
 #![deny(missing_docs)]
 
+mod coverage;
 mod error;
 mod parallel;
+mod piped;
 mod pipeline;
 mod report;
 mod row;
@@ -16,7 +18,9 @@ mod structured;
 mod table;
 mod value;
 
+pub use crate::coverage::{coverage, Coverage};
 pub use crate::error::{Error, ErrorKind};
+pub use crate::piped::{OnFailure, INCOMPLETE_MARKER};
 pub use crate::pipeline::{Engine, EngineBuilder};
 pub use crate::report::{ColumnReport, Report, TableReport, Warning};
 pub use understudy_phpser::Boundary;

@@ -37,6 +37,8 @@ pub enum ErrorKind {
     /// The `secret` is shorter than [`MIN_SECRET_LEN`](crate::MIN_SECRET_LEN) bytes: masks
     /// keyed with it could be reversed by trying every key.
     WeakSecret,
+    /// The secret file may be read or written by users other than its owner.
+    ExposedSecret,
     /// Any other rule that is well-formed TOML but makes no sense.
     Invalid,
 }

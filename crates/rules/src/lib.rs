@@ -49,6 +49,7 @@ mod model;
 mod replace;
 mod row;
 mod scrub;
+mod secret;
 mod source;
 mod template;
 mod vars;
@@ -65,6 +66,7 @@ pub use crate::{
     model::{Action, CompiledRules, InputOptions, PrefixCheck, TableAction, Unlisted},
     replace::{DropReason, DroppedReplace, MustMove, Pair, Replacement, SerializedMode, Variants},
     row::{Cell, RowAccess},
+    secret::read_secret_file,
 };
 
 /// The shortest masking secret accepted, in bytes.

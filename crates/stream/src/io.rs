@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use crate::error::{Error, Result};
 
 /// A stream compression format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,7 +32,7 @@ pub fn open_input(path: Option<&Path>, progress: bool) -> Result<(Box<dyn Read +
         None => stdin(),
         Some(p) if p == Path::new("-") => stdin(),
         Some(p) => {
-            let file = File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
+            let file = File::open(p).map_err(|e| Error::open(p, e))?;
             let size = file.metadata().map(|m| m.len()).unwrap_or(0);
             if progress && size > 0 && io::stderr().is_terminal() {
                 let bar = indicatif::ProgressBar::new(size).with_style(
@@ -55,7 +55,7 @@ pub fn open_input(path: Option<&Path>, progress: bool) -> Result<(Box<dyn Read +
             Ok(0) => break,
             Ok(n) => have += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e).context("cannot read input"),
+            Err(e) => return Err(Error::Read(e)),
         }
     }
     let head = &magic[..have];
@@ -73,9 +73,7 @@ pub fn open_input(path: Option<&Path>, progress: bool) -> Result<(Box<dyn Read +
         Codec::Gzip => Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::new(
             rejoined,
         ))),
-        Codec::Zstd => Box::new(
-            zstd::stream::read::Decoder::new(rejoined).context("cannot start zstd decoder")?,
-        ),
+        Codec::Zstd => Box::new(zstd::stream::read::Decoder::new(rejoined).map_err(Error::Codec)?),
     };
     Ok((reader, codec))
 }
@@ -143,7 +141,7 @@ impl Output {
                 let f = std::fs::OpenOptions::new()
                     .write(true)
                     .open(p)
-                    .with_context(|| format!("cannot open {}", p.display()))?;
+                    .map_err(|e| Error::open(p, e))?;
                 (Box::new(f), None)
             }
             Some(p) => {
@@ -155,11 +153,9 @@ impl Output {
                     .prefix(".understudy-")
                     .suffix(".partial")
                     .tempfile_in(dir)
-                    .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+                    .map_err(|e| Error::create(dir, e))?;
                 crate::cleanup::register(temp.path());
-                let handle = temp
-                    .reopen()
-                    .context("cannot open the temporary output file")?;
+                let handle = temp.reopen().map_err(|e| Error::create(dir, e))?;
                 (
                     Box::new(BufWriter::with_capacity(256 * 1024, handle)),
                     Some((temp, p.to_path_buf())),
@@ -172,9 +168,9 @@ impl Output {
                 sink,
                 flate2::Compression::default(),
             )),
-            Codec::Zstd => Encoder::Zstd(
-                zstd::stream::write::Encoder::new(sink, 3).context("cannot start zstd encoder")?,
-            ),
+            Codec::Zstd => {
+                Encoder::Zstd(zstd::stream::write::Encoder::new(sink, 3).map_err(Error::Codec)?)
+            }
         };
         Ok(Output { writer, file })
     }
@@ -188,15 +184,13 @@ impl Output {
     pub fn finish(self) -> Result<()> {
         let mut sink = match self.writer {
             Encoder::Plain(w) => w,
-            Encoder::Gzip(w) => w.finish().context("cannot finish gzip output")?,
-            Encoder::Zstd(w) => w.finish().context("cannot finish zstd output")?,
+            Encoder::Gzip(w) => w.finish().map_err(Error::Write)?,
+            Encoder::Zstd(w) => w.finish().map_err(Error::Write)?,
         };
-        sink.flush().context("cannot write output")?;
+        sink.flush().map_err(Error::Write)?;
         drop(sink);
         if let Some((temp, dest)) = self.file {
-            temp.as_file()
-                .sync_all()
-                .context("cannot sync the output file")?;
+            temp.as_file().sync_all().map_err(Error::Write)?;
             // Temporary files are private (0600); a dump file gets the target's permissions
             // if it exists, else the usual 0644.
             let permissions = match std::fs::metadata(&dest) {
@@ -207,9 +201,9 @@ impl Output {
                 }
             };
             std::fs::set_permissions(temp.path(), permissions)
-                .context("cannot set the output file's permissions")?;
+                .map_err(|e| Error::create(&dest, e))?;
             temp.persist(&dest)
-                .with_context(|| format!("cannot rename the output into {}", dest.display()))?;
+                .map_err(|e| Error::create(&dest, e.error))?;
             crate::cleanup::forget();
         }
         Ok(())

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use anyhow::{Context, Result};
+use crate::error::{Error, Result};
+
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 /// The temporary output file being written, if any.
@@ -15,8 +16,13 @@ static PARTIAL: Mutex<Option<PathBuf>> = Mutex::new(None);
 /// registered file, then ends the process as that signal (or panic) would have, so the exit
 /// status is the conventional one (130 for Ctrl-C in a shell).
 pub fn install() -> Result<()> {
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
-        .context("cannot watch for signals")?;
+    let mut signals =
+        signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).map_err(|source| {
+            Error::Start {
+                what: "the signal watch",
+                source,
+            }
+        })?;
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
@@ -27,7 +33,10 @@ pub fn install() -> Result<()> {
                 std::process::exit(128 + signal);
             }
         })
-        .context("cannot start the signal thread")?;
+        .map_err(|source| Error::Start {
+            what: "the signal thread",
+            source,
+        })?;
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         remove();
