@@ -3,6 +3,7 @@
 mod util;
 
 mod boundaries;
+mod clone;
 mod docs;
 mod errors;
 mod failclosed;

@@ -42,6 +42,16 @@ pub enum Command {
     /// Exit status: 0 done (clean, or not --strict), 1 problems under --strict or bad input
     /// or rules, 2 an I/O or environment failure.
     Scan(crate::scan::ScanArgs),
+
+    /// Copy a whole site from one plan file: dump → rewrite → restore as one pipe, into a
+    /// staging database swapped in only when complete.
+    ///
+    /// The plan (TOML, see docs/clone.md) names source and target databases (passwords from
+    /// ${env:NAME} or a 0600 file, handed to the client tools in a 0600 option file, never on
+    /// argv), the rules and their variables, and SQL to run on the copy. No dump file is
+    /// written. Exit status: 0 done, 1 a wrong plan, input or rules, 2 a stage that failed
+    /// (the error names it and shows the end of its standard error).
+    Clone(crate::clone::CloneArgs),
 }
 
 #[derive(Debug, Subcommand)]

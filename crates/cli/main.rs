@@ -5,6 +5,7 @@
 #![allow(rustdoc::bare_urls)]
 
 mod args;
+mod clone;
 mod exit;
 mod memory;
 mod scan;
@@ -13,7 +14,7 @@ use std::process;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use understudy_engine::{Boundary, OnFailure};
+use understudy_engine::OnFailure;
 
 use std::sync::Arc;
 
@@ -41,6 +42,7 @@ fn run(args: Args) -> Result<()> {
         Command::Rewrite(rewrite) => run_rewrite(rewrite),
         Command::Rules(RulesCommand::Check(check)) => run_rules_check(check),
         Command::Scan(scan) => scan::run(scan),
+        Command::Clone(clone) => clone::run(clone),
     }
 }
 
@@ -51,8 +53,10 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
     if let Some(limit) = args.max_value_size {
         engine.max_token(limit);
     }
-    for (from, to, boundary) in replace_pairs(&args.replace)? {
-        engine.replace_bounded(&from, &to, boundary);
+    for arg in &args.replace {
+        engine
+            .replace_arg(arg)
+            .map_err(|e| BadArgs(format!("--replace {e}")))?;
     }
     engine.serialized(match args.serialized {
         SerializedArg::Auto => understudy_engine::SerializedMode::Auto,
@@ -271,31 +275,6 @@ fn run_rules_check(args: RulesCheckArgs) -> Result<()> {
     Err(BadArgs(format!("{} uncovered columns", uncovered.len())).into())
 }
 
-/// A `--replace`: needle, replacement, and where the needle may match.
-type ReplacePair = (Vec<u8>, Vec<u8>, Boundary);
-
-/// `OLD=NEW` pairs, each followed by its JSON-escaped form (`/` as `\/`) when that differs,
-/// so `https:\/\/old.example` inside JSON moves too; both keep to where OLD's host or path
-/// ends.
-fn replace_pairs(args: &[String]) -> Result<Vec<ReplacePair>> {
-    let mut pairs = Vec::new();
-    for arg in args {
-        let Some((from, to)) = arg.split_once('=') else {
-            return Err(BadArgs(format!("--replace {arg:?}: expected OLD=NEW")).into());
-        };
-        if from.is_empty() {
-            return Err(BadArgs(format!("--replace {arg:?}: OLD is empty")).into());
-        }
-        let boundary = Boundary::of_source(from.as_bytes());
-        pairs.push((from.as_bytes().to_vec(), to.as_bytes().to_vec(), boundary));
-        let json = |s: &str| s.replace('/', "\\/").into_bytes();
-        if from.contains('/') || to.contains('/') {
-            pairs.push((json(from), json(to), boundary));
-        }
-    }
-    Ok(pairs)
-}
-
 /// Arguments that cannot work; exits 1 like bad input.
 #[derive(Debug)]
 struct BadArgs(String);
@@ -319,6 +298,16 @@ fn classify(err: &anyhow::Error) -> ExitCode {
     for cause in err.chain() {
         if cause.downcast_ref::<BadArgs>().is_some() {
             return ExitCode::BadInput;
+        }
+        if let Some(clone) = cause.downcast_ref::<understudy_clone::Error>() {
+            match clone {
+                // Its source, the engine's error, says which.
+                understudy_clone::Error::Rewrite(_) => continue,
+                understudy_clone::Error::Plan { .. } | understudy_clone::Error::Rules(_) => {
+                    return ExitCode::BadInput
+                }
+                _ => return ExitCode::Environment,
+            }
         }
         if cause.downcast_ref::<understudy_sqldump::Error>().is_some() {
             return ExitCode::BadInput;

@@ -171,6 +171,29 @@ impl EngineBuilder {
         self
     }
 
+    /// Adds a replacement given as `OLD=NEW` (as `rewrite --replace` and a clone plan's
+    /// `replace` take it): `OLD` keeps to where its host or path ends, and when either side
+    /// holds a `/` its JSON-escaped form (`\/`) moves too, so `https:\/\/old.example`
+    /// inside JSON moves with the plain one.
+    ///
+    /// # Errors
+    /// A message that quotes the argument, when it has no `=` or `OLD` is empty.
+    pub fn replace_arg(&mut self, arg: &str) -> Result<&mut EngineBuilder, String> {
+        let Some((from, to)) = arg.split_once('=') else {
+            return Err(format!("{arg:?}: expected OLD=NEW"));
+        };
+        if from.is_empty() {
+            return Err(format!("{arg:?}: OLD is empty"));
+        }
+        let boundary = understudy_phpser::Boundary::of_source(from.as_bytes());
+        self.replace_bounded(from.as_bytes(), to.as_bytes(), boundary);
+        if from.contains('/') || to.contains('/') {
+            let json = |s: &str| s.replace('/', "\\/").into_bytes();
+            self.replace_bounded(&json(from), &json(to), boundary);
+        }
+        Ok(self)
+    }
+
     /// Builds the engine.
     ///
     /// # Errors

@@ -403,34 +403,11 @@ impl MariaDb {
 
         let socket = root.join("mariadbd.sock");
         let error_log = root.join("error.log");
-        let pid_file = root.join("mariadbd.pid");
 
         let mut last_err = None;
         for _attempt in 0..3 {
             let port = free_port()?;
-            let mut cmd = Command::new(&bins.mariadbd);
-            cmd.arg("--no-defaults")
-                .arg(arg_path("--datadir=", &datadir))
-                .arg(arg_path("--socket=", &socket))
-                .arg(format!("--port={port}"))
-                .arg("--bind-address=127.0.0.1")
-                .arg(arg_path("--pid-file=", &pid_file))
-                .arg(arg_path("--log-error=", &error_log))
-                .arg(arg_path("--tmpdir=", &tmpdir))
-                .arg("--user=root")
-                .arg("--skip-log-bin")
-                .arg("--character-set-server=utf8mb4")
-                .arg("--collation-server=utf8mb4_unicode_ci")
-                .arg("--innodb-log-file-size=16M")
-                .arg("--innodb-buffer-pool-size=64M")
-                .arg("--innodb-flush-log-at-trx-commit=0")
-                .arg("--innodb-doublewrite=0")
-                .arg("--performance-schema=OFF")
-                .arg("--max-allowed-packet=1G")
-                .arg("--skip-name-resolve")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null());
+            let mut cmd = server_command(&bins, &root, port);
             let command = describe(&cmd);
             let server = cmd
                 .spawn()
@@ -523,6 +500,30 @@ impl MariaDb {
             std::thread::sleep(delay);
             delay = (delay * 2).min(Duration::from_millis(200));
         }
+    }
+
+    /// Kills the server with SIGKILL, as a crash or the OOM killer would, and waits for it.
+    pub fn kill(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+
+    /// Starts the server again on the same datadir, socket and port (after [`MariaDb::kill`]
+    /// it recovers its data first, as after a crash).
+    pub fn restart(&mut self) -> Result<()> {
+        self.kill();
+        let _ = std::fs::remove_file(&self.socket);
+        let mut cmd = server_command(&self.bins, &self.root, self.port);
+        let command = describe(&cmd);
+        self.server = cmd
+            .spawn()
+            .map_err(|source| MariaDbError::Spawn { command, source })?;
+        if let Some(mut w) = self.watchdog.take() {
+            let _ = w.kill();
+            let _ = w.wait();
+        }
+        self.watchdog = spawn_watchdog(self.server.id(), &self.root);
+        self.wait_ready()
     }
 
     /// The binaries this server and its clients use.
@@ -801,6 +802,39 @@ impl Drop for MariaDb {
         self.shutdown(keep && self.dir.is_some());
         let _ = self.cleanup();
     }
+}
+
+/// The `mariadbd` command line of the server in `root` (datadir, socket, logs inside it).
+fn server_command(bins: &Binaries, root: &Path, port: u16) -> Command {
+    let datadir = root.join("data");
+    let tmpdir = root.join("tmp");
+    let socket = root.join("mariadbd.sock");
+    let error_log = root.join("error.log");
+    let pid_file = root.join("mariadbd.pid");
+    let mut cmd = Command::new(&bins.mariadbd);
+    cmd.arg("--no-defaults")
+        .arg(arg_path("--datadir=", &datadir))
+        .arg(arg_path("--socket=", &socket))
+        .arg(format!("--port={port}"))
+        .arg("--bind-address=127.0.0.1")
+        .arg(arg_path("--pid-file=", &pid_file))
+        .arg(arg_path("--log-error=", &error_log))
+        .arg(arg_path("--tmpdir=", &tmpdir))
+        .arg("--user=root")
+        .arg("--skip-log-bin")
+        .arg("--character-set-server=utf8mb4")
+        .arg("--collation-server=utf8mb4_unicode_ci")
+        .arg("--innodb-log-file-size=16M")
+        .arg("--innodb-buffer-pool-size=64M")
+        .arg("--innodb-flush-log-at-trx-commit=0")
+        .arg("--innodb-doublewrite=0")
+        .arg("--performance-schema=OFF")
+        .arg("--max-allowed-packet=1G")
+        .arg("--skip-name-resolve")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    cmd
 }
 
 fn arg_path(prefix: &str, p: &Path) -> std::ffi::OsString {

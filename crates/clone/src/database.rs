@@ -1,0 +1,419 @@
+//! The database copy: dump → rewrite → restore as one pipe into a staging database, then
+//! the swap.
+//!
+//! The dump's standard output is read by the engine's reader thread, the engine rewrites on
+//! this thread (and its workers), and its writer thread feeds the restore's standard input:
+//! bounded queues of 256 KiB chunks between them, so a slow restore holds the dump back
+//! instead of filling memory or disk. No byte of the dump touches a file.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use understudy_engine::{Engine, ErrorKind as EngineErrorKind, OnFailure, Report};
+
+use crate::child::Stagehand;
+use crate::client::{Login, Tools};
+use crate::error::{Error, Stage};
+use crate::plan::{DumpCommand, Plan};
+
+/// What the database copy did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct DatabaseReport {
+    /// Bytes the dump wrote (after decompression, as the engine read them).
+    pub bytes_dumped: u64,
+    /// Bytes handed to the restore.
+    pub bytes_restored: u64,
+    /// Rows read.
+    pub rows: u64,
+    /// Values the replacements changed.
+    pub values_replaced: u64,
+    /// Values masked.
+    pub values_masked: u64,
+    /// Tables in the copy.
+    pub tables: usize,
+    /// Tables of the old target that the source no longer has, dropped by the swap.
+    pub tables_dropped: Vec<String>,
+    /// Seconds from the dump's start to the restore's end.
+    pub pipe_seconds: f64,
+    /// Seconds of the post-SQL and swap.
+    pub swap_seconds: f64,
+    /// Tables whose engine the snapshot cannot cover (MyISAM, Aria).
+    pub inconsistent_tables: Vec<String>,
+    /// Warnings of the rewrite.
+    pub warnings: Vec<String>,
+}
+
+/// Whether the copy replaces the target in one step or is restored into it directly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Restore into a staging database, then swap it in: the target stays usable and
+    /// unchanged until the copy is complete.
+    Atomic,
+    /// Restore straight into the target, as the playbooks do.
+    InPlace,
+}
+
+/// The source-side facts checked before the dump.
+pub(crate) struct SourceFacts {
+    pub inconsistent_tables: Vec<String>,
+    /// Views, routines, events and triggers, by kind and name.
+    pub other_objects: Vec<String>,
+}
+
+pub(crate) fn source_facts(source: &Login, database: &str) -> Result<SourceFacts, Error> {
+    let q = |sql: &str| source.query(Stage::Check, None, sql);
+    let db = sql_string(database);
+    let inconsistent_tables = q(&format!(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = {db} \
+         AND table_type = 'BASE TABLE' AND engine IN ('MyISAM', 'Aria', 'MRG_MyISAM', \
+         'CSV', 'ARCHIVE', 'MEMORY') ORDER BY table_name"
+    ))?
+    .into_iter()
+    .filter_map(|mut r| r.drain(..).next())
+    .collect();
+    let other_objects = q(&format!(
+        "SELECT CONCAT('view ', table_name) FROM information_schema.views WHERE table_schema = {db} \
+         UNION ALL SELECT CONCAT(LOWER(routine_type), ' ', routine_name) FROM information_schema.routines WHERE routine_schema = {db} \
+         UNION ALL SELECT CONCAT('event ', event_name) FROM information_schema.events WHERE event_schema = {db} \
+         UNION ALL SELECT CONCAT('trigger ', trigger_name) FROM information_schema.triggers WHERE trigger_schema = {db}"
+    ))?
+    .into_iter()
+    .filter_map(|mut r| r.drain(..).next())
+    .collect();
+    let exists = q(&format!(
+        "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = {db}"
+    ))?;
+    if exists.first().and_then(|r| r.first()).map(String::as_str) != Some("1") {
+        return Err(Error::stage_failed(
+            Stage::Check,
+            format!("the source database {} does not exist", source.describe),
+        ));
+    }
+    Ok(SourceFacts {
+        inconsistent_tables,
+        other_objects,
+    })
+}
+
+/// The dump command line: the plan's own, or `mariadb-dump` with a consistent snapshot.
+pub(crate) fn dump_command(
+    dump: &DumpCommand,
+    tools: &Tools,
+    source: &Login,
+    database: &str,
+    mode: Mode,
+) -> Command {
+    let mut cmd = match &dump.command {
+        Some(argv) => {
+            let mut c = Command::new(&argv[0]);
+            c.args(&argv[1..]);
+            c
+        }
+        None => {
+            let mut c = Command::new(&tools.dump);
+            c.arg(source.defaults_arg());
+            c.args(["--single-transaction", "--quick"]);
+            // Triggers, routines and events are not moved by the atomic swap (a trigger
+            // cannot be renamed into another database), so they are copied only in place.
+            if mode == Mode::InPlace {
+                c.args(["--routines", "--triggers", "--events"]);
+            } else {
+                c.arg("--skip-triggers");
+            }
+            c
+        }
+    };
+    cmd.args(&dump.args);
+    if dump.command.is_none() {
+        cmd.arg(database);
+    }
+    cmd
+}
+
+/// Copies the source database into the target as `plan` says. `engine` is built from the
+/// plan's rules; `progress` gets a line per step.
+pub(crate) fn copy(
+    plan: &Plan,
+    engine: &Engine,
+    tools: &Tools,
+    source: &Login,
+    target: &Login,
+    mode: Mode,
+    progress: &mut dyn FnMut(&str),
+) -> Result<DatabaseReport, Error> {
+    let mut report = DatabaseReport::default();
+    let facts = source_facts(source, &plan.source.database)?;
+    if !facts.inconsistent_tables.is_empty() {
+        progress(&format!(
+            "warning: {} tables are not transactional ({}); the dump of a site that writes \
+             to them while it runs is not one consistent snapshot",
+            facts.inconsistent_tables.len(),
+            facts.inconsistent_tables.join(", ")
+        ));
+    }
+    report.inconsistent_tables = facts.inconsistent_tables;
+    if mode == Mode::Atomic && !facts.other_objects.is_empty() && plan.dump.command.is_none() {
+        return Err(Error::stage_failed(
+            Stage::Check,
+            format!(
+                "the source holds {} that the atomic swap cannot move (it renames tables \
+                 only): {}; clone with --in-place",
+                if facts.other_objects.len() == 1 {
+                    "an object"
+                } else {
+                    "objects"
+                },
+                facts.other_objects.join(", ")
+            ),
+        ));
+    }
+    let into = match mode {
+        Mode::Atomic => plan.target.stage_name(),
+        Mode::InPlace => plan.target.database.clone(),
+    };
+    match mode {
+        Mode::Atomic => {
+            let stage = quote_ident(&into);
+            target.query(
+                Stage::Restore,
+                None,
+                &format!("DROP DATABASE IF EXISTS {stage}; CREATE DATABASE {stage}"),
+            )?;
+        }
+        Mode::InPlace => {
+            target.query(
+                Stage::Restore,
+                None,
+                &format!("CREATE DATABASE IF NOT EXISTS {}", quote_ident(&into)),
+            )?;
+        }
+    }
+    let result = pipe(
+        plan,
+        engine,
+        tools,
+        source,
+        target,
+        &into,
+        mode,
+        progress,
+        &mut report,
+    )
+    .and_then(|()| {
+        let start = Instant::now();
+        for post in &plan.post_sql {
+            progress(&format!("post_sql {}", post.name));
+            target
+                .query(Stage::PostSql, Some(&into), &post.sql)
+                .map_err(|e| match e {
+                    Error::Stage {
+                        message, stderr, ..
+                    } => Error::Stage {
+                        stage: Stage::PostSql,
+                        message: format!("{}: {message}", post.name),
+                        stderr,
+                    },
+                    other => other,
+                })?;
+        }
+        if mode == Mode::Atomic {
+            swap(plan, target, &mut report, progress)?;
+        }
+        report.swap_seconds = start.elapsed().as_secs_f64();
+        Ok(())
+    });
+    if let Err(e) = result {
+        if mode == Mode::Atomic {
+            // The target was not touched; the staging copy is dropped. If the server is
+            // gone this fails too, and the next clone drops it first.
+            let _ = target.query(
+                Stage::Restore,
+                None,
+                &format!("DROP DATABASE IF EXISTS {}", quote_ident(&into)),
+            );
+        }
+        return Err(e);
+    }
+    Ok(report)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn pipe(
+    plan: &Plan,
+    engine: &Engine,
+    tools: &Tools,
+    source: &Login,
+    target: &Login,
+    into: &str,
+    mode: Mode,
+    progress: &mut dyn FnMut(&str),
+    report: &mut DatabaseReport,
+) -> Result<(), Error> {
+    progress(&format!(
+        "dump {} | rewrite | restore into {}/{into}",
+        source.describe,
+        target.describe.rsplit_once('/').map_or("", |(s, _)| s)
+    ));
+    let start = Instant::now();
+    let mut dump = Stagehand::spawn(
+        Stage::Dump,
+        dump_command(&plan.dump, tools, source, &plan.source.database, mode),
+        Stdio::null(),
+        Stdio::piped(),
+    )?;
+    let mut restore_cmd = target.client();
+    // Binary mode: a dump's values may hold `\0` and bytes that are not UTF-8.
+    restore_cmd.args(["--binary-mode", into]);
+    let mut restore = Stagehand::spawn(Stage::Restore, restore_cmd, Stdio::piped(), Stdio::null())?;
+    let (Some(dump_out), Some(restore_in)) = (dump.child.stdout.take(), restore.child.stdin.take())
+    else {
+        return Err(Error::stage_failed(Stage::Dump, "the pipes did not open"));
+    };
+    let run = engine.run_piped(dump_out, restore_in, OnFailure::Mark);
+    match run {
+        Ok((r, restore_in)) => {
+            // The restore ends when its input does.
+            drop(restore_in);
+            let dumped = dump.wait()?;
+            if !dumped.success() {
+                restore.stop();
+                return Err(dump.failed(dumped));
+            }
+            let restored = restore.wait()?;
+            if !restored.success() {
+                return Err(restore.failed(restored));
+            }
+            fill(report, &r);
+        }
+        Err(e) => {
+            return Err(blame(e, &mut dump, &mut restore));
+        }
+    }
+    report.pipe_seconds = start.elapsed().as_secs_f64();
+    progress(&format!(
+        "copied {} rows, {} bytes in {:.1} s ({} replaced, {} masked)",
+        report.rows,
+        report.bytes_restored,
+        report.pipe_seconds,
+        report.values_replaced,
+        report.values_masked
+    ));
+    Ok(())
+}
+
+/// Which stage a failed rewrite run is the fault of: the restore when writing failed, the
+/// dump when it ended badly on its own (the engine then saw a cut dump), else the rewrite.
+fn blame(e: understudy_engine::Error, dump: &mut Stagehand, restore: &mut Stagehand) -> Error {
+    match e.kind() {
+        EngineErrorKind::OutputIo => {
+            dump.stop();
+            match restore.wait_for(Duration::from_secs(10)) {
+                Some(s) if !s.success() => restore.failed(s),
+                _ => {
+                    restore.stop();
+                    Error::Stage {
+                        stage: Stage::Restore,
+                        message: format!("the restore stopped reading: {e}"),
+                        stderr: restore.stderr_tail(),
+                    }
+                }
+            }
+        }
+        EngineErrorKind::InputIo | EngineErrorKind::InputFormat => {
+            // A dump that died has closed its output: it is ending or has ended.
+            let status = dump.wait_for(Duration::from_secs(5));
+            restore.stop();
+            match status {
+                Some(s) if !s.success() => dump.failed(s),
+                _ => {
+                    dump.stop();
+                    Error::Rewrite(e)
+                }
+            }
+        }
+        _ => {
+            dump.stop();
+            restore.stop();
+            Error::Rewrite(e)
+        }
+    }
+}
+
+fn fill(report: &mut DatabaseReport, r: &Report) {
+    report.bytes_dumped = r.bytes_in;
+    report.bytes_restored = r.bytes_out;
+    report.rows = r.rows;
+    report.values_replaced = r.values_replaced;
+    report.values_masked = r.values_masked;
+    report.warnings = r.warnings.iter().map(ToString::to_string).collect();
+}
+
+/// Puts the staging database's tables in place of the target's in one `RENAME TABLE`
+/// (atomic: other sessions see the old tables or the new ones, never a mix), then drops
+/// what the target held that the copy does not.
+fn swap(
+    plan: &Plan,
+    target: &Login,
+    report: &mut DatabaseReport,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), Error> {
+    let db = &plan.target.database;
+    let stage = plan.target.stage_name();
+    let old = plan.target.old_name();
+    let tables = |name: &str| -> Result<Vec<String>, Error> {
+        Ok(target
+            .query(
+                Stage::Swap,
+                None,
+                &format!(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = {} \
+                     AND table_type = 'BASE TABLE' ORDER BY table_name",
+                    sql_string(name)
+                ),
+            )?
+            .into_iter()
+            .filter_map(|mut r| r.drain(..).next())
+            .collect())
+    };
+    let new = tables(&stage)?;
+    let current = tables(db)?;
+    report.tables = new.len();
+    report.tables_dropped = current
+        .iter()
+        .filter(|t| !new.contains(t))
+        .cloned()
+        .collect();
+    let (q_db, q_stage, q_old) = (quote_ident(db), quote_ident(&stage), quote_ident(&old));
+    let mut renames: Vec<String> = current
+        .iter()
+        .map(|t| format!("{q_db}.{} TO {q_old}.{}", quote_ident(t), quote_ident(t)))
+        .collect();
+    renames.extend(
+        new.iter()
+            .map(|t| format!("{q_stage}.{} TO {q_db}.{}", quote_ident(t), quote_ident(t))),
+    );
+    progress(&format!("swap {} tables into {db}", new.len()));
+    let mut sql = format!(
+        "CREATE DATABASE IF NOT EXISTS {q_db}; DROP DATABASE IF EXISTS {q_old}; CREATE DATABASE {q_old};"
+    );
+    if !renames.is_empty() {
+        sql.push_str(&format!(" RENAME TABLE {};", renames.join(", ")));
+    }
+    target.query(Stage::Swap, None, &sql)?;
+    target.query(
+        Stage::Swap,
+        None,
+        &format!("DROP DATABASE {q_old}; DROP DATABASE {q_stage}"),
+    )?;
+    Ok(())
+}
+
+/// `name` as a MariaDB identifier.
+pub(crate) fn quote_ident(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+/// `text` as a MariaDB string literal.
+pub(crate) fn sql_string(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+}

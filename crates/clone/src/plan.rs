@@ -1,0 +1,471 @@
+//! The plan file: what to copy from where to where, checked before anything runs.
+//!
+//! Every key is documented in `docs/clone.md`. Unknown keys are errors (a misspelt key
+//! that were ignored would copy with a default the user did not choose), and so is a
+//! password written into the plan: it comes from `${env:NAME}` or a file only its owner
+//! can read.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::Error;
+
+/// The longest database name MariaDB accepts.
+const MAX_DB_NAME: usize = 64;
+
+/// Suffixes of the two databases an atomic clone uses beside the target.
+pub(crate) const STAGE_SUFFIX: &str = "__understudy_stage";
+pub(crate) const OLD_SUFFIX: &str = "__understudy_old";
+
+/// A checked plan: paths resolved against the plan file's directory, passwords read.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The plan file.
+    pub file: PathBuf,
+    /// Where the database is copied from.
+    pub source: Database,
+    /// Where it is copied to.
+    pub target: Database,
+    /// How the dump is made.
+    pub dump: DumpCommand,
+    /// The rewrite between dump and restore.
+    pub rewrite: Rewrite,
+    /// SQL run on the copy before it is put in place, in order.
+    pub post_sql: Vec<PostSql>,
+}
+
+/// A database on a server, and how to log in to it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Database {
+    /// Host name or address; `None` with a socket (or the client's default).
+    pub host: Option<String>,
+    /// TCP port.
+    pub port: Option<u16>,
+    /// Unix socket of a local server.
+    pub socket: Option<PathBuf>,
+    /// User name.
+    pub user: Option<String>,
+    /// The password, never shown (`Debug` hides it).
+    pub password: Option<String>,
+    /// The database.
+    pub database: String,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("socket", &self.socket)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "(hidden)"))
+            .field("database", &self.database)
+            .finish()
+    }
+}
+
+impl Database {
+    /// `user@host:port/database` (or the socket), for messages: never the password.
+    pub fn describe(&self) -> String {
+        let user = self
+            .user
+            .as_deref()
+            .map(|u| format!("{u}@"))
+            .unwrap_or_default();
+        let place = match (&self.socket, &self.host, self.port) {
+            (Some(s), _, _) => s.display().to_string(),
+            (None, Some(h), Some(p)) => format!("{h}:{p}"),
+            (None, Some(h), None) => h.clone(),
+            (None, None, Some(p)) => format!("localhost:{p}"),
+            (None, None, None) => "localhost".into(),
+        };
+        format!("{user}{place}/{}", self.database)
+    }
+
+    /// Whether both name the same database on the same server, as far as the plan says.
+    fn same_as(&self, other: &Database) -> bool {
+        let host = |d: &Database| match d.host.as_deref() {
+            None | Some("localhost" | "127.0.0.1" | "::1") => None,
+            Some(h) => Some(h.to_ascii_lowercase()),
+        };
+        self.database == other.database
+            && host(self) == host(other)
+            && self.port.unwrap_or(3306) == other.port.unwrap_or(3306)
+            && self.socket == other.socket
+    }
+
+    /// The staging database of an atomic clone.
+    pub fn stage_name(&self) -> String {
+        format!("{}{STAGE_SUFFIX}", self.database)
+    }
+
+    /// Where the target's old tables go for the moment of the swap.
+    pub fn old_name(&self) -> String {
+        format!("{}{OLD_SUFFIX}", self.database)
+    }
+}
+
+/// The dump command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DumpCommand {
+    /// The program and arguments before the ones Understudy adds; `None`: `mariadb-dump`
+    /// (or `mysqldump`) with a consistent snapshot.
+    pub command: Option<Vec<String>>,
+    /// Arguments added after the defaults.
+    pub args: Vec<String>,
+}
+
+/// The rewrite: rules and their variables.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rewrite {
+    /// The rule file; `None`: the dump is copied as it is.
+    pub rules: Option<PathBuf>,
+    /// Rule variables (`src_url`, `dst_url`, `prefix`, …).
+    pub vars: BTreeMap<String, String>,
+    /// A file holding the masking secret (mode 0600); else `UNDERSTUDY_SECRET`.
+    pub secret_file: Option<PathBuf>,
+    /// Plain `OLD=NEW` replacements, as `rewrite --replace` takes them.
+    pub replace: Vec<String>,
+}
+
+/// One `[[post_sql]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostSql {
+    /// What it is, for progress and errors.
+    pub name: String,
+    /// The statements.
+    pub sql: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanFile {
+    source: DatabaseFile,
+    target: DatabaseFile,
+    #[serde(default)]
+    dump: DumpFile,
+    #[serde(default)]
+    rewrite: RewriteFile,
+    #[serde(default)]
+    post_sql: Vec<PostSqlFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseFile {
+    host: Option<String>,
+    port: Option<u16>,
+    socket: Option<PathBuf>,
+    user: Option<String>,
+    password: Option<toml::Spanned<String>>,
+    password_file: Option<PathBuf>,
+    database: toml::Spanned<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DumpFile {
+    command: Option<Vec<String>>,
+    #[serde(default)]
+    args: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RewriteFile {
+    rules: Option<PathBuf>,
+    #[serde(default)]
+    vars: BTreeMap<String, String>,
+    secret_file: Option<PathBuf>,
+    #[serde(default)]
+    replace: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PostSqlFile {
+    name: Option<String>,
+    sql: String,
+}
+
+/// Where a process's environment comes from: the real one, or a test's.
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+impl Plan {
+    /// Reads and checks the plan at `path`, with `${env:NAME}` read from the process's
+    /// environment.
+    ///
+    /// # Errors
+    /// [`Error::Plan`] naming file, line and key.
+    pub fn from_path(path: &Path) -> Result<Plan, Error> {
+        Plan::from_path_with_env(path, &|name| std::env::var(name).ok())
+    }
+
+    /// As [`Plan::from_path`], with the environment given.
+    ///
+    /// # Errors
+    /// [`Error::Plan`] naming file, line and key.
+    pub fn from_path_with_env(path: &Path, env: Env<'_>) -> Result<Plan, Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Plan {
+            file: path.to_path_buf(),
+            line: None,
+            key: String::new(),
+            message: format!("cannot read the plan: {e}"),
+        })?;
+        Plan::from_str(&text, path, env)
+    }
+
+    /// Parses `text` as the plan at `path` (relative paths in it are relative to its
+    /// directory).
+    ///
+    /// # Errors
+    /// [`Error::Plan`] naming file, line and key.
+    pub fn from_str(text: &str, path: &Path, env: Env<'_>) -> Result<Plan, Error> {
+        let at = |span: Option<std::ops::Range<usize>>, key: &str, message: String| Error::Plan {
+            file: path.to_path_buf(),
+            line: span.map(|s| line_column(text, s.start)),
+            key: key.to_string(),
+            message,
+        };
+        let raw: PlanFile = toml::from_str(text).map_err(|e| {
+            at(
+                e.span(),
+                "",
+                e.message().trim_end().replace('\n', "; ").to_string(),
+            )
+        })?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let resolve = |p: PathBuf| if p.is_absolute() { p } else { dir.join(p) };
+        let database = |which: &str, d: DatabaseFile| -> Result<Database, Error> {
+            let name = d.database.get_ref();
+            check_db_name(name)
+                .map_err(|m| at(Some(d.database.span()), &format!("{which}.database"), m))?;
+            let password = match (d.password, d.password_file) {
+                (Some(_), Some(_)) => {
+                    return Err(at(
+                        None,
+                        &format!("{which}.password"),
+                        "give password or password_file, not both".into(),
+                    ))
+                }
+                (Some(p), None) => Some(
+                    env_password(&p, env)
+                        .map_err(|m| at(Some(p.span()), &format!("{which}.password"), m))?,
+                ),
+                (None, Some(file)) => Some(
+                    understudy_rules::read_secret_file(&resolve(file))
+                        .map_err(|e| at(None, &format!("{which}.password_file"), e.to_string()))?,
+                ),
+                (None, None) => None,
+            };
+            if let Some(p) = &password {
+                check_option_value(p).map_err(|m| at(None, &format!("{which}.password"), m))?;
+            }
+            for (key, value) in [("host", d.host.as_deref()), ("user", d.user.as_deref())] {
+                if let Some(v) = value {
+                    check_option_value(v).map_err(|m| at(None, &format!("{which}.{key}"), m))?;
+                }
+            }
+            Ok(Database {
+                host: d.host,
+                port: d.port,
+                socket: d.socket.map(resolve),
+                user: d.user,
+                password,
+                database: name.clone(),
+            })
+        };
+        let source = database("source", raw.source)?;
+        let target_span = raw.target.database.span();
+        let target = database("target", raw.target)?;
+        if source.same_as(&target) {
+            return Err(at(
+                Some(target_span),
+                "target.database",
+                format!(
+                    "the target is the source ({}): a clone would overwrite it",
+                    source.describe()
+                ),
+            ));
+        }
+        if let Some(cmd) = &raw.dump.command {
+            if cmd.is_empty() || cmd[0].is_empty() {
+                return Err(at(None, "dump.command", "names no program".into()));
+            }
+        }
+        let post_sql = raw
+            .post_sql
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| PostSql {
+                name: p.name.unwrap_or_else(|| format!("post_sql[{i}]")),
+                sql: p.sql,
+            })
+            .collect();
+        Ok(Plan {
+            file: path.to_path_buf(),
+            source,
+            target,
+            dump: DumpCommand {
+                command: raw.dump.command,
+                args: raw.dump.args,
+            },
+            rewrite: Rewrite {
+                rules: raw.rewrite.rules.map(resolve),
+                vars: raw.rewrite.vars,
+                secret_file: raw.rewrite.secret_file.map(resolve),
+                replace: raw.rewrite.replace,
+            },
+            post_sql,
+        })
+    }
+}
+
+/// A password must come from the environment: `${env:NAME}`.
+fn env_password(p: &toml::Spanned<String>, env: Env<'_>) -> Result<String, String> {
+    let text = p.get_ref();
+    let Some(name) = text
+        .strip_prefix("${env:")
+        .and_then(|r| r.strip_suffix('}'))
+    else {
+        return Err(
+            "a password is not written into the plan: use \"${env:NAME}\" or \
+                    password_file = \"FILE\" (mode 0600)"
+                .into(),
+        );
+    };
+    match env(name) {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err(format!("the environment variable {name} is not set")),
+    }
+}
+
+fn check_db_name(name: &str) -> Result<(), String> {
+    let longest = MAX_DB_NAME - STAGE_SUFFIX.len().max(OLD_SUFFIX.len());
+    if name.is_empty() {
+        return Err("is empty".into());
+    }
+    if name.len() > longest {
+        return Err(format!(
+            "is longer than {longest} bytes (the clone's staging database adds {STAGE_SUFFIX:?})"
+        ));
+    }
+    if name.contains(['`', '/', '\\', '.', '\0']) || name.ends_with(' ') {
+        return Err(format!(
+            "{name:?} is not a database name this clone accepts"
+        ));
+    }
+    Ok(())
+}
+
+/// Values go into a client option file, one per line: no line breaks, and not both quotes.
+fn check_option_value(v: &str) -> Result<(), String> {
+    if v.contains(['\n', '\r', '\0']) {
+        return Err("holds a line break or NUL, which a client option file cannot carry".into());
+    }
+    if v.contains('"') && v.contains('\'') {
+        return Err("holds both kinds of quote, which a client option file cannot carry".into());
+    }
+    Ok(())
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        (name == "PW").then(|| "s3cret\"pw".to_string())
+    }
+
+    fn plan(text: &str) -> Result<Plan, Error> {
+        Plan::from_str(text, Path::new("/plans/site.toml"), &env)
+    }
+
+    const MINIMAL: &str = r#"
+[source]
+host = "db.prod"
+user = "reader"
+password = "${env:PW}"
+database = "wp"
+
+[target]
+socket = "run/mysqld.sock"
+database = "wp_int"
+
+[rewrite]
+rules = "../rules/wordpress.toml"
+vars = { src_url = "https://www.example.com", dst_url = "https://int.example.org" }
+
+[[post_sql]]
+name = "banner"
+sql = "UPDATE wp_options SET option_value = 'INT' WHERE option_name = 'blogname'"
+"#;
+
+    #[test]
+    fn reads_a_plan_with_paths_relative_to_it_and_the_password_from_the_environment() {
+        let p = plan(MINIMAL).unwrap();
+        assert_eq!(p.source.password.as_deref(), Some("s3cret\"pw"));
+        assert_eq!(
+            p.target.socket.as_deref(),
+            Some(Path::new("/plans/run/mysqld.sock"))
+        );
+        assert_eq!(
+            p.rewrite.rules.as_deref(),
+            Some(Path::new("/plans/../rules/wordpress.toml"))
+        );
+        assert_eq!(p.post_sql[0].name, "banner");
+        assert_eq!(p.target.stage_name(), "wp_int__understudy_stage");
+        assert!(!format!("{p:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_its_line() {
+        let e = plan(&MINIMAL.replace("user = \"reader\"", "usr = \"reader\"")).unwrap_err();
+        let text = e.to_string();
+        assert!(text.starts_with("/plans/site.toml:4:1: "), "{text}");
+        assert!(text.contains("usr"), "{text}");
+    }
+
+    #[test]
+    fn a_password_in_the_plan_is_refused_without_being_shown() {
+        let e = plan(&MINIMAL.replace("${env:PW}", "hunter2-literal")).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("source.password"), "{text}");
+        assert!(text.contains(":5:"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+
+    #[test]
+    fn an_unset_variable_is_named() {
+        let e = plan(&MINIMAL.replace("${env:PW}", "${env:NOPE}")).unwrap_err();
+        assert!(e.to_string().contains("NOPE is not set"), "{e}");
+    }
+
+    #[test]
+    fn the_source_as_target_is_refused() {
+        let text = MINIMAL
+            .replace("socket = \"run/mysqld.sock\"", "host = \"DB.prod\"")
+            .replace("\"wp_int\"", "\"wp\"");
+        let e = plan(&text).unwrap_err();
+        assert!(e.to_string().contains("the target is the source"), "{e}");
+    }
+
+    #[test]
+    fn database_names_that_cannot_stage_are_refused() {
+        let long = "x".repeat(50);
+        let e = plan(&MINIMAL.replace("\"wp_int\"", &format!("\"{long}\""))).unwrap_err();
+        assert!(e.to_string().contains("target.database"), "{e}");
+        let e = plan(&MINIMAL.replace("\"wp_int\"", "\"a`b\"")).unwrap_err();
+        assert!(e.to_string().contains("not a database name"), "{e}");
+    }
+}

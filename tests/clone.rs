@@ -1,0 +1,374 @@
+//! `understudy clone` between two real, throwaway MariaDB servers: the WordPress fixture
+//! on the source, a target database with content of its own, a plan file that logs in over
+//! TCP with passwords from the environment.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use understudy_testkit::mariadb::MariaDb;
+
+use crate::util::{fixtures, understudy};
+
+const SRC_PW: &str = "src-Pa55word-\"quoted\"-7f3a";
+const DST_PW: &str = "dst-Pa55word-'single'-91c2";
+const SECRET: &str = "clone-test-secret-0123456789";
+
+/// Two servers, the source filled with the WordPress fixture, the target with a site of
+/// its own (another table set, another URL), and a login with a password on each.
+struct Sites {
+    src: MariaDb,
+    dst: MariaDb,
+    dir: tempfile::TempDir,
+}
+
+impl Sites {
+    fn new() -> Sites {
+        let src = MariaDb::start().unwrap();
+        let dst = MariaDb::start().unwrap();
+        src.create_database("wp").unwrap();
+        src.load_file("wp", &fixtures().join("dumps/wordpress.default.sql"))
+            .unwrap();
+        dst.create_database("wp_int").unwrap();
+        dst.execute_in(
+            "wp_int",
+            "CREATE TABLE legacy (id INT PRIMARY KEY, note TEXT); \
+             INSERT INTO legacy VALUES (1, 'from an older copy'); \
+             CREATE TABLE wp_options (option_id INT PRIMARY KEY, option_name VARCHAR(191), option_value LONGTEXT); \
+             INSERT INTO wp_options VALUES (1, 'siteurl', 'https://old-int.example.org');",
+        )
+        .unwrap();
+        for (server, pw) in [(&src, SRC_PW), (&dst, DST_PW)] {
+            let quoted = pw.replace('\\', "\\\\").replace('\'', "\\'");
+            server
+                .execute(&format!(
+                    "CREATE USER 'cloner'@'127.0.0.1' IDENTIFIED BY '{quoted}'; \
+                     GRANT ALL ON *.* TO 'cloner'@'127.0.0.1'"
+                ))
+                .unwrap();
+        }
+        Sites {
+            src,
+            dst,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// A plan file; `extra` is appended (more sections), `vars` replace the rewrite's.
+    fn plan(&self, vars: &str, extra: &str) -> PathBuf {
+        let rules = fixtures().join("../rules/wordpress.toml");
+        let text = format!(
+            r#"[source]
+host = "127.0.0.1"
+port = {src_port}
+user = "cloner"
+password = "${{env:SRC_DB_PASSWORD}}"
+database = "wp"
+
+[target]
+host = "127.0.0.1"
+port = {dst_port}
+user = "cloner"
+password = "${{env:DST_DB_PASSWORD}}"
+database = "wp_int"
+
+[rewrite]
+rules = "{rules}"
+vars = {{ {vars} }}
+
+[[post_sql]]
+name = "banner"
+sql = "UPDATE wp_options SET option_value = 'INTEGRATION - not production' WHERE option_name = 'blogname'"
+{extra}"#,
+            src_port = self.src.port(),
+            dst_port = self.dst.port(),
+            rules = rules.display(),
+        );
+        let path = self.dir.path().join("plan.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn clone(&self, plan: &Path, args: &[&str]) -> Output {
+        clone_command(plan, args).output().unwrap()
+    }
+
+    fn target_checksums(&self) -> BTreeMap<String, u64> {
+        self.dst.checksums("wp_int").unwrap()
+    }
+
+    fn databases(&self) -> Vec<String> {
+        self.dst
+            .query("mysql", "SHOW DATABASES")
+            .unwrap()
+            .into_iter()
+            .map(|mut r| r.swap_remove(0))
+            .collect()
+    }
+}
+
+const GOOD_VARS: &str =
+    r#"src_url = "https://www.example.com", dst_url = "https://int.example.org""#;
+
+fn clone_command(plan: &Path, args: &[&str]) -> Command {
+    let mut cmd = understudy();
+    cmd.arg("clone")
+        .arg(plan)
+        .args(args)
+        .env("SRC_DB_PASSWORD", SRC_PW)
+        .env("DST_DB_PASSWORD", DST_PW)
+        .env("UNDERSTUDY_SECRET", SECRET)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Every process's argv that holds `needle`, sampled until `stop` is set.
+fn watch_argv(needles: Vec<String>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Vec<String>> {
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        while !stop.load(Ordering::Relaxed) {
+            if let Ok(entries) = std::fs::read_dir("/proc") {
+                for e in entries.flatten() {
+                    if let Ok(cmdline) = std::fs::read(e.path().join("cmdline")) {
+                        let line = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+                        if needles.iter().any(|n| line.contains(n.as_str())) {
+                            seen.push(line);
+                        }
+                    }
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        seen
+    })
+}
+
+/// Files that appear under `dir` while `stop` is unset, other than client option files.
+fn watch_files(dir: PathBuf, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Vec<String>> {
+    std::thread::spawn(move || {
+        let seen = Mutex::new(Vec::new());
+        fn walk(dir: &Path, seen: &Mutex<Vec<String>>) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = e.path();
+                if path.is_dir() {
+                    walk(&path, seen);
+                } else if path.extension().is_none_or(|x| x != "cnf") {
+                    if let Ok(mut s) = seen.lock() {
+                        s.push(path.display().to_string());
+                    }
+                }
+            }
+        }
+        while !stop.load(Ordering::Relaxed) {
+            walk(&dir, &seen);
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        seen.into_inner().unwrap_or_default()
+    })
+}
+
+#[test]
+fn clone_copies_rewrites_and_swaps_with_no_password_on_argv_and_no_dump_file() {
+    let sites = Sites::new();
+    let plan = sites.plan(GOOD_VARS, "");
+    let report = sites.dir.path().join("report.json");
+    let tmp = tempfile::tempdir().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let argv = watch_argv(
+        vec![SRC_PW.into(), DST_PW.into(), SECRET.into()],
+        stop.clone(),
+    );
+    let files = watch_files(tmp.path().to_path_buf(), stop.clone());
+    let out = clone_command(&plan, &["--report", report.to_str().unwrap()])
+        .env("TMPDIR", tmp.path())
+        .output()
+        .unwrap();
+    stop.store(true, Ordering::Relaxed);
+    let (argv, files) = (argv.join().unwrap(), files.join().unwrap());
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(argv.is_empty(), "a secret on a command line: {argv:?}");
+    assert!(
+        files.is_empty(),
+        "files written beside the option files: {files:?}"
+    );
+    let report_text = std::fs::read_to_string(&report).unwrap();
+    for secret in [SRC_PW, DST_PW, SECRET] {
+        assert!(!all.contains(secret) && !report_text.contains(secret));
+    }
+    assert!(all.contains("swap"), "{all}");
+
+    // The copy: the site moved, the banner set, people masked, the old target's own table gone.
+    let option = |name: &str| {
+        sites
+            .dst
+            .query_value(
+                "wp_int",
+                &format!("SELECT option_value FROM wp_options WHERE option_name = '{name}'"),
+            )
+            .unwrap()
+    };
+    assert_eq!(option("siteurl"), "https://int.example.org");
+    assert_eq!(option("blogname"), "INTEGRATION - not production");
+    let src_emails = sites
+        .src
+        .query("wp", "SELECT user_email FROM wp_users")
+        .unwrap();
+    let dst_emails = sites
+        .dst
+        .query("wp_int", "SELECT user_email FROM wp_users")
+        .unwrap();
+    assert_eq!(src_emails.len(), dst_emails.len());
+    assert!(!src_emails.is_empty());
+    for e in &src_emails {
+        assert!(!dst_emails.contains(e), "{e:?} was copied unmasked");
+    }
+    let tables = sites.dst.tables("wp_int").unwrap();
+    assert!(!tables.contains(&"legacy".to_string()), "{tables:?}");
+    assert_eq!(tables, sites.src.tables("wp").unwrap());
+    let dbs = sites.databases();
+    assert!(!dbs.iter().any(|d| d.contains("understudy")), "{dbs:?}");
+    let report: serde_json::Value = serde_json::from_str(&report_text).unwrap();
+    assert_eq!(report["mode"], "atomic");
+    assert_eq!(
+        report["database"]["tables_dropped"],
+        serde_json::json!(["legacy"])
+    );
+    assert!(report["database"]["rows"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn a_failing_stage_leaves_the_target_as_it_was() {
+    let sites = Sites::new();
+    let before = sites.target_checksums();
+    let dump = fixtures().join("dumps/wordpress.default.sql");
+
+    // The dump command dies half-way.
+    let half = format!(
+        "[dump]\ncommand = [\"sh\", \"-c\", \"head -c 15000 {}; echo 'mariadb-dump: Lost connection' >&2; exit 3\"]\n",
+        dump.display()
+    );
+    let out = sites.clone(&sites.plan(GOOD_VARS, &half), &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("dump failed") && all.contains("Lost connection"),
+        "{all}"
+    );
+
+    // The rewrite fails closed: the dump's tables are under another prefix than the plan says.
+    let wrong = format!("{GOOD_VARS}, prefix = \"wpx_\"");
+    let out = sites.clone(&sites.plan(&wrong, ""), &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("rewrite failed") && all.contains("wp_"),
+        "{all}"
+    );
+
+    // The site URL the plan gives is not the dump's.
+    let other = r#"src_url = "https://www.example.net", dst_url = "https://int.example.org""#;
+    let out = sites.clone(&sites.plan(other, ""), &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("https://www.example.com"), "{all}");
+
+    // A post-SQL statement fails after the whole restore.
+    let bad_sql = "[[post_sql]]\nname = \"typo\"\nsql = \"UPDATE no_such_table SET x = 1\"\n";
+    let out = sites.clone(&sites.plan(GOOD_VARS, bad_sql), &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("post_sql failed") && all.contains("typo"),
+        "{all}"
+    );
+
+    assert_eq!(sites.target_checksums(), before);
+    let dbs = sites.databases();
+    assert!(!dbs.iter().any(|d| d.contains("understudy")), "{dbs:?}");
+}
+
+#[test]
+fn dry_run_and_check_show_the_steps_without_secrets() {
+    let sites = Sites::new();
+    let plan = sites.plan(GOOD_VARS, "");
+    let out = sites.clone(&plan, &["--dry-run"]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(
+        all.contains("--single-transaction") && all.contains("RENAME TABLE"),
+        "{all}"
+    );
+    let out = sites.clone(&plan, &["--check"]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(!all.contains("PROBLEM"), "{all}");
+    for secret in [SRC_PW, DST_PW, SECRET] {
+        assert!(!all.contains(secret));
+    }
+    // A wrong password is a problem the doctor names, and shows no password.
+    let out = clone_command(&plan, &["--check"])
+        .env("DST_DB_PASSWORD", "wrong-password-123")
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("PROBLEM target") && all.contains("Access denied"),
+        "{all}"
+    );
+    assert!(!all.contains("wrong-password-123"), "{all}");
+    assert_eq!(
+        sites.dst.tables("wp_int").unwrap(),
+        vec!["legacy".to_string(), "wp_options".to_string()]
+    );
+}
+
+#[test]
+fn a_target_server_killed_during_the_restore_leaves_its_database_as_it_was() {
+    let mut sites = Sites::new();
+    let before = sites.target_checksums();
+    let dump = fixtures().join("dumps/wordpress.default.sql");
+    // The dump pauses after its first tables, while the restore is in the staging database.
+    let slow = format!(
+        "[dump]\ncommand = [\"sh\", \"-c\", \"head -c 12000 {f}; sleep 3; tail -c +12001 {f}\"]\n",
+        f = dump.display()
+    );
+    let plan = sites.plan(GOOD_VARS, &slow);
+    let child = clone_command(&plan, &[]).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while sites
+        .dst
+        .tables("wp_int__understudy_stage")
+        .map_or(true, |t| t.is_empty())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the restore never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    sites.dst.kill();
+    let out = child.wait_with_output().unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains("restore failed"), "{all}");
+    sites.dst.restart().unwrap();
+    assert_eq!(sites.target_checksums(), before);
+    // The staging database the dead server kept is dropped by the next clone.
+    let out = sites.clone(&sites.plan(GOOD_VARS, ""), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let dbs = sites.databases();
+    assert!(!dbs.iter().any(|d| d.contains("understudy")), "{dbs:?}");
+}
