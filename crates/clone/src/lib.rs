@@ -21,6 +21,7 @@ mod child;
 pub mod client;
 pub mod database;
 mod error;
+pub mod phpconfig;
 pub mod plan;
 
 use std::sync::Arc;
