@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use understudy_clone::{Mode, Options, Plan};
+use understudy_clone::{Mode, Options, Part, Plan};
 
 use crate::BadArgs;
 
@@ -24,6 +24,10 @@ pub struct CloneArgs {
     /// at the end. Faster on small disks; a failed clone then leaves the target half-copied.
     #[arg(long)]
     pub in_place: bool,
+
+    /// Run only these parts, comma-separated: database, files, config, post.
+    #[arg(long, value_name = "PARTS", value_delimiter = ',')]
+    pub only: Vec<String>,
 
     /// Write what was done (time and bytes per stage, rows, masks) as JSON to FILE.
     #[arg(long, value_name = "FILE")]
@@ -47,6 +51,20 @@ pub fn run(args: CloneArgs) -> Result<()> {
             Mode::Atomic
         },
         threads: args.threads.map_or(0, usize::from),
+        only: if args.only.is_empty() {
+            Part::ALL.to_vec()
+        } else {
+            args.only
+                .iter()
+                .map(|p| {
+                    Part::parse(p.trim()).ok_or_else(|| {
+                        BadArgs(format!(
+                            "--only {p:?}: expected database, files, config or post"
+                        ))
+                    })
+                })
+                .collect::<Result<_, _>>()?
+        },
     };
     if args.dry_run {
         for step in understudy_clone::dry_run(&plan, &options) {
@@ -82,9 +100,16 @@ pub fn run(args: CloneArgs) -> Result<()> {
         let json = serde_json::to_vec_pretty(&report).context("cannot encode the report")?;
         std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
     }
+    let database = report.database.as_ref().map_or_else(String::new, |d| {
+        format!("{} tables, {} rows; ", d.tables, d.rows)
+    });
+    let files: u64 = report.files.iter().map(|f| f.files).sum();
     progress(&format!(
-        "done in {:.1} s: {} tables, {} rows into {}",
-        report.seconds, report.database.tables, report.database.rows, report.target
+        "done in {:.1} s: {database}{files} files, {} config files, {} commands; target {}",
+        report.seconds,
+        report.config.len(),
+        report.post_commands.len(),
+        report.target
     ));
     Ok(())
 }

@@ -54,6 +54,8 @@ pub fn which(name: &str) -> Option<PathBuf> {
 pub struct Login {
     option_file: PathBuf,
     client: PathBuf,
+    /// Environment variables the client programs must not inherit (the plan's secrets).
+    hide: Vec<String>,
     /// Who and where, for messages.
     pub describe: String,
 }
@@ -63,7 +65,13 @@ impl Login {
     ///
     /// # Errors
     /// A check-stage error when the file cannot be written.
-    pub fn new(dir: &Path, name: &str, db: &Database, tools: &Tools) -> Result<Login, Error> {
+    pub fn new(
+        dir: &Path,
+        name: &str,
+        db: &Database,
+        tools: &Tools,
+        hide: &[&str],
+    ) -> Result<Login, Error> {
         use std::os::unix::fs::OpenOptionsExt;
         let path = dir.join(format!("{name}.cnf"));
         let mut text = String::from("[client]\n");
@@ -108,6 +116,7 @@ impl Login {
         Ok(Login {
             option_file: path,
             client: tools.client.clone(),
+            hide: hide.iter().map(|s| s.to_string()).collect(),
             describe: db.describe(),
         })
     }
@@ -117,6 +126,7 @@ impl Login {
         Login {
             option_file: option_file.into(),
             client: tools.client.clone(),
+            hide: Vec::new(),
             describe: String::new(),
         }
     }
@@ -130,7 +140,15 @@ impl Login {
     pub fn client(&self) -> Command {
         let mut c = Command::new(&self.client);
         c.arg(self.defaults_arg());
+        self.hide_secrets(&mut c);
         c
+    }
+
+    /// Removes the plan's secrets from `cmd`'s environment.
+    pub fn hide_secrets(&self, cmd: &mut Command) {
+        for name in &self.hide {
+            cmd.env_remove(name);
+        }
     }
 
     /// Runs `sql` (given on standard input, not argv) in `database` (or none) and returns

@@ -123,6 +123,7 @@ pub(crate) fn dump_command(
             c
         }
     };
+    source.hide_secrets(&mut cmd);
     cmd.args(&dump.args);
     if dump.command.is_none() {
         cmd.arg(database);

@@ -16,6 +16,12 @@ pub enum Stage {
     Rewrite,
     /// The restore into the target server.
     Restore,
+    /// File copies (`[[copy]]`).
+    Files,
+    /// Patching the target's config files.
+    Config,
+    /// Commands run after everything else (`[[post_command]]`).
+    PostCommand,
     /// SQL run on the copy after the restore (`[[post_sql]]`).
     PostSql,
     /// Putting the copy in place of the target database.
@@ -31,6 +37,9 @@ impl std::fmt::Display for Stage {
             Stage::Rewrite => "rewrite",
             Stage::Restore => "restore",
             Stage::PostSql => "post_sql",
+            Stage::Files => "files",
+            Stage::Config => "config",
+            Stage::PostCommand => "post_command",
             Stage::Swap => "swap",
         })
     }

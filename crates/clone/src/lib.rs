@@ -19,10 +19,13 @@
 
 mod child;
 pub mod client;
+pub mod config;
 pub mod database;
 mod error;
+pub mod files;
 pub mod phpconfig;
 pub mod plan;
+pub mod site;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -35,6 +38,35 @@ pub use crate::plan::Plan;
 
 use crate::client::{Login, Tools};
 
+/// The parts of a clone, as `--only` names them (the playbook's tags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Dump, rewrite, restore, post-SQL, swap.
+    Database,
+    /// `[[copy]]`.
+    Files,
+    /// The application's config and `[[config]]`.
+    Config,
+    /// `[[post_command]]`.
+    Post,
+}
+
+impl Part {
+    /// Every part, in the order they run.
+    pub const ALL: [Part; 4] = [Part::Database, Part::Files, Part::Config, Part::Post];
+
+    /// Parses `database`, `files`, `config` or `post`.
+    pub fn parse(name: &str) -> Option<Part> {
+        Some(match name {
+            "database" | "db" => Part::Database,
+            "files" => Part::Files,
+            "config" => Part::Config,
+            "post" => Part::Post,
+            _ => return None,
+        })
+    }
+}
+
 /// How to run a plan.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -42,6 +74,8 @@ pub struct Options {
     pub mode: Mode,
     /// Engine threads (0: one per CPU).
     pub threads: usize,
+    /// The parts to run.
+    pub only: Vec<Part>,
 }
 
 impl Default for Options {
@@ -49,6 +83,7 @@ impl Default for Options {
         Options {
             mode: Mode::Atomic,
             threads: 0,
+            only: Part::ALL.to_vec(),
         }
     }
 }
@@ -62,13 +97,33 @@ pub struct CloneReport {
     pub target: String,
     /// `atomic` or `in-place`.
     pub mode: &'static str,
-    /// The database copy.
-    pub database: DatabaseReport,
+    /// The database copy (absent when not run).
+    pub database: Option<DatabaseReport>,
+    /// The file copies.
+    pub files: Vec<files::CopyReport>,
+    /// Config files patched, with the settings changed (names only).
+    pub config: Vec<ConfigReport>,
+    /// Commands run at the end, and their seconds.
+    pub post_commands: Vec<(String, f64)>,
     /// Seconds in all.
     pub seconds: f64,
 }
 
-/// Runs `plan`: the database copy, then the post-steps. `progress` gets a line per step.
+/// One config file patched.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ConfigReport {
+    /// The file.
+    pub file: String,
+    /// The settings changed or added (names, never values).
+    pub settings: Vec<String>,
+}
+
+/// Runs `plan`: the database (dump → rewrite → restore, post-SQL, swap), the file copies,
+/// the config patches, the post commands, as `options.only` says. `progress` gets a line
+/// per step.
+///
+/// The database goes first: it is the step a fail-closed rule can stop, and in the atomic
+/// mode a stop there leaves the whole target as it was.
 ///
 /// # Errors
 /// The first stage that failed, with the end of its program's standard error. In
@@ -79,27 +134,185 @@ pub fn run(
     progress: &mut dyn FnMut(&str),
 ) -> Result<CloneReport, Error> {
     let start = Instant::now();
-    let engine = build_engine(plan, options)?;
-    let tools = Tools::find()?;
-    let dir = private_dir()?;
-    let source = Login::new(dir.path(), "source", &plan.source, &tools)?;
-    let target = Login::new(dir.path(), "target", &plan.target, &tools)?;
-    let database = database::copy(
-        plan,
-        &engine,
-        &tools,
-        &source,
-        &target,
-        options.mode,
-        progress,
-    )?;
-    Ok(CloneReport {
+    let wants = |p: Part| options.only.contains(&p);
+    let mut report = CloneReport {
         source: plan.source.describe(),
         target: plan.target.describe(),
         mode: mode_name(options.mode),
-        database,
-        seconds: start.elapsed().as_secs_f64(),
-    })
+        database: None,
+        files: Vec::new(),
+        config: Vec::new(),
+        post_commands: Vec::new(),
+        seconds: 0.0,
+    };
+    if let Some(site) = &plan.site {
+        progress(&format!(
+            "site: {} at {} (config {})",
+            site.kind.name(),
+            site.source_root.display(),
+            site.facts.file.display()
+        ));
+    }
+    if wants(Part::Database) {
+        let tools = Tools::find()?;
+        let dir = private_dir()?;
+        let source = Login::new(
+            dir.path(),
+            "source",
+            &plan.source,
+            &tools,
+            &plan.secret_env_names(),
+        )?;
+        let target = Login::new(
+            dir.path(),
+            "target",
+            &plan.target,
+            &tools,
+            &plan.secret_env_names(),
+        )?;
+        let vars = source_vars(plan, &source, progress)?;
+        let engine = build_engine(plan, &vars, options)?;
+        report.database = Some(database::copy(
+            plan,
+            &engine,
+            &tools,
+            &source,
+            &target,
+            options.mode,
+            progress,
+        )?);
+    }
+    if wants(Part::Files) {
+        for copy in &plan.copies {
+            report.files.push(files::copy(copy, progress)?);
+        }
+    }
+    if wants(Part::Config) {
+        if let Some(site) = plan.site.as_ref().filter(|s| s.patch_config) {
+            let preset = config::Preset {
+                kind: site.kind,
+                database: &plan.target,
+                url: site.target_url.as_deref(),
+                data: site.target_data.as_deref(),
+            };
+            let (file, settings) = config::apply_preset(&site.target_root, &preset)?;
+            progress(&format!(
+                "config {}: {}",
+                file.display(),
+                settings.join(", ")
+            ));
+            report.config.push(ConfigReport {
+                file: file.display().to_string(),
+                settings,
+            });
+        }
+        let root = plan
+            .site
+            .as_ref()
+            .map_or_else(|| std::path::PathBuf::from("."), |s| s.target_root.clone());
+        for patch in &plan.configs {
+            let file = config::apply_patch(&root, patch)?;
+            progress(&format!("config {}", file.display()));
+            let mut settings: Vec<String> = patch.set.iter().map(|(n, _)| n.clone()).collect();
+            settings.extend(patch.regex.iter().map(|(r, _)| format!("/{}/", r.as_str())));
+            report.config.push(ConfigReport {
+                file: file.display().to_string(),
+                settings,
+            });
+        }
+    }
+    if wants(Part::Post) {
+        for post in &plan.post_commands {
+            let seconds = run_post_command(plan, post, progress)?;
+            report.post_commands.push((post.name.clone(), seconds));
+        }
+    }
+    report.seconds = start.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// The rules' variables, with the source's site address read from its database where the
+/// plan and the config leave it out (WordPress keeps it in the `home` option).
+fn source_vars(
+    plan: &Plan,
+    source: &Login,
+    progress: &mut dyn FnMut(&str),
+) -> Result<std::collections::BTreeMap<String, String>, Error> {
+    let mut vars = plan.rewrite.vars.clone();
+    let Some(site) = &plan.site else {
+        return Ok(vars);
+    };
+    if site.kind == site::Kind::WordPress && plan.rewrite.rules.is_some() {
+        let prefix = vars.get("prefix").cloned().unwrap_or_else(|| "wp_".into());
+        let rows = source.query(
+            Stage::Check,
+            Some(&plan.source.database),
+            &format!(
+                "SELECT option_value FROM {} WHERE option_name = 'home'",
+                database::quote_ident(&format!("{prefix}options"))
+            ),
+        )?;
+        if let Some(home) = rows.into_iter().next().and_then(|mut r| r.drain(..).next()) {
+            match vars.get("src_url") {
+                Some(given) if given.trim_end_matches('/') != home.trim_end_matches('/') => {
+                    return Err(Error::Plan {
+                        file: plan.file.clone(),
+                        line: None,
+                        key: "rewrite.vars.src_url".into(),
+                        message: format!("{given:?}, but the source's home option is {home:?}"),
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    progress(&format!("source address (home option): {home}"));
+                    vars.insert("src_url".into(), home);
+                }
+            }
+        }
+    }
+    Ok(vars)
+}
+
+/// Runs a `[[post_command]]` in its directory, without the clone's secrets in its
+/// environment; its seconds.
+fn run_post_command(
+    plan: &Plan,
+    post: &plan::PostCommand,
+    progress: &mut dyn FnMut(&str),
+) -> Result<f64, Error> {
+    let start = Instant::now();
+    progress(&format!("post_command {}", post.name));
+    let dir = post
+        .dir
+        .clone()
+        .or_else(|| plan.site.as_ref().map(|s| s.target_root.clone()));
+    let mut cmd = std::process::Command::new(&post.command[0]);
+    cmd.args(&post.command[1..]);
+    if let Some(d) = &dir {
+        cmd.current_dir(d);
+    }
+    for name in plan.secret_env_names() {
+        cmd.env_remove(name);
+    }
+    let out = cmd
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| {
+            Error::stage_failed(
+                Stage::PostCommand,
+                format!("{}: cannot start {:?}: {e}", post.name, post.command[0]),
+            )
+        })?;
+    if !out.status.success() {
+        let mut all = out.stdout;
+        all.extend_from_slice(&out.stderr);
+        return Err(Error::Stage {
+            stage: Stage::PostCommand,
+            message: format!("{} exited with {}", post.name, out.status),
+            stderr: child::tail(&all),
+        });
+    }
+    Ok(start.elapsed().as_secs_f64())
 }
 
 /// The steps `run` would take, one line each, with no secret in them.
@@ -174,7 +387,7 @@ pub struct CheckLine {
 pub fn check(plan: &Plan, options: &Options) -> Vec<CheckLine> {
     let mut lines = Vec::new();
     let mut line = |ok: bool, text: String| lines.push(CheckLine { ok, text });
-    match build_engine(plan, options) {
+    match build_engine(plan, &plan.rewrite.vars, options) {
         Ok(_) => line(
             true,
             match &plan.rewrite.rules {
@@ -214,8 +427,25 @@ pub fn check(plan: &Plan, options: &Options) -> Vec<CheckLine> {
             return lines;
         }
     };
-    let logins = Login::new(dir.path(), "source", &plan.source, &tools)
-        .and_then(|s| Ok((s, Login::new(dir.path(), "target", &plan.target, &tools)?)));
+    let logins = Login::new(
+        dir.path(),
+        "source",
+        &plan.source,
+        &tools,
+        &plan.secret_env_names(),
+    )
+    .and_then(|s| {
+        Ok((
+            s,
+            Login::new(
+                dir.path(),
+                "target",
+                &plan.target,
+                &tools,
+                &plan.secret_env_names(),
+            )?,
+        ))
+    });
     let (source, target) = match logins {
         Ok(l) => l,
         Err(e) => {
@@ -304,7 +534,11 @@ fn private_dir() -> Result<tempfile::TempDir, Error> {
 }
 
 /// The rewrite engine the plan asks for.
-fn build_engine(plan: &Plan, options: &Options) -> Result<Engine, Error> {
+fn build_engine(
+    plan: &Plan,
+    vars: &std::collections::BTreeMap<String, String>,
+    options: &Options,
+) -> Result<Engine, Error> {
     let mut engine = EngineBuilder::new();
     for arg in &plan.rewrite.replace {
         engine.replace_arg(arg).map_err(|m| Error::Plan {
@@ -315,7 +549,7 @@ fn build_engine(plan: &Plan, options: &Options) -> Result<Engine, Error> {
         })?;
     }
     if let Some(path) = &plan.rewrite.rules {
-        let mut vars: Vec<(String, String)> = plan.rewrite.vars.clone().into_iter().collect();
+        let mut vars: Vec<(String, String)> = vars.clone().into_iter().collect();
         if vars.iter().any(|(k, _)| k == "secret") {
             return Err(Error::Plan {
                 file: plan.file.clone(),

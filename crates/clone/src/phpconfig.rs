@@ -38,7 +38,14 @@ impl PhpValue {
             PhpValue::Int(i) => i.to_string(),
             PhpValue::Bool(b) => b.to_string(),
             PhpValue::List(items) => {
-                format!("[{}]", items.iter().map(|s| quote(s)).collect::<Vec<_>>().join(", "))
+                format!(
+                    "[{}]",
+                    items
+                        .iter()
+                        .map(|s| quote(s))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             }
         }
     }
@@ -59,7 +66,9 @@ impl Setting {
     pub fn parse(name: &str) -> Result<Setting, String> {
         if let Some(n) = name.strip_prefix("define:") {
             if n.is_empty() || !n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                return Err(format!("{name:?}: a constant's name is letters, digits and _"));
+                return Err(format!(
+                    "{name:?}: a constant's name is letters, digits and _"
+                ));
             }
             return Ok(Setting::Define(n.to_string()));
         }
@@ -117,7 +126,9 @@ impl PhpFile {
     /// The current value of `setting`, as PHP source, where it is assigned last.
     pub fn get(&self, setting: &Setting) -> Option<String> {
         let stmts = statements(&self.text);
-        self.find(&stmts, setting).last().map(|r| self.text[r.clone()].trim().to_string())
+        self.find(&stmts, setting)
+            .last()
+            .map(|r| self.text[r.clone()].trim().to_string())
     }
 
     /// The value of `setting` when it is a plain string or number literal.
@@ -153,7 +164,11 @@ impl PhpFile {
         };
         let at = self.insertion_point(&stmts, setting);
         let needs_newline = at > 0 && !self.text[..at].ends_with('\n');
-        let line = if needs_newline { format!("\n{line}") } else { line };
+        let line = if needs_newline {
+            format!("\n{line}")
+        } else {
+            line
+        };
         self.text.insert_str(at, &line);
         Patched::Added
     }
@@ -381,7 +396,9 @@ fn find_top_level(text: &str, range: Range<usize>, needle: &str) -> Option<usize
         match bytes[i] {
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ if depth == 0 && bytes[i..range.end].starts_with(needle.as_bytes()) => return Some(i),
+            _ if depth == 0 && bytes[i..range.end].starts_with(needle.as_bytes()) => {
+                return Some(i)
+            }
             _ => {}
         }
         i += 1;
@@ -525,7 +542,11 @@ fn push_statement(text: &str, range: Range<usize>, out: &mut Vec<Statement>) {
         while s < range.end && b[s].is_ascii_whitespace() {
             s += 1;
         }
-        if s < range.end && (b[s] == b'#' || b[s..range.end].starts_with(b"//") || b[s..range.end].starts_with(b"/*")) {
+        if s < range.end
+            && (b[s] == b'#'
+                || b[s..range.end].starts_with(b"//")
+                || b[s..range.end].starts_with(b"/*"))
+        {
             s = skip_non_code(b, s, range.end);
             continue;
         }
@@ -550,7 +571,8 @@ fn classify(text: &str, range: Range<usize>) -> StatementKind {
                     // The value ends at the call's closing parenthesis (or a third argument).
                     let close = text[..range.end].rfind(')').filter(|&c| c > comma);
                     if let Some(close) = close {
-                        let value_end = find_top_level(text, comma + 1..close, ",").unwrap_or(close);
+                        let value_end =
+                            find_top_level(text, comma + 1..close, ",").unwrap_or(close);
                         return StatementKind::Define {
                             name,
                             value: comma + 1..value_end,
@@ -612,17 +634,43 @@ mod tests {
     #[test]
     fn replaces_a_define_and_leaves_every_other_byte() {
         let mut f = PhpFile::new(WP.to_string());
-        assert_eq!(f.get_literal(&s("define:DB_PASSWORD")).as_deref(), Some("p;a'ss"));
-        assert_eq!(f.set(&s("define:DB_USER"), &PhpValue::Str("int".into()), true), Patched::Replaced(1));
-        assert_eq!(f.text(), WP.replace("define('DB_USER','prod_user')", "define('DB_USER','int')"));
+        assert_eq!(
+            f.get_literal(&s("define:DB_PASSWORD")).as_deref(),
+            Some("p;a'ss")
+        );
+        assert_eq!(
+            f.set(&s("define:DB_USER"), &PhpValue::Str("int".into()), true),
+            Patched::Replaced(1)
+        );
+        assert_eq!(
+            f.text(),
+            WP.replace("define('DB_USER','prod_user')", "define('DB_USER','int')")
+        );
     }
 
     #[test]
     fn adds_a_missing_define_before_wordpress_loads() {
         let mut f = PhpFile::new(WP.to_string());
-        assert_eq!(f.set(&s("define:WP_HOME"), &PhpValue::Str("https://int".into()), false), Patched::Absent);
-        assert_eq!(f.set(&s("define:WP_HOME"), &PhpValue::Str("https://int".into()), true), Patched::Added);
-        let at = f.text().find("define( 'WP_HOME', 'https://int' );\n").unwrap();
+        assert_eq!(
+            f.set(
+                &s("define:WP_HOME"),
+                &PhpValue::Str("https://int".into()),
+                false
+            ),
+            Patched::Absent
+        );
+        assert_eq!(
+            f.set(
+                &s("define:WP_HOME"),
+                &PhpValue::Str("https://int".into()),
+                true
+            ),
+            Patched::Added
+        );
+        let at = f
+            .text()
+            .find("define( 'WP_HOME', 'https://int' );\n")
+            .unwrap();
         assert!(at < f.text().find("require_once").unwrap());
         assert!(at > f.text().find("stop editing").unwrap());
     }
@@ -632,9 +680,16 @@ mod tests {
         let text = "<?php\n$CONFIG = new \\stdClass;\n$CONFIG->dbuser = 'elgg';\n$CONFIG -> dbpass=\"x\";\n$CONFIG->dbport = 3306;\n?>\n";
         let mut f = PhpFile::new(text.into());
         assert_eq!(f.get_literal(&s("$CONFIG->dbpass")).as_deref(), Some("x"));
-        assert_eq!(f.get_literal(&s("$CONFIG->dbport")).as_deref(), Some("3306"));
+        assert_eq!(
+            f.get_literal(&s("$CONFIG->dbport")).as_deref(),
+            Some("3306")
+        );
         f.set(&s("$CONFIG->dbpass"), &PhpValue::Str("n'ew".into()), true);
-        f.set(&s("$CONFIG->wwwroot"), &PhpValue::Str("https://int/".into()), true);
+        f.set(
+            &s("$CONFIG->wwwroot"),
+            &PhpValue::Str("https://int/".into()),
+            true,
+        );
         assert_eq!(
             f.text(),
             "<?php\n$CONFIG = new \\stdClass;\n$CONFIG->dbuser = 'elgg';\n$CONFIG -> dbpass='n\\'ew';\n$CONFIG->dbport = 3306;\n$CONFIG->wwwroot = 'https://int/';\n?>\n"
@@ -646,12 +701,25 @@ mod tests {
         let text = "<?php\n$databases['default']['default'] = array (\n  'database' => 'prod',\n  'host' => 'db' , 'prefix' => '',\n  'namespace' => 'Drupal\\\\mysql\\\\Driver',\n);\n$settings[\"hash_salt\"] = 'x';\n";
         let mut f = PhpFile::new(text.into());
         assert_eq!(
-            f.get_literal(&s("$databases['default']['default']['host']")).as_deref(),
+            f.get_literal(&s("$databases['default']['default']['host']"))
+                .as_deref(),
             Some("db")
         );
-        f.set(&s("$databases['default']['default']['host']"), &PhpValue::Str("int-db".into()), true);
-        f.set(&s("$databases['default']['default']['port']"), &PhpValue::Int(3307), true);
-        f.set(&s("$settings['hash_salt']"), &PhpValue::Str("new".into()), true);
+        f.set(
+            &s("$databases['default']['default']['host']"),
+            &PhpValue::Str("int-db".into()),
+            true,
+        );
+        f.set(
+            &s("$databases['default']['default']['port']"),
+            &PhpValue::Int(3307),
+            true,
+        );
+        f.set(
+            &s("$settings['hash_salt']"),
+            &PhpValue::Str("new".into()),
+            true,
+        );
         assert_eq!(
             f.text(),
             "<?php\n$databases['default']['default'] = array (\n  'database' => 'prod',\n  'host' => 'int-db' , 'prefix' => '',\n  'namespace' => 'Drupal\\\\mysql\\\\Driver',\n);\n$databases['default']['default']['port'] = 3307;\n$settings[\"hash_salt\"] = 'new';\n"
@@ -671,7 +739,10 @@ mod tests {
     fn a_value_that_is_not_a_literal_is_not_read_as_one() {
         let text = "<?php\ndefine('DB_PASSWORD', getenv('DB_PASSWORD'));\n";
         let f = PhpFile::new(text.into());
-        assert_eq!(f.get(&s("define:DB_PASSWORD")).as_deref(), Some("getenv('DB_PASSWORD')"));
+        assert_eq!(
+            f.get(&s("define:DB_PASSWORD")).as_deref(),
+            Some("getenv('DB_PASSWORD')")
+        );
         assert_eq!(f.get_literal(&s("define:DB_PASSWORD")), None);
     }
 }

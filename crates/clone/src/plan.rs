@@ -34,6 +34,46 @@ pub struct Plan {
     pub rewrite: Rewrite,
     /// SQL run on the copy before it is put in place, in order.
     pub post_sql: Vec<PostSql>,
+    /// The application, when the plan names one: its roots, address and facts.
+    pub site: Option<Site>,
+    /// File copies, in order.
+    pub copies: Vec<crate::files::Copy>,
+    /// Config patches, in order (after the application's own).
+    pub configs: Vec<crate::config::ConfigPatch>,
+    /// Commands run at the end, in order.
+    pub post_commands: Vec<PostCommand>,
+    /// Environment variables the plan reads passwords from.
+    pub password_env: Vec<String>,
+}
+
+/// The application being cloned.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// Which application.
+    pub kind: crate::site::Kind,
+    /// Its directory on the source.
+    pub source_root: PathBuf,
+    /// Its directory on the target.
+    pub target_root: PathBuf,
+    /// The target's address.
+    pub target_url: Option<String>,
+    /// The target's data directory (Elgg's dataroot, Drupal's private files).
+    pub target_data: Option<PathBuf>,
+    /// What the source's config file says.
+    pub facts: crate::site::Facts,
+    /// Patch the target's config file with the target's settings.
+    pub patch_config: bool,
+}
+
+/// One `[[post_command]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostCommand {
+    /// What it is, for progress and errors.
+    pub name: String,
+    /// Program and arguments.
+    pub command: Vec<String>,
+    /// Where it runs (default: the target root).
+    pub dir: Option<PathBuf>,
 }
 
 /// A database on a server, and how to log in to it.
@@ -142,7 +182,8 @@ pub struct PostSql {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PlanFile {
-    source: DatabaseFile,
+    site: Option<SiteFile>,
+    source: Option<DatabaseFile>,
     target: DatabaseFile,
     #[serde(default)]
     dump: DumpFile,
@@ -150,9 +191,71 @@ struct PlanFile {
     rewrite: RewriteFile,
     #[serde(default)]
     post_sql: Vec<PostSqlFile>,
+    #[serde(default)]
+    copy: Vec<CopyFile>,
+    #[serde(default)]
+    config: Vec<ConfigFile>,
+    #[serde(default)]
+    post_command: Vec<PostCommandFile>,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SiteFile {
+    kind: crate::site::Kind,
+    source_root: PathBuf,
+    target_root: PathBuf,
+    target_url: Option<String>,
+    target_data: Option<PathBuf>,
+    #[serde(default = "yes")]
+    patch_config: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CopyFile {
+    from: PathBuf,
+    to: PathBuf,
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[serde(default)]
+    delete: bool,
+    #[serde(default)]
+    keep: Vec<String>,
+    owner: Option<String>,
+    chmod: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    file: PathBuf,
+    #[serde(default)]
+    set: toml::Table,
+    #[serde(default)]
+    replace: Vec<RegexFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegexFile {
+    pattern: String,
+    with: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PostCommandFile {
+    name: Option<String>,
+    command: Vec<String>,
+    dir: Option<PathBuf>,
+}
+
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct DatabaseFile {
     host: Option<String>,
@@ -161,7 +264,7 @@ struct DatabaseFile {
     user: Option<String>,
     password: Option<toml::Spanned<String>>,
     password_file: Option<PathBuf>,
-    database: toml::Spanned<String>,
+    database: Option<toml::Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -194,6 +297,14 @@ struct PostSqlFile {
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 impl Plan {
+    /// The environment variables that hold secrets of this clone: the passwords' and the
+    /// masking secret's. Children that need none of them do not get them.
+    pub fn secret_env_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.password_env.iter().map(String::as_str).collect();
+        names.push("UNDERSTUDY_SECRET");
+        names
+    }
+
     /// Reads and checks the plan at `path`, with `${env:NAME}` read from the process's
     /// environment.
     ///
@@ -238,10 +349,54 @@ impl Plan {
         })?;
         let dir = path.parent().unwrap_or(Path::new("."));
         let resolve = |p: PathBuf| if p.is_absolute() { p } else { dir.join(p) };
-        let database = |which: &str, d: DatabaseFile| -> Result<Database, Error> {
-            let name = d.database.get_ref();
-            check_db_name(name)
-                .map_err(|m| at(Some(d.database.span()), &format!("{which}.database"), m))?;
+        let site = match raw.site {
+            Some(site) => {
+                for (key, p) in [
+                    ("site.source_root", &site.source_root),
+                    ("site.target_root", &site.target_root),
+                ] {
+                    crate::files::check_no_parent(p, key).map_err(|m| at(None, key, m))?;
+                }
+                let source_root = resolve(site.source_root);
+                let facts = crate::site::read_facts(site.kind, &source_root)
+                    .map_err(|m| at(None, "site.source_root", m))?;
+                Some(Site {
+                    kind: site.kind,
+                    source_root,
+                    target_root: resolve(site.target_root),
+                    target_url: site.target_url,
+                    target_data: site.target_data.map(resolve),
+                    facts,
+                    patch_config: site.patch_config,
+                })
+            }
+            None => None,
+        };
+        let database = |which: &str,
+                        d: DatabaseFile,
+                        facts: Option<&crate::site::Facts>|
+         -> Result<Database, Error> {
+            let name = match (&d.database, facts.and_then(|f| f.database.clone())) {
+                (Some(n), Some(fact)) if *n.get_ref() != fact => {
+                    return Err(at(
+                        Some(n.span()),
+                        &format!("{which}.database"),
+                        format!("{:?}, but the site's config says {fact:?}", n.get_ref()),
+                    ))
+                }
+                (Some(n), _) => {
+                    check_db_name(n.get_ref())
+                        .map_err(|m| at(Some(n.span()), &format!("{which}.database"), m))?;
+                    n.get_ref().clone()
+                }
+                (None, Some(fact)) => {
+                    check_db_name(&fact).map_err(|m| at(None, &format!("{which}.database"), m))?;
+                    fact
+                }
+                (None, None) => {
+                    return Err(at(None, &format!("{which}.database"), "is missing".into()))
+                }
+            };
             let password = match (d.password, d.password_file) {
                 (Some(_), Some(_)) => {
                     return Err(at(
@@ -260,29 +415,61 @@ impl Plan {
                 ),
                 (None, None) => None,
             };
-            if let Some(p) = &password {
-                check_option_value(p).map_err(|m| at(None, &format!("{which}.password"), m))?;
-            }
-            for (key, value) in [("host", d.host.as_deref()), ("user", d.user.as_deref())] {
-                if let Some(v) = value {
-                    check_option_value(v).map_err(|m| at(None, &format!("{which}.{key}"), m))?;
-                }
-            }
-            Ok(Database {
+            let mut db = Database {
                 host: d.host,
                 port: d.port,
                 socket: d.socket.map(resolve),
                 user: d.user,
                 password,
-                database: name.clone(),
+                database: name,
+            };
+            if let Some(f) = facts {
+                merge_facts(&mut db, f)
+                    .map_err(|(key, m)| at(None, &format!("{which}.{key}"), m))?;
+            }
+            if let Some(p) = &db.password {
+                check_option_value(p).map_err(|m| at(None, &format!("{which}.password"), m))?;
+            }
+            for (key, value) in [("host", db.host.as_deref()), ("user", db.user.as_deref())] {
+                if let Some(v) = value {
+                    check_option_value(v).map_err(|m| at(None, &format!("{which}.{key}"), m))?;
+                }
+            }
+            Ok(db)
+        };
+        let env_name = |d: &Option<DatabaseFile>| {
+            d.as_ref().and_then(|d| d.password.as_ref()).and_then(|p| {
+                p.get_ref()
+                    .strip_prefix("${env:")
+                    .and_then(|r| r.strip_suffix('}'))
+                    .map(str::to_string)
             })
         };
-        let source = database("source", raw.source)?;
-        let target_span = raw.target.database.span();
-        let target = database("target", raw.target)?;
+        let raw_password_env = (
+            env_name(&raw.source),
+            env_name(&Some(DatabaseFile {
+                password: raw.target.password.clone(),
+                ..DatabaseFile::default()
+            })),
+        );
+        let facts = site.as_ref().map(|s| &s.facts);
+        let source_file = match raw.source {
+            Some(d) => d,
+            None if facts.is_some() => DatabaseFile::default(),
+            None => {
+                return Err(at(
+                    None,
+                    "source",
+                    "is missing (or give [site] to read it from the site's config)".into(),
+                ))
+            }
+        };
+        let source = database("source", source_file, facts)?;
+        let target_span = raw.target.database.as_ref().map(|d| d.span());
+        let target = database("target", raw.target, None)?;
         if source.same_as(&target) {
             return Err(at(
-                Some(target_span),
+                target_span,
                 "target.database",
                 format!(
                     "the target is the source ({}): a clone would overwrite it",
@@ -304,6 +491,78 @@ impl Plan {
                 sql: p.sql,
             })
             .collect();
+        let source_root = site.as_ref().map(|s| s.source_root.clone());
+        let target_root = site.as_ref().map(|s| s.target_root.clone());
+        let under = |root: &Option<PathBuf>, p: PathBuf, key: &str| -> Result<PathBuf, Error> {
+            crate::files::check_no_parent(&p, key).map_err(|m| at(None, key, m))?;
+            Ok(match root {
+                Some(r) if p.is_relative() => r.join(p),
+                _ => resolve(p),
+            })
+        };
+        let mut copies = Vec::new();
+        for (i, c) in raw.copy.into_iter().enumerate() {
+            copies.push(crate::files::Copy {
+                from: under(&source_root, c.from, &format!("copy[{i}].from"))?,
+                to: under(&target_root, c.to, &format!("copy[{i}].to"))?,
+                exclude: c.exclude,
+                delete: c.delete,
+                keep: c.keep,
+                owner: c.owner,
+                chmod: c.chmod,
+            });
+        }
+        let mut configs = Vec::new();
+        for (i, c) in raw.config.into_iter().enumerate() {
+            let key = format!("config[{i}]");
+            let mut set = Vec::new();
+            for (name, value) in c.set {
+                crate::phpconfig::Setting::parse(&name)
+                    .map_err(|m| at(None, &format!("{key}.set"), m))?;
+                set.push((
+                    name.clone(),
+                    php_value(&value).map_err(|m| at(None, &format!("{key}.set.{name}"), m))?,
+                ));
+            }
+            let mut regex = Vec::new();
+            for (j, r) in c.replace.into_iter().enumerate() {
+                let re = regex::RegexBuilder::new(&r.pattern)
+                    .multi_line(true)
+                    .build()
+                    .map_err(|e| at(None, &format!("{key}.replace[{j}].pattern"), e.to_string()))?;
+                regex.push((re, r.with));
+            }
+            configs.push(crate::config::ConfigPatch {
+                file: under(&target_root, c.file, &format!("{key}.file"))?,
+                set,
+                regex,
+            });
+        }
+        let mut post_commands = Vec::new();
+        for (i, c) in raw.post_command.into_iter().enumerate() {
+            if c.command.first().is_none_or(|p| p.is_empty()) {
+                return Err(at(
+                    None,
+                    &format!("post_command[{i}].command"),
+                    "names no program".into(),
+                ));
+            }
+            post_commands.push(PostCommand {
+                name: c.name.unwrap_or_else(|| format!("post_command[{i}]")),
+                command: c.command,
+                dir: c.dir.map(resolve),
+            });
+        }
+        let password_env = [&raw_password_env.0, &raw_password_env.1]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        let mut vars = raw.rewrite.vars;
+        if let Some(site) = &site {
+            fill_vars(&mut vars, site)
+                .map_err(|(key, m)| at(None, &format!("rewrite.vars.{key}"), m))?;
+        }
         Ok(Plan {
             file: path.to_path_buf(),
             source,
@@ -314,13 +573,113 @@ impl Plan {
             },
             rewrite: Rewrite {
                 rules: raw.rewrite.rules.map(resolve),
-                vars: raw.rewrite.vars,
+                vars,
                 secret_file: raw.rewrite.secret_file.map(resolve),
                 replace: raw.rewrite.replace,
             },
             post_sql,
+            site,
+            copies,
+            configs,
+            post_commands,
+            password_env,
         })
     }
+}
+
+/// Fills the source login from the site's config where the plan leaves it out; a plan value
+/// that contradicts the config is an error (key, message), which never shows a password.
+fn merge_facts(db: &mut Database, f: &crate::site::Facts) -> Result<(), (&'static str, String)> {
+    let file = f.file.display().to_string();
+    fn merge<T: PartialEq + Clone + std::fmt::Debug>(
+        key: &'static str,
+        plan: &mut Option<T>,
+        fact: &Option<T>,
+        file: &str,
+        show: bool,
+    ) -> Result<(), (&'static str, String)> {
+        match (plan.as_ref(), fact) {
+            (Some(p), Some(f)) if p != f => Err((
+                key,
+                if show {
+                    format!("{p:?}, but {file} says {f:?}")
+                } else {
+                    format!("differs from the one in {file}")
+                },
+            )),
+            (None, Some(f)) => {
+                *plan = Some(f.clone());
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+    merge("host", &mut db.host, &f.host, &file, true)?;
+    merge("port", &mut db.port, &f.port, &file, true)?;
+    merge("socket", &mut db.socket, &f.socket, &file, true)?;
+    merge("user", &mut db.user, &f.user, &file, true)?;
+    merge("password", &mut db.password, &f.password, &file, false)?;
+    Ok(())
+}
+
+/// The rule variables the site's facts give: a plan value that contradicts one is an error.
+fn fill_vars(vars: &mut BTreeMap<String, String>, site: &Site) -> Result<(), (String, String)> {
+    let file = site.facts.file.display().to_string();
+    let mut put = |key: &str, value: Option<String>, from: &str| -> Result<(), (String, String)> {
+        let Some(value) = value else { return Ok(()) };
+        match vars.get(key) {
+            Some(v) if v.trim_end_matches('/') != value.trim_end_matches('/') => {
+                Err((key.to_string(), format!("{v:?}, but {from} says {value:?}")))
+            }
+            Some(_) => Ok(()),
+            None => {
+                vars.insert(key.to_string(), value);
+                Ok(())
+            }
+        }
+    };
+    let path = |p: &Path| p.to_string_lossy().into_owned();
+    put("prefix", site.facts.prefix.clone(), &file)?;
+    put("src_url", site.facts.url.clone(), &file)?;
+    put(
+        "src_root",
+        Some(path(&site.source_root)),
+        "site.source_root",
+    )?;
+    put(
+        "dst_root",
+        Some(path(&site.target_root)),
+        "site.target_root",
+    )?;
+    put("dst_url", site.target_url.clone(), "site.target_url")?;
+    put("src_data", site.facts.data.as_deref().map(path), &file)?;
+    put(
+        "dst_data",
+        site.target_data.as_deref().map(path),
+        "site.target_data",
+    )?;
+    Ok(())
+}
+
+/// A TOML value as a PHP value.
+fn php_value(v: &toml::Value) -> Result<crate::phpconfig::PhpValue, String> {
+    use crate::phpconfig::PhpValue;
+    Ok(match v {
+        toml::Value::String(s) => PhpValue::Str(s.clone()),
+        toml::Value::Integer(i) => PhpValue::Int(*i),
+        toml::Value::Boolean(b) => PhpValue::Bool(*b),
+        toml::Value::Array(items) => PhpValue::List(
+            items
+                .iter()
+                .map(|i| {
+                    i.as_str()
+                        .map(str::to_string)
+                        .ok_or("a list holds strings only")
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        _ => return Err("expected a string, integer, boolean or list of strings".into()),
+    })
 }
 
 /// A password must come from the environment: `${env:NAME}`.
