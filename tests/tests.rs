@@ -4,6 +4,7 @@ mod util;
 
 mod boundaries;
 mod clone;
+mod clone_wordpress;
 mod docs;
 mod errors;
 mod failclosed;

@@ -93,9 +93,22 @@ pub fn run(args: CloneArgs) -> Result<()> {
             eprintln!("understudy: clone: {line}");
         }
     };
-    let report = understudy_clone::run(&plan, &options, &mut progress)
-        .map_err(anyhow::Error::new)
-        .context("clone stopped; the target is as it was")?;
+    let report = understudy_clone::run(&plan, &options, &mut progress).map_err(|e| {
+        use understudy_clone::Stage;
+        let state = match (e.stage(), options.mode) {
+            (Stage::Files | Stage::Config | Stage::PostCommand, _) => {
+                if options.only.contains(&Part::Database) {
+                    "clone stopped after the database copy was put in place; run it again \
+                     (or with --only files,config,post) to finish"
+                } else {
+                    "clone stopped"
+                }
+            }
+            (_, Mode::Atomic) => "clone stopped; the target database is as it was",
+            (_, Mode::InPlace) => "clone stopped; the target database may be partly restored",
+        };
+        anyhow::Error::new(e).context(state)
+    })?;
     if let Some(path) = &args.report {
         let json = serde_json::to_vec_pretty(&report).context("cannot encode the report")?;
         std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;

@@ -23,12 +23,17 @@ pub struct Copy {
     pub exclude: Vec<String>,
     /// Delete target files the source does not have (except `keep`).
     pub delete: bool,
-    /// Patterns of target files that are never deleted or overwritten (`.htaccess`).
+    /// Patterns of target files that `delete` leaves alone when the source lacks them
+    /// (`.htaccess`, an upload directory of the target's own).
     pub keep: Vec<String>,
     /// `--chown=USER:GROUP`.
     pub owner: Option<String>,
     /// `--chmod=…` in rsync's syntax (`D2775,F664`).
     pub chmod: Option<String>,
+    /// Symbolic links pointing out of the tree are copied as the files they point at
+    /// (a Debian-packaged WordPress links its libraries into `/usr/share`), instead of
+    /// refused.
+    pub copy_outside_links: bool,
 }
 
 /// What a copy did.
@@ -119,7 +124,8 @@ pub(crate) fn copy(c: &Copy, progress: &mut dyn FnMut(&str)) -> Result<CopyRepor
             .collect();
         return Err(failed(format!(
             "symbolic links in {} point outside it, so the copy would point at the source's \
-             files: {}{}; exclude them or replace them with what they point at",
+             files: {}{}; exclude them, or set outside_links = \"copy\" to copy what they \
+             point at",
             c.from.display(),
             names.join(", "),
             if out.len() > 10 { ", …" } else { "" }
@@ -185,10 +191,12 @@ pub(crate) fn rsync_command(c: &Copy) -> Command {
     }
     for pattern in &c.keep {
         cmd.arg(format!("--filter=P {pattern}"));
-        cmd.arg(format!("--filter=- {pattern}"));
     }
     if c.delete {
         cmd.arg("--delete");
+    }
+    if c.copy_outside_links {
+        cmd.arg("--copy-unsafe-links");
     }
     if let Some(owner) = &c.owner {
         cmd.arg(format!("--chown={owner}"));

@@ -228,6 +228,19 @@ struct CopyFile {
     keep: Vec<String>,
     owner: Option<String>,
     chmod: Option<String>,
+    #[serde(default)]
+    outside_links: OutsideLinks,
+}
+
+/// What a copy does with a symbolic link that points out of its tree.
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum OutsideLinks {
+    /// Stop: the copy would point at the source's files.
+    #[default]
+    Refuse,
+    /// Copy the file it points at.
+    Copy,
 }
 
 #[derive(Deserialize)]
@@ -259,12 +272,20 @@ struct PostCommandFile {
 #[serde(deny_unknown_fields)]
 struct DatabaseFile {
     host: Option<String>,
-    port: Option<u16>,
+    port: Option<PortFile>,
     socket: Option<PathBuf>,
     user: Option<String>,
     password: Option<toml::Spanned<String>>,
     password_file: Option<PathBuf>,
     database: Option<toml::Spanned<String>>,
+}
+
+/// A port: a number, or a string (`"${env:DB_PORT:-3306}"`).
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+enum PortFile {
+    Number(u16),
+    Text(String),
 }
 
 #[derive(Deserialize, Default)]
@@ -340,13 +361,14 @@ impl Plan {
             key: key.to_string(),
             message,
         };
-        let raw: PlanFile = toml::from_str(text).map_err(|e| {
+        let mut raw: PlanFile = toml::from_str(text).map_err(|e| {
             at(
                 e.span(),
                 "",
                 e.message().trim_end().replace('\n', "; ").to_string(),
             )
         })?;
+        expand_all(&mut raw, env).map_err(|(key, m)| at(None, &key, m))?;
         let dir = path.parent().unwrap_or(Path::new("."));
         let resolve = |p: PathBuf| if p.is_absolute() { p } else { dir.join(p) };
         let site = match raw.site {
@@ -417,7 +439,17 @@ impl Plan {
             };
             let mut db = Database {
                 host: d.host,
-                port: d.port,
+                port: match d.port {
+                    None => None,
+                    Some(PortFile::Number(n)) => Some(n),
+                    Some(PortFile::Text(t)) => Some(t.trim().parse().map_err(|_| {
+                        at(
+                            None,
+                            &format!("{which}.port"),
+                            format!("{t:?} is not a port number"),
+                        )
+                    })?),
+                },
                 socket: d.socket.map(resolve),
                 user: d.user,
                 password,
@@ -495,10 +527,15 @@ impl Plan {
         let target_root = site.as_ref().map(|s| s.target_root.clone());
         let under = |root: &Option<PathBuf>, p: PathBuf, key: &str| -> Result<PathBuf, Error> {
             crate::files::check_no_parent(&p, key).map_err(|m| at(None, key, m))?;
-            Ok(match root {
+            let joined = match root {
                 Some(r) if p.is_relative() => r.join(p),
                 _ => resolve(p),
-            })
+            };
+            // `.` parts say nothing, and a trailing one trips directory creation.
+            Ok(joined
+                .components()
+                .filter(|c| *c != std::path::Component::CurDir)
+                .collect())
         };
         let mut copies = Vec::new();
         for (i, c) in raw.copy.into_iter().enumerate() {
@@ -510,6 +547,7 @@ impl Plan {
                 keep: c.keep,
                 owner: c.owner,
                 chmod: c.chmod,
+                copy_outside_links: c.outside_links == OutsideLinks::Copy,
             });
         }
         let mut configs = Vec::new();
@@ -682,6 +720,109 @@ fn php_value(v: &toml::Value) -> Result<crate::phpconfig::PhpValue, String> {
     })
 }
 
+/// Replaces `${env:NAME}` and `${env:NAME:-default}` in `text` with the environment's value
+/// (or the default when it is unset or empty).
+fn expand(text: &str, env: Env<'_>) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("${env:") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 6..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| format!("{text:?}: `${{env:` without its closing `}}`"))?;
+        let inner = &after[..end];
+        let (name, default) = match inner.split_once(":-") {
+            Some((n, d)) => (n, Some(d)),
+            None => (inner, None),
+        };
+        match (env(name).filter(|v| !v.is_empty()), default) {
+            (Some(v), _) => out.push_str(&v),
+            (None, Some(d)) => out.push_str(d),
+            (None, None) => return Err(format!("the environment variable {name} is not set")),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Expands `${env:…}` in every string of the plan but the passwords (which must be only
+/// that, and are read where they are checked).
+fn expand_all(raw: &mut PlanFile, env: Env<'_>) -> Result<(), (String, String)> {
+    let s = |key: &str, v: &mut String| -> Result<(), (String, String)> {
+        *v = expand(v, env).map_err(|m| (key.to_string(), m))?;
+        Ok(())
+    };
+    let p = |key: &str, v: &mut PathBuf| -> Result<(), (String, String)> {
+        let mut text = v.to_string_lossy().into_owned();
+        s(key, &mut text)?;
+        *v = PathBuf::from(text);
+        Ok(())
+    };
+    if let Some(site) = &mut raw.site {
+        p("site.source_root", &mut site.source_root)?;
+        p("site.target_root", &mut site.target_root)?;
+        if let Some(u) = &mut site.target_url {
+            s("site.target_url", u)?;
+        }
+        if let Some(d) = &mut site.target_data {
+            p("site.target_data", d)?;
+        }
+    }
+    for (which, db) in [
+        ("source", raw.source.as_mut()),
+        ("target", Some(&mut raw.target)),
+    ] {
+        let Some(db) = db else { continue };
+        if let Some(h) = &mut db.host {
+            s(&format!("{which}.host"), h)?;
+        }
+        if let Some(PortFile::Text(t)) = &mut db.port {
+            s(&format!("{which}.port"), t)?;
+        }
+        if let Some(sock) = &mut db.socket {
+            p(&format!("{which}.socket"), sock)?;
+        }
+        if let Some(u) = &mut db.user {
+            s(&format!("{which}.user"), u)?;
+        }
+        if let Some(f) = &mut db.password_file {
+            p(&format!("{which}.password_file"), f)?;
+        }
+        if let Some(d) = &mut db.database {
+            let mut text = d.get_ref().clone();
+            s(&format!("{which}.database"), &mut text)?;
+            *d = toml::Spanned::new(d.span(), text);
+        }
+    }
+    if let Some(r) = &mut raw.rewrite.rules {
+        p("rewrite.rules", r)?;
+    }
+    if let Some(f) = &mut raw.rewrite.secret_file {
+        p("rewrite.secret_file", f)?;
+    }
+    for (k, v) in raw.rewrite.vars.iter_mut() {
+        s(&format!("rewrite.vars.{k}"), v)?;
+    }
+    for (i, c) in raw.copy.iter_mut().enumerate() {
+        p(&format!("copy[{i}].from"), &mut c.from)?;
+        p(&format!("copy[{i}].to"), &mut c.to)?;
+    }
+    for (i, c) in raw.config.iter_mut().enumerate() {
+        p(&format!("config[{i}].file"), &mut c.file)?;
+    }
+    for (i, c) in raw.post_command.iter_mut().enumerate() {
+        for arg in c.command.iter_mut() {
+            s(&format!("post_command[{i}].command"), arg)?;
+        }
+        if let Some(d) = &mut c.dir {
+            p(&format!("post_command[{i}].dir"), d)?;
+        }
+    }
+    Ok(())
+}
+
 /// A password must come from the environment: `${env:NAME}`.
 fn env_password(p: &toml::Spanned<String>, env: Env<'_>) -> Result<String, String> {
     let text = p.get_ref();
@@ -808,6 +949,25 @@ sql = "UPDATE wp_options SET option_value = 'INT' WHERE option_name = 'blogname'
     fn an_unset_variable_is_named() {
         let e = plan(&MINIMAL.replace("${env:PW}", "${env:NOPE}")).unwrap_err();
         assert!(e.to_string().contains("NOPE is not set"), "{e}");
+    }
+
+    #[test]
+    fn env_references_with_defaults_are_expanded_outside_passwords() {
+        let text = MINIMAL
+            .replace(
+                "host = \"db.prod\"",
+                "host = \"${env:NOPE:-db.prod}\"\nport = \"${env:NOPE:-3307}\"",
+            )
+            .replace("\"wp_int\"", "\"${env:DB:-wp}_int\"");
+        let p = plan(&text).unwrap();
+        assert_eq!(p.source.host.as_deref(), Some("db.prod"));
+        assert_eq!(p.source.port, Some(3307));
+        assert_eq!(p.target.database, "wp_int");
+        let e = plan(&MINIMAL.replace("\"wp_int\"", "\"${env:NOPE}\"")).unwrap_err();
+        assert!(
+            e.to_string().contains("target.database") && e.to_string().contains("NOPE"),
+            "{e}"
+        );
     }
 
     #[test]

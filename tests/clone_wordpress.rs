@@ -1,0 +1,242 @@
+//! `examples/clone-wordpress.toml`, run as it is, on a real WordPress (Debian's `wordpress`
+//! package): installed by its own installer into a source docroot and database (with its
+//! own `wp-config.php`), filled through its API, cloned to a target docroot, database and
+//! URL on a second server, then served by `php -S` and fetched over HTTP.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use understudy_testkit::mariadb::MariaDb;
+
+use crate::util::understudy;
+
+const SRC_URL: &str = "http://www.example.com";
+const SRC_PW: &str = "prod-db-password-5d1e";
+const DST_PW: &str = "int-db-password-'8a2f";
+const SECRET: &str = "clone-wordpress-test-secret";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn wordpress_dir() -> PathBuf {
+    let dir = std::env::var_os("WORDPRESS_DIR")
+        .map_or_else(|| PathBuf::from("/usr/share/wordpress"), PathBuf::from);
+    assert!(
+        dir.join("wp-settings.php").is_file(),
+        "no WordPress in {} (scripts/test installs Debian's wordpress and php-mysql)",
+        dir.display()
+    );
+    dir
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("starts");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A WordPress docroot: the package's files (its links made files, as on a site not
+/// installed from the package), the test theme, and a `wp-config.php`
+/// for `server`'s database `db`.
+fn docroot(root: &Path, server: &MariaDb, db: &str) {
+    // Debian links libraries into /usr/share/php: made files, as in a tarball install.
+    run(Command::new("cp").arg("-rL").arg(wordpress_dir()).arg(root));
+    std::fs::remove_file(root.join(".htaccess")).unwrap();
+    std::fs::write(root.join(".htaccess"), "# production rewrite rules\n").unwrap();
+    run(Command::new("cp")
+        .arg("-a")
+        .arg(repo().join("tests/clone/theme"))
+        .arg(root.join("wp-content/themes/understudy-test")));
+    let sample = std::fs::read_to_string(root.join("wp-config-sample.php")).unwrap();
+    let config = sample
+        .replace("database_name_here", db)
+        .replace("username_here", "wp_prod")
+        .replace("password_here", SRC_PW)
+        .replace("'localhost'", &format!("'127.0.0.1:{}'", server.port()))
+        .replace("put your unique phrase here", "production-salt")
+        // No network here: WordPress's update checks and its cron's loopback request to a
+        // single-threaded `php -S` would each wait for a timeout.
+        .replace(
+            "define( 'WP_DEBUG', false );",
+            "define( 'WP_DEBUG', false );\ndefine( 'WP_HTTP_BLOCK_EXTERNAL', true );\ndefine( 'DISABLE_WP_CRON', true );",
+        );
+    std::fs::write(root.join("wp-config.php"), config).unwrap();
+}
+
+/// `php -S` serving `root` on `port`.
+struct Served(Child);
+
+impl Served {
+    fn start(root: &Path, port: u16) -> Served {
+        let child = Command::new("php")
+            .args(["-S", &format!("127.0.0.1:{port}"), "-t"])
+            .arg(root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "php -S did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Served(child)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// GET `path` from 127.0.0.1:`port`: status line and body.
+fn get(port: u16, path: &str) -> (String, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).unwrap();
+    let text = String::from_utf8_lossy(&all).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (head.to_string(), body.to_string())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn the_wordpress_example_clones_a_real_site_that_serves_from_its_new_address() {
+    let src = MariaDb::start().unwrap();
+    let dst = MariaDb::start().unwrap();
+    src.create_database("wp_prod").unwrap();
+    src.execute(&format!(
+        "CREATE USER 'wp_prod'@'127.0.0.1' IDENTIFIED BY '{SRC_PW}'; GRANT ALL ON wp_prod.* TO 'wp_prod'@'127.0.0.1'"
+    ))
+    .unwrap();
+    dst.execute(&format!(
+        "CREATE USER 'wp_int'@'127.0.0.1' IDENTIFIED BY '{}'; GRANT ALL ON *.* TO 'wp_int'@'127.0.0.1'",
+        DST_PW.replace('\'', "\\'")
+    ))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (prod, int) = (dir.path().join("prod"), dir.path().join("int"));
+    docroot(&prod, &src, "wp_prod");
+    let filled = run(Command::new("php")
+        .arg(repo().join("tests/clone/wp-fill.php"))
+        .arg(&prod)
+        .arg(SRC_URL));
+    assert!(filled.contains("hello.txt"), "{filled}");
+    let upload_path = filled
+        .split("/wp-content/uploads/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .map(|p| format!("/wp-content/uploads/{}", p.replace("\\/", "/")))
+        .unwrap();
+
+    let port = free_port();
+    let target_url = format!("http://127.0.0.1:{port}");
+    let out = understudy()
+        .arg("clone")
+        .arg(repo().join("examples/clone-wordpress.toml"))
+        .env("SOURCE_ROOT", &prod)
+        .env("TARGET_ROOT", &int)
+        .env("TARGET_URL", &target_url)
+        .env("TARGET_DB_HOST", "127.0.0.1")
+        .env("TARGET_DB_PORT", dst.port().to_string())
+        .env("TARGET_DB_USER", "wp_int")
+        .env("TARGET_DB_PASSWORD", DST_PW)
+        .env("TARGET_DB_NAME", "wp_int")
+        .env("UNDERSTUDY_SECRET", SECRET)
+        .output()
+        .unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{log}");
+    for secret in [SRC_PW, DST_PW, SECRET] {
+        assert!(!log.contains(secret), "{log}");
+    }
+
+    // The config: the target's login, fresh salts, and php -l clean.
+    let config = std::fs::read_to_string(int.join("wp-config.php")).unwrap();
+    assert!(
+        config.contains(&format!("'127.0.0.1:{}'", dst.port())),
+        "{config}"
+    );
+    assert!(
+        config.contains("'wp_int'") && !config.contains(SRC_PW),
+        "{config}"
+    );
+    assert!(!config.contains("production-salt"), "{config}");
+    run(Command::new("php").arg("-l").arg(int.join("wp-config.php")));
+    assert_eq!(
+        std::fs::read_to_string(int.join(".htaccess")).unwrap(),
+        "# production rewrite rules\n"
+    );
+
+    // No production e-mail address anywhere in the copy.
+    let emails: Vec<String> = ["admin", "alice", "bob", "editor1", "visitor2"]
+        .iter()
+        .map(|n| format!("{n}@mail.example.net"))
+        .collect();
+    let prod_dump = src.dump("wp_prod", &[]).unwrap();
+    let int_dump = dst.dump("wp_int", &[]).unwrap();
+    for e in &emails {
+        assert!(
+            String::from_utf8_lossy(&prod_dump).contains(e.as_str()),
+            "{e} not in production"
+        );
+        assert!(
+            !String::from_utf8_lossy(&int_dump).contains(e.as_str()),
+            "{e} copied"
+        );
+    }
+
+    // Served from its new address: 200, no redirect, links and widget and menu moved.
+    let _served = Served::start(&int, port);
+    let (head, body) = get(port, "/");
+    assert!(
+        head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+        "{head}\n{body}"
+    );
+    assert!(!body.contains("www.example.com"), "{body}");
+    assert!(body.contains(&format!("{target_url}/page-1/")), "{body}");
+    assert!(
+        body.contains(&format!("{target_url}/about/")) && body.contains("About us"),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("{target_url}/contact/")) && body.contains("Contact"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("Notice") && !body.contains("Warning"),
+        "{body}"
+    );
+    let (head, body) = get(port, &upload_path);
+    assert!(head.contains(" 200"), "{upload_path}: {head}");
+    assert_eq!(body, "uploaded through WordPress\n");
+    assert!(String::from_utf8_lossy(&int_dump).contains("[INTEGRATION] Production Site"));
+}
