@@ -372,3 +372,101 @@ fn a_target_server_killed_during_the_restore_leaves_its_database_as_it_was() {
     let dbs = sites.databases();
     assert!(!dbs.iter().any(|d| d.contains("understudy")), "{dbs:?}");
 }
+
+/// The reference plan of `docs/clone.md`, with every key, loads and dry-runs: its roots and
+/// secret files pointed at a temporary site.
+#[test]
+fn the_reference_plan_in_the_docs_loads_with_every_key() {
+    let doc = std::fs::read_to_string(fixtures().join("../docs/clone.md")).unwrap();
+    let block = doc
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .unwrap();
+    for key in [
+        "kind",
+        "source_root",
+        "target_root",
+        "target_url",
+        "target_data",
+        "patch_config",
+        "host",
+        "port",
+        "user",
+        "password",
+        "password_file",
+        "database",
+        "command",
+        "args",
+        "rules",
+        "vars",
+        "secret_file",
+        "replace",
+        "name",
+        "sql",
+        "from",
+        "to",
+        "exclude",
+        "delete",
+        "keep",
+        "owner",
+        "chmod",
+        "outside_links",
+        "file",
+        "set",
+        "dir",
+    ] {
+        assert!(
+            block.contains(&format!("\n{key} = ")),
+            "docs/clone.md's plan lacks {key}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("www");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(
+        site.join("wp-config.php"),
+        "<?php\ndefine('DB_NAME', 'wordpress');\ndefine('DB_USER', 'backup');\n\
+         define('DB_PASSWORD', 'source-pw');\ndefine('DB_HOST', 'db.example.com:3306');\n\
+         $table_prefix = 'wp_';\n",
+    )
+    .unwrap();
+    let etc = dir.path().join("etc");
+    std::fs::create_dir_all(&etc).unwrap();
+    for file in ["target.pw", "secret", "source.pw"] {
+        let path = etc.join(file);
+        std::fs::write(&path, "docs-secret-0123456789\n").unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+    }
+    let plan = block
+        .replace("/var/www/www.example.com", site.to_str().unwrap())
+        .replace(
+            "/var/www/int.example.com",
+            dir.path().join("int").to_str().unwrap(),
+        )
+        .replace("/etc/understudy/", &format!("{}/", etc.display()))
+        .replace(
+            "../rules/",
+            &format!("{}/", fixtures().join("../rules").display()),
+        );
+    let path = dir.path().join("plan.toml");
+    std::fs::write(&path, plan).unwrap();
+    let out = understudy()
+        .args(["clone", "--dry-run"])
+        .arg(&path)
+        .env("SOURCE_DB_PASSWORD", "source-pw")
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(
+        all.contains("mariadb-dump --defaults-extra-file=/etc") || all.contains("source.cnf"),
+        "{all}"
+    );
+    assert!(
+        !all.contains("source-pw") && !all.contains("docs-secret"),
+        "{all}"
+    );
+    assert!(!dir.path().join("int").exists(), "the dry run wrote files");
+}

@@ -155,28 +155,44 @@ fn the_wordpress_example_clones_a_real_site_that_serves_from_its_new_address() {
 
     let port = free_port();
     let target_url = format!("http://127.0.0.1:{port}");
-    let out = understudy()
-        .arg("clone")
-        .arg(repo().join("examples/clone-wordpress.toml"))
-        .env("SOURCE_ROOT", &prod)
-        .env("TARGET_ROOT", &int)
-        .env("TARGET_URL", &target_url)
-        .env("TARGET_DB_HOST", "127.0.0.1")
-        .env("TARGET_DB_PORT", dst.port().to_string())
-        .env("TARGET_DB_USER", "wp_int")
-        .env("TARGET_DB_PASSWORD", DST_PW)
-        .env("TARGET_DB_NAME", "wp_int")
-        .env("UNDERSTUDY_SECRET", SECRET)
-        .output()
-        .unwrap();
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let example = |args: &[&str]| {
+        let mut cmd = understudy();
+        cmd.arg("clone")
+            .args(args)
+            .arg(repo().join("examples/clone-wordpress.toml"))
+            .env("SOURCE_ROOT", &prod)
+            .env("TARGET_ROOT", &int)
+            .env("TARGET_URL", &target_url)
+            .env("TARGET_DB_HOST", "127.0.0.1")
+            .env("TARGET_DB_PORT", dst.port().to_string())
+            .env("TARGET_DB_USER", "wp_int")
+            .env("TARGET_DB_PASSWORD", DST_PW)
+            .env("TARGET_DB_NAME", "wp_int")
+            .env("UNDERSTUDY_SECRET", SECRET);
+        let out = cmd.output().unwrap();
+        let log = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{args:?}: {log}");
+        log
+    };
+    // The doctor and the dry run first, as docs/clone.md shows them.
+    let check = example(&["--check"]);
+    assert!(
+        !check.contains("PROBLEM") && check.contains("source wp_prod@127.0.0.1"),
+        "{check}"
     );
-    assert!(out.status.success(), "{log}");
+    let dry = example(&["--dry-run"]);
+    assert!(
+        dry.contains("RENAME TABLE") && dry.contains("--single-transaction"),
+        "{dry}"
+    );
+    assert!(!int.exists(), "the dry run wrote files");
+    let log = example(&[]);
     for secret in [SRC_PW, DST_PW, SECRET] {
-        assert!(!log.contains(secret), "{log}");
+        assert!(!log.contains(secret) && !check.contains(secret) && !dry.contains(secret));
     }
 
     // The config: the target's login, fresh salts, and php -l clean.

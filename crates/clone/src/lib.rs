@@ -387,16 +387,6 @@ pub struct CheckLine {
 pub fn check(plan: &Plan, options: &Options) -> Vec<CheckLine> {
     let mut lines = Vec::new();
     let mut line = |ok: bool, text: String| lines.push(CheckLine { ok, text });
-    match build_engine(plan, &plan.rewrite.vars, options) {
-        Ok(_) => line(
-            true,
-            match &plan.rewrite.rules {
-                Some(r) => format!("rules {}: ok", r.display()),
-                None => "no rules: the dump is copied as it is".into(),
-            },
-        ),
-        Err(e) => line(false, format!("rules: {}", error_text(&e))),
-    }
     let tools = match Tools::find() {
         Ok(t) => t,
         Err(e) => {
@@ -479,6 +469,20 @@ pub fn check(plan: &Plan, options: &Options) -> Vec<CheckLine> {
             false,
             format!("source {}: {}", source.describe, error_text(&e)),
         ),
+    }
+    // The rules with the variables the run would have (the source's address read from its
+    // database where the plan leaves it out).
+    let vars =
+        source_vars(plan, &source, &mut |_| {}).unwrap_or_else(|_| plan.rewrite.vars.clone());
+    match build_engine(plan, &vars, options) {
+        Ok(_) => line(
+            true,
+            match &plan.rewrite.rules {
+                Some(r) => format!("rules {}: ok", r.display()),
+                None => "no rules: the dump is copied as it is".into(),
+            },
+        ),
+        Err(e) => line(false, format!("rules: {}", error_text(&e))),
     }
     let stage = database::quote_ident(&plan.target.stage_name());
     match target.query(
