@@ -359,7 +359,11 @@ fn replace_pairs(args: &[String]) -> Result<Vec<ReplacePair>> {
             return Err(BadArgs(format!("--replace {arg:?}: OLD is empty")).into());
         }
         let boundary = Boundary::of_source(from.as_bytes());
-        pairs.push((from.as_bytes().to_vec(), to.as_bytes().to_vec(), boundary));
+        pairs.push((
+            from.as_bytes().to_vec(),
+            to.as_bytes().to_vec(),
+            boundary.clone(),
+        ));
         let json = |s: &str| s.replace('/', "\\/").into_bytes();
         if from.contains('/') || to.contains('/') {
             pairs.push((json(from), json(to), boundary));
