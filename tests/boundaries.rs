@@ -267,3 +267,144 @@ fn a_rule_may_opt_out_of_boundaries() {
         dump(&[lit("/srv/int/x /var/www/production")])
     );
 }
+
+/// The network example of docs/rules.md ("Hosts with their subdomains"), after a site-URL
+/// rule, as the WordPress pack has them.
+const NETWORK: &str = r#"
+[[replace]]
+name = "site URL"
+from = "https://www.prod-net.example"
+to = "http://int-net.example"
+variants = ["json_escaped", "url_encoded", "http_https", "scheme_relative"]
+[[replace]]
+name = "network hosts"
+from = "www.prod-net.example"
+to = "int-net.example"
+subdomains = true
+"#;
+
+fn rewrite_network(input: &str, args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(&rules, NETWORK).unwrap();
+    let out = run_with_stdin(
+        understudy()
+            .args(["rewrite", "--rules"])
+            .arg(&rules)
+            .args(args),
+        input.as_bytes(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn a_network_moves_its_sites_hosts_in_every_encoding() {
+    let moves = [
+        (
+            "https://www.prod-net.example/about",
+            "http://int-net.example/about",
+        ),
+        ("www.prod-net.example", "int-net.example"),
+        ("prod-net.example", "int-net.example"),
+        (
+            "https://de.prod-net.example/x",
+            "https://de.int-net.example/x",
+        ),
+        (
+            "//eu.shop.prod-net.example/a.js",
+            "//eu.shop.int-net.example/a.js",
+        ),
+        ("de.prod-net.example.", "de.int-net.example."),
+        ("mail@de.prod-net.example", "mail@de.int-net.example"),
+    ];
+    let mut from = Vec::new();
+    let mut to = Vec::new();
+    for (a, b) in moves {
+        from.push(lit(&format!("see {a} here")));
+        to.push(lit(&format!("see {b} here")));
+        from.push(lit(&format!("{{\"u\":\"{}\"}}", a.replace('/', "\\/"))));
+        to.push(lit(&format!("{{\"u\":\"{}\"}}", b.replace('/', "\\/"))));
+        from.push(lit(&format!("a:1:{{i:0;{}}}", ser(a))));
+        to.push(lit(&format!("a:1:{{i:0;{}}}", ser(b))));
+        let nest = |t: &str| {
+            let inner = format!("a:1:{{s:1:\"u\";{}}}", ser(t));
+            lit(&format!("a:1:{{s:1:\"n\";{}}}", ser(&inner)))
+        };
+        from.push(nest(a));
+        to.push(nest(b));
+        from.push(lit(&format!("?redirect={}", percent(a))));
+        to.push(lit(&format!("?redirect={}", percent(b))));
+        from.push(hex(&format!("see {a}")));
+        to.push(hex(&format!("see {b}")));
+        from.push(format!("_binary {}", lit(a)));
+        to.push(format!("_binary {}", lit(b)));
+    }
+    for threads in [&["-j", "1"][..], &["-j", "2", "--batch-size", "64"]] {
+        assert_eq!(
+            rewrite_network(&dump(&from), threads),
+            dump(&to),
+            "{threads:?}"
+        );
+    }
+}
+
+#[test]
+fn a_network_leaves_its_neighbours_byte_for_byte() {
+    let mut values = Vec::new();
+    for t in [
+        "https://xprod-net.example/",
+        "https://de.prod-net.example.com/partner/",
+        "https://de.prod-net.example-backup.net/",
+        "de.prod-net.examples",
+        "https://.prod-net.example/",
+        "https://www.prod-net.example.org/",
+        "prod-net.example_old",
+    ] {
+        values.push(lit(&format!("see {t} here")));
+        values.push(lit(&t.replace('/', "\\/")));
+        values.push(lit(&format!("a:1:{{i:0;{}}}", ser(t))));
+        values.push(lit(&format!("?redirect={}", percent(t))));
+        values.push(hex(&format!("see {t}")));
+    }
+    let input = dump(&values);
+    assert_eq!(
+        rewrite_network(&input, &["-j", "1"]),
+        input,
+        "a neighbour moved"
+    );
+}
+
+#[test]
+fn a_destination_under_the_source_moves_once() {
+    // int.prod-net.example is under prod-net.example: what the site URL wrote stays.
+    let rules = NETWORK.replace("int-net.example", "int.prod-net.example");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.toml");
+    std::fs::write(&path, rules).unwrap();
+    let input = dump(&[
+        lit("https://www.prod-net.example/ https://de.prod-net.example/ prod-net.example"),
+        lit(&format!("a:1:{{i:0;{}}}", ser("//shop.prod-net.example/"))),
+    ]);
+    let out = run_with_stdin(
+        understudy().args(["rewrite", "--rules"]).arg(&path),
+        input.as_bytes(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want = dump(&[
+        lit("http://int.prod-net.example/ https://de.int.prod-net.example/ int.prod-net.example"),
+        lit(&format!(
+            "a:1:{{i:0;{}}}",
+            ser("//shop.int.prod-net.example/")
+        )),
+    ]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), want);
+}

@@ -4,7 +4,9 @@
 //! transient), dumped with mariadb-dump, rewritten with `rules/wordpress.toml`, restored
 //! into a second server, and read back by WordPress (`tests/wordpress/site.php`). Where the
 //! other pack tests check a fixture's rows, this one checks what the application makes of
-//! the copy.
+//! the copy. A multisite network (`tests/wordpress/network.php`), in subdomain and in
+//! subdirectory mode with a domain-mapped site, moves in one run and is served by WordPress
+//! on every site's new host.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -159,4 +161,142 @@ fn wordpress_reads_the_copy_with_the_site_moved_and_people_masked() {
         );
     }
     assert_eq!(read["transient"], false);
+}
+
+/// Runs `tests/wordpress/network.php` with `args` against `db` on `server`; its output.
+fn network(php: &Php, server: &MariaDb, db: &str, args: &[&str]) -> Vec<u8> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wordpress/network.php");
+    let mut dir = wordpress_dir().into_os_string();
+    dir.push("/");
+    let out = Command::new(php.program())
+        .arg(script)
+        .arg(server.socket())
+        .arg(db)
+        .args(args)
+        .env("WORDPRESS_DIR", dir)
+        .output()
+        .expect("php starts");
+    assert!(
+        out.status.success(),
+        "network.php {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// The hosts of every `http(s)://` link in `text`.
+fn link_hosts(text: &str) -> BTreeSet<String> {
+    let mut hosts = BTreeSet::new();
+    for (at, _) in text.match_indices("://") {
+        let host: String = text[at + 3..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+            .collect();
+        if !host.is_empty() {
+            hosts.insert(host);
+        }
+    }
+    hosts
+}
+
+/// A multisite network in `mode` (subdomain or subdirectory), installed and filled by
+/// WordPress, moved with the pack in one run as docs/rules.md shows it (the domain-mapped
+/// site by `--replace`), and served by WordPress on every site's new host.
+fn network_moves_in_one_run(mode: &str) {
+    let php = Php::require();
+    let source = MariaDb::start().unwrap();
+    source.create_database("wp").unwrap();
+    for action in ["install", "fill"] {
+        network(&php, &source, "wp", &[action, mode, "prod-net.example"]);
+    }
+    let dump = source.dump("wp", &[]).unwrap();
+    // The command of docs/rules.md, "Hosts with their subdomains".
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::util::run_with_stdin(
+        crate::util::understudy()
+            .args(["rewrite", "--rules"])
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/wordpress.toml"))
+            .args([
+                "--var",
+                "src_url=https://www.prod-net.example",
+                "--var",
+                "dst_url=https://int-net.example",
+                "--var",
+                "src_domain=www.prod-net.example",
+                "--var",
+                "dst_domain=int-net.example",
+                "--replace",
+                "shop-brand.example=shop-brand.int-net.example",
+            ])
+            .env("UNDERSTUDY_SECRET", SECRET)
+            .current_dir(dir.path()),
+        &dump,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let copy = out.stdout;
+    let target = MariaDb::start().unwrap();
+    target.create_database("copy").unwrap();
+    target.load("copy", &copy).unwrap();
+
+    let sites: Vec<(u64, &str, &str)> = if mode == "subdomain" {
+        vec![
+            (1, "int-net.example", "/"),
+            (2, "de.int-net.example", "/"),
+            (3, "shop.int-net.example", "/"),
+            (4, "shop-brand.int-net.example", "/"),
+        ]
+    } else {
+        vec![
+            (1, "int-net.example", "/"),
+            (2, "int-net.example", "/de/"),
+            (3, "int-net.example", "/shop/"),
+            (4, "shop-brand.int-net.example", "/"),
+        ]
+    };
+    let new_hosts: BTreeSet<String> = sites.iter().map(|s| s.1.to_string()).collect();
+    for (id, host, path) in &sites {
+        let served = network(
+            &php,
+            &target,
+            "copy",
+            &["serve", mode, "int-net.example", host, path],
+        );
+        let read: serde_json::Value = serde_json::from_slice(&served)
+            .unwrap_or_else(|e| panic!("{host}{path}: {e}: {}", String::from_utf8_lossy(&served)));
+        let at = format!("{mode}: {host}{path}");
+        assert_eq!(read["blog_id"], *id, "{at}: {read}");
+        assert_eq!(read["redirects"], serde_json::json!([]), "{at}: {read}");
+        assert_eq!(read["notices"], serde_json::json!([]), "{at}: {read}");
+        let home = read["home"].as_str().unwrap();
+        assert!(
+            link_hosts(home).contains(*host) && home.ends_with(path.trim_end_matches('/')),
+            "{at}: {home}"
+        );
+        let widget = read["widget"].as_str().unwrap();
+        assert!(widget.contains("our sister</a>"), "{at}: {widget}");
+        let menu = read["menu"].as_str().unwrap();
+        assert_eq!(menu.matches("<li ").count(), 4, "{at}: {menu}");
+        let text = read.to_string();
+        assert!(!text.contains("prod-net.example"), "{at}: {text}");
+        let hosts = link_hosts(&read.to_string().replace("\\/", "/"));
+        assert!(hosts.is_subset(&new_hosts), "{at}: {hosts:?}");
+        // Every site's links reach the other three.
+        assert!(hosts.len() == new_hosts.len(), "{at}: {hosts:?}");
+    }
+    assert!(!String::from_utf8_lossy(&copy).contains("shop-brand.example'"));
+}
+
+#[test]
+fn a_subdomain_network_moves_in_one_run() {
+    network_moves_in_one_run("subdomain");
+}
+
+#[test]
+fn a_subdirectory_network_moves_in_one_run() {
+    network_moves_in_one_run("subdirectory");
 }

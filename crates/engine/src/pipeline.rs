@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use understudy_phpser::{Boundary, Mode, Options};
 use understudy_rules::{
-    Action, Cell, CompiledRules, Fit, Inside, LookupStore, Masked, SerializedMode, StrategyKind,
-    Unlisted,
+    Action, Cell, CompiledRules, Fit, Inside, LookupStore, Masked, PairKind, SerializedMode,
+    StrategyKind, Unlisted,
 };
 use understudy_sqldump::schema::{parse_create_table, TableSchema};
 use understudy_sqldump::{
@@ -186,7 +186,7 @@ impl EngineBuilder {
             return Err(format!("{arg:?}: OLD is empty"));
         }
         let boundary = understudy_phpser::Boundary::of_source(from.as_bytes());
-        self.replace_bounded(from.as_bytes(), to.as_bytes(), boundary);
+        self.replace_bounded(from.as_bytes(), to.as_bytes(), boundary.clone());
         if from.contains('/') || to.contains('/') {
             let json = |s: &str| s.replace('/', "\\/").into_bytes();
             self.replace_bounded(&json(from), &json(to), boundary);
@@ -216,7 +216,7 @@ impl EngineBuilder {
                     SerializedMode::Repair => Mode::Repair,
                 };
                 // Every variant of a host or path keeps to where the source's host or path
-                // ends.
+                // ends; a host moved with its subdomains has boundaries of its own per pair.
                 let boundary = if r.boundaries() {
                     Boundary::of_source(r.source().as_bytes())
                 } else {
@@ -225,7 +225,14 @@ impl EngineBuilder {
                 let pairs: Vec<(&[u8], &[u8], Boundary)> = r
                     .pairs()
                     .iter()
-                    .map(|p| (p.from(), p.to(), boundary))
+                    .map(|p| {
+                        let b = match p.kind() {
+                            PairKind::ExactHost => Boundary::exact_host(),
+                            PairKind::Subdomain => Boundary::subdomain(p.from(), p.to()),
+                            _ => boundary.clone(),
+                        };
+                        (p.from(), p.to(), b)
+                    })
                     .collect();
                 groups.push(
                     Replacements::bounded(
@@ -244,7 +251,7 @@ impl EngineBuilder {
             let pairs: Vec<(&[u8], &[u8], Boundary)> = self
                 .replace
                 .iter()
-                .map(|(a, b, boundary)| (&a[..], &b[..], *boundary))
+                .map(|(a, b, boundary)| (&a[..], &b[..], boundary.clone()))
                 .collect();
             let options = Options::new(self.serialized).strict(self.strict);
             Some(

@@ -58,7 +58,7 @@ impl Replacements {
         options: Options,
         encoding_checks: bool,
     ) -> Result<Self, String> {
-        let replacer = Replacer::bounded(pairs.iter().copied()).map_err(|e| e.to_string())?;
+        let replacer = Replacer::bounded(pairs.iter().cloned()).map_err(|e| e.to_string())?;
         let options = if encoding_checks {
             options
         } else {
@@ -95,14 +95,14 @@ impl Replacements {
         let escaped_pairs = plain_safe.then(|| {
             pairs
                 .iter()
-                .map(|&(needle, replacement, boundary)| {
+                .map(|(needle, replacement, boundary)| {
                     let (mut n, mut r) = (Vec::new(), Vec::new());
                     escape_into(needle, &mut n);
                     escape_into(replacement, &mut r);
                     EscapedPair {
                         needle: memchr::memmem::Finder::new(&n).into_owned(),
                         replacement: r,
-                        boundary,
+                        boundary: boundary.clone(),
                     }
                 })
                 .collect()

@@ -11,13 +11,24 @@
 //! `/backup/var/www/prod`). Mysqldump's and JSON's escapes, URL encoding and the ends of
 //! serialized strings all begin with a byte outside that set, so the same test holds in every
 //! encoding the replacements see.
+//!
+//! A host move with its subdomains (a WordPress subdomain network: `de.prod.example`,
+//! `shop.prod.example`) needs two more shapes: the exact host, which must not match as the
+//! end of a subdomain (that one moves to another base), and [`Boundary::subdomain`]: the
+//! needle `.prod.example` after a label, so every `LABEL.prod.example` moves and
+//! `xprod.example` or `prod.example.com` do not.
 
 /// Where a needle may match; see the module documentation. [`Boundary::NONE`] matches
 /// anywhere, like `str_replace`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Boundary {
     right: bool,
     left: Left,
+    /// For [`Left::Label`]: the labels the destination base adds in front of the source base
+    /// (`int` when `.prod.example` moves to `.int.prod.example`). A host that already ends in
+    /// them has moved (by this rule, or by an earlier one to the destination) and must not
+    /// move again: `de.int.prod.example` would become `de.int.int.prod.example`.
+    moved: Option<Box<[u8]>>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -28,8 +39,11 @@ enum Left {
     /// A bare host: not after a letter, digit, `-` or `_` (a `.` before it makes a
     /// subdomain, which moves with its domain).
     Host,
-    /// An absolute path: not after a letter, digit, `-`, `_` or `.`.
+    /// An absolute path, or a host exactly (not as a subdomain's end): not after a
+    /// letter, digit, `-`, `_` or `.`.
     Path,
+    /// A subdomain's `.base`: right after a label (a letter, digit, `-` or `_`).
+    Label,
 }
 
 /// The character before `start`: a percent-encoded one (`%2F` before a host in a URL-encoded
@@ -54,7 +68,37 @@ impl Boundary {
     pub const NONE: Boundary = Boundary {
         right: false,
         left: Left::Any,
+        moved: None,
     };
+
+    /// The boundary of a bare host that matches only as itself: where its last label ends
+    /// and not after a letter, digit, `-`, `_` or `.`, so neither `myexample.org` nor the
+    /// subdomain `shop.example.org` (which a [`Boundary::subdomain`] pair moves) is it.
+    pub fn exact_host() -> Boundary {
+        Boundary {
+            right: true,
+            left: Left::Path,
+            moved: None,
+        }
+    }
+
+    /// The boundary of a subdomain pair `.base` → `.base'`: the needle (`.prod.example`)
+    /// matches right after a label (`de` of `de.prod.example`, `eu.shop` of
+    /// `eu.shop.prod.example`) and where its last label ends, as a host does. When the
+    /// destination `.base'` ends in the needle (`.int.prod.example`), a host that already
+    /// reads `….int.prod.example` or `int.prod.example` has moved and is left alone.
+    pub fn subdomain(needle: &[u8], replacement: &[u8]) -> Boundary {
+        let moved = replacement
+            .strip_suffix(needle)
+            .and_then(|r| r.strip_prefix(b"."))
+            .filter(|r| !r.is_empty())
+            .map(Box::from);
+        Boundary {
+            right: true,
+            left: Left::Label,
+            moved,
+        }
+    }
 
     /// The boundary for the needles of a replacement whose source is `from`: a URL
     /// (`scheme://…` or `//…`), a bare host (`www.example.org`) or an absolute path
@@ -67,12 +111,14 @@ impl Boundary {
             return Boundary {
                 right: ends_in_word,
                 left: Left::Any,
+                moved: None,
             };
         }
         if from.first() == Some(&b'/') {
             return Boundary {
                 right: ends_in_word,
                 left: Left::Path,
+                moved: None,
             };
         }
         let host = from.contains(&b'.')
@@ -83,6 +129,7 @@ impl Boundary {
             return Boundary {
                 right: true,
                 left: Left::Host,
+                moved: None,
             };
         }
         Boundary::NONE
@@ -96,7 +143,9 @@ impl Boundary {
     /// Whether a needle found at `start..end` of decoded `text` may be replaced there.
     #[inline]
     pub fn admits(&self, text: &[u8], start: usize, end: usize) -> bool {
-        self.right_ok(text, end) && self.left_ok(before(text, start))
+        self.right_ok(text, end)
+            && self.left_ok(before(text, start))
+            && !self.has_moved(text, start, |s| before(text, s))
     }
 
     /// [`Boundary::admits`] for `text` as mysqldump escapes it: a byte an escape's backslash
@@ -108,11 +157,32 @@ impl Boundary {
         if !self.right_ok(text, end) {
             return false;
         }
-        let escaped = start.checked_sub(1).is_some_and(|i| {
-            // After an odd number of backslashes: not the byte it stands for.
-            text[..i].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
-        });
-        self.left_ok(if escaped { None } else { before(text, start) })
+        let before_escaped = |start: usize| {
+            let escaped = start.checked_sub(1).is_some_and(|i| {
+                // After an odd number of backslashes: not the byte it stands for.
+                text[..i].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
+            });
+            if escaped {
+                None
+            } else {
+                before(text, start)
+            }
+        };
+        self.left_ok(before_escaped(start)) && !self.has_moved(text, start, before_escaped)
+    }
+
+    /// For a subdomain pair whose destination ends in its needle: whether the host whose
+    /// `.base` starts at `start` already ends in the destination's added labels (see
+    /// [`Boundary::subdomain`]). `before` reads the character before an offset.
+    #[inline]
+    fn has_moved(&self, text: &[u8], start: usize, before: impl Fn(usize) -> Option<u8>) -> bool {
+        let Some(moved) = &self.moved else {
+            return false;
+        };
+        let Some(at) = start.checked_sub(moved.len()) else {
+            return false;
+        };
+        text[at..start] == **moved && before(at).is_none_or(|b| b == b'.' || !continues(b))
     }
 
     #[inline]
@@ -130,9 +200,11 @@ impl Boundary {
     #[inline]
     fn left_ok(&self, before: Option<u8>) -> bool {
         match (self.left, before) {
+            (Left::Label, None) => false,
             (Left::Any, _) | (_, None) => true,
             (Left::Host, Some(b)) => !continues(b),
             (Left::Path, Some(b)) => !continues(b) && b != b'.',
+            (Left::Label, Some(b)) => continues(b),
         }
     }
 }
@@ -224,5 +296,72 @@ mod tests {
         // `\\` then `n`: the `n` is itself.
         let text = br"x\\n/var/www/prod";
         assert!(!b.admits_escaped(text, 4, text.len()));
+    }
+
+    #[test]
+    fn a_subdomain_is_a_label_before_the_base() {
+        let b = Boundary::subdomain(b".prod-net.example", b".int-net.example");
+        let at = |text: &str| {
+            let start = text
+                .find(".prod-net.example")
+                .expect("the needle is in the text");
+            b.admits(text.as_bytes(), start, start + ".prod-net.example".len())
+        };
+        for text in [
+            "de.prod-net.example",
+            "https://shop.prod-net.example/x",
+            "//eu.shop.prod-net.example",
+            "mail@de.prod-net.example",
+            "u=https%3A%2F%2Fde.prod-net.example%2F",
+            "de.prod-net.example.",
+        ] {
+            assert!(at(text), "{text}");
+        }
+        for text in [
+            "https://.prod-net.example",
+            "de.prod-net.example.com",
+            "de.prod-net.example-backup.net",
+            "de.prod-net.examples",
+        ] {
+            assert!(!at(text), "{text}");
+        }
+        // Escaped: `\n` before the base is a newline, no label.
+        assert!(!b.admits_escaped(br"x\n.prod-net.example", 3, 20));
+        assert!(b.admits_escaped(br"x\nde.prod-net.example", 5, 22));
+    }
+
+    #[test]
+    fn a_host_that_has_moved_under_the_base_stays() {
+        // The destination lies under the source: `int.example.org` for `example.org`.
+        let b = Boundary::subdomain(b".example.org", b".int.example.org");
+        let at = |text: &str| {
+            let start = text
+                .find(".example.org")
+                .expect("the needle is in the text");
+            b.admits(text.as_bytes(), start, start + ".example.org".len())
+        };
+        assert!(at("https://de.example.org/"));
+        assert!(at("https://mint.example.org/"));
+        assert!(at("https://int-x.example.org/"));
+        assert!(!at("https://int.example.org/"));
+        assert!(!at("https://de.int.example.org/"));
+        assert!(!at("u=%2Fint.example.org"));
+        // Escaped: the host starts after the escape.
+        assert!(!b.admits_escaped(br"\nint.example.org", 5, 17));
+        assert!(b.admits_escaped(br"\\nint.example.org", 6, 18));
+    }
+
+    #[test]
+    fn an_exact_host_is_not_a_subdomain() {
+        let b = Boundary::exact_host();
+        let at = |text: &str, host: &str| {
+            let start = text.find(host).expect("the needle is in the text");
+            b.admits(text.as_bytes(), start, start + host.len())
+        };
+        assert!(at("https://www.example.org/", "www.example.org"));
+        assert!(at("admin@example.org", "example.org"));
+        assert!(!at("https://de.example.org/", "example.org"));
+        assert!(!at("myexample.org", "example.org"));
+        assert!(!at("example.org.au", "example.org"));
     }
 }

@@ -61,3 +61,43 @@ proptest! {
         prop_assert_eq!(moved, !continues, "{:?} in {:?}", src, String::from_utf8_lossy(&value));
     }
 }
+
+proptest! {
+    /// A subdomain pair (`.base` → `.int.example`, as `subdomains = true` compiles it) moves
+    /// `LABEL.base` exactly where a label precedes it and its last label ends, in every
+    /// wrapper, with serialized lengths written for the new text; the base alone and its
+    /// neighbours stay.
+    #[test]
+    fn a_subdomain_moves_after_a_label_and_where_the_base_ends(
+        base in "[a-z]{1,6}\\.[a-z]{2,4}",
+        label in "[a-z0-9][a-z0-9-]{0,4}(\\.[a-z0-9]{1,4})?",
+        left in prop::sample::select(vec!["", " ", "//", "@", "%2F", "\"", "x"]),
+        (after, continues) in continuation(),
+        how in 0u8..4,
+    ) {
+        let (needle, to) = (format!(".{base}"), ".int.example".to_owned());
+        let boundary = Boundary::subdomain(needle.as_bytes(), to.as_bytes());
+        let replacer = Replacer::bounded([(&needle[..], &to[..], boundary)]).unwrap();
+        let run = |text: &str| {
+            let value = wrap(text, how);
+            let mut out = Vec::new();
+            let report = replace_in_value(
+                &value, &replacer, &mut Scratch::new(), &mut out, Options::new(Mode::Auto),
+            )
+            .unwrap();
+            if report.outcome == Outcome::Rewritten { out } else { value }
+        };
+        let text = format!("see {left}{label}{needle}{after}");
+        let want = if continues {
+            text.clone()
+        } else {
+            format!("see {left}{label}{to}{after}")
+        };
+        let (got, want) = (run(&text), wrap(&want, how));
+        prop_assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(&want));
+        // The base alone, and glued to a word, is no subdomain.
+        for stay in [format!("see {base}{after}"), format!("see x{base}{after}")] {
+            prop_assert_eq!(run(&stay), wrap(&stay, how));
+        }
+    }
+}

@@ -1058,14 +1058,40 @@ fn compile_replace(
         ));
     }
     let boundaries = r.boundaries.unwrap_or(true);
+    let subdomains = r.subdomains.as_ref().is_some_and(|s| *s.get_ref());
     let (from_url, to_url) = trim_slash(&from.value, &to.value, boundaries);
-    let pairs = replace::expand(from_url, to_url, variants).map_err(|m| {
+    let pairs = if subdomains {
+        // A host with its subdomains: see `replace::expand_subdomains`.
         let span = r
-            .variants
+            .subdomains
             .as_ref()
-            .map_or_else(|| r.from.span(), |v| v.span());
-        ctx.err(span, k("variants"), ErrorKind::Invalid, m)
-    })?;
+            .map_or_else(|| r.from.span(), |s| s.span());
+        let invalid = |m: &str| ctx.err(span.clone(), k("subdomains"), ErrorKind::Invalid, m);
+        if !boundaries {
+            return Err(invalid(
+                "`subdomains` moves hosts where they end; it cannot be used with boundaries = false",
+            ));
+        }
+        if r.variants.is_some() {
+            return Err(invalid(
+                "`subdomains` takes no `variants`: a host is written the same as it is, JSON-escaped and URL-encoded; move URLs with a rule of their own",
+            ));
+        }
+        if !replace::is_host(from_url) || !replace::is_host(to_url) {
+            return Err(invalid(
+                "`subdomains` needs `from` and `to` to be host names (www.example.org), not URLs or paths; move URLs with a rule of their own",
+            ));
+        }
+        replace::expand_subdomains(from_url, to_url)
+    } else {
+        replace::expand(from_url, to_url, variants).map_err(|m| {
+            let span = r
+                .variants
+                .as_ref()
+                .map_or_else(|| r.from.span(), |v| v.span());
+            ctx.err(span, k("variants"), ErrorKind::Invalid, m)
+        })?
+    };
     if pairs.is_empty() {
         return Ok(Err(DroppedReplace {
             index: i,
@@ -1087,6 +1113,7 @@ fn compile_replace(
         must_move,
         source: from_url.into(),
         boundaries,
+        subdomains,
     }))
 }
 

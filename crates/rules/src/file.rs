@@ -92,6 +92,7 @@ pub(crate) struct Replace {
     pub skip_columns: Vec<S>,
     pub must_move: Option<Spanned<MustMove>>,
     pub boundaries: Option<bool>,
+    pub subdomains: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize)]

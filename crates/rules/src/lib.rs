@@ -64,7 +64,9 @@ pub use crate::{
     lookup::{Lookup, LookupId, LookupStore},
     mask::{Fit, Inside, Mask, MaskValue, Masked, PathSegment, StrategyKind},
     model::{Action, CompiledRules, InputOptions, PrefixCheck, TableAction, Unlisted},
-    replace::{DropReason, DroppedReplace, MustMove, Pair, Replacement, SerializedMode, Variants},
+    replace::{
+        DropReason, DroppedReplace, MustMove, Pair, PairKind, Replacement, SerializedMode, Variants,
+    },
     row::{Cell, RowAccess},
     secret::read_secret_file,
 };

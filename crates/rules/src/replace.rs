@@ -17,6 +17,15 @@
 //! scans with leftmost-first priority over the rules in file order, and over each rule's
 //! pairs in this order, therefore replaces the longest needle of a rule where several start
 //! at the same place (the scheme-relative `//host` never beats `https://host`).
+//!
+//! # Subdomains
+//! `subdomains = true` moves a host with its subdomains ([`expand_subdomains`]): for
+//! `from = www.B`, `to = T` (each without a leading `www.`: `B`, `T'`) the pairs are, in this
+//! order, `www.B → T` and `B → T'` as exact hosts ([`PairKind::ExactHost`]), then
+//! `.B → .T'` after a label ([`PairKind::Subdomain`]): `de.B` becomes `de.T'`. The exact
+//! host comes first and does not match as the end of a subdomain, so `www.B` becomes `T`,
+//! never `www.T'`. A host is written the same as it is, JSON-escaped and URL-encoded, so
+//! these pairs need no variants: `https:\/\/de.B` and `https%3A%2F%2Fde.B` hold `.B`.
 
 use std::fmt;
 
@@ -49,14 +58,36 @@ pub struct Variants {
     pub scheme_relative: bool,
 }
 
+/// Where a pair's needle may match, besides what the rule's `boundaries` say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PairKind {
+    /// `from` or one of its variants: it matches where the rule's source may (a host or
+    /// path where it ends, with `boundaries`; anywhere without).
+    Variant,
+    /// A bare host of a `subdomains` rule, as itself only: where its last label ends, and
+    /// not after a letter, digit, `-`, `_` or `.` (so not as the end of a subdomain).
+    ExactHost,
+    /// `.base` of a `subdomains` rule: right after a label (`de` of `de.base`) and where its
+    /// last label ends. A host that already ends in the destination base (when that lies
+    /// under the source base) does not move again.
+    Subdomain,
+}
+
 /// One needle and its replacement.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Pair {
     from: Box<[u8]>,
     to: Box<[u8]>,
+    kind: PairKind,
 }
 
 impl Pair {
+    /// Where the needle may match (see [`PairKind`]).
+    pub fn kind(&self) -> PairKind {
+        self.kind
+    }
+
     /// The bytes to find.
     pub fn from(&self) -> &[u8] {
         &self.from
@@ -156,6 +187,8 @@ pub struct Replacement {
     pub(crate) source: Box<str>,
     /// Whether a host or path source matches only where its host or segment ends.
     pub(crate) boundaries: bool,
+    /// Whether the host moves with its subdomains (`subdomains = true`).
+    pub(crate) subdomains: bool,
 }
 
 /// `must_move`: where the application keeps the value a replacement moves (WordPress's
@@ -246,6 +279,12 @@ impl Replacement {
     /// replaced inside a longer host or directory name.
     pub fn boundaries(&self) -> bool {
         self.boundaries
+    }
+
+    /// Whether the rule moves a host with its subdomains (`subdomains = true`): its pairs
+    /// are then of the kinds [`PairKind::ExactHost`] and [`PairKind::Subdomain`].
+    pub fn subdomains(&self) -> bool {
+        self.subdomains
     }
 
     /// Where the application keeps the value this rule moves, if the rule says.
@@ -426,10 +465,53 @@ pub(crate) fn expand(from: &str, to: &str, v: Variants) -> Result<Vec<Pair>, Str
         out.push(Pair {
             from: f.into(),
             to: t.into(),
+            kind: PairKind::Variant,
         });
     }
     out.sort_by_key(|p| std::cmp::Reverse(p.from.len()));
     Ok(out)
+}
+
+/// Whether `s` is a bare host name: labels of letters, digits, `-` and `_` joined by dots,
+/// at least two of them.
+pub(crate) fn is_host(s: &str) -> bool {
+    s.contains('.')
+        && s.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+/// A host without a leading `www.`, as WordPress's `get_clean_basedomain()` makes it: the
+/// base its sites' hosts are labels of.
+pub(crate) fn base_domain(host: &str) -> &str {
+    match host.strip_prefix("www.") {
+        Some(base) if base.contains('.') => base,
+        _ => host,
+    }
+}
+
+/// The pairs of a `subdomains` rule (see the module docs); `from` and `to` are hosts.
+pub(crate) fn expand_subdomains(from: &str, to: &str) -> Vec<Pair> {
+    let (base, to_base) = (base_domain(from), base_domain(to));
+    let pair = |f: String, t: String, kind| Pair {
+        from: f.into_bytes().into(),
+        to: t.into_bytes().into(),
+        kind,
+    };
+    let mut out = vec![pair(from.into(), to.into(), PairKind::ExactHost)];
+    if base != from {
+        out.push(pair(base.into(), to_base.into(), PairKind::ExactHost));
+    }
+    out.push(pair(
+        format!(".{base}"),
+        format!(".{to_base}"),
+        PairKind::Subdomain,
+    ));
+    out.retain(|p| p.from != p.to);
+    out
 }
 
 #[cfg(test)]
@@ -495,6 +577,50 @@ mod tests {
             show(&expand("http://a/", "https://a/", v2).unwrap()),
             [r#""http://a/" -> "https://a/""#]
         );
+    }
+
+    #[test]
+    fn subdomains_move_with_their_base() {
+        assert_eq!(
+            show(&expand_subdomains(
+                "www.prod-net.example",
+                "int-net.example"
+            )),
+            [
+                r#""www.prod-net.example" -> "int-net.example""#,
+                r#""prod-net.example" -> "int-net.example""#,
+                r#"".prod-net.example" -> ".int-net.example""#,
+            ]
+        );
+        let p = expand_subdomains("prod.example", "www.int.example");
+        assert_eq!(
+            show(&p),
+            [
+                r#""prod.example" -> "www.int.example""#,
+                r#"".prod.example" -> ".int.example""#,
+            ]
+        );
+        assert_eq!(
+            p.iter().map(Pair::kind).collect::<Vec<_>>(),
+            [PairKind::ExactHost, PairKind::Subdomain]
+        );
+        // Only the main host changes: the subdomains stay.
+        assert_eq!(
+            show(&expand_subdomains("www.a.example", "a.example")),
+            [r#""www.a.example" -> "a.example""#]
+        );
+        assert!(expand_subdomains("a.example", "a.example").is_empty());
+        assert_eq!(base_domain("www.example"), "www.example");
+        assert!(is_host("de.prod-net.example") && is_host("a_b.example"));
+        for not in [
+            "https://a.example",
+            "a.example/",
+            "example",
+            ".a.example",
+            "a..b",
+        ] {
+            assert!(!is_host(not), "{not}");
+        }
     }
 
     #[test]

@@ -44,11 +44,36 @@ mod errors {
         );
         assert_eq!(
             err("[[replace]]\nfrom = \"a\"\nto = \"b\"\n[[replace]]\nfrom = \"a\"\nto = \"b\"\nskip = []\n"),
-            "t.toml:7:1: replace[1].skip: unknown field `skip`, expected one of `name`, `from`, `to`, `variants`, `serialized`, `base64`, `tables`, `skip_tables`, `columns`, `skip_columns`, `must_move`, `boundaries`"
+            "t.toml:7:1: replace[1].skip: unknown field `skip`, expected one of `name`, `from`, `to`, `variants`, `serialized`, `base64`, `tables`, `skip_tables`, `columns`, `skip_columns`, `must_move`, `boundaries`, `subdomains`"
         );
         assert_eq!(
             err("[vars]\nx = \"1\"\n[policy]\nunlisted = \"fail\"\n[[bogus]]\n"),
             "t.toml:5:3: bogus: unknown field `bogus`, expected one of `meta`, `vars`, `input`, `policy`, `prefix`, `replace`, `lookup`, `table`, `mask`, `keep`, `append_sql`"
+        );
+    }
+
+    #[test]
+    fn subdomains_need_hosts() {
+        let rule = |from: &str, to: &str, extra: &str| {
+            err(&format!(
+                "[[replace]]\nfrom = \"{from}\"\nto = \"{to}\"\nsubdomains = true\n{extra}"
+            ))
+        };
+        assert_eq!(
+            rule("https://www.example.org", "https://int.example.org", ""),
+            "t.toml:4:14: replace[0].subdomains: `subdomains` needs `from` and `to` to be host names (www.example.org), not URLs or paths; move URLs with a rule of their own"
+        );
+        assert_eq!(
+            rule("www.example.org", "", ""),
+            "t.toml:4:14: replace[0].subdomains: `subdomains` needs `from` and `to` to be host names (www.example.org), not URLs or paths; move URLs with a rule of their own"
+        );
+        assert_eq!(
+            rule("www.example.org", "int.example.org", "boundaries = false\n"),
+            "t.toml:4:14: replace[0].subdomains: `subdomains` moves hosts where they end; it cannot be used with boundaries = false"
+        );
+        assert_eq!(
+            rule("www.example.org", "int.example.org", "variants = []\n"),
+            "t.toml:4:14: replace[0].subdomains: `subdomains` takes no `variants`: a host is written the same as it is, JSON-escaped and URL-encoded; move URLs with a rule of their own"
         );
     }
 

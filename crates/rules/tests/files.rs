@@ -233,9 +233,19 @@ fn wordpress_transients_guid_and_multisite() {
         .compile_path(pack("wordpress.toml"))
         .unwrap();
     let d = &r.replacements()[0];
-    assert_eq!(d.label(), "multisite domain");
-    assert!(d.applies_to("wp_blogs", "domain") && !d.applies_to("wp_blogs", "path"));
-    assert!(!d.applies_to("wp_options", "option_value"));
+    assert_eq!(d.label(), "network hosts");
+    assert!(d.subdomains());
+    assert!(d.applies_to("wp_blogs", "domain") && d.applies_to("wp_2_options", "option_value"));
+    assert!(!d.applies_to("wp_2_posts", "guid"));
+    let pairs: Vec<_> = d.pairs().iter().map(|p| format!("{p:?}")).collect();
+    assert_eq!(
+        pairs,
+        [
+            r#""www.example.org" -> "int.example.net""#,
+            r#""example.org" -> "int.example.net""#,
+            r#"".example.org" -> ".int.example.net""#,
+        ]
+    );
 }
 
 /// ```toml blocks of docs/rules.md: each compiles; ```toml,error blocks fail, and when a
