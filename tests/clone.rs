@@ -470,3 +470,128 @@ fn the_reference_plan_in_the_docs_loads_with_every_key() {
     );
     assert!(!dir.path().join("int").exists(), "the dry run wrote files");
 }
+
+/// `examples/clone-elgg.toml`, run as it is, on an Elgg-3-shaped database with an
+/// application directory (its `settings.php` read for the source's facts) and a data
+/// directory.
+#[test]
+fn the_elgg_example_copies_database_application_and_data() {
+    let src = MariaDb::start().unwrap();
+    let dst = MariaDb::start().unwrap();
+    src.create_database("elgg").unwrap();
+    src.load_file("elgg", &fixtures().join("dumps/elgg3.default.sql"))
+        .unwrap();
+    for (server, user, pw) in [(&src, "elgg", SRC_PW), (&dst, "elgg_int", DST_PW)] {
+        let quoted = pw.replace('\\', "\\\\").replace('\'', "\\'");
+        server
+            .execute(&format!(
+                "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY '{quoted}'; \
+                 GRANT ALL ON *.* TO '{user}'@'127.0.0.1'"
+            ))
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = |s: &str| dir.path().join(s);
+    let (www, data, int_www, int_data) = (p("www"), p("data"), p("int/www"), p("int/data"));
+    for d in ["www/elgg-config", "data/1/2", "data/caches/views"] {
+        std::fs::create_dir_all(p(d)).unwrap();
+    }
+    std::fs::write(
+        www.join("index.php"),
+        "<?php\nrequire 'vendor/autoload.php';\n",
+    )
+    .unwrap();
+    std::fs::write(www.join(".htaccess"), "RewriteEngine on\n").unwrap();
+    let settings = format!(
+        "<?php\nglobal $CONFIG;\nif (!isset($CONFIG)) {{\n\t$CONFIG = new \\stdClass;\n}}\n\
+         $CONFIG->dbuser = 'elgg';\n$CONFIG->dbpass = '{}';\n$CONFIG->dbname = 'elgg';\n\
+         $CONFIG->dbhost = '127.0.0.1';\n$CONFIG->dbport = '{}';\n$CONFIG->dbprefix = 'elgg_';\n\
+         $CONFIG->wwwroot = 'https://mitglieder.example.org/';\n$CONFIG->dataroot = '{}/';\n\
+         $CONFIG->cacheroot = '{}/caches/';\n",
+        SRC_PW.replace('\'', "\\'"),
+        src.port(),
+        data.display(),
+        data.display()
+    );
+    std::fs::write(www.join("elgg-config/settings.php"), settings).unwrap();
+    std::fs::write(data.join("1/2/avatar.jpg"), b"JPEG").unwrap();
+    std::fs::write(data.join("caches/views/x.css"), b"cached").unwrap();
+
+    let out = understudy()
+        .arg("clone")
+        .arg(fixtures().join("../examples/clone-elgg.toml"))
+        .env("SOURCE_ROOT", &www)
+        .env("SOURCE_DATA", &data)
+        .env("TARGET_ROOT", &int_www)
+        .env("TARGET_DATA", &int_data)
+        .env("TARGET_URL", "https://int.members.example.org/")
+        .env("TARGET_DB_HOST", "127.0.0.1")
+        .env("TARGET_DB_PORT", dst.port().to_string())
+        .env("TARGET_DB_USER", "elgg_int")
+        .env("TARGET_DB_PASSWORD", DST_PW)
+        .env("TARGET_DB_NAME", "elgg_int")
+        .env("UNDERSTUDY_SECRET", SECRET)
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(!all.contains(SRC_PW) && !all.contains(DST_PW), "{all}");
+
+    // Files: the application with its .htaccess, the data without its caches.
+    assert_eq!(
+        std::fs::read(int_www.join(".htaccess")).unwrap(),
+        b"RewriteEngine on\n"
+    );
+    assert_eq!(
+        std::fs::read(int_data.join("1/2/avatar.jpg")).unwrap(),
+        b"JPEG"
+    );
+    assert!(!int_data.join("caches").exists());
+    // settings.php: the target's login and directories, php -l clean.
+    let patched = std::fs::read_to_string(int_www.join("elgg-config/settings.php")).unwrap();
+    for want in [
+        "$CONFIG->dbuser = 'elgg_int';".to_string(),
+        "$CONFIG->dbname = 'elgg_int';".to_string(),
+        format!("$CONFIG->dbport = {};", dst.port()),
+        "$CONFIG->wwwroot = 'https://int.members.example.org/';".to_string(),
+        format!("$CONFIG->dataroot = '{}/';", int_data.display()),
+    ] {
+        assert!(patched.contains(&want), "{want} not in {patched}");
+    }
+    assert!(!patched.contains(SRC_PW), "{patched}");
+    let lint = Command::new("php")
+        .arg("-l")
+        .arg(int_www.join("elgg-config/settings.php"))
+        .output()
+        .unwrap();
+    assert!(
+        lint.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
+    // The database: the banner, the site moved, no member's address.
+    assert_eq!(
+        dst.query_value(
+            "elgg_int",
+            "SELECT value FROM elgg_config WHERE name = 'understudy_banner'"
+        )
+        .unwrap(),
+        "s:28:\"INTEGRATION - not production\";"
+    );
+    let copy = String::from_utf8_lossy(&dst.dump("elgg_int", &[]).unwrap()).into_owned();
+    assert!(
+        !copy.contains("mitglieder.example.org"),
+        "the production URL is in the copy"
+    );
+    assert!(copy.contains("https://int.members.example.org/"));
+    let emails = src
+        .query(
+            "elgg",
+            "SELECT value FROM elgg_metadata WHERE name = 'email'",
+        )
+        .unwrap();
+    assert!(!emails.is_empty());
+    for e in emails {
+        assert!(!copy.contains(&e[0]), "{} copied", e[0]);
+    }
+}
