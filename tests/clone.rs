@@ -595,3 +595,81 @@ fn the_elgg_example_copies_database_application_and_data() {
         assert!(!copy.contains(&e[0]), "{} copied", e[0]);
     }
 }
+
+/// The target runs out of space mid-restore: its InnoDB tablespace is capped (all tables in
+/// one system tablespace of at most 24 MiB), which fails the restore as a full disk does
+/// ("The table is full"), without filling the machine's disk or mounting a small one.
+#[test]
+fn a_target_that_runs_out_of_space_leaves_its_database_as_it_was() {
+    let src = MariaDb::start().unwrap();
+    let dst = MariaDb::start_with(&[
+        "--innodb-file-per-table=0",
+        "--innodb-data-file-path=ibdata1:12M:autoextend:max:24M",
+    ])
+    .unwrap();
+    src.create_database("wp").unwrap();
+    src.load_file("wp", &fixtures().join("dumps/wordpress.default.sql"))
+        .unwrap();
+    dst.create_database("wp_int").unwrap();
+    dst.execute_in(
+        "wp_int",
+        "CREATE TABLE legacy (id INT PRIMARY KEY, note TEXT); \
+         INSERT INTO legacy VALUES (1, 'the integration site as it was');",
+    )
+    .unwrap();
+    let before = dst.checksums("wp_int").unwrap();
+    let sites = Sites {
+        src,
+        dst,
+        dir: tempfile::tempdir().unwrap(),
+    };
+    for (server, pw) in [(&sites.src, SRC_PW), (&sites.dst, DST_PW)] {
+        let quoted = pw.replace('\\', "\\\\").replace('\'', "\\'");
+        server
+            .execute(&format!(
+                "CREATE USER 'cloner'@'127.0.0.1' IDENTIFIED BY '{quoted}'; \
+                 GRANT ALL ON *.* TO 'cloner'@'127.0.0.1'"
+            ))
+            .unwrap();
+    }
+    // The dump, then 40 MB more rows, then the dump's trailer.
+    let dump = fixtures().join("dumps/wordpress.default.sql");
+    let script = sites.dir.path().join("big-dump.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "sed '/^-- Dump completed/d' '{}'\n\
+             echo 'CREATE TABLE filler (v LONGTEXT);'\n\
+             x=$(head -c 100000 /dev/zero | tr '\\0' x)\n\
+             i=0\n\
+             while [ $i -lt 400 ]; do echo \"INSERT INTO filler VALUES ('$x');\"; i=$((i+1)); done\n\
+             echo '-- Dump completed on 2026-12-04 22:00:00'\n",
+            dump.display()
+        ),
+    )
+    .unwrap();
+    let big = format!("[dump]\ncommand = [\"sh\", \"{}\"]\n", script.display());
+    // A plain copy: the filler table is no rule pack's business.
+    let plan = sites.plan(GOOD_VARS, &big);
+    let plain: String = std::fs::read_to_string(&plan)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("rules =") && !l.starts_with("vars ="))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&plan, plain).unwrap();
+    let out = sites.clone(&plan, &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("restore failed") && all.contains("is full"),
+        "{all}"
+    );
+    assert_eq!(sites.dst.checksums("wp_int").unwrap(), before);
+    // A full InnoDB cannot even drop the staging database (its DDL log needs space too): the
+    // error says so, and that the next clone drops it first.
+    assert!(
+        all.contains("could not be dropped") && all.contains("the next clone drops it first"),
+        "{all}"
+    );
+}

@@ -226,12 +226,31 @@ pub(crate) fn copy(
     if let Err(e) = result {
         if mode == Mode::Atomic {
             // The target was not touched; the staging copy is dropped. If the server is
-            // gone this fails too, and the next clone drops it first.
-            let _ = target.query(
-                Stage::Restore,
-                None,
-                &format!("DROP DATABASE IF EXISTS {}", quote_ident(&into)),
-            );
+            // gone this fails too, and the next clone drops it first: say so.
+            // The server may still be rolling back the restore's last statement: a few
+            // tries, a moment apart.
+            let mut dropped = Ok(Vec::new());
+            for wait in [0, 250, 1000] {
+                std::thread::sleep(Duration::from_millis(wait));
+                dropped = target.query(
+                    Stage::Restore,
+                    None,
+                    &format!("DROP DATABASE IF EXISTS {}", quote_ident(&into)),
+                );
+                if dropped.is_ok() {
+                    break;
+                }
+            }
+            if let Err(Error::Stage {
+                message, stderr, ..
+            }) = dropped
+            {
+                return Err(e.with_note(format!(
+                    "the staging database `{into}` could not be dropped ({message}: {}); \
+                     the next clone drops it first",
+                    stderr.lines().last().unwrap_or("")
+                )));
+            }
         }
         return Err(e);
     }

@@ -89,6 +89,23 @@ impl Error {
         }
     }
 
+    /// This error with `note` added to its message (stage errors; others are returned as
+    /// they are).
+    pub(crate) fn with_note(self, note: String) -> Error {
+        match self {
+            Error::Stage {
+                stage,
+                message,
+                stderr,
+            } => Error::Stage {
+                stage,
+                message: format!("{message}; {note}"),
+                stderr,
+            },
+            other => other,
+        }
+    }
+
     pub(crate) fn stage_failed(stage: Stage, message: impl Into<String>) -> Error {
         Error::Stage {
             stage,

@@ -319,6 +319,8 @@ pub struct MariaDb {
     socket: PathBuf,
     error_log: PathBuf,
     port: u16,
+    /// Server options beyond the defaults (kept for a restart).
+    extra: Vec<String>,
     server: Child,
     watchdog: Option<Child>,
 }
@@ -365,6 +367,13 @@ impl MariaDb {
     /// server on it; returns once `SELECT 1` answers (at most
     /// [`START_TIMEOUT`]). Takes about one second.
     pub fn start() -> Result<MariaDb> {
+        MariaDb::start_with(&[])
+    }
+
+    /// As [`MariaDb::start`], with server options added (`--innodb-data-file-path=…`), also
+    /// to the bootstrap that creates the datadir.
+    pub fn start_with(extra: &[&str]) -> Result<MariaDb> {
+        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
         let bins = Binaries::find()?;
         let dir = tempfile::Builder::new()
             .prefix("understudy-mariadb-")
@@ -398,7 +407,8 @@ impl MariaDb {
             // installed side by side (parallel tests) remove each other's.
             .arg(arg_path("--tmpdir=", &tmpdir))
             .arg("--innodb-log-file-size=16M")
-            .arg("--innodb-buffer-pool-size=64M");
+            .arg("--innodb-buffer-pool-size=64M")
+            .args(&extra);
         run_capture(install, None)?;
 
         let socket = root.join("mariadbd.sock");
@@ -407,7 +417,7 @@ impl MariaDb {
         let mut last_err = None;
         for _attempt in 0..3 {
             let port = free_port()?;
-            let mut cmd = server_command(&bins, &root, port);
+            let mut cmd = server_command(&bins, &root, port, &extra);
             let command = describe(&cmd);
             let server = cmd
                 .spawn()
@@ -421,6 +431,7 @@ impl MariaDb {
                 socket: socket.clone(),
                 error_log: error_log.clone(),
                 port,
+                extra: extra.clone(),
                 server,
                 watchdog,
             };
@@ -513,7 +524,7 @@ impl MariaDb {
     pub fn restart(&mut self) -> Result<()> {
         self.kill();
         let _ = std::fs::remove_file(&self.socket);
-        let mut cmd = server_command(&self.bins, &self.root, self.port);
+        let mut cmd = server_command(&self.bins, &self.root, self.port, &self.extra);
         let command = describe(&cmd);
         self.server = cmd
             .spawn()
@@ -805,7 +816,7 @@ impl Drop for MariaDb {
 }
 
 /// The `mariadbd` command line of the server in `root` (datadir, socket, logs inside it).
-fn server_command(bins: &Binaries, root: &Path, port: u16) -> Command {
+fn server_command(bins: &Binaries, root: &Path, port: u16, extra: &[String]) -> Command {
     let datadir = root.join("data");
     let tmpdir = root.join("tmp");
     let socket = root.join("mariadbd.sock");
@@ -831,6 +842,7 @@ fn server_command(bins: &Binaries, root: &Path, port: u16) -> Command {
         .arg("--performance-schema=OFF")
         .arg("--max-allowed-packet=1G")
         .arg("--skip-name-resolve")
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
