@@ -673,3 +673,123 @@ fn a_target_that_runs_out_of_space_leaves_its_database_as_it_was() {
         "{all}"
     );
 }
+
+/// `examples/clone-drupal.toml`, run as it is, on the Drupal fixture site with a code
+/// directory (its `settings.php` read for the source's facts and patched by key inside the
+/// `$databases` array) and a private files directory.
+#[test]
+fn the_drupal_example_patches_settings_inside_the_databases_array() {
+    let src = MariaDb::start().unwrap();
+    let dst = MariaDb::start().unwrap();
+    src.create_database("drupal").unwrap();
+    src.load_file("drupal", &fixtures().join("sql/drupal.sql"))
+        .unwrap();
+    for (server, user, pw) in [(&src, "drupal", SRC_PW), (&dst, "drupal_int", DST_PW)] {
+        let quoted = pw.replace('\\', "\\\\").replace('\'', "\\'");
+        server
+            .execute(&format!(
+                "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY '{quoted}'; \
+                 GRANT ALL ON *.* TO '{user}'@'127.0.0.1'"
+            ))
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = |s: &str| dir.path().join(s);
+    for d in [
+        "web/sites/default/files/css",
+        "web/sites/default/files/2026-12",
+        "private",
+    ] {
+        std::fs::create_dir_all(p(d)).unwrap();
+    }
+    std::fs::write(p("web/sites/default/files/css/agg.css"), "a{}").unwrap();
+    std::fs::write(p("web/sites/default/files/2026-12/photo.jpg"), "JPEG").unwrap();
+    std::fs::write(p("private/invoice.pdf"), "PDF").unwrap();
+    let settings = format!(
+        "<?php\n\n$databases['default']['default'] = array (\n  'database' => 'drupal',\n  \
+         'username' => 'drupal',\n  'password' => '{}',\n  'prefix' => '',\n  \
+         'host' => '127.0.0.1',\n  'port' => '{}',\n  \
+         'namespace' => 'Drupal\\\\mysql\\\\Driver\\\\Database\\\\mysql',\n  'driver' => 'mysql',\n);\n\
+         $settings['hash_salt'] = 'production-salt';\n\
+         $settings['file_private_path'] = '{}';\n\
+         $settings['trusted_host_patterns'] = ['^www\\.example\\.org$'];\n",
+        SRC_PW.replace('\'', "\\'"),
+        src.port(),
+        p("private").display()
+    );
+    std::fs::write(p("web/sites/default/settings.php"), &settings).unwrap();
+
+    let out = understudy()
+        .arg("clone")
+        .arg(fixtures().join("../examples/clone-drupal.toml"))
+        .env("SOURCE_ROOT", p("web"))
+        .env("SOURCE_DATA", p("private"))
+        .env("TARGET_ROOT", p("int/web"))
+        .env("TARGET_DATA", p("int/private"))
+        .env("TARGET_URL", "https://int.example.org")
+        .env("TARGET_DB_HOST", "127.0.0.1")
+        .env("TARGET_DB_PORT", dst.port().to_string())
+        .env("TARGET_DB_USER", "drupal_int")
+        .env("TARGET_DB_PASSWORD", DST_PW)
+        .env("TARGET_DB_NAME", "drupal_int")
+        .env("UNDERSTUDY_SECRET", SECRET)
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+
+    assert!(!p("int/web/sites/default/files/css").exists());
+    assert_eq!(
+        std::fs::read(p("int/web/sites/default/files/2026-12/photo.jpg")).unwrap(),
+        b"JPEG"
+    );
+    assert_eq!(std::fs::read(p("int/private/invoice.pdf")).unwrap(), b"PDF");
+    let patched = std::fs::read_to_string(p("int/web/sites/default/settings.php")).unwrap();
+    for want in [
+        "'database' => 'drupal_int',".to_string(),
+        "'username' => 'drupal_int',".to_string(),
+        format!("'port' => '{}',", dst.port()),
+        "'namespace' => 'Drupal\\\\mysql\\\\Driver\\\\Database\\\\mysql',".to_string(),
+        format!(
+            "$settings['file_private_path'] = '{}';",
+            p("int/private").display()
+        ),
+        "$settings['trusted_host_patterns'] = ['^int\\\\.example\\\\.org$'];".to_string(),
+    ] {
+        assert!(patched.contains(&want), "{want} not in {patched}");
+    }
+    assert!(
+        !patched.contains("production-salt") && !patched.contains(SRC_PW),
+        "{patched}"
+    );
+    let lint = Command::new("php")
+        .arg("-l")
+        .arg(p("int/web/sites/default/settings.php"))
+        .output()
+        .unwrap();
+    assert!(
+        lint.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
+    let copy = String::from_utf8_lossy(&dst.dump("drupal_int", &[]).unwrap()).into_owned();
+    assert!(
+        !copy.contains("https://www.example.org"),
+        "the production URL is in the copy"
+    );
+    let mails = src
+        .query(
+            "drupal",
+            "SELECT mail FROM users_field_data WHERE mail LIKE '%@%'",
+        )
+        .unwrap();
+    assert!(!mails.is_empty());
+    for m in mails {
+        assert!(!copy.contains(&m[0]), "{} copied", m[0]);
+    }
+    assert_eq!(
+        dst.query_value("drupal_int", "SELECT COUNT(*) FROM cache_render")
+            .unwrap(),
+        "0"
+    );
+}

@@ -7,6 +7,8 @@
 //! instead of filling memory or disk. No byte of the dump touches a file.
 
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use understudy_engine::{Engine, ErrorKind as EngineErrorKind, OnFailure, Report};
@@ -289,7 +291,7 @@ fn pipe(
     else {
         return Err(Error::stage_failed(Stage::Dump, "the pipes did not open"));
     };
-    let run = engine.run_piped(dump_out, restore_in, OnFailure::Mark);
+    let run = run_with_progress(engine, dump_out, restore_in, start, progress);
     match run {
         Ok((r, restore_in)) => {
             // The restore ends when its input does.
@@ -319,6 +321,60 @@ fn pipe(
         report.values_masked
     ));
     Ok(())
+}
+
+/// How often a running pipe reports its progress.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// Runs the engine between the two children on a thread of its own, while this thread says
+/// every [`PROGRESS_EVERY`] how far the dump has come.
+fn run_with_progress(
+    engine: &Engine,
+    dump_out: std::process::ChildStdout,
+    restore_in: std::process::ChildStdin,
+    start: Instant,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Report, std::process::ChildStdin), understudy_engine::Error> {
+    let read = Arc::new(AtomicU64::new(0));
+    let counted = Counted {
+        inner: dump_out,
+        read: Arc::clone(&read),
+    };
+    std::thread::scope(|scope| {
+        let run = scope.spawn(|| engine.run_piped(counted, restore_in, OnFailure::Mark));
+        let mut last = Instant::now();
+        while !run.is_finished() {
+            std::thread::sleep(Duration::from_millis(50));
+            if last.elapsed() >= PROGRESS_EVERY {
+                last = Instant::now();
+                let bytes = read.load(Ordering::Relaxed);
+                let secs = start.elapsed().as_secs_f64();
+                progress(&format!(
+                    "{:.1} MB dumped and rewritten, {:.1} MB/s, {secs:.0} s",
+                    bytes as f64 / 1e6,
+                    bytes as f64 / 1e6 / secs.max(0.001)
+                ));
+            }
+        }
+        match run.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// A reader that counts what passes.
+struct Counted<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 /// Which stage a failed rewrite run is the fault of: the restore when writing failed, the

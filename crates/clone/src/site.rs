@@ -144,6 +144,9 @@ pub fn read_facts(kind: Kind, root: &Path) -> Result<Facts, String> {
             facts.port = db("port").and_then(|p| p.parse().ok());
             facts.prefix = db("prefix");
             facts.data = get("$settings['file_private_path']").map(PathBuf::from);
+            // Drupal 8+ rarely sets it: the address then comes from the request, and the plan
+            // gives `src_url`.
+            facts.url = get("$base_url");
         }
     }
     Ok(facts)
