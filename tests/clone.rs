@@ -402,6 +402,7 @@ fn the_reference_plan_in_the_docs_loads_with_every_key() {
         "vars",
         "secret_file",
         "replace",
+        "allow_missing_tables",
         "name",
         "sql",
         "from",
@@ -792,4 +793,43 @@ fn the_drupal_example_patches_settings_inside_the_databases_array() {
             .unwrap(),
         "0"
     );
+}
+
+/// A view cannot be moved by the swap (it renames tables), so an atomic clone of a source
+/// that has one stops before touching anything and says to clone in place; in place it is
+/// copied. Tables a snapshot cannot cover are named in a warning.
+#[test]
+fn views_need_in_place_and_non_transactional_tables_are_named() {
+    let sites = Sites::new();
+    sites
+        .src
+        .execute_in(
+            "wp",
+            "ALTER TABLE wp_terms ENGINE=MyISAM; \
+             CREATE VIEW recent_posts AS SELECT ID, post_title FROM wp_posts",
+        )
+        .unwrap();
+    let before = sites.target_checksums();
+    let plan = sites.plan(GOOD_VARS, "");
+    let out = sites.clone(&plan, &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("view recent_posts") && all.contains("--in-place"),
+        "{all}"
+    );
+    assert_eq!(sites.target_checksums(), before);
+
+    let out = sites.clone(&plan, &["--in-place"]);
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("not transactional (wp_terms)"), "{all}");
+    let views = sites
+        .dst
+        .query(
+            "wp_int",
+            "SELECT table_name FROM information_schema.views WHERE table_schema = 'wp_int'",
+        )
+        .unwrap();
+    assert_eq!(views, vec![vec!["recent_posts".to_string()]]);
 }

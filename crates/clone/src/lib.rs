@@ -578,6 +578,7 @@ fn build_engine(
     } else {
         options.threads
     });
+    engine.allow_missing_tables(plan.rewrite.allow_missing_tables);
     engine.output_is_buffered(true);
     engine.build().map_err(|e| Error::Plan {
         file: plan.file.clone(),

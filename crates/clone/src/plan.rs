@@ -168,6 +168,9 @@ pub struct Rewrite {
     pub secret_file: Option<PathBuf>,
     /// Plain `OLD=NEW` replacements, as `rewrite --replace` takes them.
     pub replace: Vec<String>,
+    /// A dump of some tables only: masks that meet no table are not an error (as
+    /// `rewrite --allow-missing-tables`).
+    pub allow_missing_tables: bool,
 }
 
 /// One `[[post_sql]]`.
@@ -305,6 +308,8 @@ struct RewriteFile {
     secret_file: Option<PathBuf>,
     #[serde(default)]
     replace: Vec<String>,
+    #[serde(default)]
+    allow_missing_tables: bool,
 }
 
 #[derive(Deserialize)]
@@ -614,6 +619,7 @@ impl Plan {
                 vars,
                 secret_file: raw.rewrite.secret_file.map(resolve),
                 replace: raw.rewrite.replace,
+                allow_missing_tables: raw.rewrite.allow_missing_tables,
             },
             post_sql,
             site,
