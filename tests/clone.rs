@@ -314,6 +314,7 @@ fn dry_run_and_check_show_the_steps_without_secrets() {
     let all = text(&out);
     assert!(out.status.success(), "{all}");
     assert!(!all.contains("PROBLEM"), "{all}");
+    assert!(all.contains("ok      target disk: the copy takes about"), "{all}");
     for secret in [SRC_PW, DST_PW, SECRET] {
         assert!(!all.contains(secret));
     }

@@ -502,7 +502,104 @@ pub fn check(plan: &Plan, options: &Options) -> Vec<CheckLine> {
             format!("target {}: {}", target.describe, error_text(&e)),
         ),
     }
+    if options.mode == Mode::Atomic {
+        match staging_space(plan, &source, &target) {
+            Ok(Some((need, free))) => line(
+                free > need,
+                format!(
+                    "target disk: the copy takes about {:.0} MB (the source's tables), \
+                     {:.0} MB are free where the target keeps its data",
+                    need as f64 / 1e6,
+                    free as f64 / 1e6
+                ),
+            ),
+            Ok(None) => line(
+                true,
+                "target disk: not on this machine, its free space is not checked".into(),
+            ),
+            Err(e) => line(false, format!("target disk: {}", error_text(&e))),
+        }
+    }
+    for dir in plan
+        .copies
+        .iter()
+        .map(|c| c.to.as_path())
+        .chain(plan.site.iter().map(|s| s.target_root.as_path()))
+    {
+        let existing = dir.ancestors().find(|d| d.exists());
+        match existing {
+            Some(d) if writable(d) => {
+                line(true, format!("{}: writable", dir.display()));
+            }
+            Some(d) => line(
+                false,
+                format!("{}: {} is not writable", dir.display(), d.display()),
+            ),
+            None => line(
+                false,
+                format!("{}: no directory of it exists", dir.display()),
+            ),
+        }
+    }
     lines
+}
+
+/// Whether this process may create files in `dir`.
+fn writable(dir: &std::path::Path) -> bool {
+    tempfile::Builder::new()
+        .prefix(".understudy-check-")
+        .tempfile_in(dir)
+        .is_ok()
+}
+
+/// The bytes the source's tables take and the bytes free in the target server's data
+/// directory, when that server runs on this machine (a socket, or a local address).
+fn staging_space(plan: &Plan, source: &Login, target: &Login) -> Result<Option<(u64, u64)>, Error> {
+    let local = plan.target.socket.is_some()
+        || matches!(
+            plan.target.host.as_deref(),
+            None | Some("localhost" | "127.0.0.1" | "::1")
+        );
+    if !local {
+        return Ok(None);
+    }
+    let need = source.query(
+        Stage::Check,
+        None,
+        &format!(
+            "SELECT COALESCE(SUM(data_length + index_length), 0) FROM information_schema.tables \
+             WHERE table_schema = {}",
+            database::sql_string(&plan.source.database)
+        ),
+    )?;
+    let need: u64 = need
+        .first()
+        .and_then(|r| r.first())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let datadir = target.query(Stage::Check, None, "SELECT @@datadir")?;
+    let Some(datadir) = datadir.first().and_then(|r| r.first()) else {
+        return Ok(None);
+    };
+    match free_bytes(std::path::Path::new(datadir)) {
+        Some(free) => Ok(Some((need, free))),
+        None => Ok(None),
+    }
+}
+
+/// Free bytes (for an unprivileged user) on the filesystem of `path`, from `df`.
+fn free_bytes(path: &std::path::Path) -> Option<u64> {
+    let out = std::process::Command::new("df")
+        .args(["--output=avail", "-B1"])
+        .arg(path)
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(1)?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// An error and its causes on one line.
