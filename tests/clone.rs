@@ -125,6 +125,13 @@ fn clone_command(plan: &Path, args: &[&str]) -> Command {
     cmd
 }
 
+/// Fails when `text` holds a password or the masking secret.
+fn assert_no_secrets(text: &str) {
+    for secret in [SRC_PW, DST_PW, SECRET] {
+        assert!(!text.contains(secret), "a secret in: {text}");
+    }
+}
+
 fn text(out: &Output) -> String {
     format!(
         "{}{}",
@@ -190,12 +197,20 @@ fn clone_copies_rewrites_and_swaps_with_no_password_on_argv_and_no_dump_file() {
         stop.clone(),
     );
     let files = watch_files(tmp.path().to_path_buf(), stop.clone());
+    let work = watch_files(sites.dir.path().to_path_buf(), stop.clone());
     let out = clone_command(&plan, &["--report", report.to_str().unwrap()])
         .env("TMPDIR", tmp.path())
         .output()
         .unwrap();
     stop.store(true, Ordering::Relaxed);
     let (argv, files) = (argv.join().unwrap(), files.join().unwrap());
+    let work: Vec<String> = work
+        .join()
+        .unwrap()
+        .into_iter()
+        .filter(|f| !f.ends_with("plan.toml") && !f.ends_with("report.json"))
+        .collect();
+    assert!(work.is_empty(), "files written beside the plan: {work:?}");
     let all = text(&out);
     assert!(out.status.success(), "{all}");
     assert!(argv.is_empty(), "a secret on a command line: {argv:?}");
@@ -261,6 +276,7 @@ fn a_failing_stage_leaves_the_target_as_it_was() {
     );
     let out = sites.clone(&sites.plan(GOOD_VARS, &half), &[]);
     let all = text(&out);
+    assert_no_secrets(&all);
     assert_eq!(out.status.code(), Some(2), "{all}");
     assert!(
         all.contains("dump failed") && all.contains("Lost connection"),
@@ -271,6 +287,7 @@ fn a_failing_stage_leaves_the_target_as_it_was() {
     let wrong = format!("{GOOD_VARS}, prefix = \"wpx_\"");
     let out = sites.clone(&sites.plan(&wrong, ""), &[]);
     let all = text(&out);
+    assert_no_secrets(&all);
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(
         all.contains("rewrite failed") && all.contains("wp_"),
@@ -281,6 +298,7 @@ fn a_failing_stage_leaves_the_target_as_it_was() {
     let other = r#"src_url = "https://www.example.net", dst_url = "https://int.example.org""#;
     let out = sites.clone(&sites.plan(other, ""), &[]);
     let all = text(&out);
+    assert_no_secrets(&all);
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(all.contains("https://www.example.com"), "{all}");
 
@@ -288,6 +306,7 @@ fn a_failing_stage_leaves_the_target_as_it_was() {
     let bad_sql = "[[post_sql]]\nname = \"typo\"\nsql = \"UPDATE no_such_table SET x = 1\"\n";
     let out = sites.clone(&sites.plan(GOOD_VARS, bad_sql), &[]);
     let all = text(&out);
+    assert_no_secrets(&all);
     assert_eq!(out.status.code(), Some(2), "{all}");
     assert!(
         all.contains("post_sql failed") && all.contains("typo"),
@@ -314,7 +333,10 @@ fn dry_run_and_check_show_the_steps_without_secrets() {
     let all = text(&out);
     assert!(out.status.success(), "{all}");
     assert!(!all.contains("PROBLEM"), "{all}");
-    assert!(all.contains("ok      target disk: the copy takes about"), "{all}");
+    assert!(
+        all.contains("ok      target disk: the copy takes about"),
+        "{all}"
+    );
     for secret in [SRC_PW, DST_PW, SECRET] {
         assert!(!all.contains(secret));
     }
