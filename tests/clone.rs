@@ -818,41 +818,92 @@ fn the_drupal_example_patches_settings_inside_the_databases_array() {
     );
 }
 
-/// A view cannot be moved by the swap (it renames tables), so an atomic clone of a source
-/// that has one stops before touching anything and says to clone in place; in place it is
-/// copied. Tables a snapshot cannot cover are named in a warning.
+/// Views, triggers, routines and events follow the tables through the swap: the copy's
+/// replace the target's (a trigger cannot be renamed into another database, so they are
+/// moved as SQL). Tables a snapshot cannot cover are named in a warning.
 #[test]
-fn views_need_in_place_and_non_transactional_tables_are_named() {
+fn views_triggers_and_routines_follow_the_swap() {
     let sites = Sites::new();
     sites
         .src
         .execute_in(
             "wp",
             "ALTER TABLE wp_terms ENGINE=MyISAM; \
-             CREATE VIEW recent_posts AS SELECT ID, post_title FROM wp_posts",
+             CREATE VIEW recent_posts AS SELECT ID, post_title FROM wp_posts; \
+             CREATE TRIGGER term_slug BEFORE INSERT ON wp_terms FOR EACH ROW \
+               SET NEW.slug = LOWER(NEW.slug); \
+             CREATE FUNCTION posts_count() RETURNS INT READS SQL DATA \
+               RETURN (SELECT COUNT(*) FROM wp_posts); \
+             CREATE EVENT nightly ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM wp_comments WHERE 0",
         )
         .unwrap();
-    let before = sites.target_checksums();
-    let plan = sites.plan(GOOD_VARS, "");
-    let out = sites.clone(&plan, &[]);
-    let all = text(&out);
-    assert_eq!(out.status.code(), Some(2), "{all}");
-    assert!(
-        all.contains("view recent_posts") && all.contains("--in-place"),
-        "{all}"
-    );
-    assert_eq!(sites.target_checksums(), before);
-
-    let out = sites.clone(&plan, &["--in-place"]);
+    sites
+        .dst
+        .execute_in(
+            "wp_int",
+            "CREATE VIEW old_view AS SELECT id FROM legacy; \
+             CREATE TRIGGER old_trigger BEFORE INSERT ON legacy FOR EACH ROW SET NEW.note = 'x'",
+        )
+        .unwrap();
+    let out = sites.clone(&sites.plan(GOOD_VARS, ""), &[]);
     let all = text(&out);
     assert!(out.status.success(), "{all}");
     assert!(all.contains("not transactional (wp_terms)"), "{all}");
-    let views = sites
+    let names = |sql: &str| -> Vec<String> {
+        sites
+            .dst
+            .query("wp_int", sql)
+            .unwrap()
+            .into_iter()
+            .map(|mut r| r.swap_remove(0))
+            .collect()
+    };
+    assert_eq!(
+        names("SELECT table_name FROM information_schema.views WHERE table_schema = 'wp_int'"),
+        ["recent_posts"]
+    );
+    assert_eq!(
+        names(
+            "SELECT trigger_name FROM information_schema.triggers WHERE trigger_schema = 'wp_int'"
+        ),
+        ["term_slug"]
+    );
+    assert_eq!(
+        names("SELECT event_name FROM information_schema.events WHERE event_schema = 'wp_int'"),
+        ["nightly"]
+    );
+    let posts = sites
         .dst
-        .query(
+        .query_value("wp_int", "SELECT COUNT(*) FROM wp_posts")
+        .unwrap();
+    assert_eq!(
+        sites
+            .dst
+            .query_value("wp_int", "SELECT posts_count()")
+            .unwrap(),
+        posts
+    );
+    assert_eq!(
+        sites
+            .dst
+            .query_value("wp_int", "SELECT COUNT(*) FROM recent_posts")
+            .unwrap(),
+        posts
+    );
+    sites
+        .dst
+        .execute_in(
             "wp_int",
-            "SELECT table_name FROM information_schema.views WHERE table_schema = 'wp_int'",
+            "INSERT INTO wp_terms (name, slug) VALUES ('New', 'MIXED-Case')",
         )
         .unwrap();
-    assert_eq!(views, vec![vec!["recent_posts".to_string()]]);
+    assert_eq!(
+        sites
+            .dst
+            .query_value("wp_int", "SELECT slug FROM wp_terms WHERE name = 'New'")
+            .unwrap(),
+        "mixed-case"
+    );
+    let dbs = sites.databases();
+    assert!(!dbs.iter().any(|d| d.contains("understudy")), "{dbs:?}");
 }

@@ -179,6 +179,25 @@ impl Login {
     }
 }
 
+impl Login {
+    /// Runs an SQL script (as `mariadb-dump` writes one: `DELIMITER`, versioned comments) in
+    /// `database`.
+    ///
+    /// # Errors
+    /// A `stage` error with the client's standard error.
+    pub fn run_script(&self, stage: Stage, database: &str, script: &[u8]) -> Result<(), Error> {
+        let mut cmd = self.client();
+        cmd.args(["--batch", "--binary-mode", database]);
+        run_with_input(cmd, script)
+            .map(drop)
+            .map_err(|e| Error::Stage {
+                stage,
+                message: format!("a script on {}: {}", self.describe, e.0),
+                stderr: e.1,
+            })
+    }
+}
+
 /// Runs `cmd` with `input` on its standard input; its standard output, or what went wrong
 /// and the tail of its standard error.
 fn run_with_input(mut cmd: Command, input: &[u8]) -> Result<Vec<u8>, (String, String)> {

@@ -103,7 +103,6 @@ pub(crate) fn dump_command(
     tools: &Tools,
     source: &Login,
     database: &str,
-    mode: Mode,
 ) -> Command {
     let mut cmd = match &dump.command {
         Some(argv) => {
@@ -115,13 +114,9 @@ pub(crate) fn dump_command(
             let mut c = Command::new(&tools.dump);
             c.arg(source.defaults_arg());
             c.args(["--single-transaction", "--quick"]);
-            // Triggers, routines and events are not moved by the atomic swap (a trigger
-            // cannot be renamed into another database), so they are copied only in place.
-            if mode == Mode::InPlace {
-                c.args(["--routines", "--triggers", "--events"]);
-            } else {
-                c.arg("--skip-triggers");
-            }
+            // Triggers, routines and events too: the atomic swap moves them after the
+            // tables (see `swap`).
+            c.args(["--routines", "--triggers", "--events"]);
             c
         }
     };
@@ -155,21 +150,6 @@ pub(crate) fn copy(
         ));
     }
     report.inconsistent_tables = facts.inconsistent_tables;
-    if mode == Mode::Atomic && !facts.other_objects.is_empty() && plan.dump.command.is_none() {
-        return Err(Error::stage_failed(
-            Stage::Check,
-            format!(
-                "the source holds {} that the atomic swap cannot move (it renames tables \
-                 only): {}; clone with --in-place",
-                if facts.other_objects.len() == 1 {
-                    "an object"
-                } else {
-                    "objects"
-                },
-                facts.other_objects.join(", ")
-            ),
-        ));
-    }
     let into = match mode {
         Mode::Atomic => plan.target.stage_name(),
         Mode::InPlace => plan.target.database.clone(),
@@ -198,7 +178,6 @@ pub(crate) fn copy(
         source,
         target,
         &into,
-        mode,
         progress,
         &mut report,
     )
@@ -220,7 +199,7 @@ pub(crate) fn copy(
                 })?;
         }
         if mode == Mode::Atomic {
-            swap(plan, target, &mut report, progress)?;
+            swap(plan, tools, target, &mut report, progress)?;
         }
         report.swap_seconds = start.elapsed().as_secs_f64();
         Ok(())
@@ -267,7 +246,6 @@ fn pipe(
     source: &Login,
     target: &Login,
     into: &str,
-    mode: Mode,
     progress: &mut dyn FnMut(&str),
     report: &mut DatabaseReport,
 ) -> Result<(), Error> {
@@ -279,7 +257,7 @@ fn pipe(
     let start = Instant::now();
     let mut dump = Stagehand::spawn(
         Stage::Dump,
-        dump_command(&plan.dump, tools, source, &plan.source.database, mode),
+        dump_command(&plan.dump, tools, source, &plan.source.database),
         Stdio::null(),
         Stdio::piped(),
     )?;
@@ -429,6 +407,7 @@ fn fill(report: &mut DatabaseReport, r: &Report) {
 /// what the target held that the copy does not.
 fn swap(
     plan: &Plan,
+    tools: &Tools,
     target: &Login,
     report: &mut DatabaseReport,
     progress: &mut dyn FnMut(&str),
@@ -469,19 +448,175 @@ fn swap(
             .map(|t| format!("{q_stage}.{} TO {q_db}.{}", quote_ident(t), quote_ident(t))),
     );
     progress(&format!("swap {} tables into {db}", new.len()));
+    // Triggers cannot be renamed into another database: both sides' are saved as SQL and
+    // dropped first, the copy's are created after the rename (with its views, routines and
+    // events), the target's are put back if the rename fails.
+    let new_objects = Objects::of(target, &stage)?;
+    let old_objects = Objects::of(target, db)?;
+    let new_script = new_objects.script(tools, target, &stage)?;
+    let old_script = old_objects.script(tools, target, db)?;
     let mut sql = format!(
         "CREATE DATABASE IF NOT EXISTS {q_db}; DROP DATABASE IF EXISTS {q_old}; CREATE DATABASE {q_old};"
     );
+    for (objects, q) in [(&new_objects, &q_stage), (&old_objects, &q_db)] {
+        for t in &objects.triggers {
+            sql.push_str(&format!(" DROP TRIGGER {q}.{};", quote_ident(t)));
+        }
+    }
     if !renames.is_empty() {
         sql.push_str(&format!(" RENAME TABLE {};", renames.join(", ")));
     }
-    target.query(Stage::Swap, None, &sql)?;
+    if let Err(e) = target.query(Stage::Swap, None, &sql) {
+        if !old_objects.triggers.is_empty() {
+            // The rename did not happen: the target's tables are where they were.
+            let _ = target.run_script(Stage::Swap, db, &old_script);
+        }
+        return Err(e);
+    }
+    // The target's views, routines and events give way to the copy's.
+    let mut drop = String::new();
+    for v in &old_objects.views {
+        drop.push_str(&format!("DROP VIEW IF EXISTS {q_db}.{};", quote_ident(v)));
+    }
+    for (kind, name) in &old_objects.routines {
+        drop.push_str(&format!(
+            "DROP {kind} IF EXISTS {q_db}.{};",
+            quote_ident(name)
+        ));
+    }
+    for e in &old_objects.events {
+        drop.push_str(&format!("DROP EVENT IF EXISTS {q_db}.{};", quote_ident(e)));
+    }
+    if !drop.is_empty() {
+        target.query(Stage::Swap, None, &drop)?;
+    }
+    if !new_script.is_empty() {
+        progress(&format!("swap: {}", new_objects.describe()));
+        target
+            .run_script(Stage::Swap, db, &new_script)
+            .map_err(|e| {
+                e.with_note(format!(
+                    "the copy's tables are in place in {db}, its {} are not",
+                    new_objects.describe()
+                ))
+            })?;
+    }
     target.query(
         Stage::Swap,
         None,
         &format!("DROP DATABASE {q_old}; DROP DATABASE {q_stage}"),
     )?;
     Ok(())
+}
+
+/// A database's objects other than tables, by name.
+#[derive(Debug, Default)]
+struct Objects {
+    views: Vec<String>,
+    triggers: Vec<String>,
+    /// (`PROCEDURE` or `FUNCTION`, name).
+    routines: Vec<(String, String)>,
+    events: Vec<String>,
+}
+
+impl Objects {
+    fn of(target: &Login, database: &str) -> Result<Objects, Error> {
+        let db = sql_string(database);
+        let names = |sql: String| -> Result<Vec<Vec<String>>, Error> {
+            target.query(Stage::Swap, None, &sql)
+        };
+        let first = |rows: Vec<Vec<String>>| -> Vec<String> {
+            rows.into_iter()
+                .filter_map(|mut r| r.drain(..).next())
+                .collect()
+        };
+        Ok(Objects {
+            views: first(names(format!(
+                "SELECT table_name FROM information_schema.views WHERE table_schema = {db} ORDER BY 1"
+            ))?),
+            triggers: first(names(format!(
+                "SELECT trigger_name FROM information_schema.triggers WHERE trigger_schema = {db} ORDER BY 1"
+            ))?),
+            routines: names(format!(
+                "SELECT routine_type, routine_name FROM information_schema.routines \
+                 WHERE routine_schema = {db} ORDER BY 1, 2"
+            ))?
+            .into_iter()
+            .filter(|r| r.len() == 2)
+            .map(|r| (r[0].clone(), r[1].clone()))
+            .collect(),
+            events: first(names(format!(
+                "SELECT event_name FROM information_schema.events WHERE event_schema = {db} ORDER BY 1"
+            ))?),
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.views.is_empty()
+            && self.triggers.is_empty()
+            && self.routines.is_empty()
+            && self.events.is_empty()
+    }
+
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        for (n, what) in [
+            (self.views.len(), "views"),
+            (self.triggers.len(), "triggers"),
+            (self.routines.len(), "routines"),
+            (self.events.len(), "events"),
+        ] {
+            if n > 0 {
+                parts.push(format!("{n} {what}"));
+            }
+        }
+        parts.join(", ")
+    }
+
+    /// SQL that creates them in the current database, as `mariadb-dump` writes it (views
+    /// unqualified, triggers with their tables' names, `DELIMITER` around bodies): held in
+    /// memory, a few kilobytes of DDL.
+    fn script(&self, tools: &Tools, target: &Login, database: &str) -> Result<Vec<u8>, Error> {
+        if self.is_empty() {
+            return Ok(Vec::new());
+        }
+        let dump = |extra: &[&str], names: &[String]| -> Result<Vec<u8>, Error> {
+            let mut cmd = Command::new(&tools.dump);
+            cmd.arg(target.defaults_arg());
+            target.hide_secrets(&mut cmd);
+            cmd.args(["--no-data", "--skip-comments"])
+                .args(extra)
+                .arg(database)
+                .args(names);
+            let out = cmd.output().map_err(|e| {
+                Error::stage_failed(
+                    Stage::Swap,
+                    format!("cannot start {}: {e}", tools.dump.display()),
+                )
+            })?;
+            if !out.status.success() {
+                return Err(Error::Stage {
+                    stage: Stage::Swap,
+                    message: format!(
+                        "dumping the views, triggers and routines of {database} failed"
+                    ),
+                    stderr: crate::child::tail(&out.stderr),
+                });
+            }
+            Ok(out.stdout)
+        };
+        let mut script = Vec::new();
+        if !(self.triggers.is_empty() && self.routines.is_empty() && self.events.is_empty()) {
+            script.extend(dump(
+                &["--no-create-info", "--triggers", "--routines", "--events"],
+                &[],
+            )?);
+        }
+        if !self.views.is_empty() {
+            script.extend(dump(&["--skip-triggers"], &self.views)?);
+        }
+        Ok(script)
+    }
 }
 
 /// `name` as a MariaDB identifier.

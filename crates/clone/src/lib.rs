@@ -337,13 +337,7 @@ pub fn dry_run(plan: &Plan, options: &Options) -> Vec<String> {
         ));
     }
     let fake = |name: &str| Login::describe_only(&format!("/PRIVATE-DIR/{name}.cnf"), &tools);
-    let dump = database::dump_command(
-        &plan.dump,
-        &tools,
-        &fake("source"),
-        &plan.source.database,
-        options.mode,
-    );
+    let dump = database::dump_command(&plan.dump, &tools, &fake("source"), &plan.source.database);
     let argv = |c: &std::process::Command| {
         std::iter::once(c.get_program())
             .chain(c.get_args())
@@ -455,11 +449,11 @@ pub fn check(plan: &Plan, options: &Options) -> Vec<CheckLine> {
                     ),
                 );
             }
-            if options.mode == Mode::Atomic && !facts.other_objects.is_empty() {
+            if !facts.other_objects.is_empty() {
                 line(
-                    false,
+                    true,
                     format!(
-                        "the atomic swap cannot move {}; clone with --in-place",
+                        "the copy's {} follow its tables",
                         facts.other_objects.join(", ")
                     ),
                 );
