@@ -907,3 +907,48 @@ fn views_triggers_and_routines_follow_the_swap() {
     let dbs = sites.databases();
     assert!(!dbs.iter().any(|d| d.contains("understudy")), "{dbs:?}");
 }
+
+/// SIGTERM during the restore: the process ends with the signal's status, its private
+/// directory of option files (passwords) is gone, and the target database is as it was.
+#[test]
+fn a_signal_removes_the_option_files_and_leaves_the_target() {
+    let sites = Sites::new();
+    let before = sites.target_checksums();
+    let dump = fixtures().join("dumps/wordpress.default.sql");
+    let slow = format!(
+        "[dump]\ncommand = [\"sh\", \"-c\", \"head -c 12000 {f}; sleep 3; tail -c +12001 {f}\"]\n",
+        f = dump.display()
+    );
+    let plan = sites.plan(GOOD_VARS, &slow);
+    let tmp = tempfile::tempdir().unwrap();
+    let child = clone_command(&plan, &[])
+        .env("TMPDIR", tmp.path())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while sites
+        .dst
+        .tables("wp_int__understudy_stage")
+        .map_or(true, |t| t.is_empty())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the restore never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let options: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().collect();
+    assert_eq!(options.len(), 1, "the option files' directory: {options:?}");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    // Ended by the signal itself, as the default action would (a shell shows 143).
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(out.status.signal(), Some(15), "{}", text(&out));
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    assert_eq!(sites.target_checksums(), before);
+}

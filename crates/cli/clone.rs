@@ -43,6 +43,8 @@ pub struct CloneArgs {
 }
 
 pub fn run(args: CloneArgs) -> Result<()> {
+    // A signal or panic must not leave the client option files (passwords) behind.
+    understudy_stream::cleanup::install()?;
     let plan = Plan::from_path(&args.plan).map_err(BadArgs::from_display)?;
     let options = Options {
         mode: if args.in_place {

@@ -615,9 +615,24 @@ fn mode_name(mode: Mode) -> &'static str {
     }
 }
 
-/// A private directory (mode 0700) for the option files, removed when dropped.
-fn private_dir() -> Result<tempfile::TempDir, Error> {
-    tempfile::Builder::new()
+/// A private directory (mode 0700) for the option files, removed when dropped, and on a
+/// signal or panic when the front end has installed [`understudy_stream::cleanup`].
+struct PrivateDir(tempfile::TempDir);
+
+impl PrivateDir {
+    fn path(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        understudy_stream::cleanup::forget(self.0.path());
+    }
+}
+
+fn private_dir() -> Result<PrivateDir, Error> {
+    let dir = tempfile::Builder::new()
         .prefix("understudy-clone-")
         .tempdir()
         .map_err(|e| {
@@ -625,7 +640,9 @@ fn private_dir() -> Result<tempfile::TempDir, Error> {
                 Stage::Check,
                 format!("cannot create a private directory: {e}"),
             )
-        })
+        })?;
+    understudy_stream::cleanup::register(dir.path());
+    Ok(PrivateDir(dir))
 }
 
 /// The rewrite engine the plan asks for.

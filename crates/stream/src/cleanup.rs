@@ -1,6 +1,7 @@
 //! Removes an unfinished output file on every way out, not only on errors: a signal (Ctrl-C,
 //! `kill`, a closed terminal) or a panic would otherwise leave a `.partial` file of tens of
-//! megabytes behind, which a user may take for a dump.
+//! megabytes behind, which a user may take for a dump, or a clone's client option files,
+//! which hold passwords.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -9,8 +10,9 @@ use crate::error::{Error, Result};
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
-/// The temporary output file being written, if any.
-static PARTIAL: Mutex<Option<PathBuf>> = Mutex::new(None);
+/// Files and directories to remove on the way out: the temporary output file being
+/// written, a clone's private directory of client option files.
+static PARTIAL: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Starts watching for SIGINT, SIGTERM and SIGHUP, and for panics: each removes the
 /// registered file, then ends the process as that signal (or panic) would have, so the exit
@@ -45,25 +47,29 @@ pub fn install() -> Result<()> {
     Ok(())
 }
 
-/// Registers `path` as the file to remove.
+/// Registers `path` (a file, or a directory removed with all it holds) to remove.
 pub fn register(path: &Path) {
     if let Ok(mut partial) = PARTIAL.lock() {
-        *partial = Some(path.to_path_buf());
+        partial.push(path.to_path_buf());
     }
 }
 
-/// The registered file is finished (renamed into place) or gone: nothing to remove.
-pub fn forget() {
+/// `path` is finished (renamed into place) or gone: it is no longer removed.
+pub fn forget(path: &Path) {
     if let Ok(mut partial) = PARTIAL.lock() {
-        *partial = None;
+        partial.retain(|p| p != path);
     }
 }
 
 fn remove() {
     // `try_lock`: a panic while the lock is held must not deadlock in its own hook.
     if let Ok(mut partial) = PARTIAL.try_lock() {
-        if let Some(path) = partial.take() {
-            let _ = std::fs::remove_file(path);
+        for path in partial.drain(..) {
+            if path.is_dir() {
+                let _ = std::fs::remove_dir_all(path);
+            } else {
+                let _ = std::fs::remove_file(path);
+            }
         }
     }
 }

@@ -202,9 +202,10 @@ impl Output {
             };
             std::fs::set_permissions(temp.path(), permissions)
                 .map_err(|e| Error::create(&dest, e))?;
+            let partial = temp.path().to_path_buf();
             temp.persist(&dest)
                 .map_err(|e| Error::create(&dest, e.error))?;
-            crate::cleanup::forget();
+            crate::cleanup::forget(&partial);
         }
         Ok(())
     }
