@@ -7,7 +7,7 @@ use understudy_rules::CompiledRules;
 use understudy_sqldump::schema::parse_create_table;
 use understudy_sqldump::{DumpReader, Token};
 
-use crate::error::Error;
+use crate::error::{Detail, Error};
 
 /// The tables a dump creates, and the columns among them that its rules leave uncovered.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -32,10 +32,12 @@ pub fn coverage<R: BufRead>(rules: &CompiledRules, input: R) -> Result<Coverage,
         };
         if let Token::CreateTable { .. } = item.token {
             let delimiter = &item.bytes[item.bytes.len().saturating_sub(delimiter_len)..];
-            let schema = parse_create_table(item.bytes, delimiter).map_err(|e| Error::Format {
-                pos: item.pos,
-                table: None,
-                message: e.to_string(),
+            let schema = parse_create_table(item.bytes, delimiter).map_err(|e| {
+                Error::from(Detail::Format {
+                    pos: item.pos,
+                    table: None,
+                    message: e.to_string(),
+                })
             })?;
             found.tables += 1;
             for column in &schema.columns {

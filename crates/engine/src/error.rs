@@ -5,9 +5,16 @@ use std::io;
 use understudy_sqldump::Position;
 
 /// Why a rewrite stopped. A rewrite that stopped has not produced complete output.
+///
+/// One pointer wide: results pass through the hot loop on every token, and an error is
+/// rare. [`Error::kind`] says what sort it is; [`Error::detail`] has the fields.
+#[derive(Debug)]
+pub struct Error(Box<Detail>);
+
+/// The fields of an [`Error`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum Detail {
     /// The input is not a well-formed dump, or reading it failed.
     #[error(transparent)]
     Input(#[from] understudy_sqldump::Error),
@@ -70,15 +77,76 @@ pub enum ErrorKind {
 impl Error {
     /// What sort of failure this is.
     pub fn kind(&self) -> ErrorKind {
-        match self {
-            Error::Input(e) => match e.kind() {
+        match &*self.0 {
+            Detail::Input(e) => match e.kind() {
                 understudy_sqldump::ErrorKind::Io(_) => ErrorKind::InputIo,
                 _ => ErrorKind::InputFormat,
             },
-            Error::Format { .. } => ErrorKind::InputFormat,
-            Error::Output(_) => ErrorKind::OutputIo,
-            Error::Start(_) => ErrorKind::Environment,
-            Error::Rule { .. } | Error::Rules(_) | Error::Replacements(_) => ErrorKind::Rules,
+            Detail::Format { .. } => ErrorKind::InputFormat,
+            Detail::Output(_) => ErrorKind::OutputIo,
+            Detail::Start(_) => ErrorKind::Environment,
+            Detail::Rule { .. } | Detail::Rules(_) | Detail::Replacements(_) => ErrorKind::Rules,
         }
+    }
+
+    /// The fields: position, table, column, row, message.
+    pub fn detail(&self) -> &Detail {
+        &self.0
+    }
+
+    pub(crate) fn output(e: io::Error) -> Error {
+        Detail::Output(e).into()
+    }
+
+    pub(crate) fn start(e: io::Error) -> Error {
+        Detail::Start(e).into()
+    }
+
+    pub(crate) fn replacements(message: String) -> Error {
+        Detail::Replacements(message).into()
+    }
+}
+
+impl From<Detail> for Error {
+    fn from(detail: Detail) -> Error {
+        Error(Box::new(detail))
+    }
+}
+
+impl From<understudy_sqldump::Error> for Error {
+    fn from(e: understudy_sqldump::Error) -> Error {
+        Detail::Input(e).into()
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&*self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_is_one_pointer_and_keeps_its_kind_and_message() {
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+        let e: Error = Detail::Rules("a mask met no table".into()).into();
+        assert_eq!(e.kind(), ErrorKind::Rules);
+        assert_eq!(e.to_string(), "a mask met no table");
+        assert!(matches!(e.detail(), Detail::Rules(_)));
+        let e = Error::output(io::Error::new(io::ErrorKind::BrokenPipe, "closed"));
+        assert_eq!(e.kind(), ErrorKind::OutputIo);
+        assert_eq!(
+            std::error::Error::source(&e).map(ToString::to_string),
+            Some("closed".to_string())
+        );
     }
 }

@@ -19,7 +19,7 @@ mod table;
 mod value;
 
 pub use crate::coverage::{coverage, Coverage};
-pub use crate::error::{Error, ErrorKind};
+pub use crate::error::{Detail, Error, ErrorKind};
 pub use crate::piped::{OnFailure, INCOMPLETE_MARKER};
 pub use crate::pipeline::{Engine, EngineBuilder};
 pub use crate::report::{ColumnReport, Report, TableReport, Warning};

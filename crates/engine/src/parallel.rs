@@ -41,7 +41,7 @@ use understudy_rules::{Action, LookupStore};
 use understudy_sqldump::schema::{parse_create_table, TableSchema};
 use understudy_sqldump::{column_names, Item, Lexer, Look, Position, SliceReader, Token};
 
-use crate::error::Error;
+use crate::error::{Detail, Error};
 use crate::pipeline::{unquoted, ChangeAhead, Engine, PreValue, Precomputed, Run};
 use crate::report::Report;
 use crate::table::TableCtx;
@@ -298,7 +298,7 @@ pub(crate) fn run<R: BufRead, W: Write>(
         .num_threads(threads)
         .thread_name(|i| format!("understudy-worker-{i}"))
         .build()
-        .map_err(|e| Error::Output(io::Error::other(e)))?;
+        .map_err(|e| Error::from(Detail::Output(io::Error::other(e))))?;
     let schemas = SharedSchemas::default();
     let board = LookupBoard::default();
     let mut run = Run::new(engine, output);
@@ -352,7 +352,9 @@ pub(crate) fn run<R: BufRead, W: Write>(
             // Where the single-threaded reader says it: after every byte read.
             let pos = advance(pass.pos, &pass.tail);
             let table = (!pass.table.is_empty()).then_some(pass.table.as_str());
-            return Err(Error::Input(understudy_sqldump::Error::io(e, pos, table)));
+            return Err(Error::from(Detail::Input(understudy_sqldump::Error::io(
+                e, pos, table,
+            ))));
         }
         pass.finish(&mut run)
     })?;
@@ -361,7 +363,7 @@ pub(crate) fn run<R: BufRead, W: Write>(
 
 fn received(rx: Option<mpsc::Receiver<Lexed>>) -> Result<Lexed, Error> {
     rx.and_then(|rx| rx.recv().ok())
-        .ok_or_else(|| Error::Output(io::Error::other("a worker thread stopped")))
+        .ok_or_else(|| Error::from(Detail::Output(io::Error::other("a worker thread stopped"))))
 }
 
 /// What marks a batch that may hold a `CREATE TABLE`: mysqldump's spelling and most

@@ -50,12 +50,12 @@ impl Engine {
         R: Read + Send + 'static,
         W: Write + Send + 'static,
     {
-        let input = ReadAhead::spawn(input).map_err(Error::Start)?;
-        let mut behind = WriteBehind::spawn(output).map_err(Error::Start)?;
+        let input = ReadAhead::spawn(input).map_err(Error::start)?;
+        let mut behind = WriteBehind::spawn(output).map_err(Error::start)?;
         // `ReadAhead` is buffered already: it lends out the chunks its thread read.
         match self.run(input, &mut behind) {
             Ok(report) => {
-                let output = behind.finish().map_err(Error::Output)?;
+                let output = behind.finish().map_err(Error::output)?;
                 Ok((report, output))
             }
             Err(err) => {

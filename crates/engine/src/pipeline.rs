@@ -18,7 +18,7 @@ use understudy_sqldump::{
     Lexer, LexerBuilder, Look, Position, RowItem, SliceReader, StatementKind, Token, DEFAULT_CHUNK,
 };
 
-use crate::error::Error;
+use crate::error::{Detail, Error};
 use crate::report::{Report, TableReport, Warning};
 use crate::row::{RowBuf, RowView};
 use crate::structured::{
@@ -207,7 +207,10 @@ impl EngineBuilder {
                 .iter()
                 .find(|d| d.must_move.is_some())
             {
-                return Err(Error::Rules(format!("{}: {d}", rules.origin())));
+                return Err(Error::from(Detail::Rules(format!(
+                    "{}: {d}",
+                    rules.origin()
+                ))));
             }
             for r in rules.replacements() {
                 let mode = match r.serialized() {
@@ -241,7 +244,7 @@ impl EngineBuilder {
                         Options::new(mode).strict(self.strict).base64(r.base64()),
                         self.encoding_checks,
                     )
-                    .map_err(Error::Replacements)?,
+                    .map_err(Error::replacements)?,
                 );
             }
         }
@@ -256,7 +259,7 @@ impl EngineBuilder {
             let options = Options::new(self.serialized).strict(self.strict);
             Some(
                 Replacements::bounded("--replace".into(), &pairs, options, self.encoding_checks)
-                    .map_err(Error::Replacements)?,
+                    .map_err(Error::replacements)?,
             )
         };
         Ok(Engine {
@@ -649,7 +652,7 @@ impl<'e, W: Write> Run<'e, W> {
         self.ctx = None;
         *self.row_numbers.entry(table.to_owned()).or_default() += rows;
         self.report.merge(report);
-        self.out.write_all(output).map_err(Error::Output)?;
+        self.out.write_all(output).map_err(Error::output)?;
         Ok(true)
     }
 
@@ -672,7 +675,7 @@ impl<'e, W: Write> Run<'e, W> {
 
     fn emit(&mut self, bytes: &[u8]) -> Result<(), Error> {
         self.report.bytes_out += bytes.len() as u64;
-        self.out.write_all(bytes).map_err(Error::Output)
+        self.out.write_all(bytes).map_err(Error::output)
     }
 
     fn rule_error(
@@ -687,13 +690,13 @@ impl<'e, W: Write> Run<'e, W> {
             .as_ref()
             .map(|c| c.name.clone())
             .unwrap_or_else(|| self.current_table.clone());
-        Error::Rule {
+        Error::from(Detail::Rule {
             pos,
             table,
             column,
             row: row.then(|| self.row_name()),
             message,
-        }
+        })
     }
 
     fn row_name(&self) -> String {
@@ -752,7 +755,7 @@ impl<'e, W: Write> Run<'e, W> {
                         if rules.unlisted() == Unlisted::Fail {
                             let missing = uncovered(rules, &schema);
                             if !missing.is_empty() {
-                                return Err(Error::Rule {
+                                return Err(Error::from(Detail::Rule {
                                     pos,
                                     table: name,
                                     column: None,
@@ -761,12 +764,12 @@ impl<'e, W: Write> Run<'e, W> {
                                         "policy unlisted = \"fail\": no rule masks or keeps column(s) {}",
                                         missing.join(", ")
                                     ),
-                                });
+                                }));
                             }
                         }
                     }
                 } else if self.rules.is_some_and(|r| r.needs_columns(&name)) {
-                    return Err(Error::Rule {
+                    return Err(Error::from(Detail::Rule {
                         pos,
                         table: name,
                         column: None,
@@ -774,7 +777,7 @@ impl<'e, W: Write> Run<'e, W> {
                         message:
                             "cannot read the columns of this CREATE TABLE, and the rules need them"
                                 .into(),
-                    });
+                    }));
                 }
                 if self.action_of(&name) == Action::Skip {
                     return Ok(());
@@ -811,7 +814,7 @@ impl<'e, W: Write> Run<'e, W> {
                                 .map(String::as_str)
                                 .collect();
                             if !missing.is_empty() {
-                                return Err(Error::Rule {
+                                return Err(Error::from(Detail::Rule {
                                     pos,
                                     table: name,
                                     column: None,
@@ -820,7 +823,7 @@ impl<'e, W: Write> Run<'e, W> {
                                         "policy unlisted = \"fail\": no rule masks or keeps column(s) {}",
                                         missing.join(", ")
                                     ),
-                                });
+                                }));
                             }
                         }
                     }
@@ -833,12 +836,14 @@ impl<'e, W: Write> Run<'e, W> {
                         &self.engine.groups,
                         self.engine.cli.as_deref(),
                     )
-                    .map_err(|m| Error::Rule {
-                        pos,
-                        table: name.clone(),
-                        column: None,
-                        row: None,
-                        message: m,
+                    .map_err(|m| {
+                        Error::from(Detail::Rule {
+                            pos,
+                            table: name.clone(),
+                            column: None,
+                            row: None,
+                            message: m,
+                        })
                     })?;
                     self.ctx = Some(ctx);
                 }
@@ -1137,12 +1142,14 @@ impl<'e, W: Write> Run<'e, W> {
             return Ok(());
         };
         self.meet_masks(table);
-        let refuse = |message: String| Error::Rule {
-            pos,
-            table: table.to_owned(),
-            column: None,
-            row: None,
-            message,
+        let refuse = |message: String| {
+            Error::from(Detail::Rule {
+                pos,
+                table: table.to_owned(),
+                column: None,
+                row: None,
+                message,
+            })
         };
         if let Some(check) = rules.prefix_check() {
             if let Some(prefix) = check.foreign_prefix(table) {
@@ -1263,12 +1270,14 @@ impl<'e, W: Write> Run<'e, W> {
     /// columns moved or tables renamed where the rules resolved positions by name; SQL
     /// built at restore time while anything is masked.
     fn check_effect(&self, effect: &Effect<'_>, bytes: &[u8], pos: Position) -> Result<(), Error> {
-        let refuse = |table: &str, message: String| Error::Rule {
-            pos,
-            table: table.to_owned(),
-            column: None,
-            row: None,
-            message,
+        let refuse = |table: &str, message: String| {
+            Error::from(Detail::Rule {
+                pos,
+                table: table.to_owned(),
+                column: None,
+                row: None,
+                message,
+            })
         };
         let needs = |table: &str| self.rules.is_some_and(|r| r.needs_columns(table));
         match effect {
@@ -1330,14 +1339,14 @@ impl<'e, W: Write> Run<'e, W> {
             }
             Effect::Dynamic => {
                 if self.rules.is_some_and(|r| !r.masks().is_empty()) {
-                    return Err(Error::Format {
+                    return Err(Error::from(Detail::Format {
                         pos,
                         table: None,
                         message: "PREPARE / EXECUTE runs SQL built from a string when the dump \
                                   is restored, which no rewrite can look into; the rules mask \
                                   data, so the statement is refused"
                             .into(),
-                    });
+                    }));
                 }
             }
             Effect::Other | Effect::NotSql => {}
@@ -1352,12 +1361,14 @@ impl<'e, W: Write> Run<'e, W> {
     fn check_insert_tail(&self, tail: &[u8], pos: Position) -> Result<(), Error> {
         let table = self.current_table.as_str();
         let literal = tail.iter().any(|&b| b == b'\'' || b == b'"');
-        let refuse = |message: String| Error::Rule {
-            pos,
-            table: table.to_owned(),
-            column: None,
-            row: None,
-            message,
+        let refuse = |message: String| {
+            Error::from(Detail::Rule {
+                pos,
+                table: table.to_owned(),
+                column: None,
+                row: None,
+                message,
+            })
         };
         if literal && self.rules.is_some_and(|r| r.needs_columns(table)) {
             return Err(refuse(
@@ -1844,18 +1855,18 @@ impl<'e, W: Write> Run<'e, W> {
     fn check_whole(&self) -> Result<(), Error> {
         let end = Position { byte: 0, line: 1 };
         if self.report.bytes_in == 0 {
-            return Err(Error::Format {
+            return Err(Error::from(Detail::Format {
                 pos: end,
                 table: None,
                 message: "the input is empty: not a MySQL dump (did the dump command fail?)".into(),
-            });
+            }));
         }
         if self.report.statements == 0 {
-            return Err(Error::Format {
+            return Err(Error::from(Detail::Format {
                 pos: end,
                 table: None,
                 message: "the input holds no SQL statement: not a MySQL dump".into(),
-            });
+            }));
         }
         if let (Some(rules), false) = (self.rules, self.engine.allow_missing_tables) {
             let unmet: Vec<&str> = rules
@@ -1873,7 +1884,7 @@ impl<'e, W: Write> Run<'e, W> {
                         p.var()
                     )
                 });
-                return Err(Error::Rules(format!(
+                return Err(Error::from(Detail::Rules(format!(
                     "{}: {} mask{} met no table of the dump, so what {} for is not masked: {}.{hint} \
                      If the dump leaves these tables out on purpose, pass --allow-missing-tables \
                      (or mark the masks `optional = true`)",
@@ -1882,7 +1893,7 @@ impl<'e, W: Write> Run<'e, W> {
                     if unmet.len() == 1 { "" } else { "s" },
                     if unmet.len() == 1 { "it is" } else { "they are" },
                     unmet.join(", ")
-                )));
+                ))));
             }
         }
         if let Some(rules) = self.rules {
@@ -1909,18 +1920,18 @@ impl<'e, W: Write> Run<'e, W> {
                     _ if met => "the dump has no such row".to_owned(),
                     _ => "the dump has no such table".to_owned(),
                 };
-                return Err(Error::Rules(format!(
+                return Err(Error::from(Detail::Rules(format!(
                     "{}: {} found {from:?} nowhere in {}, where the site keeps its own \
                      address ({held}): the copy would still point at production. Give the \
                      value the dump holds there",
                     rules.origin(),
                     r.label(),
                     must.shown()
-                )));
+                ))));
             }
         }
         if let (Some(header), false) = (self.open_dump, self.engine.allow_incomplete) {
-            return Err(Error::Format {
+            return Err(Error::from(Detail::Format {
                 pos: header,
                 table: None,
                 message: format!(
@@ -1930,7 +1941,7 @@ impl<'e, W: Write> Run<'e, W> {
                      --allow-incomplete to rewrite what there is",
                     self.report.bytes_in
                 ),
-            });
+            }));
         }
         Ok(())
     }
@@ -1950,7 +1961,7 @@ impl<'e, W: Write> Run<'e, W> {
                 self.report.appended_statements += 1;
             }
         }
-        self.out.flush().map_err(Error::Output)?;
+        self.out.flush().map_err(Error::output)?;
         Ok(self.report)
     }
 }
@@ -1998,14 +2009,14 @@ fn not_sql(bytes: &[u8], pos: Position) -> Error {
     } else {
         ""
     };
-    Error::Format {
+    Error::from(Detail::Format {
         pos,
         table: None,
         message: format!(
             "not a MySQL dump: a statement here begins with {:?}, not an SQL word{hint}",
             String::from_utf8_lossy(start)
         ),
-    }
+    })
 }
 
 pub(crate) fn unquoted(raw: &[u8]) -> String {
