@@ -188,7 +188,15 @@ fn watch_files(dir: PathBuf, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<V
 #[test]
 fn clone_copies_rewrites_and_swaps_with_no_password_on_argv_and_no_dump_file() {
     let sites = Sites::new();
-    let plan = sites.plan(GOOD_VARS, "");
+    // A post command that records its environment, where it runs.
+    let post = tempfile::tempdir().unwrap();
+    let plan = sites.plan(
+        GOOD_VARS,
+        &format!(
+            "[[post_command]]\nname = \"record\"\ncommand = [\"sh\", \"-c\", \"env > env.txt\"]\ndir = \"{}\"\n",
+            post.path().display()
+        ),
+    );
     let report = sites.dir.path().join("report.json");
     let tmp = tempfile::tempdir().unwrap();
     let stop = Arc::new(AtomicBool::new(false));
@@ -223,6 +231,14 @@ fn clone_copies_rewrites_and_swaps_with_no_password_on_argv_and_no_dump_file() {
         assert!(!all.contains(secret) && !report_text.contains(secret));
     }
     assert!(all.contains("swap"), "{all}");
+    let env = std::fs::read_to_string(post.path().join("env.txt")).unwrap();
+    assert!(env.contains("PATH="), "{env}");
+    for secret in [SRC_PW, DST_PW, SECRET] {
+        assert!(
+            !env.contains(secret),
+            "a post command inherited a secret: {env}"
+        );
+    }
 
     // The copy: the site moved, the banner set, people masked, the old target's own table gone.
     let option = |name: &str| {
@@ -301,6 +317,17 @@ fn a_failing_stage_leaves_the_target_as_it_was() {
     assert_no_secrets(&all);
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(all.contains("https://www.example.com"), "{all}");
+
+    // A post command fails: after the swap, so the message says the database is in place.
+    let failing = "[[post_command]]\nname = \"cache clear\"\ncommand = [\"sh\", \"-c\", \"echo no cache here >&2; exit 4\"]\n";
+    let out = sites.clone(&sites.plan(GOOD_VARS, failing), &["--only", "post"]);
+    let all = text(&out);
+    assert_no_secrets(&all);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("post_command failed: cache clear exited") && all.contains("no cache here"),
+        "{all}"
+    );
 
     // A post-SQL statement fails after the whole restore.
     let bad_sql = "[[post_sql]]\nname = \"typo\"\nsql = \"UPDATE no_such_table SET x = 1\"\n";
@@ -382,12 +409,14 @@ fn a_target_server_killed_during_the_restore_leaves_its_database_as_it_was() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    // Killed, and back at the same address (as systemd restarts a crashed server) before
+    // the dump goes on: the restore must still fail, not reconnect and carry on.
     sites.dst.kill();
+    sites.dst.restart().unwrap();
     let out = child.wait_with_output().unwrap();
     let all = text(&out);
     assert_eq!(out.status.code(), Some(2), "{all}");
     assert!(all.contains("restore failed"), "{all}");
-    sites.dst.restart().unwrap();
     assert_eq!(sites.target_checksums(), before);
     // The staging database the dead server kept is dropped by the next clone.
     let out = sites.clone(&sites.plan(GOOD_VARS, ""), &[]);

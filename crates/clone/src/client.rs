@@ -140,6 +140,12 @@ impl Login {
     pub fn client(&self) -> Command {
         let mut c = Command::new(&self.client);
         c.arg(self.defaults_arg());
+        // The client reconnects by default when its connection drops (and runs the failed
+        // statement again): a restore would go on into a server that restarted, or another
+        // one now behind the same address, without the session settings the dump set at its
+        // start (character set, time zone, foreign key checks), and the swap would put that
+        // copy in place. Seen in the tests, where a killed server's port went to another.
+        c.arg("--skip-reconnect");
         self.hide_secrets(&mut c);
         c
     }
