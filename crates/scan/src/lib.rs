@@ -47,6 +47,7 @@
 
 mod detect;
 mod error;
+mod json;
 mod report;
 mod scan;
 mod value;

@@ -15,6 +15,7 @@ use std::ops::Range;
 use understudy_phpser::{looks_serialized, Item, Parser, Role};
 
 use crate::detect::{find_all, sieve, Context, Kind, Sieve};
+use crate::json::{self, Walked};
 
 /// Where in a value a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,10 +71,17 @@ fn scan_leaf(
             return;
         }
         if looks_json(text) {
-            // A JSON tree costs allocations per key; it is built only where a key may give
-            // context or an `@` hides as `\u0040`. Otherwise the flat text says the same,
-            // and its findings are counted as in JSON.
+            // A JSON document is walked only where a key may give context or an `@` hides
+            // as `\u0040`. Otherwise the flat text says the same, and its findings are
+            // counted as in JSON.
             if sieve.context || memchr::memmem::find(text, b"\\u0040").is_some() {
+                let walked = json::leaves(text, ctx, &mut |s, c| {
+                    leaf(s, c, Place::Json, depth, found);
+                });
+                if walked == Walked::Yes {
+                    return;
+                }
+                // What the walker leaves to `serde_json` (see `crate::json`): rare.
                 if let Ok(json) = serde_json::from_slice::<serde_json::Value>(text) {
                     walk_json(&json, ctx, depth, found);
                     return;
