@@ -396,7 +396,10 @@ mod tests {
 
     #[test]
     fn string_stop_finds_the_first_stop_byte() {
-        let bytes: Vec<u8> = (0..=255u8).rev().chain(*b"abc\"def\\gh\x1fij\x7f\x80").collect();
+        let bytes: Vec<u8> = (0..=255u8)
+            .rev()
+            .chain(*b"abc\"def\\gh\x1fij\x7f\x80")
+            .collect();
         for start in 0..bytes.len() {
             for end in start..bytes.len().min(start + 40) {
                 let text = &bytes[..end];
