@@ -160,8 +160,10 @@ impl Context {
 pub(crate) struct Sieve {
     /// `@`: an e-mail address may be there.
     pub at: bool,
-    /// The bytes around an IP address's `.` or `:` (see [`may_hold_ip`]).
-    pub ip: bool,
+    /// What an IPv4 address needs: three dots, a digit, `.`, a digit (see [`may_hold_ip`]).
+    pub ipv4: bool,
+    /// What an IPv6 address needs: `::` or a run with six colons (see [`may_hold_ip`]).
+    pub ipv6: bool,
     /// `$`: a password hash.
     pub dollar: bool,
     /// `+`: an international phone number.
@@ -175,14 +177,15 @@ pub(crate) struct Sieve {
 
 impl Sieve {
     pub(crate) fn any(&self) -> bool {
-        self.at || self.ip || self.dollar || self.plus || self.digits || self.context
+        self.at || self.ipv4 || self.ipv6 || self.dollar || self.plus || self.digits || self.context
     }
 
     /// Everything may be there (tests: the answer must not change).
     #[cfg(test)]
     pub(crate) const ALL: Sieve = Sieve {
         at: true,
-        ip: true,
+        ipv4: true,
+        ipv6: true,
         dollar: true,
         plus: true,
         digits: true,
@@ -195,53 +198,92 @@ const CONTEXT_WORDS: &[&[u8]] = &[
     b"pass", b"pwd", b"hash", b"phone", b"mobile", b"fax", b"tel",
 ];
 
-/// Whether an IPv4 or IPv6 address may be in `bytes` (escaped or not), whose digits, dots
-/// and colons are counted in `n`: three dots and a digit, `.`, a digit; or `::`; or six
-/// colons and a hex digit, `:`, one to four hex digits, `:` and a hex digit or `:`.
+/// Whether an IPv4 and an IPv6 address may be in `bytes` (escaped or not), whose digits,
+/// dots and colons are counted in `n`: a digit, `.`, a digit in a run of digits and dots
+/// with three dots; `::`, or a run of hex digits, colons and dots with six colons.
 ///
-/// The counts come first (from the pass that counts digits anyway): an IPv4 address has
-/// three dots, and an IPv6 address that [`find::find_ipv6`] takes parses as one, so it has
-/// `::` or at least six colons (six groups and an IPv4 tail, or eight groups). That rules
-/// out dates and times (`2024-01-02 10:11:12` has the hex-colon pattern), most URLs and
-/// prose without a search; before, they went through the packed searches below and, as
-/// times passed them, through `find_ipv6`.
+/// The counts come first (from the pass that counts digits anyway): an IPv4 address is a
+/// run of digits and dots with three dots, and an IPv6 address that [`find::find_ipv6`]
+/// takes parses as one, so the run of hex digits, colons and dots it is cut from holds `::`
+/// or at least six colons (six groups and an IPv4 tail, or eight groups). That rules out
+/// dates and times (`2024-01-02 10:11:12`), versions (`6.4.3`), URLs, prose and serialized
+/// PHP (`a:5:{s:4:"file";…`, whose runs hold two colons) without asking the finders, and
+/// `find_ipv6` tries to parse every run with two colons and a digit. IPv4 and IPv6 are
+/// answered apart, so a value with an IPv4 address is not searched for IPv6 ones.
 ///
 /// Stricter than the scrub's prefilter ([`find::may_hold_address`]), which takes every
 /// serialized array (`a:2:{`) for a possible IPv6 address: the scrub only looks at values
 /// it masks, a scan at every value. A packed search for a dot and a digit passes by the
-/// dots of prose; colons, in values with six of them (serialized PHP), are each looked at.
-pub(crate) fn may_hold_ip(bytes: &[u8], n: ByteCounts) -> bool {
+/// dots of prose.
+pub(crate) fn may_hold_ip(bytes: &[u8], n: ByteCounts) -> (bool, bool) {
+    (may_hold_ipv4(bytes, n), may_hold_ipv6(bytes, n))
+}
+
+/// The run of bytes `is_run_byte` takes around `bytes[at]`, and how many `mark`s it holds.
+fn run_around(
+    bytes: &[u8],
+    at: usize,
+    is_run_byte: impl Fn(u8) -> bool,
+    mark: u8,
+) -> (Range<usize>, usize) {
+    let mut start = at;
+    while start > 0 && is_run_byte(bytes[start - 1]) {
+        start -= 1;
+    }
+    let mut end = at;
+    while end < bytes.len() && is_run_byte(bytes[end]) {
+        end += 1;
+    }
+    let marks = bytes[start..end].iter().filter(|&&b| b == mark).count();
+    (start..end, marks)
+}
+
+fn may_hold_ipv6(bytes: &[u8], n: ByteCounts) -> bool {
+    // A searcher built once (`memmem::find` builds one per call: 400 instructions).
+    static PAIR: OnceLock<memchr::memmem::Finder<'static>> = OnceLock::new();
+    let pair = PAIR.get_or_init(|| memchr::memmem::Finder::new(b"::"));
+    if n.colons >= 2 && pair.find(bytes).is_some() {
+        return true;
+    }
+    if n.colons < 6 {
+        return false;
+    }
+    let is_run_byte = |b: u8| b.is_ascii_hexdigit() || b == b':' || b == b'.';
+    // Each run once: the colons of a run already counted are passed by.
+    let mut run_end = 0;
+    for colon in memchr_iter(b':', bytes) {
+        if colon < run_end {
+            continue;
+        }
+        let (run, colons) = run_around(bytes, colon, is_run_byte, b':');
+        if colons >= 6 {
+            return true;
+        }
+        run_end = run.end;
+    }
+    false
+}
+
+fn may_hold_ipv4(bytes: &[u8], n: ByteCounts) -> bool {
     static DOTS: OnceLock<Option<Searcher>> = OnceLock::new();
-    let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
-    let ipv4 = |i: usize| i > 0 && at(i - 1).is_ascii_digit() && at(i + 1).is_ascii_digit();
-    let ipv6 = |i: usize| {
-        let hex = (i + 1..bytes.len().min(i + 5))
-            .take_while(|&j| bytes[j].is_ascii_hexdigit())
-            .count();
-        let next = at(i + 2 + hex);
-        i > 0
-            && at(i - 1).is_ascii_hexdigit()
-            && hex > 0
-            && at(i + 1 + hex) == b':'
-            && (next.is_ascii_hexdigit() || next == b':')
-    };
-    if n.colons >= 2 && memchr::memmem::find(bytes, b"::").is_some() {
-        return true;
-    }
-    if n.colons >= 6 && memchr_iter(b':', bytes).any(ipv6) {
-        return true;
-    }
     if n.dots < 3 {
         return false;
     }
+    // A digit, `.`, a digit, in a run of digits and dots with three dots.
+    let address = |i: usize| {
+        i > 0
+            && bytes[i - 1].is_ascii_digit()
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
+            && run_around(bytes, i, |b| b.is_ascii_digit() || b == b'.', b'.').1 >= 3
+    };
     let dots = DOTS.get_or_init(|| Searcher::new((b'0'..=b'9').map(|d| [b'.', d])));
     let Some(dots) = dots else {
-        return memchr_iter(b'.', bytes).any(ipv4);
+        return memchr_iter(b'.', bytes).any(address);
     };
     let mut from = 0;
     while let Some(m) = bytes.get(from..).and_then(|rest| dots.find(rest)) {
         let i = from + m.start();
-        if ipv4(i) {
+        if address(i) {
             return true;
         }
         from = i + 1;
@@ -293,7 +335,7 @@ pub(crate) fn sieve(bytes: &[u8], ctx: Context) -> Sieve {
     // counting them is one vectorized pass, far cheaper than finding where they are.
     let counts = count_bytes(bytes);
     let digit_count = counts.digits;
-    let ip = may_hold_ip(bytes, counts);
+    let (ipv4, ipv6) = may_hold_ip(bytes, counts);
     let mut digits = false;
     Candidates::new(if digit_count >= 12 { bytes } else { b"" }).run(&mut |c| {
         digits = match c {
@@ -312,7 +354,8 @@ pub(crate) fn sieve(bytes: &[u8], ctx: Context) -> Sieve {
             && names_context(bytes));
     Sieve {
         at,
-        ip,
+        ipv4,
+        ipv6,
         dollar,
         plus,
         digits,
@@ -499,16 +542,19 @@ pub(crate) fn find_all(
             }
         }
     }
-    if sieve.ip {
-        // IPv6 first: an IPv4-mapped address (`::ffff:192.0.2.1`) is one address, and
-        // its IPv4 tail is not counted again.
-        let mut v6 = Vec::new();
+    // IPv6 first: an IPv4-mapped address (`::ffff:192.0.2.1`) is one address, and its
+    // IPv4 tail is not counted again. Where the sieve rules IPv6 out, `find_ipv6` would
+    // find none: the list stays empty either way.
+    let mut v6 = Vec::new();
+    if sieve.ipv6 {
         let mut at = 0;
         while let Some(r) = find::find_ipv6(text, at) {
             at = r.end;
             v6.push(r.clone());
             found(Kind::Ipv6, r);
         }
+    }
+    if sieve.ipv4 {
         let mut at = 0;
         while let Some(r) = find::find_ipv4(text, at) {
             at = r.end;
@@ -1384,7 +1430,7 @@ mod tests {
         fn the_sieve_passes_every_ip_address(text in "[0-9a-fA-F:. x/]{0,40}") {
             let b = text.as_bytes();
             let found = find::find_ipv4(b, 0).is_some() || find::find_ipv6(b, 0).is_some();
-            prop_assert!(!found || sieve(b, Context::default()).ip, "{:?}", text);
+            prop_assert!(!found || sieve(b, Context::default()).ipv4 || sieve(b, Context::default()).ipv6, "{:?}", text);
         }
 
         /// A dotted version is never an IPv4 address when it has fewer than four parts or a
