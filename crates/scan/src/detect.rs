@@ -194,6 +194,12 @@ impl Sieve {
     };
 }
 
+/// No detector finds anything in fewer bytes, in any context: the shortest findings are
+/// IPv6 addresses (`::1`; `::` holds no digit), then e-mail addresses (`a@b.cd`), IPv4
+/// addresses and phone numbers (seven digits in a phone-like place). A test tries every
+/// shorter text.
+pub(crate) const MIN_FINDING: usize = 3;
+
 /// Key names that give context inside serialized PHP and JSON (see [`Context::of_name`]).
 const CONTEXT_WORDS: &[&[u8]] = &[
     b"pass", b"pwd", b"hash", b"phone", b"mobile", b"fax", b"tel",
@@ -1319,6 +1325,31 @@ mod tests {
             finds("it\\'s o'neil@example.co.uk", Kind::Email),
             ["o'neil@example.co.uk"]
         );
+    }
+
+    #[test]
+    fn nothing_is_found_in_fewer_than_min_finding_bytes() {
+        assert_eq!(finds("::1", Kind::Ipv6), ["::1"]);
+        let contexts = [
+            Context::default(),
+            Context::of_name(b"password"),
+            Context::of_name(b"phone"),
+        ];
+        let mut texts = vec![vec![]];
+        for a in 0..=255u8 {
+            texts.push(vec![a]);
+            for b in 0..=255u8 {
+                texts.push(vec![a, b]);
+            }
+        }
+        assert!(texts.iter().all(|t| t.len() < MIN_FINDING));
+        for t in &texts {
+            for ctx in contexts {
+                find_all(t, ctx, Sieve::ALL, &mut |k, r| {
+                    panic!("{k:?} at {r:?} in {t:?}");
+                });
+            }
+        }
     }
 
     #[test]

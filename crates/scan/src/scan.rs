@@ -26,7 +26,7 @@ use understudy_sqldump::{
     DEFAULT_CHUNK,
 };
 
-use crate::detect::{sieve, Context, Kind, Sieve};
+use crate::detect::{sieve, Context, Kind, Sieve, MIN_FINDING};
 use crate::error::Error;
 use crate::report::{ColumnReport, Coverage, KindCount, Problem, Report, TableReport, UrlCount};
 use crate::value::{scan_value, Finding, Place};
@@ -692,16 +692,20 @@ struct Run<'s> {
     /// The current `INSERT`'s column list, mapped to the table's column indexes.
     map: Option<Vec<usize>>,
     rows: u64,
+    /// String values shorter than this can hold no finding and no needle.
+    too_short: usize,
 }
 
 impl<'s> Run<'s> {
     fn new(scanner: &'s Scanner) -> Run<'s> {
+        let needle = scanner.needles.as_ref().map_or(usize::MAX, |n| n.shortest);
         Run {
             scanner,
             tables: Vec::new(),
             current: None,
             map: None,
             rows: 0,
+            too_short: MIN_FINDING.min(needle),
         }
     }
 
@@ -859,6 +863,12 @@ impl<'s> Run<'s> {
         };
         let col = &mut self.tables[t].columns[c];
         col.values += 1;
+        // Half the string values of a WordPress dump are shorter than anything a detector
+        // finds (`''`, `'0'`, `'no'`), and than every needle; a string's content as it is
+        // written is never shorter than the string. Those are counted and not handed on.
+        if matches!(value.kind, ValueKind::Str { .. }) && value.content.len() < self.too_short {
+            return;
+        }
         let literal = value.literal.of(token);
         let at = batch.bytes.len();
         batch.bytes.extend_from_slice(literal);
