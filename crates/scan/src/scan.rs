@@ -85,8 +85,15 @@ impl ScannerBuilder {
             d.dedup();
             d
         });
+        // Asked for every finding; most masks write no constant.
+        let constant_masks = self.rules.as_ref().map_or_else(Vec::new, |r| {
+            (0..r.masks().len())
+                .filter(|&i| r.masks()[i].writes_a_constant())
+                .collect()
+        });
         Ok(Scanner {
             rules: self.rules.clone(),
+            constant_masks,
             needles,
             email_domains,
             max_token: self.max_token,
@@ -105,6 +112,8 @@ pub struct Scanner {
     needles: Option<Needles>,
     /// Domains the rules' masks write fake addresses at, lower case.
     email_domains: Vec<Vec<u8>>,
+    /// The rules' masks (their indexes) that write a constant.
+    constant_masks: Vec<usize>,
     max_token: Option<usize>,
     threads: usize,
 }
@@ -229,7 +238,12 @@ impl Scanner {
     fn is_mask_output(&self, f: &Finding<'_>, col: &ColInfo) -> bool {
         // A constant a mask writes (the pack's password hash), wherever it ended up.
         if let Some(rules) = &self.rules {
-            if rules.masks().iter().any(|m| m.writes_constant(f.leaf)) {
+            let masks = rules.masks();
+            if self
+                .constant_masks
+                .iter()
+                .any(|&i| masks[i].writes_constant(f.leaf))
+            {
                 return true;
             }
         }
