@@ -14,7 +14,7 @@ use std::ops::Range;
 
 use understudy_phpser::{looks_serialized, Item, Parser, Role};
 
-use crate::detect::{find_all, sieve, Context, Kind, Sieve};
+use crate::detect::{find_all, sieve, Context, Kind, Sieve, MIN_FINDING};
 use crate::json::{self, Walked};
 
 /// Where in a value a finding is.
@@ -178,6 +178,11 @@ fn walk_json(
 }
 
 fn leaf(text: &[u8], ctx: Context, place: Place, depth: u8, found: &mut dyn FnMut(Finding<'_>)) {
+    // Empty strings and two-letter codes are common leaves (`"size":""`); nothing fits in
+    // them, nested values included.
+    if text.len() < MIN_FINDING {
+        return;
+    }
     let s = sieve(text, ctx);
     if s.any() {
         scan_leaf(text, ctx, s, place, depth + 1, found);
