@@ -431,6 +431,16 @@ impl Mask {
         }
     }
 
+    /// Whether [`Mask::writes_constant`] can say yes for some value: a scanner asks it once
+    /// per mask, and then only those masks for each finding.
+    pub fn writes_a_constant(&self) -> bool {
+        match &self.strategy {
+            Strategy::Fixed(_) => true,
+            Strategy::Template(t) => t.constant().is_some(),
+            _ => false,
+        }
+    }
+
     /// The domain of the e-mail addresses this mask makes up: `fake` with `kind = "email"`
     /// and `scrub` (its fakes take the same `domain`, `example.invalid` by default), or a
     /// template that ends in `@domain`. An address at that domain is this mask's output.

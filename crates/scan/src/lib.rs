@@ -20,11 +20,13 @@
 //! - **One pass, no regexes, detectors on threads**: it should keep up with `rewrite` at
 //!   the end of the same pipe. The reading thread lexes whole rows and copies string values
 //!   into batches; detector threads ([`ScannerBuilder::threads`]) count into their own
-//!   tables, summed at the end, so the report does not depend on the number of threads. A
-//!   sieve over each string's raw bytes (a `memchr` for `@ $ +`, a packed search for the
-//!   bytes around IP addresses' dots and colons, a vectorized digit count, 64-byte bit
-//!   masks for card and IBAN candidates) rules out most values before any decoding; only
-//!   the rest are decoded, parsed and run through the detectors.
+//!   tables, summed at the end, so the report does not depend on the number of threads.
+//!   Strings shorter than any finding are counted and not handed on. A sieve over each
+//!   string's raw bytes (a `memchr` for `@ $ +`, one vectorized count of digits, dots and
+//!   colons that decides whether IP addresses and cards are worth looking for, then 64-byte
+//!   bit masks for card and IBAN candidates) rules out most values before any decoding;
+//!   only the rest are decoded, parsed (JSON without building a tree) and run through the
+//!   detectors. The replacements' needles are searched once per batch.
 //! - **Counts, never values**: the report says where, not what, so it can go into a CI log.
 //! - **The scrub's finders**: e-mail and IP addresses are found by
 //!   [`understudy_rules::find`], the code the `scrub` mask replaces them with, so a column a
@@ -47,6 +49,7 @@
 
 mod detect;
 mod error;
+mod json;
 mod report;
 mod scan;
 mod value;

@@ -14,7 +14,8 @@ use std::ops::Range;
 
 use understudy_phpser::{looks_serialized, Item, Parser, Role};
 
-use crate::detect::{find_all, sieve, Context, Kind, Sieve};
+use crate::detect::{find_all, sieve, Context, Kind, Sieve, MIN_FINDING};
+use crate::json::{self, Walked};
 
 /// Where in a value a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,10 +71,17 @@ fn scan_leaf(
             return;
         }
         if looks_json(text) {
-            // A JSON tree costs allocations per key; it is built only where a key may give
-            // context or an `@` hides as `\u0040`. Otherwise the flat text says the same,
-            // and its findings are counted as in JSON.
+            // A JSON document is walked only where a key may give context or an `@` hides
+            // as `\u0040`. Otherwise the flat text says the same, and its findings are
+            // counted as in JSON.
             if sieve.context || memchr::memmem::find(text, b"\\u0040").is_some() {
+                let walked = json::leaves(text, ctx, &mut |s, c| {
+                    leaf(s, c, Place::Json, depth, found);
+                });
+                if walked == Walked::Yes {
+                    return;
+                }
+                // What the walker leaves to `serde_json` (see `crate::json`): rare.
                 if let Ok(json) = serde_json::from_slice::<serde_json::Value>(text) {
                     walk_json(&json, ctx, depth, found);
                     return;
@@ -170,6 +178,11 @@ fn walk_json(
 }
 
 fn leaf(text: &[u8], ctx: Context, place: Place, depth: u8, found: &mut dyn FnMut(Finding<'_>)) {
+    // Empty strings and two-letter codes are common leaves (`"size":""`); nothing fits in
+    // them, nested values included.
+    if text.len() < MIN_FINDING {
+        return;
+    }
     let s = sieve(text, ctx);
     if s.any() {
         scan_leaf(text, ctx, s, place, depth + 1, found);
