@@ -719,12 +719,16 @@ fn a_target_that_runs_out_of_space_leaves_its_database_as_it_was() {
         "{all}"
     );
     assert_eq!(sites.dst.checksums("wp_int").unwrap(), before);
-    // A full InnoDB cannot even drop the staging database (its DDL log needs space too): the
-    // error says so, and that the next clone drops it first.
-    assert!(
-        all.contains("could not be dropped") && all.contains("the next clone drops it first"),
-        "{all}"
-    );
+    // A full InnoDB may not even drop the staging database (its DDL log needs space too,
+    // until the rollback of the failed statement has freed some): then the error says so,
+    // and that the next clone drops it first.
+    let dbs = sites.databases();
+    if dbs.iter().any(|d| d.contains("understudy")) {
+        assert!(
+            all.contains("could not be dropped") && all.contains("the next clone drops it first"),
+            "{dbs:?}: {all}"
+        );
+    }
 }
 
 /// `examples/clone-drupal.toml`, run as it is, on the Drupal fixture site with a code
