@@ -146,11 +146,23 @@ pub fn run(
         seconds: 0.0,
     };
     if let Some(site) = &plan.site {
+        let f = &site.facts;
+        let mut found = vec![format!("database {}", plan.source.describe())];
+        if let Some(p) = &f.prefix {
+            found.push(format!("table prefix {p:?}"));
+        }
+        if let Some(u) = &f.url {
+            found.push(format!("address {u}"));
+        }
+        if let Some(d) = &f.data {
+            found.push(format!("data directory {}", d.display()));
+        }
         progress(&format!(
-            "site: {} at {} (config {})",
+            "site: {} at {}; {} says: {}",
             site.kind.name(),
             site.source_root.display(),
-            site.facts.file.display()
+            f.file.display(),
+            found.join(", ")
         ));
     }
     if wants(Part::Database) {
