@@ -109,6 +109,42 @@ sql = "UPDATE wp_options SET option_value = 'INTEGRATION - not production' WHERE
     }
 }
 
+/// Two servers: the source with `file` loaded into `db`, and a login on each
+/// (`src_user` with [`SRC_PW`], `dst_user` with [`DST_PW`]) over TCP.
+fn servers(db: &str, file: &str, src_user: &str, dst_user: &str) -> (MariaDb, MariaDb) {
+    let src = MariaDb::start().unwrap();
+    let dst = MariaDb::start().unwrap();
+    src.create_database(db).unwrap();
+    src.load_file(db, &fixtures().join(file)).unwrap();
+    for (server, user, pw) in [(&src, src_user, SRC_PW), (&dst, dst_user, DST_PW)] {
+        let quoted = pw.replace('\\', "\\\\").replace('\'', "\\'");
+        server
+            .execute(&format!(
+                "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY '{quoted}'; \
+                 GRANT ALL ON *.* TO '{user}'@'127.0.0.1'"
+            ))
+            .unwrap();
+    }
+    (src, dst)
+}
+
+/// Runs `examples/NAME` as it is, its values from `env` and the target login's.
+fn run_example(name: &str, dst: &MariaDb, dst_user: &str, env: &[(&str, &Path)]) -> Output {
+    let mut cmd = understudy();
+    cmd.arg("clone")
+        .arg(fixtures().join("../examples").join(name))
+        .env("TARGET_DB_HOST", "127.0.0.1")
+        .env("TARGET_DB_PORT", dst.port().to_string())
+        .env("TARGET_DB_USER", dst_user)
+        .env("TARGET_DB_PASSWORD", DST_PW)
+        .env("TARGET_DB_NAME", dst_user)
+        .env("UNDERSTUDY_SECRET", SECRET);
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    cmd.output().unwrap()
+}
+
 const GOOD_VARS: &str =
     r#"src_url = "https://www.example.com", dst_url = "https://int.example.org""#;
 
@@ -529,20 +565,7 @@ fn the_reference_plan_in_the_docs_loads_with_every_key() {
 /// directory.
 #[test]
 fn the_elgg_example_copies_database_application_and_data() {
-    let src = MariaDb::start().unwrap();
-    let dst = MariaDb::start().unwrap();
-    src.create_database("elgg").unwrap();
-    src.load_file("elgg", &fixtures().join("dumps/elgg3.default.sql"))
-        .unwrap();
-    for (server, user, pw) in [(&src, "elgg", SRC_PW), (&dst, "elgg_int", DST_PW)] {
-        let quoted = pw.replace('\\', "\\\\").replace('\'', "\\'");
-        server
-            .execute(&format!(
-                "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY '{quoted}'; \
-                 GRANT ALL ON *.* TO '{user}'@'127.0.0.1'"
-            ))
-            .unwrap();
-    }
+    let (src, dst) = servers("elgg", "dumps/elgg3.default.sql", "elgg", "elgg_int");
     let dir = tempfile::tempdir().unwrap();
     let p = |s: &str| dir.path().join(s);
     let (www, data, int_www, int_data) = (p("www"), p("data"), p("int/www"), p("int/data"));
@@ -570,22 +593,19 @@ fn the_elgg_example_copies_database_application_and_data() {
     std::fs::write(data.join("1/2/avatar.jpg"), b"JPEG").unwrap();
     std::fs::write(data.join("caches/views/x.css"), b"cached").unwrap();
 
-    let out = understudy()
-        .arg("clone")
-        .arg(fixtures().join("../examples/clone-elgg.toml"))
-        .env("SOURCE_ROOT", &www)
-        .env("SOURCE_DATA", &data)
-        .env("TARGET_ROOT", &int_www)
-        .env("TARGET_DATA", &int_data)
-        .env("TARGET_URL", "https://int.members.example.org/")
-        .env("TARGET_DB_HOST", "127.0.0.1")
-        .env("TARGET_DB_PORT", dst.port().to_string())
-        .env("TARGET_DB_USER", "elgg_int")
-        .env("TARGET_DB_PASSWORD", DST_PW)
-        .env("TARGET_DB_NAME", "elgg_int")
-        .env("UNDERSTUDY_SECRET", SECRET)
-        .output()
-        .unwrap();
+    let url = PathBuf::from("https://int.members.example.org/");
+    let out = run_example(
+        "clone-elgg.toml",
+        &dst,
+        "elgg_int",
+        &[
+            ("SOURCE_ROOT", &www),
+            ("SOURCE_DATA", &data),
+            ("TARGET_ROOT", &int_www),
+            ("TARGET_DATA", &int_data),
+            ("TARGET_URL", &url),
+        ],
+    );
     let all = text(&out);
     assert!(out.status.success(), "{all}");
     assert!(!all.contains(SRC_PW) && !all.contains(DST_PW), "{all}");
@@ -736,20 +756,7 @@ fn a_target_that_runs_out_of_space_leaves_its_database_as_it_was() {
 /// `$databases` array) and a private files directory.
 #[test]
 fn the_drupal_example_patches_settings_inside_the_databases_array() {
-    let src = MariaDb::start().unwrap();
-    let dst = MariaDb::start().unwrap();
-    src.create_database("drupal").unwrap();
-    src.load_file("drupal", &fixtures().join("sql/drupal.sql"))
-        .unwrap();
-    for (server, user, pw) in [(&src, "drupal", SRC_PW), (&dst, "drupal_int", DST_PW)] {
-        let quoted = pw.replace('\\', "\\\\").replace('\'', "\\'");
-        server
-            .execute(&format!(
-                "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY '{quoted}'; \
-                 GRANT ALL ON *.* TO '{user}'@'127.0.0.1'"
-            ))
-            .unwrap();
-    }
+    let (src, dst) = servers("drupal", "sql/drupal.sql", "drupal", "drupal_int");
     let dir = tempfile::tempdir().unwrap();
     let p = |s: &str| dir.path().join(s);
     for d in [
@@ -776,22 +783,19 @@ fn the_drupal_example_patches_settings_inside_the_databases_array() {
     );
     std::fs::write(p("web/sites/default/settings.php"), &settings).unwrap();
 
-    let out = understudy()
-        .arg("clone")
-        .arg(fixtures().join("../examples/clone-drupal.toml"))
-        .env("SOURCE_ROOT", p("web"))
-        .env("SOURCE_DATA", p("private"))
-        .env("TARGET_ROOT", p("int/web"))
-        .env("TARGET_DATA", p("int/private"))
-        .env("TARGET_URL", "https://int.example.org")
-        .env("TARGET_DB_HOST", "127.0.0.1")
-        .env("TARGET_DB_PORT", dst.port().to_string())
-        .env("TARGET_DB_USER", "drupal_int")
-        .env("TARGET_DB_PASSWORD", DST_PW)
-        .env("TARGET_DB_NAME", "drupal_int")
-        .env("UNDERSTUDY_SECRET", SECRET)
-        .output()
-        .unwrap();
+    let url = PathBuf::from("https://int.example.org");
+    let out = run_example(
+        "clone-drupal.toml",
+        &dst,
+        "drupal_int",
+        &[
+            ("SOURCE_ROOT", &p("web")),
+            ("SOURCE_DATA", &p("private")),
+            ("TARGET_ROOT", &p("int/web")),
+            ("TARGET_DATA", &p("int/private")),
+            ("TARGET_URL", &url),
+        ],
+    );
     let all = text(&out);
     assert!(out.status.success(), "{all}");
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use understudy_testkit::mariadb::MariaDb;
 
-use crate::util::understudy;
+use crate::util::{understudy, wordpress_dir};
 
 const SRC_URL: &str = "http://www.example.com";
 const SRC_PW: &str = "prod-db-password-5d1e";
@@ -20,17 +20,6 @@ const SECRET: &str = "clone-wordpress-test-secret";
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn wordpress_dir() -> PathBuf {
-    let dir = std::env::var_os("WORDPRESS_DIR")
-        .map_or_else(|| PathBuf::from("/usr/share/wordpress"), PathBuf::from);
-    assert!(
-        dir.join("wp-settings.php").is_file(),
-        "no WordPress in {} (scripts/test installs Debian's wordpress and php-mysql)",
-        dir.display()
-    );
-    dir
 }
 
 fn run(cmd: &mut Command) -> String {

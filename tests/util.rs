@@ -149,3 +149,15 @@ pub fn values(server: &MariaDb, db: &str, sql: &str) -> std::collections::BTreeS
         .filter(|v| v.len() >= 4 && v != "NULL")
         .collect()
 }
+
+/// Where Debian's package puts WordPress (`WORDPRESS_DIR` for another copy).
+pub fn wordpress_dir() -> PathBuf {
+    let dir = std::env::var_os("WORDPRESS_DIR")
+        .map_or_else(|| PathBuf::from("/usr/share/wordpress"), PathBuf::from);
+    assert!(
+        dir.join("wp-settings.php").is_file(),
+        "no WordPress in {} (scripts/test installs Debian's wordpress and php-mysql)",
+        dir.display()
+    );
+    dir
+}

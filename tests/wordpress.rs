@@ -9,29 +9,17 @@
 //! on every site's new host.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use understudy_testkit::mariadb::MariaDb;
 use understudy_testkit::php::Php;
 
-use crate::util::rewrite_with_pack;
+use crate::util::{rewrite_with_pack, wordpress_dir};
 
 const SECRET: &str = "wordpress-test-secret";
 const SRC_URL: &str = "https://www.example.com";
 const DST_URL: &str = "https://staging.example.org";
-
-/// Where Debian's package puts WordPress (`WORDPRESS_DIR` for another copy).
-fn wordpress_dir() -> PathBuf {
-    let dir = std::env::var_os("WORDPRESS_DIR")
-        .map_or_else(|| PathBuf::from("/usr/share/wordpress"), PathBuf::from);
-    assert!(
-        dir.join("wp-settings.php").is_file(),
-        "no WordPress in {} (scripts/test installs Debian's wordpress and php-mysql)",
-        dir.display()
-    );
-    dir
-}
 
 /// The distinct non-empty values `sql` selects.
 fn column(server: &MariaDb, db: &str, sql: &str) -> BTreeSet<String> {
