@@ -135,6 +135,16 @@ fn progress_into_a_log_is_a_line_at_a_time_and_only_when_asked() {
 }
 
 #[test]
+fn progress_and_quiet_conflict() {
+    let out = understudy()
+        .args(["rewrite", "-q", "--progress"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
 fn the_summary_says_how_long_how_fast_how_much_in_good_english() {
     let out = understudy()
         .args(["rewrite", "--dry-run", "--replace", "x=y"])

@@ -28,7 +28,20 @@ use understudy_stream::{
 
 fn main() {
     memory::keep_flat();
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        // `--help` and `--version` are not errors. A usage error exits 1 like any other
+        // argument that cannot work (clap's own convention is 2, which here means the
+        // environment failed).
+        Err(err) => {
+            let _ = err.print();
+            process::exit(if err.use_stderr() {
+                ExitCode::BadInput
+            } else {
+                ExitCode::Success
+            } as i32);
+        }
+    };
     let code = match run(args) {
         Ok(()) => ExitCode::Success,
         Err(err) => {
@@ -192,23 +205,6 @@ pub(crate) fn start_meter(
 /// Refuses output and report paths that cannot be written, before any input is read: found
 /// at the end, they would cost the whole run (5 s a gigabyte) for nothing.
 fn check_paths(args: &RewriteArgs) -> Result<()> {
-    let writable = |path: &std::path::Path, what: &str| -> Result<()> {
-        if path.is_dir() {
-            return Err(anyhow::anyhow!("{what} {} is a directory", path.display()));
-        }
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => std::path::Path::new("."),
-        };
-        if !dir.is_dir() {
-            return Err(anyhow::anyhow!(
-                "{what} {}: the directory {} does not exist",
-                path.display(),
-                dir.display()
-            ));
-        }
-        Ok(())
-    };
     if !args.dry_run {
         if let Some(out) = args
             .output
@@ -223,6 +219,26 @@ fn check_paths(args: &RewriteArgs) -> Result<()> {
     }
     if let Some(report) = &args.report {
         writable(report, "report")?;
+    }
+    Ok(())
+}
+
+/// Whether a file can be written at `path` (`what` names it in the error): not a
+/// directory, in a directory that exists. An I/O failure, so it exits 2.
+pub(crate) fn writable(path: &std::path::Path, what: &str) -> Result<()> {
+    if path.is_dir() {
+        return Err(anyhow::anyhow!("{what} {} is a directory", path.display()));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(anyhow::anyhow!(
+            "{what} {}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        ));
     }
     Ok(())
 }
@@ -259,7 +275,7 @@ fn load_rules(
     if let Some(file) = secret_file {
         overrides.push(("secret".into(), understudy_rules::read_secret_file(file)?));
     }
-    understudy_rules::Rules::from_path(path, &overrides).map_err(BadArgs::from_display)
+    Ok(understudy_rules::Rules::from_path(path, &overrides)?)
 }
 
 /// Rules for a command that masks nothing (`rules check`, `scan`): when they need a masking
@@ -279,11 +295,10 @@ pub(crate) fn load_rules_without_secret(
             if e.kind() == understudy_rules::ErrorKind::MissingSecret && secret_file.is_none() =>
         {
             overrides.push(("secret".into(), "understudy-stand-in-secret".into()));
-            let rules = understudy_rules::Rules::from_path(path, &overrides)
-                .map_err(BadArgs::from_display)?;
+            let rules = understudy_rules::Rules::from_path(path, &overrides)?;
             Ok((rules, true))
         }
-        other => Ok((other.map_err(BadArgs::from_display)?, false)),
+        other => Ok((other?, false)),
     }
 }
 
@@ -340,19 +355,23 @@ impl std::fmt::Display for BadArgs {
 
 impl std::error::Error for BadArgs {}
 
-/// Bad input and rules exit 1; I/O and the environment exit 2.
+/// What the user gave is wrong (arguments, rules, plan, the dump's content) exits 1; a
+/// file that cannot be opened, read or written, and every other failure of the
+/// environment, exits 2. See [`ExitCode`] and README's table.
 fn classify(err: &anyhow::Error) -> ExitCode {
     for cause in err.chain() {
         if cause.downcast_ref::<BadArgs>().is_some() {
             return ExitCode::BadInput;
         }
+        if let Some(rules) = cause.downcast_ref::<understudy_rules::RulesError>() {
+            return rules_exit(rules);
+        }
         if let Some(clone) = cause.downcast_ref::<understudy_clone::Error>() {
             match clone {
                 // Its source, the engine's error, says which.
                 understudy_clone::Error::Rewrite(_) => continue,
-                understudy_clone::Error::Plan { .. } | understudy_clone::Error::Rules(_) => {
-                    return ExitCode::BadInput
-                }
+                understudy_clone::Error::Rules(rules) => return rules_exit(rules),
+                understudy_clone::Error::Plan { .. } => return ExitCode::BadInput,
                 _ => return ExitCode::Environment,
             }
         }
@@ -370,4 +389,13 @@ fn classify(err: &anyhow::Error) -> ExitCode {
         }
     }
     ExitCode::Environment
+}
+
+/// A rule or secret file that cannot be read is the environment's; one that is wrong
+/// (including a secret file others may read) is the user's.
+fn rules_exit(err: &understudy_rules::RulesError) -> ExitCode {
+    match err.kind() {
+        understudy_rules::ErrorKind::Io => ExitCode::Environment,
+        _ => ExitCode::BadInput,
+    }
 }
