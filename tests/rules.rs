@@ -358,7 +358,7 @@ fn rows_without_column_names_fail_closed() {
     fails_with(
         "[[mask]]\ntable = \"users\"\ncolumn = \"email\"\nstrategy = \"null\"\n",
         "INSERT INTO `users` VALUES (1,'anna@example.org');\n",
-        "byte 0 (line 1), table `users`: the rules need this table's column names, but its rows come without them (no CREATE TABLE earlier in the dump and no column list in the INSERT)",
+        "byte 0 (line 1), table `users`: the rules need this table's column names, but its rows come without them (no CREATE TABLE earlier in the dump and no column list in the INSERT): dump with `--complete-insert`, or keep the `CREATE TABLE`s (no `--no-create-info`)",
     );
 }
 

@@ -11,6 +11,7 @@ mod failclosed;
 mod packs;
 mod passthrough;
 mod preflight;
+mod progress;
 mod replace;
 mod roundtrip;
 mod rules;

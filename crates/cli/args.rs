@@ -147,9 +147,13 @@ pub struct RewriteArgs {
     #[arg(long)]
     pub allow_missing_tables: bool,
 
-    /// No progress bar and no summary on standard error (warnings and errors still print).
+    /// No progress, no summary and no warnings on standard error (errors still print;
+    /// warnings are in --report).
     #[arg(short, long)]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub progress: ProgressArgs,
 
     /// Refuse any single statement or value larger than this many bytes (default 1 GiB,
     /// MariaDB's largest max_allowed_packet).
@@ -187,4 +191,17 @@ pub enum SerializedArg {
     Off,
     /// Like auto, and repair values whose lengths are already wrong.
     Repair,
+}
+
+/// When progress is shown. Without either flag: on standard error when it is a terminal.
+#[derive(Debug, clap::Args)]
+pub struct ProgressArgs {
+    /// Show progress (bytes read, rows, throughput, elapsed time) even when standard error
+    /// is not a terminal: a line every 5 seconds, for CI logs.
+    #[arg(long, conflicts_with = "quiet")]
+    pub progress: bool,
+
+    /// Seconds between progress lines (for tests).
+    #[arg(long, value_name = "SECONDS", hide = true)]
+    pub progress_interval: Option<f64>,
 }

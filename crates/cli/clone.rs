@@ -45,7 +45,19 @@ pub struct CloneArgs {
 pub fn run(args: CloneArgs) -> Result<()> {
     // A signal or panic must not leave the client option files (passwords) behind.
     understudy_stream::cleanup::install()?;
-    let plan = Plan::from_path(&args.plan).map_err(BadArgs::from_display)?;
+    // A plan that cannot be read is the environment's failure (exit 2), one that is wrong
+    // the user's (exit 1): the library reports both as a plan error.
+    std::fs::File::open(&args.plan)
+        .with_context(|| format!("cannot read the plan {}", args.plan.display()))?;
+    let plan = Plan::from_path(&args.plan)?;
+    if let Some(report) = args
+        .report
+        .as_deref()
+        .filter(|_| !args.dry_run && !args.check)
+    {
+        // Found at the end, it would cost the whole copy.
+        crate::writable(report, "report")?;
+    }
     let options = Options {
         mode: if args.in_place {
             Mode::InPlace

@@ -22,11 +22,26 @@ use crate::args::{
     Args, Command, CompressArg, RewriteArgs, RulesCheckArgs, RulesCommand, SerializedArg,
 };
 use crate::exit::ExitCode;
-use understudy_stream::{cleanup, codec_for_path, open_input, Codec, Output};
+use understudy_stream::{
+    cleanup, codec_for_path, open_input, Codec, Meter, MeterStyle, Output, Progress,
+};
 
 fn main() {
     memory::keep_flat();
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        // `--help` and `--version` are not errors. A usage error exits 1 like any other
+        // argument that cannot work (clap's own convention is 2, which here means the
+        // environment failed).
+        Err(err) => {
+            let _ = err.print();
+            process::exit(if err.use_stderr() {
+                ExitCode::BadInput
+            } else {
+                ExitCode::Success
+            } as i32);
+        }
+    };
     let code = match run(args) {
         Ok(()) => ExitCode::Success,
         Err(err) => {
@@ -47,8 +62,10 @@ fn run(args: Args) -> Result<()> {
 }
 
 fn run_rewrite(args: RewriteArgs) -> Result<()> {
+    let started = std::time::Instant::now();
     cleanup::install()?;
     check_paths(&args)?;
+    let progress = Progress::new();
     let mut engine = understudy_engine::EngineBuilder::new();
     if let Some(limit) = args.max_value_size {
         engine.max_token(limit);
@@ -73,14 +90,11 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
     if let Some(bytes) = args.batch_size {
         engine.batch_size(bytes);
     }
+    engine.progress(Arc::clone(&progress));
     if let Some(path) = &args.rules {
+        // Replacements that moved nothing are among the report's warnings; one that must
+        // move stops the engine's build, which says so.
         let rules = load_rules(path, &args.vars, args.secret_file.as_deref())?;
-        // One that must move stops the engine's build, which says so.
-        for dropped in rules.dropped_replacements() {
-            if dropped.must_move.is_none() {
-                eprintln!("understudy: {dropped}");
-            }
-        }
         engine.rules(Arc::new(rules));
     } else if !args.vars.is_empty() {
         return Err(BadArgs("--var needs --rules".into()).into());
@@ -94,7 +108,9 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
         (CompressArg::Gzip, _) => Codec::Gzip,
         (CompressArg::Zstd, _) => Codec::Zstd,
     };
-    let (input, _) = open_input(args.input.as_deref(), !args.quiet)?;
+    let (input, _) = open_input(args.input.as_deref(), Some(&progress))?;
+    // Dropped on every way out of this function, which erases its line first.
+    let _meter = start_meter(progress, args.quiet, &args.progress)?;
     let report = if args.dry_run {
         let (report, _) = engine
             .run_piped(input, std::io::sink(), OnFailure::Discard)
@@ -115,47 +131,80 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
         output.finish().context("cannot write output")?;
         report
     };
-    for warning in &report.warnings {
-        eprintln!("understudy: warning: {warning}");
+    drop(_meter);
+    if !args.quiet {
+        for warning in &report.warnings {
+            eprintln!("understudy: warning: {warning}");
+        }
     }
     if let Some(path) = &args.report {
         let json = serde_json::to_vec_pretty(&report).context("cannot encode the report")?;
         std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
     }
     if !args.quiet && (!args.replace.is_empty() || args.rules.is_some() || args.dry_run) {
-        eprintln!(
-            "understudy: {} rows ({} dropped), {} values replaced ({} inside serialized PHP), {} masked, {} warnings",
-            report.rows,
-            report.rows_dropped,
-            report.values_replaced,
-            report.serialized_rewritten,
-            report.values_masked,
-            report.warnings.len()
-        );
+        eprintln!("understudy: {}", summary(&report, started.elapsed()));
     }
     Ok(())
+}
+
+/// The closing line: how long, how fast, how much, and what was changed.
+fn summary(report: &understudy_engine::Report, elapsed: std::time::Duration) -> String {
+    use understudy_stream::{bytes, rate, thousands};
+    let secs = elapsed.as_secs_f64();
+    let plural = |n: usize, one: &str, many: &str| {
+        format!(
+            "{} {}",
+            thousands(n as u64),
+            if n == 1 { one } else { many }
+        )
+    };
+    format!(
+        "done in {secs:.1} s ({}/s): {} read, {} written; {} ({} dropped), {} replaced \
+         ({} inside serialized PHP), {} masked, {}",
+        bytes(rate(report.bytes_in, secs)),
+        bytes(report.bytes_in),
+        bytes(report.bytes_out),
+        plural(report.rows as usize, "row", "rows"),
+        thousands(report.rows_dropped),
+        plural(report.values_replaced as usize, "value", "values"),
+        thousands(report.serialized_rewritten),
+        thousands(report.values_masked),
+        plural(report.warnings.len(), "warning", "warnings"),
+    )
+}
+
+/// A meter on standard error for `progress`, or none: `-q` shows none, `--progress` one
+/// anywhere, and otherwise only a terminal gets one (a log would fill with them).
+pub(crate) fn start_meter(
+    progress: Arc<Progress>,
+    quiet: bool,
+    args: &crate::args::ProgressArgs,
+) -> Result<Option<Meter>> {
+    use std::io::IsTerminal;
+    let style = if quiet {
+        return Ok(None);
+    } else if std::io::stderr().is_terminal() {
+        MeterStyle::Redrawn
+    } else if args.progress {
+        MeterStyle::Lines
+    } else {
+        return Ok(None);
+    };
+    let every = match (args.progress_interval, style) {
+        (Some(s), _) if s.is_finite() && s > 0.0 => std::time::Duration::from_secs_f64(s),
+        (Some(_), _) => {
+            return Err(BadArgs("--progress-interval: expected seconds > 0".into()).into())
+        }
+        (None, MeterStyle::Redrawn) => std::time::Duration::from_millis(250),
+        (None, MeterStyle::Lines) => std::time::Duration::from_secs(5),
+    };
+    let meter = Meter::start(progress, style, every).context("cannot start the progress thread")?;
+    Ok(Some(meter))
 }
 
 /// Refuses output and report paths that cannot be written, before any input is read: found
 /// at the end, they would cost the whole run (5 s a gigabyte) for nothing.
 fn check_paths(args: &RewriteArgs) -> Result<()> {
-    let writable = |path: &std::path::Path, what: &str| -> Result<()> {
-        if path.is_dir() {
-            return Err(anyhow::anyhow!("{what} {} is a directory", path.display()));
-        }
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => std::path::Path::new("."),
-        };
-        if !dir.is_dir() {
-            return Err(anyhow::anyhow!(
-                "{what} {}: the directory {} does not exist",
-                path.display(),
-                dir.display()
-            ));
-        }
-        Ok(())
-    };
     if !args.dry_run {
         if let Some(out) = args
             .output
@@ -170,6 +219,26 @@ fn check_paths(args: &RewriteArgs) -> Result<()> {
     }
     if let Some(report) = &args.report {
         writable(report, "report")?;
+    }
+    Ok(())
+}
+
+/// Whether a file can be written at `path` (`what` names it in the error): not a
+/// directory, in a directory that exists. An I/O failure, so it exits 2.
+pub(crate) fn writable(path: &std::path::Path, what: &str) -> Result<()> {
+    if path.is_dir() {
+        return Err(anyhow::anyhow!("{what} {} is a directory", path.display()));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(anyhow::anyhow!(
+            "{what} {}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        ));
     }
     Ok(())
 }
@@ -204,12 +273,9 @@ fn load_rules(
 ) -> Result<understudy_rules::CompiledRules> {
     let mut overrides = parse_vars(vars)?;
     if let Some(file) = secret_file {
-        overrides.push((
-            "secret".into(),
-            understudy_rules::read_secret_file(file).map_err(BadArgs::from_display)?,
-        ));
+        overrides.push(("secret".into(), understudy_rules::read_secret_file(file)?));
     }
-    understudy_rules::Rules::from_path(path, &overrides).map_err(BadArgs::from_display)
+    Ok(understudy_rules::Rules::from_path(path, &overrides)?)
 }
 
 /// Rules for a command that masks nothing (`rules check`, `scan`): when they need a masking
@@ -222,21 +288,17 @@ pub(crate) fn load_rules_without_secret(
 ) -> Result<(understudy_rules::CompiledRules, bool)> {
     let mut overrides = parse_vars(vars)?;
     if let Some(file) = secret_file {
-        overrides.push((
-            "secret".into(),
-            understudy_rules::read_secret_file(file).map_err(BadArgs::from_display)?,
-        ));
+        overrides.push(("secret".into(), understudy_rules::read_secret_file(file)?));
     }
     match understudy_rules::Rules::from_path(path, &overrides) {
         Err(e)
             if e.kind() == understudy_rules::ErrorKind::MissingSecret && secret_file.is_none() =>
         {
             overrides.push(("secret".into(), "understudy-stand-in-secret".into()));
-            let rules = understudy_rules::Rules::from_path(path, &overrides)
-                .map_err(BadArgs::from_display)?;
+            let rules = understudy_rules::Rules::from_path(path, &overrides)?;
             Ok((rules, true))
         }
-        other => Ok((other.map_err(BadArgs::from_display)?, false)),
+        other => Ok((other?, false)),
     }
 }
 
@@ -256,7 +318,7 @@ fn run_rules_check(args: RulesCheckArgs) -> Result<()> {
     let Some(dump) = &args.dump else {
         return Ok(());
     };
-    let (input, _) = open_input(Some(dump), false)?;
+    let (input, _) = open_input(Some(dump), None)?;
     let understudy_engine::Coverage {
         tables, uncovered, ..
     } = understudy_engine::coverage(&rules, std::io::BufReader::new(input))
@@ -293,19 +355,23 @@ impl std::fmt::Display for BadArgs {
 
 impl std::error::Error for BadArgs {}
 
-/// Bad input and rules exit 1; I/O and the environment exit 2.
+/// What the user gave is wrong (arguments, rules, plan, the dump's content) exits 1; a
+/// file that cannot be opened, read or written, and every other failure of the
+/// environment, exits 2. See [`ExitCode`] and README's table.
 fn classify(err: &anyhow::Error) -> ExitCode {
     for cause in err.chain() {
         if cause.downcast_ref::<BadArgs>().is_some() {
             return ExitCode::BadInput;
         }
+        if let Some(rules) = cause.downcast_ref::<understudy_rules::RulesError>() {
+            return rules_exit(rules);
+        }
         if let Some(clone) = cause.downcast_ref::<understudy_clone::Error>() {
             match clone {
                 // Its source, the engine's error, says which.
                 understudy_clone::Error::Rewrite(_) => continue,
-                understudy_clone::Error::Plan { .. } | understudy_clone::Error::Rules(_) => {
-                    return ExitCode::BadInput
-                }
+                understudy_clone::Error::Rules(rules) => return rules_exit(rules),
+                understudy_clone::Error::Plan { .. } => return ExitCode::BadInput,
                 _ => return ExitCode::Environment,
             }
         }
@@ -323,4 +389,13 @@ fn classify(err: &anyhow::Error) -> ExitCode {
         }
     }
     ExitCode::Environment
+}
+
+/// A rule or secret file that cannot be read is the environment's; one that is wrong
+/// (including a secret file others may read) is the user's.
+fn rules_exit(err: &understudy_rules::RulesError) -> ExitCode {
+    match err.kind() {
+        understudy_rules::ErrorKind::Io => ExitCode::Environment,
+        _ => ExitCode::BadInput,
+    }
 }

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::ValueEnum;
 
 use crate::BadArgs;
-use understudy_stream::{open_input, ReadAhead};
+use understudy_stream::{open_input, Progress, ReadAhead};
 
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
@@ -44,6 +44,13 @@ pub struct ScanArgs {
     /// Refuse any single statement or value larger than this many bytes (default 1 GiB).
     #[arg(long, value_name = "BYTES")]
     pub max_value_size: Option<usize>,
+
+    /// No progress on standard error (errors still print).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    #[command(flatten)]
+    pub progress: crate::args::ProgressArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -71,7 +78,9 @@ pub fn run(args: ScanArgs) -> Result<()> {
         scanner.threads(usize::from(n));
     }
     let scanner = scanner.build().map_err(BadArgs::from_display)?;
-    let (input, _) = open_input(args.input.as_deref(), false)?;
+    let progress = Progress::new();
+    let (input, _) = open_input(args.input.as_deref(), Some(&progress))?;
+    let meter = crate::start_meter(progress, args.quiet, &args.progress)?;
     let input = ReadAhead::spawn(input).context("cannot start the reader thread")?;
     let report = scanner.scan(input).map_err(|e| {
         if e.is_io() {
@@ -79,7 +88,10 @@ pub fn run(args: ScanArgs) -> Result<()> {
         } else {
             anyhow::Error::new(BadArgs(e.to_string())).context("scan stopped")
         }
-    })?;
+    });
+    // Its line is erased before the report or an error is printed.
+    drop(meter);
+    let report = report?;
     let mut out = std::io::stdout().lock();
     match args.format {
         FormatArg::Table => report.write_table(&mut out),

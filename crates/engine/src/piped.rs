@@ -37,7 +37,8 @@ impl Engine {
     /// turns with it. Returns the report and `output`, flushed.
     ///
     /// # Errors
-    /// What [`Engine::run`] returns, or [`Detail::Output`](crate::Detail::Output) when the writer failed (also at
+    /// What [`Engine::run`] returns, or an error of kind
+    /// [`ErrorKind::OutputIo`](crate::ErrorKind::OutputIo) when the writer failed (also at
     /// the very end). On any error `output` has been dealt with as `on_failure` says and
     /// dropped.
     pub fn run_piped<R, W>(

@@ -17,9 +17,10 @@ use understudy_sqldump::{
     column_names, statement_effect, statement_table, unquote_identifier, DumpReader, Effect, Item,
     Lexer, LexerBuilder, Look, Position, RowItem, SliceReader, StatementKind, Token, DEFAULT_CHUNK,
 };
+use understudy_stream::Progress;
 
 use crate::error::{Detail, Error};
-use crate::report::{Report, TableReport, Warning};
+use crate::report::{Report, TableReport, Warning, WarningKind};
 use crate::row::{RowBuf, RowView};
 use crate::structured::{
     check_json_path, check_serialized_path, mask_json, mask_serialized, scrub_value,
@@ -45,6 +46,7 @@ pub struct EngineBuilder {
     buffered_output: bool,
     allow_incomplete: bool,
     allow_missing_tables: bool,
+    progress: Option<Arc<Progress>>,
 }
 
 impl Default for EngineBuilder {
@@ -69,7 +71,16 @@ impl EngineBuilder {
             buffered_output: false,
             allow_incomplete: false,
             allow_missing_tables: false,
+            progress: None,
         }
+    }
+
+    /// Publishes the rows seen into `progress` as the run writes, for a meter to show.
+    pub fn progress(&mut self, progress: Arc<Progress>) -> &mut EngineBuilder {
+        // Counted from the start: a meter shows "0 rows" until the first row is written.
+        progress.set_rows(0);
+        self.progress = Some(progress);
+        self
     }
 
     /// Accepts a dump that lacks every table some mask of the rules names. Without this
@@ -273,6 +284,7 @@ impl EngineBuilder {
             cli: cli.map(Arc::new),
             allow_incomplete: self.allow_incomplete,
             allow_missing_tables: self.allow_missing_tables,
+            progress: self.progress.clone(),
         })
     }
 }
@@ -292,6 +304,7 @@ pub struct Engine {
     pub(crate) cli: Option<Arc<Replacements>>,
     allow_incomplete: bool,
     allow_missing_tables: bool,
+    progress: Option<Arc<Progress>>,
 }
 
 /// Where the current `INSERT` statement is.
@@ -326,6 +339,22 @@ impl Engine {
     /// process (masking fails closed), or a failed write. The output is then incomplete:
     /// callers must not treat it as a dump.
     pub fn run<R: BufRead, W: Write>(&self, input: R, output: W) -> Result<Report, Error> {
+        let mut report = self.run_dump(input, output)?;
+        // The rules' warnings come first, as they were known first; one list, so they are
+        // counted, printed and reported like the dump's.
+        let rules = self.rules.iter().flat_map(|r| {
+            r.dropped_replacements().iter().map(|d| {
+                Warning::rules(
+                    WarningKind::ReplacementUnused,
+                    format!("{}: {d}", r.origin()),
+                )
+            })
+        });
+        report.warnings.splice(0..0, rules);
+        Ok(report)
+    }
+
+    fn run_dump<R: BufRead, W: Write>(&self, input: R, output: W) -> Result<Report, Error> {
         // With nothing to change, every row is skimmed on the calling thread faster than
         // batches are handed to workers and back.
         let changes = self.rules.is_some() || self.cli.is_some();
@@ -544,6 +573,8 @@ pub(crate) struct Run<'e, W: Write> {
     masks_met: Vec<bool>,
     /// Per replacement rule: whether a table its `must_move` names was in the dump.
     must_move_met: Vec<bool>,
+    /// The run's own (not a worker's): where it publishes its row count.
+    progress: Option<Arc<Progress>>,
 }
 
 impl<'e> Run<'e, Vec<u8>> {
@@ -578,7 +609,9 @@ impl<'e> Run<'e, Vec<u8>> {
 
 impl<'e, W: Write> Run<'e, W> {
     pub(crate) fn new(engine: &'e Engine, output: W) -> Run<'e, W> {
-        Run::with_buffer(engine, output, engine.out_buffer)
+        let mut run = Run::with_buffer(engine, output, engine.out_buffer);
+        run.progress = engine.progress.clone();
+        run
     }
 
     /// A run writing through a buffer of `capacity` bytes (0: straight to `output`).
@@ -623,6 +656,7 @@ impl<'e, W: Write> Run<'e, W> {
                 .rules
                 .as_deref()
                 .map_or_else(Vec::new, |r| vec![false; r.replacements().len()]),
+            progress: None,
         }
     }
 
@@ -652,6 +686,7 @@ impl<'e, W: Write> Run<'e, W> {
         self.ctx = None;
         *self.row_numbers.entry(table.to_owned()).or_default() += rows;
         self.report.merge(report);
+        self.publish();
         self.out.write_all(output).map_err(Error::output)?;
         Ok(true)
     }
@@ -675,7 +710,15 @@ impl<'e, W: Write> Run<'e, W> {
 
     fn emit(&mut self, bytes: &[u8]) -> Result<(), Error> {
         self.report.bytes_out += bytes.len() as u64;
+        self.publish();
         self.out.write_all(bytes).map_err(Error::output)
+    }
+
+    /// Shows the rows seen so far to a meter: a plain store, as often as the run writes.
+    fn publish(&self) {
+        if let Some(p) = &self.progress {
+            p.set_rows(self.report.rows);
+        }
     }
 
     fn rule_error(
@@ -1485,7 +1528,7 @@ impl<'e, W: Write> Run<'e, W> {
         count_in(&mut col.encodings, outcome.encoding);
         col.corrupt_serialized += outcome.warnings.len() as u64;
         for w in outcome.warnings {
-            self.report.warnings.push(Warning::new(
+            self.report.warnings.push(Warning::corrupt_serialized(
                 pos,
                 &ctx.name,
                 column.to_string(),

@@ -136,10 +136,37 @@ pub struct ColumnReport {
     pub corrupt_serialized: u64,
 }
 
-/// A value that looked like serialized PHP but did not parse; it was replaced in as plain
-/// bytes, so lengths inside it may be wrong (they probably were before).
+/// Something the run did not stop for but the user should know. Printed after the run
+/// (not with `-q`), counted in the summary, and listed in the JSON report, whatever the kind.
 #[derive(Clone, Debug, Serialize)]
 pub struct Warning {
+    /// What kind of warning.
+    pub kind: WarningKind,
+    /// Where in the dump, for a warning about one value (flattened into the warning's JSON
+    /// object: `byte`, `line`, `table`, `column`, `row`).
+    #[serde(flatten)]
+    pub at: Option<ValueAt>,
+    /// For `corrupt_serialized`, why the value did not parse (with the offset inside it);
+    /// otherwise the whole message.
+    pub message: String,
+}
+
+/// The kinds of [`Warning`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum WarningKind {
+    /// A value looked like serialized PHP but did not parse; it was replaced in as plain
+    /// bytes, so lengths inside it may be wrong (they probably were before).
+    CorruptSerialized,
+    /// A `[[replace]]` of the rules compiled to nothing (its `from` is empty or equals its
+    /// `to`), so it moved nothing.
+    ReplacementUnused,
+}
+
+/// A value's place in the dump.
+#[derive(Clone, Debug, Serialize)]
+pub struct ValueAt {
     /// Byte offset of the value in the dump.
     pub byte: u64,
     /// Line of the value in the dump.
@@ -150,8 +177,6 @@ pub struct Warning {
     pub column: String,
     /// The row (primary key, or number in the table).
     pub row: String,
-    /// Why it did not parse, with the offset inside the value.
-    pub message: String,
 }
 
 impl Report {
@@ -170,7 +195,8 @@ impl Report {
 }
 
 impl Warning {
-    pub(crate) fn new(
+    /// A value that looks serialized and does not parse.
+    pub(crate) fn corrupt_serialized(
         pos: Position,
         table: &str,
         column: String,
@@ -178,11 +204,23 @@ impl Warning {
         message: String,
     ) -> Self {
         Warning {
-            byte: pos.byte,
-            line: pos.line,
-            table: table.to_string(),
-            column,
-            row,
+            kind: WarningKind::CorruptSerialized,
+            at: Some(ValueAt {
+                byte: pos.byte,
+                line: pos.line,
+                table: table.to_string(),
+                column,
+                row,
+            }),
+            message,
+        }
+    }
+
+    /// A warning about the rules, not about a value of the dump.
+    pub(crate) fn rules(kind: WarningKind, message: String) -> Self {
+        Warning {
+            kind,
+            at: None,
             message,
         }
     }
@@ -190,10 +228,18 @@ impl Warning {
 
 impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "byte {} (line {}), table `{}`, column {}, row {}: looks serialized but does not parse ({}); replaced as plain text",
-            self.byte, self.line, self.table, self.column, self.row, self.message
-        )
+        match (&self.at, self.kind) {
+            (Some(at), WarningKind::CorruptSerialized) => write!(
+                f,
+                "byte {} (line {}), table `{}`, column {}, row {}: looks serialized but does not parse ({}); replaced as plain text",
+                at.byte, at.line, at.table, at.column, at.row, self.message
+            ),
+            (Some(at), _) => write!(
+                f,
+                "byte {} (line {}), table `{}`, column {}, row {}: {}",
+                at.byte, at.line, at.table, at.column, at.row, self.message
+            ),
+            (None, _) => f.write_str(&self.message),
+        }
     }
 }

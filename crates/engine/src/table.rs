@@ -166,7 +166,9 @@ impl<'r> TableCtx<'r> {
             if rules.needs_columns(name) {
                 return Err(
                     "the rules need this table's column names, but its rows come without \
-                     them (no CREATE TABLE earlier in the dump and no column list in the INSERT)"
+                     them (no CREATE TABLE earlier in the dump and no column list in the INSERT): \
+                     dump with `--complete-insert`, or keep the `CREATE TABLE`s (no \
+                     `--no-create-info`)"
                         .into(),
                 );
             }

@@ -2,10 +2,12 @@
 //! complete.
 
 use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::progress::{Counted, Progress};
 
 /// A stream compression format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,31 +23,34 @@ const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 /// Opens `path` (standard input for `None` or `-`) and undoes gzip or zstd, detected by the
 /// first bytes rather than the name, so `cat dump.sql.gz | understudy rewrite` works too.
 ///
-/// With `progress`, a file input whose size is known shows a progress bar on standard error
-/// (counted in the file's own, possibly compressed, bytes) when standard error is a terminal.
-pub fn open_input(path: Option<&Path>, progress: bool) -> Result<(Box<dyn Read + Send>, Codec)> {
+/// With `progress`, the bytes read (as stored: a compressed file's own bytes) are counted
+/// into it, and a file's size is its total.
+pub fn open_input(
+    path: Option<&Path>,
+    progress: Option<&Arc<Progress>>,
+) -> Result<(Box<dyn Read + Send>, Codec)> {
     let stdin = || {
         widen_pipe(io::stdin());
         Box::new(io::stdin())
     };
-    let mut raw: Box<dyn Read + Send> = match path {
+    let raw: Box<dyn Read + Send> = match path {
         None => stdin(),
         Some(p) if p == Path::new("-") => stdin(),
         Some(p) => {
             let file = File::open(p).map_err(|e| Error::open(p, e))?;
-            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-            if progress && size > 0 && io::stderr().is_terminal() {
-                let bar = indicatif::ProgressBar::new(size).with_style(
-                    indicatif::ProgressStyle::with_template(
-                        "{bytes}/{total_bytes} {wide_bar} {bytes_per_sec} {eta}",
-                    )
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                );
-                Box::new(bar.wrap_read(file))
-            } else {
-                Box::new(file)
+            if let Some(progress) = progress {
+                // A pipe or device given by name has no size: it shows none.
+                match file.metadata() {
+                    Ok(meta) if meta.is_file() => progress.set_total(meta.len()),
+                    _ => {}
+                }
             }
+            Box::new(file)
         }
+    };
+    let mut raw: Box<dyn Read + Send> = match progress {
+        Some(progress) => Box::new(Counted::new(raw, Arc::clone(progress))),
+        None => raw,
     };
     // Read up to 4 bytes: a pipe may deliver fewer per read.
     let mut magic = [0u8; 4];

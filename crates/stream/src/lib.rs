@@ -9,8 +9,10 @@
 pub mod cleanup;
 mod error;
 mod io;
+mod progress;
 mod threaded;
 
 pub use error::{Error, ErrorKind, Result};
 pub use io::{codec_for_path, open_input, widen_pipe, Codec, Output};
+pub use progress::{bytes, rate, thousands, Counted, Meter, MeterStyle, Progress};
 pub use threaded::{ReadAhead, WriteBehind};
