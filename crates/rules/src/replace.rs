@@ -199,9 +199,8 @@ impl ReplaceScope {
         skip_columns: &[String],
         include_columns: &[String],
     ) -> Result<ReplaceScope, String> {
-        let glob = |option: &str, s: &str| {
-            Glob::new(s, false).map_err(|e| format!("{option} {s:?}: {e}"))
-        };
+        let glob =
+            |option: &str, s: &str| Glob::new(s, false).map_err(|e| format!("{option} {s:?}: {e}"));
         let column = |option: &str, s: &str| {
             ColumnPattern::parse(s, false).map_err(|e| format!("{option} {s:?}: {e}"))
         };

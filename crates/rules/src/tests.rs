@@ -1468,7 +1468,8 @@ mod vars_help {
 
     #[test]
     fn listed_in_file_order_with_help() {
-        let text = "[vars]\nsrc_url = \"\"\nprefix = \"wp_\"\nsecret = \"${env:UNDERSTUDY_SECRET}\"\n\
+        let text =
+            "[vars]\nsrc_url = \"\"\nprefix = \"wp_\"\nsecret = \"${env:UNDERSTUDY_SECRET}\"\n\
                     [vars_help]\nsrc_url = \"the production URL\"\n";
         let vars = Rules::vars_of_str(text, "t.toml").unwrap();
         let got: Vec<(&str, &str, Option<&str>)> = vars
@@ -1489,8 +1490,8 @@ mod vars_help {
 
     #[test]
     fn a_secret_written_out_is_not_shown() {
-        let vars = Rules::vars_of_str("[vars]\nsecret = \"hunter2hunter2hunter2\"\n", "t.toml")
-            .unwrap();
+        let vars =
+            Rules::vars_of_str("[vars]\nsecret = \"hunter2hunter2hunter2\"\n", "t.toml").unwrap();
         assert!(!vars[0].default.contains("hunter2"), "{:?}", vars[0]);
     }
 
@@ -1554,7 +1555,11 @@ mod replace_scope {
         assert!(skip.applies_to("wp_posts", "post_content"));
         assert!(!skip.needs_columns("wp_users"));
         assert!(skip.needs_columns("wp_posts"));
-        let include = s(&[], &["wp_posts.post_title"], &["post_content", "post_title"]);
+        let include = s(
+            &[],
+            &["wp_posts.post_title"],
+            &["post_content", "post_title"],
+        );
         assert!(include.applies_to("wp_posts", "post_content"));
         assert!(!include.applies_to("wp_posts", "post_title"));
         assert!(include.applies_to("wp_pages", "post_title"));
