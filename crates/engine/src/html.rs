@@ -62,7 +62,7 @@ impl Report {
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
              <title>understudy rewrite report</title>",
         );
-        let _ = write!(h, "<style>{STYLE}</style></head><body>\n");
+        let _ = writeln!(h, "<style>{STYLE}</style></head><body>");
         h.push_str("<h1>understudy rewrite report</h1>\n<table>\n");
         for (label, n) in [
             ("bytes read", self.bytes_in),
