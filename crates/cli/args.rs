@@ -263,7 +263,9 @@ pub enum SerializedArg {
 const EXAMPLES_MAIN: &str = "\
 EXAMPLES
     # Move a WordPress site's URL, with serialized PHP fixed, straight into a restore
-    $ mariadb-dump prod | understudy rewrite --replace https://www.example.org=https://int.example.org | mariadb int
+    $ mariadb-dump prod \\
+      | understudy rewrite --replace https://www.example.org=https://int.example.org \\
+      | mariadb int
 
     # Mask personal data with a rule file; the masking secret comes from the environment
     $ export UNDERSTUDY_SECRET=$(head -c 32 /dev/urandom | base64)
@@ -280,19 +282,22 @@ EXAMPLES
 const EXAMPLES_REWRITE: &str = "\
 EXAMPLES
     # Search and replace a URL, as wp search-replace would, into a restore
-    $ mariadb-dump prod | understudy rewrite --replace https://www.example.org=https://int.example.org | mariadb int
+    $ mariadb-dump prod \\
+      | understudy rewrite --replace https://www.example.org=https://int.example.org \\
+      | mariadb int
 
     # The same, leaving post GUIDs and the log tables alone
     $ understudy rewrite --replace https://www.example.org=https://int.example.org \\
         --skip-columns guid --skip-tables 'wp_*_logs' prod.sql -o int.sql
 
     # Replace only in some columns, and see what would change without writing anything
-    $ understudy rewrite --replace old.example=new.example --include-columns post_content,meta_value \\
-        --dry-run --report changes.html prod.sql
+    $ understudy rewrite --replace old.example=new.example \\
+        --include-columns post_content,meta_value --dry-run --report changes.html prod.sql
 
     # Move and mask with a rule pack; the masking secret from the environment variable
-    $ UNDERSTUDY_SECRET=\"$(cat /run/secrets/understudy)\" understudy rewrite --rules wordpress.toml \\
-        --var src_url=https://www.example.org --var dst_url=https://int.example.org prod.sql.gz -o int.sql.gz
+    $ export UNDERSTUDY_SECRET=\"$(cat /run/secrets/understudy)\"
+    $ understudy rewrite --rules wordpress.toml --var src_url=https://www.example.org \\
+        --var dst_url=https://int.example.org prod.sql.gz -o int.sql.gz
 
     # The same with the secret in a file only you can read (chmod 600)
     $ understudy rewrite --rules wordpress.toml --secret-file ~/.understudy-secret \\
@@ -306,7 +311,8 @@ EXAMPLES
 
     # Check a rewritten copy: exit 1 if personal data or the production URL is left
     $ understudy rewrite --rules wordpress.toml --secret-file ~/.understudy-secret \\
-        --var src_url=https://www.example.org --var dst_url=https://int.example.org prod.sql \\
+        --var src_url=https://www.example.org --var dst_url=https://int.example.org \\
+        prod.sql \\
       | understudy scan --strict --rules wordpress.toml --var src_url=https://www.example.org
 
     # The whole report as JSON (no masking secret needed: a scan masks nothing, so
@@ -323,7 +329,8 @@ EXAMPLES
 
     # Copy the site; a plan with masks takes the masking secret from UNDERSTUDY_SECRET,
     # or from the file its [rewrite] secret_file names (as rewrite's --secret-file)
-    $ UNDERSTUDY_SECRET=\"$(cat /run/secrets/understudy)\" understudy clone --report clone.json plan.toml
+    $ export UNDERSTUDY_SECRET=\"$(cat /run/secrets/understudy)\"
+    $ understudy clone --report clone.json plan.toml
 
     # Only the files and the configuration, the database left as it is
     $ understudy clone --only files,config plan.toml";
@@ -356,7 +363,8 @@ EXAMPLES
     # Then pass them (the masking secret never with --var: set UNDERSTUDY_SECRET or
     # pass --secret-file FILE)
     $ understudy rewrite --rules wordpress.toml --var src_url=https://www.example.org \\
-        --var dst_url=https://int.example.org --secret-file ~/.understudy-secret prod.sql -o int.sql";
+        --var dst_url=https://int.example.org --secret-file ~/.understudy-secret \\
+        prod.sql -o int.sql";
 
 const EXAMPLES_COMPLETIONS: &str = "\
 EXAMPLES
