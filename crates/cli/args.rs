@@ -12,7 +12,14 @@ use clap::{Parser, Subcommand, ValueEnum};
 ///
 ///   mariadb-dump prod | understudy rewrite --replace https://www.example.org=https://int.example.org | mariadb integration
 #[derive(Debug, Parser)]
-#[command(name = "understudy", version, about, long_about, max_term_width = 100)]
+#[command(
+    name = "understudy",
+    version,
+    about,
+    long_about,
+    max_term_width = 100,
+    after_long_help = EXAMPLES_MAIN
+)]
 pub struct Args {
     #[command(subcommand)]
     pub command: Command,
@@ -27,10 +34,11 @@ pub enum Command {
     /// temporary file in the same directory, renamed only when the whole dump was written: a
     /// failed run leaves no partial file. Exit status: 0 done, 1 bad input or rules, 2 an I/O
     /// or environment failure (including a closed pipe downstream).
+    #[command(after_long_help = EXAMPLES_REWRITE)]
     Rewrite(RewriteArgs),
 
     /// Work with rule files.
-    #[command(subcommand)]
+    #[command(subcommand, after_long_help = EXAMPLES_RULES)]
     Rules(RulesCommand),
 
     /// Scan a dump for what looks personal (e-mail and IP addresses, phone numbers, password
@@ -41,24 +49,48 @@ pub enum Command {
     /// `… | understudy rewrite --rules R … | understudy scan --strict --rules R …`.
     /// Exit status: 0 done (clean, or not --strict), 1 problems under --strict or bad input
     /// or rules, 2 an I/O or environment failure.
+    #[command(after_long_help = EXAMPLES_SCAN)]
     Scan(crate::scan::ScanArgs),
 
     /// Copy a whole site from one plan file: dump → rewrite → restore as one pipe, into a
     /// staging database swapped in only when complete.
     ///
-    /// The plan (TOML, see docs/clone.md) names source and target databases (passwords from
+    /// The plan (TOML, described in Understudy's documentation) names source and target databases (passwords from
     /// ${env:NAME} or a 0600 file, handed to the client tools in a 0600 option file, never on
     /// argv), the rules and their variables, and SQL to run on the copy. No dump file is
     /// written. Exit status: 0 done, 1 a wrong plan, input or rules, 2 a stage that failed
     /// (the error names it and shows the end of its standard error).
+    #[command(after_long_help = EXAMPLES_CLONE)]
     Clone(crate::clone::CloneArgs),
+
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard
+    /// output.
+    #[command(after_long_help = EXAMPLES_COMPLETIONS)]
+    Completions(crate::manual::CompletionsArgs),
+
+    /// Print the manual page (roff) to standard output, or write one page per command into
+    /// a directory.
+    #[command(after_long_help = EXAMPLES_MAN)]
+    Man(crate::manual::ManArgs),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
     /// Check a rule file: syntax, variables, regexes, lookups, secrets. With --dump, also list
     /// every column of the dump's tables that no rule masks or keeps (exit 1 if any).
+    #[command(after_long_help = EXAMPLES_RULES_CHECK)]
     Check(RulesCheckArgs),
+
+    /// List a rule file's variables: name, default and meaning (from its [vars_help]), so
+    /// you see what to pass with --var.
+    #[command(after_long_help = EXAMPLES_RULES_VARS)]
+    Vars(RulesVarsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RulesVarsArgs {
+    /// The rule file (a pack such as wordpress.toml, or your own).
+    pub rules: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -94,8 +126,9 @@ pub struct RewriteArgs {
     #[arg(long, value_enum, default_value_t = CompressArg::Auto)]
     pub compress: CompressArg,
 
-    /// A rule file (TOML): replacements, masks, table actions, appended SQL. See docs/rules.md
-    /// and the packs in rules/.
+    /// A rule file (TOML): replacements, masks, table actions, appended SQL. Understudy's
+    /// documentation describes the format and its packs (WordPress, Elgg, Drupal);
+    /// `understudy rules vars FILE` lists a file's variables.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
 
@@ -113,9 +146,11 @@ pub struct RewriteArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Write a JSON report: per table and column, rows seen and dropped, values replaced per
-    /// rule, values masked per mask, corrupt serialized values.
-    #[arg(long, value_name = "FILE.json")]
+    /// Write a report: per table and column, rows seen and dropped, values replaced per rule,
+    /// values masked per mask (and NULL or empty values a mask left alone), corrupt serialized
+    /// values with their offsets. FILE.html is a page for a browser (self-contained); any
+    /// other name gets JSON.
+    #[arg(long, value_name = "FILE.json|FILE.html")]
     pub report: Option<PathBuf>,
 
     /// Replace OLD with NEW in every string value of every table (split at the first `=`).
@@ -125,6 +160,37 @@ pub struct RewriteArgs {
     /// replaced as well.
     #[arg(long = "replace", value_name = "OLD=NEW")]
     pub replace: Vec<String>,
+
+    /// Leave these tables alone in the --replace pairs (comma-separated or repeated; globs:
+    /// `wp_*_logs`), as wp search-replace --skip-tables. A rule file's [[replace]] has
+    /// `skip_tables` of its own.
+    #[arg(
+        long,
+        value_name = "TABLES",
+        value_delimiter = ',',
+        requires = "replace"
+    )]
+    pub skip_tables: Vec<String>,
+
+    /// Leave these columns alone in the --replace pairs (comma-separated or repeated; `name`
+    /// in every table or `table.name`), as wp search-replace --skip-columns=guid.
+    #[arg(
+        long,
+        value_name = "COLUMNS",
+        value_delimiter = ',',
+        requires = "replace"
+    )]
+    pub skip_columns: Vec<String>,
+
+    /// Apply the --replace pairs to these columns only (comma-separated or repeated; `name`
+    /// or `table.name`), as wp search-replace --include-columns.
+    #[arg(
+        long,
+        value_name = "COLUMNS",
+        value_delimiter = ',',
+        requires = "replace"
+    )]
+    pub include_columns: Vec<String>,
 
     /// How values that look like PHP serialize() output are treated: `auto` parses them and
     /// fixes lengths (a value that does not parse gets a plain replace and a warning), `off`
@@ -205,3 +271,134 @@ pub struct ProgressArgs {
     #[arg(long, value_name = "SECONDS", hide = true)]
     pub progress_interval: Option<f64>,
 }
+
+// The EXAMPLES sections of `--help` (and of the man pages), in the style of
+// `wp search-replace --help`: a comment saying what, then the command. They name the
+// masking secret's two sources, since a rewrite with masks stops without one, and no file
+// of the source tree, which an installed binary's user does not have.
+
+const EXAMPLES_MAIN: &str = "\
+EXAMPLES
+    # Move a WordPress site's URL, with serialized PHP fixed, straight into a restore
+    $ mariadb-dump prod \\
+      | understudy rewrite --replace https://www.example.org=https://int.example.org \\
+      | mariadb int
+
+    # Mask personal data with a rule file; the masking secret comes from the environment
+    $ export UNDERSTUDY_SECRET=$(head -c 32 /dev/urandom | base64)
+    $ understudy rewrite --rules wordpress.toml --var src_url=https://www.example.org \\
+        --var dst_url=https://int.example.org prod.sql.gz -o int.sql.gz
+
+    # Which variables does a rule file take?
+    $ understudy rules vars wordpress.toml
+
+    # Shell completions and the manual page
+    $ understudy completions bash > ~/.local/share/bash-completion/completions/understudy
+    $ understudy man | man -l -";
+
+const EXAMPLES_REWRITE: &str = "\
+EXAMPLES
+    # Search and replace a URL, as wp search-replace would, into a restore
+    $ mariadb-dump prod \\
+      | understudy rewrite --replace https://www.example.org=https://int.example.org \\
+      | mariadb int
+
+    # The same, leaving post GUIDs and the log tables alone
+    $ understudy rewrite --replace https://www.example.org=https://int.example.org \\
+        --skip-columns guid --skip-tables 'wp_*_logs' prod.sql -o int.sql
+
+    # Replace only in some columns, and see what would change without writing anything
+    $ understudy rewrite --replace old.example=new.example \\
+        --include-columns post_content,meta_value --dry-run --report changes.html prod.sql
+
+    # Move and mask with a rule pack; the masking secret from the environment variable
+    $ export UNDERSTUDY_SECRET=\"$(cat /run/secrets/understudy)\"
+    $ understudy rewrite --rules wordpress.toml --var src_url=https://www.example.org \\
+        --var dst_url=https://int.example.org prod.sql.gz -o int.sql.gz
+
+    # The same with the secret in a file only you can read (chmod 600)
+    $ understudy rewrite --rules wordpress.toml --secret-file ~/.understudy-secret \\
+        --var src_url=https://www.example.org --var dst_url=https://int.example.org \\
+        --report report.json prod.sql.gz -o int.sql.zst";
+
+const EXAMPLES_SCAN: &str = "\
+EXAMPLES
+    # What looks personal in a dump, per table and column
+    $ understudy scan prod.sql.gz
+
+    # Check a rewritten copy: exit 1 if personal data or the production URL is left
+    $ understudy rewrite --rules wordpress.toml --secret-file ~/.understudy-secret \\
+        --var src_url=https://www.example.org --var dst_url=https://int.example.org \\
+        prod.sql \\
+      | understudy scan --strict --rules wordpress.toml --var src_url=https://www.example.org
+
+    # The whole report as JSON (no masking secret needed: a scan masks nothing, so
+    # neither UNDERSTUDY_SECRET nor --secret-file is read)
+    $ understudy scan --format json --rules wordpress.toml int.sql > scan.json";
+
+const EXAMPLES_CLONE: &str = "\
+EXAMPLES
+    # Show every step of a plan, secrets hidden, without running any
+    $ understudy clone --dry-run plan.toml
+
+    # Check the plan, the tools and both servers
+    $ understudy clone --check plan.toml
+
+    # Copy the site; a plan with masks takes the masking secret from UNDERSTUDY_SECRET,
+    # or from the file its [rewrite] secret_file names (as rewrite's --secret-file)
+    $ export UNDERSTUDY_SECRET=\"$(cat /run/secrets/understudy)\"
+    $ understudy clone --report clone.json plan.toml
+
+    # Only the files and the configuration, the database left as it is
+    $ understudy clone --only files,config plan.toml";
+
+const EXAMPLES_RULES: &str = "\
+EXAMPLES
+    # The variables a rule file takes, then a check with them
+    $ understudy rules vars wordpress.toml
+    $ understudy rules check wordpress.toml --var src_url=https://www.example.org
+
+    # A rewrite with masks needs the masking secret: UNDERSTUDY_SECRET or --secret-file FILE
+    $ understudy rules check wordpress.toml --secret-file ~/.understudy-secret";
+
+const EXAMPLES_RULES_CHECK: &str = "\
+EXAMPLES
+    # Check a rule file with its variables (no masking secret needed for a check)
+    $ understudy rules check wordpress.toml --var prefix=wp_
+
+    # List every column of a dump that no rule masks or keeps
+    $ understudy rules check wordpress.toml --dump prod.sql.gz
+
+    # Check with the secret a rewrite will use (from UNDERSTUDY_SECRET, or a file)
+    $ understudy rules check wordpress.toml --secret-file ~/.understudy-secret";
+
+const EXAMPLES_RULES_VARS: &str = "\
+EXAMPLES
+    # What variables a pack takes, their defaults and meaning
+    $ understudy rules vars wordpress.toml
+
+    # Then pass them (the masking secret never with --var: set UNDERSTUDY_SECRET or
+    # pass --secret-file FILE)
+    $ understudy rewrite --rules wordpress.toml --var src_url=https://www.example.org \\
+        --var dst_url=https://int.example.org --secret-file ~/.understudy-secret \\
+        prod.sql -o int.sql";
+
+const EXAMPLES_COMPLETIONS: &str = "\
+EXAMPLES
+    # bash, for your user (bash-completion loads it on demand)
+    $ mkdir -p ~/.local/share/bash-completion/completions
+    $ understudy completions bash > ~/.local/share/bash-completion/completions/understudy
+
+    # zsh: a directory on $fpath
+    $ understudy completions zsh > ~/.zfunc/_understudy
+
+    # fish
+    $ understudy completions fish > ~/.config/fish/completions/understudy.fish";
+
+const EXAMPLES_MAN: &str = "\
+EXAMPLES
+    # Read the manual page now
+    $ understudy man | man -l -
+
+    # Install the pages for every command (understudy-rewrite(1), …)
+    $ sudo understudy man --dir /usr/local/share/man/man1";

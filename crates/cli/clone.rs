@@ -9,7 +9,8 @@ use crate::BadArgs;
 
 #[derive(Debug, clap::Args)]
 pub struct CloneArgs {
-    /// The plan file (see docs/clone.md).
+    /// The plan file (TOML: source, target, rules, files; see `understudy clone --help` and
+    /// Understudy's documentation).
     pub plan: PathBuf,
 
     /// Check the plan, the tools and both servers, copy nothing; exit 1 on a problem.

@@ -7,8 +7,11 @@
 mod args;
 mod clone;
 mod exit;
+mod manual;
 mod memory;
+mod report;
 mod scan;
+mod vars;
 
 use std::process;
 
@@ -58,6 +61,9 @@ fn run(args: Args) -> Result<()> {
         Command::Rules(RulesCommand::Check(check)) => run_rules_check(check),
         Command::Scan(scan) => scan::run(scan),
         Command::Clone(clone) => clone::run(clone),
+        Command::Rules(RulesCommand::Vars(vars)) => vars::run(vars),
+        Command::Completions(shell) => manual::completions(shell),
+        Command::Man(man) => manual::man(man),
     }
 }
 
@@ -75,6 +81,14 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
             .replace_arg(arg)
             .map_err(|e| BadArgs(format!("--replace {e}")))?;
     }
+    engine.replace_scope(
+        understudy_rules::ReplaceScope::new(
+            &args.skip_tables,
+            &args.skip_columns,
+            &args.include_columns,
+        )
+        .map_err(BadArgs)?,
+    );
     engine.serialized(match args.serialized {
         SerializedArg::Auto => understudy_engine::SerializedMode::Auto,
         SerializedArg::Off => understudy_engine::SerializedMode::Off,
@@ -138,8 +152,7 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
         }
     }
     if let Some(path) = &args.report {
-        let json = serde_json::to_vec_pretty(&report).context("cannot encode the report")?;
-        std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
+        report::write(path, &report)?;
     }
     if !args.quiet && (!args.replace.is_empty() || args.rules.is_some() || args.dry_run) {
         eprintln!("understudy: {}", summary(&report, started.elapsed()));

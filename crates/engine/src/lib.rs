@@ -9,6 +9,7 @@
 
 mod coverage;
 mod error;
+mod html;
 mod parallel;
 mod piped;
 mod pipeline;

@@ -47,6 +47,7 @@ pub struct EngineBuilder {
     allow_incomplete: bool,
     allow_missing_tables: bool,
     progress: Option<Arc<Progress>>,
+    replace_scope: Option<Arc<understudy_rules::ReplaceScope>>,
 }
 
 impl Default for EngineBuilder {
@@ -72,6 +73,7 @@ impl EngineBuilder {
             allow_incomplete: false,
             allow_missing_tables: false,
             progress: None,
+            replace_scope: None,
         }
     }
 
@@ -182,6 +184,15 @@ impl EngineBuilder {
         self
     }
 
+    /// Keeps the pairs of [`replace`](Self::replace) and [`replace_arg`](Self::replace_arg)
+    /// to some tables and columns, as wp-cli's `search-replace` does with `--skip-tables`,
+    /// `--skip-columns` and `--include-columns`. A table whose rows come without column
+    /// names then stops the run when a column list concerns it. Rules keep their own filters.
+    pub fn replace_scope(&mut self, scope: understudy_rules::ReplaceScope) -> &mut EngineBuilder {
+        self.replace_scope = (!scope.is_everything()).then(|| Arc::new(scope));
+        self
+    }
+
     /// Adds a replacement given as `OLD=NEW` (as `rewrite --replace` and a clone plan's
     /// `replace` take it): `OLD` keeps to where its host or path ends, and when either side
     /// holds a `/` its JSON-escaped form (`\/`) moves too, so `https:\/\/old.example`
@@ -268,10 +279,11 @@ impl EngineBuilder {
                 .map(|(a, b, boundary)| (&a[..], &b[..], boundary.clone()))
                 .collect();
             let options = Options::new(self.serialized).strict(self.strict);
-            Some(
+            let mut cli =
                 Replacements::bounded("--replace".into(), &pairs, options, self.encoding_checks)
-                    .map_err(Error::replacements)?,
-            )
+                    .map_err(Error::replacements)?;
+            cli.scope = self.replace_scope.clone();
+            Some(cli)
         };
         Ok(Engine {
             max_token: self.max_token,
@@ -516,7 +528,24 @@ struct Tally {
     rows: u64,
     dropped: u64,
     /// Per mask of the table context, in its order.
-    masked: Vec<u64>,
+    masked: Vec<MaskTally>,
+}
+
+/// What one mask did to the values of the current table.
+#[derive(Clone, Copy, Default)]
+struct MaskTally {
+    /// Values it changed.
+    masked: u64,
+    /// NULL values it left NULL.
+    null: u64,
+    /// Empty strings it left empty.
+    empty: u64,
+}
+
+impl MaskTally {
+    fn is_zero(&self) -> bool {
+        self.masked == 0 && self.null == 0 && self.empty == 0
+    }
 }
 
 /// The state of one rewrite.
@@ -1168,13 +1197,23 @@ impl<'e, W: Write> Run<'e, W> {
         tally.rows = 0;
         tally.dropped = 0;
         for (k, n) in tally.masked.iter_mut().enumerate() {
-            if *n == 0 {
+            if n.is_zero() {
                 continue;
             }
             let (mask, col) = ctx.masks[k];
             let column = self.report.column_mut(&ctx.name, &ctx.column_label(col));
-            *column.masked.entry(mask.label().to_owned()).or_default() += *n;
-            *n = 0;
+            for (count, map) in [
+                (n.masked, &mut column.masked),
+                (n.null, &mut column.left_null),
+                (n.empty, &mut column.left_empty),
+            ] {
+                if count > 0 {
+                    *map.entry(mask.name().to_owned()).or_default() += count;
+                }
+            }
+            self.report.values_left_null += n.null;
+            self.report.values_left_empty += n.empty;
+            *n = MaskTally::default();
         }
     }
 
@@ -1441,7 +1480,7 @@ impl<'e, W: Write> Run<'e, W> {
             .zip(self.engine.groups.iter())
             .filter(move |(r, _)| r.applies_to_table(table))
             .map(|(_, g)| g)
-            .chain(self.engine.cli.as_deref())
+            .chain(self.engine.cli.as_deref().filter(|c| c.table_ok(table)))
     }
 
     /// Applies replacements to one value, which starts at stream `offset`; `self.token_out`
@@ -1517,8 +1556,9 @@ impl<'e, W: Write> Run<'e, W> {
         let Some(ctx) = self.ctx.as_ref() else {
             return;
         };
-        let groups = ctx.groups(column as usize);
-        let column = ctx.column_label(column as usize);
+        let index = column as usize;
+        let groups = ctx.groups(index);
+        let column = ctx.column_label(index);
         self.report.values_replaced += 1;
         self.report.serialized_rewritten += u64::from(outcome.serialized);
         let col = self.report.column_mut(&ctx.name, &column);
@@ -1527,11 +1567,13 @@ impl<'e, W: Write> Run<'e, W> {
         }
         count_in(&mut col.encodings, outcome.encoding);
         col.corrupt_serialized += outcome.warnings.len() as u64;
+        // Warnings name the column as messages do, quoted.
+        let quoted = (!outcome.warnings.is_empty()).then(|| ctx.column_name(index));
         for w in outcome.warnings {
             self.report.warnings.push(Warning::corrupt_serialized(
                 pos,
                 &ctx.name,
-                column.to_string(),
+                quoted.clone().unwrap_or_default(),
                 row.clone().unwrap_or_default(),
                 w.to_string(),
             ));
@@ -1622,7 +1664,9 @@ impl<'e, W: Write> Run<'e, W> {
         masked.clear();
         masked.resize(self.row.values.len(), None);
         if self.tally.masked.len() < ctx.masks.len() {
-            self.tally.masked.resize(ctx.masks.len(), 0);
+            self.tally
+                .masked
+                .resize(ctx.masks.len(), MaskTally::default());
         }
         // The masks the row's key selects, if its masks are keyed; a row without the key's
         // column has each mask tested, which says what is wrong.
@@ -1644,15 +1688,13 @@ impl<'e, W: Write> Run<'e, W> {
             }
             // Free text without the bytes any address holds stays as it is, found so in the
             // escaped bytes: most posts, which would otherwise be decoded only to be scanned.
-            if masked[col].is_none()
-                && mask.inside().is_none()
-                && view
-                    .row
-                    .escaped_text(col)
-                    .and_then(|raw| mask.scrub_may_find(raw))
-                    == Some(false)
-            {
-                continue;
+            if masked[col].is_none() && mask.inside().is_none() {
+                if let Some(raw) = view.row.escaped_text(col) {
+                    if mask.scrub_may_find(raw) == Some(false) {
+                        self.tally.masked[k].empty += u64::from(raw.is_empty());
+                        continue;
+                    }
+                }
             }
             let current: Option<Cell<'_>> = match &masked[col] {
                 Some(Some(v)) => Some(Cell::Bytes(v)),
@@ -1667,6 +1709,12 @@ impl<'e, W: Write> Run<'e, W> {
                     "the row has fewer values than the table has columns".into(),
                 ));
             };
+            // A NULL or an empty string the mask leaves as it is counts apart from the values
+            // it masked: a report that calls NULLs masked claims more than was done.
+            let blank = match original {
+                Cell::Null => Some(true),
+                Cell::Bytes(b) => b.is_empty().then_some(false),
+            };
             let unique = ctx.unique.get(col).copied().unwrap_or(false) || mask.is_unique();
             let max_chars = ctx.max_chars.get(col).copied().flatten();
             let new = if mask.strategy() == StrategyKind::Scrub && mask.inside().is_none() {
@@ -1674,13 +1722,17 @@ impl<'e, W: Write> Run<'e, W> {
                 // their lengths right. A cell an earlier mask replaced holds fakes already:
                 // scrubbing them again would break the "same address, same fake" promise.
                 let Cell::Bytes(whole) = original else {
+                    self.tally.masked[k].null += 1;
                     continue;
                 };
                 if masked[col].is_some() {
                     continue;
                 }
                 match scrub_value(mask, whole, &mut self.mask_out) {
-                    Ok(0) => continue,
+                    Ok(0) => {
+                        self.tally.masked[k].empty += u64::from(whole.is_empty());
+                        continue;
+                    }
                     Ok(_) => {}
                     Err(e) => {
                         let msg = format!("{}: {e}", mask.label());
@@ -1705,9 +1757,11 @@ impl<'e, W: Write> Run<'e, W> {
             } else if let Some(inside) = mask.inside() {
                 // Mask leaves inside the value; the value keeps its shape.
                 let Cell::Bytes(whole) = original else {
+                    self.tally.masked[k].null += 1;
                     continue;
                 };
                 if whole.is_empty() {
+                    self.tally.masked[k].empty += 1;
                     continue;
                 }
                 let mut leaf = |v: &[u8]| -> Result<Option<Vec<u8>>, String> {
@@ -1807,9 +1861,16 @@ impl<'e, W: Write> Run<'e, W> {
                     }
                 }
             };
+            let tally = &mut self.tally.masked[k];
+            match (blank, &new) {
+                (Some(true), None) => tally.null += 1,
+                (Some(false), Some(v)) if v.is_empty() => tally.empty += 1,
+                _ => {
+                    self.report.values_masked += 1;
+                    tally.masked += 1;
+                }
+            }
             masked[col] = Some(new);
-            self.report.values_masked += 1;
-            self.tally.masked[k] += 1;
         }
         // Write the row.
         let first = self.insert.rows_written == 0;

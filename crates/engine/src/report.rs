@@ -24,6 +24,10 @@ pub struct Report {
     pub serialized_rewritten: u64,
     /// Values changed by masks.
     pub values_masked: u64,
+    /// NULL values a mask applied to and left NULL (not counted as masked).
+    pub values_left_null: u64,
+    /// Empty strings a mask applied to and left empty (not counted as masked).
+    pub values_left_empty: u64,
     /// Statements written at the end (`[[append_sql]]`).
     pub appended_statements: u64,
     /// Per table.
@@ -82,6 +86,8 @@ impl Report {
         self.values_replaced += other.values_replaced;
         self.serialized_rewritten += other.serialized_rewritten;
         self.values_masked += other.values_masked;
+        self.values_left_null += other.values_left_null;
+        self.values_left_empty += other.values_left_empty;
         self.appended_statements += other.appended_statements;
         for (name, t) in other.tables {
             let mine = self.tables.entry(name).or_default();
@@ -93,6 +99,8 @@ impl Report {
                 for (from, to) in [
                     (c.replaced, &mut col.replaced),
                     (c.masked, &mut col.masked),
+                    (c.left_null, &mut col.left_null),
+                    (c.left_empty, &mut col.left_empty),
                     (c.encodings, &mut col.encodings),
                 ] {
                     for (k, n) in from {
@@ -127,8 +135,12 @@ pub struct TableReport {
 pub struct ColumnReport {
     /// Values changed, per replace rule.
     pub replaced: BTreeMap<String, u64>,
-    /// Values masked, per mask.
+    /// Values masked, per mask (its `name`, else `mask[N]`).
     pub masked: BTreeMap<String, u64>,
+    /// NULL values a mask left NULL, per mask: nothing to mask there.
+    pub left_null: BTreeMap<String, u64>,
+    /// Empty strings a mask left empty, per mask.
+    pub left_empty: BTreeMap<String, u64>,
     /// Values changed, per encoding the needle was found in (`plain`, `serialized`,
     /// `session`, `base64`, each also as `hex blob, …`).
     pub encodings: BTreeMap<String, u64>,

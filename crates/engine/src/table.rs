@@ -131,8 +131,18 @@ impl<'r> TableCtx<'r> {
             must_move: Vec::new(),
         };
         if let Some(cols) = &columns {
-            ctx.labels = cols.iter().map(|c| format!("`{c}`")).collect();
+            // Report keys are the names as the user writes them in rules and queries.
+            ctx.labels = cols.to_vec();
         }
+        // The command line's pairs, where their scope (`--skip-tables`, …) lets them.
+        let cli = cli.filter(|c| c.table_ok(name));
+        let cli_for = |column: &str| cli.filter(|c| c.applies_to(name, column));
+        let cli_needs_columns = || {
+            "--skip-columns or --include-columns concern this table, but its rows come \
+             without column names (no CREATE TABLE earlier in the dump and no column list in \
+             the INSERT)"
+                .to_string()
+        };
         // Columns declared numeric hold no text to replace in.
         let mut numeric = Vec::new();
         if let (Some(cols), Some(schema)) = (&columns, schema) {
@@ -149,9 +159,18 @@ impl<'r> TableCtx<'r> {
         }
         let Some(rules) = rules else {
             ctx.table_groups.extend(cli);
-            if let Some(cols) = &columns {
-                ctx.groups = vec![ctx.table_groups.clone(); cols.len()];
-                ctx.skip_numeric(&numeric);
+            match &columns {
+                Some(cols) => {
+                    ctx.groups = cols
+                        .iter()
+                        .map(|c| cli_for(c).into_iter().collect())
+                        .collect();
+                    ctx.skip_numeric(&numeric);
+                }
+                None if cli.is_some_and(|c| c.needs_columns(name)) => {
+                    return Err(cli_needs_columns())
+                }
+                None => {}
             }
             return Ok(ctx);
         };
@@ -163,6 +182,9 @@ impl<'r> TableCtx<'r> {
         }
         ctx.lookups = rules.lookups_fed_by(name).collect();
         let Some(cols) = &columns else {
+            if cli.is_some_and(|c| c.needs_columns(name)) {
+                return Err(cli_needs_columns());
+            }
             if rules.needs_columns(name) {
                 return Err(
                     "the rules need this table's column names, but its rows come without \
@@ -230,7 +252,7 @@ impl<'r> TableCtx<'r> {
                     .zip(groups)
                     .filter(|(r, _)| r.applies_to(name, c))
                     .map(|(_, g)| g)
-                    .chain(cli)
+                    .chain(cli_for(c))
                     .collect()
             })
             .collect();
@@ -306,11 +328,12 @@ impl<'r> TableCtx<'r> {
             || self.masks.iter().any(|(m, _)| m.uses_lookups())
     }
 
-    /// How reports and messages name the column at `index`, made once per table.
+    /// How the report names the column at `index` (its name, bare; `#3` when the dump
+    /// does not say), made once per table.
     pub(crate) fn column_label(&self, index: usize) -> std::borrow::Cow<'_, str> {
         match self.labels.get(index) {
             Some(label) => std::borrow::Cow::Borrowed(label),
-            None => std::borrow::Cow::Owned(self.column_name(index)),
+            None => std::borrow::Cow::Owned(format!("#{}", index + 1)),
         }
     }
 

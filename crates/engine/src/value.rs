@@ -27,6 +27,9 @@ pub(crate) struct Replacements {
     /// What all of `escaped_pairs` hold, if their replacement can be done in one search
     /// (see [`replace_anchored`]).
     anchor: Option<Anchor>,
+    /// The tables and columns the command line's pairs keep to (`--skip-tables`, …); a
+    /// rule's group has its filter in the rules.
+    pub(crate) scope: Option<std::sync::Arc<understudy_rules::ReplaceScope>>,
 }
 
 /// A replacement pair, SQL-escaped.
@@ -38,6 +41,23 @@ struct EscapedPair {
 }
 
 impl Replacements {
+    /// Whether the group may apply to some column of `table` (its scope lets it).
+    pub(crate) fn table_ok(&self, table: &str) -> bool {
+        self.scope.as_ref().is_none_or(|s| s.table_ok(table))
+    }
+
+    /// Whether the group applies to values of `table.column`.
+    pub(crate) fn applies_to(&self, table: &str, column: &str) -> bool {
+        self.scope
+            .as_ref()
+            .is_none_or(|s| s.applies_to(table, column))
+    }
+
+    /// Whether deciding for `table`'s values needs its column names.
+    pub(crate) fn needs_columns(&self, table: &str) -> bool {
+        self.scope.as_ref().is_some_and(|s| s.needs_columns(table))
+    }
+
     /// A group of pairs that match anywhere (for tests).
     #[cfg(test)]
     pub(crate) fn new(
@@ -116,6 +136,7 @@ impl Replacements {
             base64: options.looks_into_base64(),
             escaped_pairs,
             anchor,
+            scope: None,
         })
     }
 

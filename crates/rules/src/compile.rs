@@ -27,7 +27,7 @@ use crate::replace::{
 use crate::scrub::{Finds, Scrub};
 use crate::source::Source;
 use crate::template::Template;
-use crate::vars::{EnvFn, Escape, Text, Vars};
+use crate::vars::{EnvFn, Escape, Text, VarDoc, Vars};
 
 /// Compile-time context: the source for positions, the variables, the environment.
 pub(crate) struct Ctx<'a> {
@@ -50,6 +50,14 @@ impl Ctx<'_> {
     ) -> RulesError {
         self.src.err(span, key, kind, msg)
     }
+}
+
+/// The variables a rule file declares and what they mean, without compiling the rules (no
+/// variable needs a value for this).
+pub(crate) fn documented_vars(origin: &str, text: &str) -> Result<Vec<VarDoc>, RulesError> {
+    let src = Source { origin, text };
+    let f: file::File = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
+    crate::vars::documented(&src, &f.vars, &f.vars_help)
 }
 
 pub(crate) fn compile(
@@ -89,6 +97,7 @@ fn compile_inner(
     let src = Source { origin, text };
     let f: file::File = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
     let vars = Vars::resolve(&src, &f.vars, overrides, env)?;
+    crate::vars::documented(&src, &f.vars, &f.vars_help)?;
     secrets
         .borrow_mut()
         .extend(vars.secret_values().map(str::to_owned));
@@ -519,15 +528,32 @@ fn compile_mask(
             "empty column name",
         ));
     }
+    // The report counts what a mask did under its `name` (under `mask[N]` without one);
+    // messages give both, and the table and column.
+    let name = match &m.name {
+        None => None,
+        Some(n) => {
+            let t = ctx.subst(n, &k("name"), Escape::None)?;
+            if t.value.trim().is_empty() {
+                return Err(ctx.err(n.span(), k("name"), ErrorKind::Invalid, "empty name"));
+            }
+            // A name made of a secret would show it in the report.
+            (!t.secret).then_some(t.value)
+        }
+    };
+    let named = match &name {
+        Some(n) => format!("{base} {n:?}"),
+        None => base.clone(),
+    };
     let label = {
         let secret = column.secret || tables.0.iter().any(|g| g.is_secret());
         if secret {
-            format!("{base} (<redacted>)")
+            format!("{named} (<redacted>)")
         } else if tables.0.len() == 1 {
-            format!("{base} ({}.{})", tables.0[0].as_str(), column.value)
+            format!("{named} ({}.{})", tables.0[0].as_str(), column.value)
         } else {
             let names: Vec<&str> = tables.0.iter().map(|g| g.as_str()).collect();
-            format!("{base} ([{}].{})", names.join(", "), column.value)
+            format!("{named} ([{}].{})", names.join(", "), column.value)
         }
     };
 
@@ -876,6 +902,7 @@ fn compile_mask(
 
     Ok(Mask {
         index: i,
+        name: name.unwrap_or_else(|| format!("mask[{i}]")).into(),
         label: label.into(),
         tables,
         column: column.value.into(),

@@ -22,6 +22,9 @@ pub(crate) struct File {
     pub meta: Option<Meta>,
     #[serde(default)]
     pub vars: BTreeMap<S, S>,
+    /// What each variable means, for `understudy rules vars`: `name = "meaning"`.
+    #[serde(default)]
+    pub vars_help: BTreeMap<S, S>,
     #[serde(default)]
     pub input: Option<Input>,
     #[serde(default)]
@@ -123,6 +126,7 @@ pub(crate) struct Table {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Mask {
+    pub name: Option<S>,
     pub table: Spanned<Names>,
     pub column: S,
     pub strategy: S,

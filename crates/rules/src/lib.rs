@@ -65,10 +65,12 @@ pub use crate::{
     mask::{Fit, Inside, Mask, MaskValue, Masked, PathSegment, StrategyKind},
     model::{Action, CompiledRules, InputOptions, PrefixCheck, TableAction, Unlisted},
     replace::{
-        DropReason, DroppedReplace, MustMove, Pair, PairKind, Replacement, SerializedMode, Variants,
+        DropReason, DroppedReplace, MustMove, Pair, PairKind, ReplaceScope, Replacement,
+        SerializedMode, Variants,
     },
     row::{Cell, RowAccess},
     secret::read_secret_file,
+    vars::VarDoc,
 };
 
 /// The shortest masking secret accepted, in bytes.
@@ -181,6 +183,45 @@ impl Rules {
         let mut r = Rules::new();
         r.vars = overrides.to_vec();
         r.compile_path(path)
+    }
+
+    /// The variables a rule file declares (`[vars]`, in file order) with what
+    /// `[vars_help]` says they mean: what `understudy rules vars` lists. Nothing is
+    /// compiled, so no variable needs a value.
+    ///
+    /// ```
+    /// use understudy_rules::Rules;
+    /// let vars = Rules::vars_of_str(
+    ///     "[vars]\nsrc_url = \"\"\n[vars_help]\nsrc_url = \"the production URL\"\n",
+    ///     "inline.toml",
+    /// ).unwrap();
+    /// assert_eq!(vars[0].name, "src_url");
+    /// assert_eq!(vars[0].help.as_deref(), Some("the production URL"));
+    /// ```
+    ///
+    /// # Errors
+    /// A TOML error, or a `[vars_help]` key that names no variable.
+    pub fn vars_of_str(text: &str, origin: &str) -> Result<Vec<VarDoc>, RulesError> {
+        compile::documented_vars(origin, text)
+    }
+
+    /// [`vars_of_str`](Self::vars_of_str) of a file.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Io`] if the file cannot be read, else as `vars_of_str`.
+    pub fn vars_of_path(path: impl AsRef<Path>) -> Result<Vec<VarDoc>, RulesError> {
+        let path = path.as_ref();
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            RulesError::new(
+                &origin,
+                None,
+                "",
+                ErrorKind::Io,
+                format!("cannot read rules: {e}"),
+            )
+        })?;
+        compile::documented_vars(&origin, &text)
     }
 
     /// Compiles rule text with `--var` overrides; `origin` names it in errors.

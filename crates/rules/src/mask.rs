@@ -307,6 +307,8 @@ pub enum Masked {
 #[derive(Debug)]
 pub struct Mask {
     pub(crate) index: usize,
+    /// `name`, else `mask[N]`.
+    pub(crate) name: Box<str>,
     pub(crate) label: Box<str>,
     pub(crate) tables: TableSet,
     pub(crate) column: Box<str>,
@@ -326,9 +328,17 @@ impl Mask {
         self.index
     }
 
-    /// `mask[3] (wp_users.user_email)`, as used in error messages.
+    /// `mask[3] (wp_users.user_email)`, or `mask[3] "user e-mail" (wp_users.user_email)`
+    /// for a mask with a `name`, as used in error messages.
     pub fn label(&self) -> &str {
         &self.label
+    }
+
+    /// The mask's `name`, else `mask[3]`: what a report counts its values under. Several
+    /// masks may share a name (one mask of e-mail addresses per table, say); their counts
+    /// then add up per column.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// Whether the mask's `table` pattern matches `table`.

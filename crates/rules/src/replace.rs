@@ -171,6 +171,82 @@ impl Filter {
     }
 }
 
+/// Which tables and columns the command line's `--replace` pairs apply to, as wp-cli's
+/// `search-replace` takes them: `--skip-tables` (globs), `--skip-columns` and
+/// `--include-columns` (column names, or `table.column`; globs too). The same matching as a
+/// `[[replace]]` rule's `skip_tables`, `skip_columns` and `columns`, so a run moved from the
+/// command line into a rule file behaves the same.
+///
+/// ```
+/// use understudy_rules::ReplaceScope;
+/// let scope = ReplaceScope::new(&["wp_*log*".into()], &["guid".into()], &[]).unwrap();
+/// assert!(!scope.table_ok("wp_actionlogs"));
+/// assert!(!scope.applies_to("wp_posts", "guid"));
+/// assert!(scope.applies_to("wp_posts", "post_content"));
+/// ```
+#[derive(Debug, Default)]
+pub struct ReplaceScope {
+    filter: Filter,
+}
+
+impl ReplaceScope {
+    /// A scope from the three lists; an empty list restricts nothing.
+    ///
+    /// # Errors
+    /// A message naming the option and the pattern, when a pattern is not a valid glob.
+    pub fn new(
+        skip_tables: &[String],
+        skip_columns: &[String],
+        include_columns: &[String],
+    ) -> Result<ReplaceScope, String> {
+        let glob =
+            |option: &str, s: &str| Glob::new(s, false).map_err(|e| format!("{option} {s:?}: {e}"));
+        let column = |option: &str, s: &str| {
+            ColumnPattern::parse(s, false).map_err(|e| format!("{option} {s:?}: {e}"))
+        };
+        Ok(ReplaceScope {
+            filter: Filter {
+                tables: Vec::new(),
+                skip_tables: skip_tables
+                    .iter()
+                    .map(|s| glob("--skip-tables", s))
+                    .collect::<Result<_, _>>()?,
+                columns: include_columns
+                    .iter()
+                    .map(|s| column("--include-columns", s))
+                    .collect::<Result<_, _>>()?,
+                skip_columns: skip_columns
+                    .iter()
+                    .map(|s| column("--skip-columns", s))
+                    .collect::<Result<_, _>>()?,
+            },
+        })
+    }
+
+    /// Whether the pairs may apply to some column of `table`.
+    pub fn table_ok(&self, table: &str) -> bool {
+        self.filter.table_ok(table)
+    }
+
+    /// Whether the pairs apply to values of `table.column`.
+    pub fn applies_to(&self, table: &str, column: &str) -> bool {
+        self.filter.applies_to(table, column)
+    }
+
+    /// Whether deciding for `table`'s values needs its column names (a column list
+    /// concerns it).
+    pub fn needs_columns(&self, table: &str) -> bool {
+        self.filter.needs_columns(table)
+    }
+
+    /// Whether the scope restricts nothing.
+    pub fn is_everything(&self) -> bool {
+        self.filter.skip_tables.is_empty()
+            && self.filter.columns.is_empty()
+            && self.filter.skip_columns.is_empty()
+    }
+}
+
 /// A compiled `[[replace]]` rule.
 pub struct Replacement {
     pub(crate) index: usize,

@@ -36,7 +36,7 @@ mod errors {
     fn unknown_key() {
         assert_eq!(
             err("[[mask]]\ntable = \"t\"\ncolumn = \"c\"\nstrategy = \"null\"\nbogus = 1\n"),
-            "t.toml:5:1: mask[0].bogus: unknown field `bogus`, expected one of `table`, `column`, `strategy`, `value`, `template`, `length`, `kind`, `domain`, `range`, `words`, `find`, `unique`, `when`, `inside`, `path`, `optional`, `path_optional`"
+            "t.toml:5:1: mask[0].bogus: unknown field `bogus`, expected one of `name`, `table`, `column`, `strategy`, `value`, `template`, `length`, `kind`, `domain`, `range`, `words`, `find`, `unique`, `when`, `inside`, `path`, `optional`, `path_optional`"
         );
         assert_eq!(
             err("[input]\nstrip_definers = true\nstrip_sandbox = true\n"),
@@ -48,7 +48,7 @@ mod errors {
         );
         assert_eq!(
             err("[vars]\nx = \"1\"\n[policy]\nunlisted = \"fail\"\n[[bogus]]\n"),
-            "t.toml:5:3: bogus: unknown field `bogus`, expected one of `meta`, `vars`, `input`, `policy`, `prefix`, `replace`, `lookup`, `table`, `mask`, `keep`, `append_sql`"
+            "t.toml:5:3: bogus: unknown field `bogus`, expected one of `meta`, `vars`, `vars_help`, `input`, `policy`, `prefix`, `replace`, `lookup`, `table`, `mask`, `keep`, `append_sql`"
         );
     }
 
@@ -1459,5 +1459,116 @@ mod fail_closed {
         assert!(compile("[vars]\nsecret = \"sixteen-bytes!!!\"\n").is_ok());
         // An empty secret is no secret (masks that need one say so).
         assert!(compile("[vars]\nsecret = \"\"\n").is_ok());
+    }
+}
+
+/// `[vars_help]` and `Rules::vars_of_str`: what `understudy rules vars` lists.
+mod vars_help {
+    use super::*;
+
+    #[test]
+    fn listed_in_file_order_with_help() {
+        let text =
+            "[vars]\nsrc_url = \"\"\nprefix = \"wp_\"\nsecret = \"${env:UNDERSTUDY_SECRET}\"\n\
+                    [vars_help]\nsrc_url = \"the production URL\"\n";
+        let vars = Rules::vars_of_str(text, "t.toml").unwrap();
+        let got: Vec<(&str, &str, Option<&str>)> = vars
+            .iter()
+            .map(|v| (v.name.as_str(), v.default.as_str(), v.help.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("src_url", "", Some("the production URL")),
+                ("prefix", "wp_", None),
+                ("secret", "${env:UNDERSTUDY_SECRET}", None),
+            ]
+        );
+        // And the rules compile with it.
+        compile(text).unwrap();
+    }
+
+    #[test]
+    fn a_secret_written_out_is_not_shown() {
+        let vars =
+            Rules::vars_of_str("[vars]\nsecret = \"hunter2hunter2hunter2\"\n", "t.toml").unwrap();
+        assert!(!vars[0].default.contains("hunter2"), "{:?}", vars[0]);
+    }
+
+    #[test]
+    fn help_for_an_unknown_variable_is_an_error() {
+        let text = "[vars]\nsrc_url = \"\"\n[vars_help]\nsrc_ulr = \"typo\"\n";
+        let expected = "t.toml:4:1: vars_help.src_ulr: help for unknown variable `src_ulr`; \
+                        [vars] declares: src_url";
+        assert_eq!(err(text), expected);
+        assert_eq!(
+            Rules::vars_of_str(text, "t.toml").unwrap_err().to_string(),
+            expected
+        );
+    }
+}
+
+/// `name` on `[[mask]]`: the report's label for the mask.
+mod mask_name {
+    use super::*;
+
+    #[test]
+    fn named_and_unnamed() {
+        let rules = with_secret(
+            "[[mask]]\nname = \"user e-mail\"\ntable = \"u\"\ncolumn = \"email\"\nstrategy = \"null\"\n\
+             [[mask]]\ntable = \"u\"\ncolumn = \"name\"\nstrategy = \"null\"\n",
+        );
+        let masks = rules.masks();
+        assert_eq!(masks[0].name(), "user e-mail");
+        assert_eq!(masks[0].label(), "mask[0] \"user e-mail\" (u.email)");
+        assert_eq!(masks[1].name(), "mask[1]");
+        assert_eq!(masks[1].label(), "mask[1] (u.name)");
+    }
+
+    #[test]
+    fn empty_name_is_an_error() {
+        assert_eq!(
+            err("[[mask]]\nname = \"\"\ntable = \"u\"\ncolumn = \"c\"\nstrategy = \"null\"\n"),
+            "t.toml:2:8: mask[0].name: empty name"
+        );
+    }
+}
+
+/// `ReplaceScope`: `--skip-tables`, `--skip-columns`, `--include-columns`.
+mod replace_scope {
+    use super::*;
+
+    #[test]
+    fn as_wp_cli_takes_them() {
+        let s = |t: &[&str], sc: &[&str], ic: &[&str]| {
+            let v = |l: &[&str]| l.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+            ReplaceScope::new(&v(t), &v(sc), &v(ic)).unwrap()
+        };
+        let everything = s(&[], &[], &[]);
+        assert!(everything.is_everything());
+        assert!(everything.applies_to("wp_posts", "guid"));
+        let skip = s(&["wp_*_log", "wp_users"], &["guid"], &[]);
+        assert!(!skip.table_ok("wp_2_log"));
+        assert!(!skip.table_ok("wp_users"));
+        assert!(skip.table_ok("wp_usermeta"));
+        assert!(!skip.applies_to("wp_posts", "guid"));
+        assert!(skip.applies_to("wp_posts", "post_content"));
+        assert!(!skip.needs_columns("wp_users"));
+        assert!(skip.needs_columns("wp_posts"));
+        let include = s(
+            &[],
+            &["wp_posts.post_title"],
+            &["post_content", "post_title"],
+        );
+        assert!(include.applies_to("wp_posts", "post_content"));
+        assert!(!include.applies_to("wp_posts", "post_title"));
+        assert!(include.applies_to("wp_pages", "post_title"));
+        assert!(!include.applies_to("wp_posts", "guid"));
+    }
+
+    #[test]
+    fn a_bad_glob_names_its_option() {
+        let e = ReplaceScope::new(&["wp_[".into()], &[], &[]).unwrap_err();
+        assert!(e.starts_with("--skip-tables \"wp_[\": "), "{e}");
     }
 }

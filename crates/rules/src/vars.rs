@@ -201,6 +201,63 @@ impl Vars {
     }
 }
 
+/// A variable a rule file declares, as `understudy rules vars` lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VarDoc {
+    /// Its name, as `--var NAME=VALUE` takes it.
+    pub name: String,
+    /// Its value in `[vars]` as written, before `${…}` is expanded (so
+    /// `${env:UNDERSTUDY_SECRET}` shows where the value comes from). A `secret` written out
+    /// in the file is not shown.
+    pub default: String,
+    /// Its line in `[vars_help]`, if any.
+    pub help: Option<String>,
+}
+
+/// The variables of `[vars]` in file order, with their `[vars_help]` lines. Every
+/// `[vars_help]` key must name a declared variable: a help line for a misspelt name would
+/// describe nothing.
+pub(crate) fn documented(
+    src: &Source<'_>,
+    file_vars: &BTreeMap<S, S>,
+    help: &BTreeMap<S, S>,
+) -> Result<Vec<VarDoc>, RulesError> {
+    for k in help.keys() {
+        if !file_vars.contains_key(k.get_ref().as_str()) {
+            let declared: Vec<String> = file_vars.keys().map(|k| k.get_ref().clone()).collect();
+            return Err(src.err(
+                k.span(),
+                format!("vars_help.{}", key_segment(k.get_ref())),
+                ErrorKind::UnknownVariable,
+                format!(
+                    "help for unknown variable `{}`; [vars] declares: {}",
+                    k.get_ref(),
+                    list_or_none(&declared)
+                ),
+            ));
+        }
+    }
+    let mut vars: Vec<(&S, &S)> = file_vars.iter().collect();
+    // The map is sorted by name; the file's order is the author's (URLs, then paths, …).
+    vars.sort_by_key(|(k, _)| k.span().start);
+    Ok(vars
+        .into_iter()
+        .map(|(k, v)| {
+            let name = k.get_ref().clone();
+            let default = if name == "secret" && !v.get_ref().trim_start().starts_with("${") {
+                "(written in the file; not shown)".to_owned()
+            } else {
+                v.get_ref().clone()
+            };
+            VarDoc {
+                help: help.get(name.as_str()).map(|h| h.get_ref().clone()),
+                name,
+                default,
+            }
+        })
+        .collect())
+}
+
 fn list_or_none(names: &[String]) -> String {
     if names.is_empty() {
         "(none)".to_owned()

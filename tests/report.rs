@@ -1,0 +1,251 @@
+//! `rewrite --report`: JSON keyed by bare column names and mask names, NULL and empty
+//! values a mask left alone counted apart, and the same figures as an HTML page; and the
+//! command line's `--skip-tables`, `--skip-columns`, `--include-columns`.
+
+use serde_json::Value;
+
+use crate::util::{fixtures, run_with_stdin, understudy};
+
+const DUMP: &str = "\
+CREATE TABLE `u` (
+  `id` int NOT NULL,
+  `email` varchar(100) DEFAULT NULL,
+  `name` varchar(100) DEFAULT NULL,
+  PRIMARY KEY (`id`)
+);
+INSERT INTO `u` VALUES (1,'a@example.net','Al'),(2,NULL,NULL),(3,'',''),(4,'<b>@example.net','Bo');
+";
+
+const RULES: &str = r#"
+[vars]
+secret = "${env:UNDERSTUDY_SECRET}"
+
+[[mask]]
+name = "e-mail <hash>"
+table = "u"
+column = "email"
+strategy = "hash"
+
+[[mask]]
+table = "u"
+column = "name"
+strategy = "fixed"
+value = "x"
+"#;
+
+/// Runs `rewrite` over `dump` with `args`, a report at `report`; returns the output.
+fn rewrite(dump: &[u8], args: &[&str], report: &std::path::Path) -> Vec<u8> {
+    let out = run_with_stdin(
+        understudy()
+            .args(["rewrite", "--quiet", "--report"])
+            .arg(report)
+            .args(args)
+            .env("UNDERSTUDY_SECRET", "report-test-secret-16"),
+        dump,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn json(path: &std::path::Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn masks_are_counted_by_name_and_blanks_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("r.toml");
+    std::fs::write(&rules, RULES).unwrap();
+    let report = dir.path().join("report.json");
+    rewrite(
+        DUMP.as_bytes(),
+        &["--rules", rules.to_str().unwrap()],
+        &report,
+    );
+    let r = json(&report);
+    let columns = &r["tables"]["u"]["columns"];
+    // Bare names: what the user writes in rules and queries.
+    let keys: Vec<&str> = columns
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["email", "name"]);
+    let email = &columns["email"];
+    assert_eq!(email["masked"], serde_json::json!({"e-mail <hash>": 2}));
+    assert_eq!(email["left_null"], serde_json::json!({"e-mail <hash>": 1}));
+    assert_eq!(email["left_empty"], serde_json::json!({"e-mail <hash>": 1}));
+    // Unnamed: `mask[N]`. `fixed` writes its value into an empty string (masked) but leaves
+    // NULL as NULL.
+    let name = &columns["name"];
+    assert_eq!(name["masked"], serde_json::json!({"mask[1]": 3}));
+    assert_eq!(name["left_null"], serde_json::json!({"mask[1]": 1}));
+    assert_eq!(name["left_empty"], serde_json::json!({}));
+    assert_eq!(r["values_masked"], 5);
+    assert_eq!(r["values_left_null"], 2);
+    assert_eq!(r["values_left_empty"], 1);
+
+    // The same run as a page: the figures, names escaped, nothing fetched.
+    let page_path = dir.path().join("report.html");
+    rewrite(
+        DUMP.as_bytes(),
+        &["--rules", rules.to_str().unwrap()],
+        &page_path,
+    );
+    let page = std::fs::read_to_string(&page_path).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    assert!(page.contains("e-mail &lt;hash&gt;: 2"), "{page}");
+    assert!(!page.contains("<hash>"), "unescaped: {page}");
+    assert!(page.contains("<th>values masked</th><td class=\"n\">5</td>"));
+    for fetch in ["src=", "href=", "url(", "<script", "<link"] {
+        assert!(!page.contains(fetch), "{fetch} in {page}");
+    }
+}
+
+#[test]
+fn html_report_lists_warnings_with_offsets() {
+    // A value that looks serialized but does not parse: a warning with its byte offset.
+    let dump = "CREATE TABLE `s` (`id` int, `data` text);\n\
+                INSERT INTO `s` VALUES (1,'a:1:{s:9:\"old.example\";}');\n";
+    let dir = tempfile::tempdir().unwrap();
+    let page_path = dir.path().join("r.html");
+    rewrite(
+        dump.as_bytes(),
+        &["--replace", "old.example=new.example"],
+        &page_path,
+    );
+    let page = std::fs::read_to_string(&page_path).unwrap();
+    assert!(page.contains("<h2>Warnings (1)</h2>"), "{page}");
+    // The offset the JSON report gives.
+    let json_path = dir.path().join("r.json");
+    rewrite(
+        dump.as_bytes(),
+        &["--replace", "old.example=new.example"],
+        &json_path,
+    );
+    let offset = json(&json_path)["warnings"][0]["byte"].as_u64().unwrap();
+    assert!(offset > 40, "{offset}");
+    assert!(
+        page.contains(&format!("<tr class=\"warn\"><td class=\"n\">{offset}</td>")),
+        "no offset {offset}: {page}"
+    );
+}
+
+/// The tables and columns `--replace www.example.com=…` changed, from the JSON report.
+fn replaced_columns(extra: &[&str]) -> Vec<String> {
+    let dump = std::fs::read(fixtures().join("dumps/wordpress.default.sql")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let mut args = vec!["--replace", "www.example.com=int.example.org"];
+    args.extend_from_slice(extra);
+    rewrite(&dump, &args, &report);
+    let r = json(&report);
+    let mut out = Vec::new();
+    for (table, t) in r["tables"].as_object().unwrap() {
+        for (column, c) in t["columns"].as_object().unwrap() {
+            if c["replaced"].as_object().is_some_and(|m| !m.is_empty()) {
+                out.push(format!("{table}.{column}"));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn skip_and_include_as_wp_search_replace() {
+    let all = replaced_columns(&[]);
+    assert_eq!(
+        all,
+        [
+            "wp_comments.comment_content",
+            "wp_links.link_url",
+            "wp_options.option_value",
+            "wp_postmeta.meta_value",
+            "wp_posts.guid",
+            "wp_posts.post_content"
+        ]
+    );
+    let without = |gone: &[&str]| -> Vec<String> {
+        all.iter()
+            .filter(|c| !gone.contains(&c.as_str()))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        replaced_columns(&["--skip-columns=guid"]),
+        without(&["wp_posts.guid"])
+    );
+    assert_eq!(
+        replaced_columns(&["--skip-tables", "wp_posts,wp_*meta"]),
+        without(&[
+            "wp_posts.guid",
+            "wp_posts.post_content",
+            "wp_postmeta.meta_value"
+        ])
+    );
+    assert_eq!(
+        replaced_columns(&[
+            "--include-columns",
+            "post_content",
+            "--include-columns",
+            "link_url"
+        ]),
+        ["wp_links.link_url", "wp_posts.post_content"]
+    );
+    assert_eq!(
+        replaced_columns(&["--skip-columns", "wp_posts.guid", "--skip-tables=wp_links"]),
+        without(&["wp_posts.guid", "wp_links.link_url"])
+    );
+}
+
+#[test]
+fn skip_flags_need_replace_and_names() {
+    let out = understudy()
+        .args(["rewrite", "--skip-columns", "guid"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "clap's usage error");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--replace"));
+    // Rows without column names cannot be told apart by column.
+    let dump = "INSERT INTO `t` VALUES (1,'old.example');\n";
+    let out = run_with_stdin(
+        understudy().args([
+            "rewrite",
+            "--replace",
+            "old.example=new.example",
+            "--skip-columns",
+            "c",
+        ]),
+        dump.as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--skip-columns or --include-columns"),
+        "{stderr}"
+    );
+    // A table the scope skips needs no names.
+    let out = run_with_stdin(
+        understudy().args([
+            "rewrite",
+            "--replace",
+            "old.example=new.example",
+            "--skip-tables",
+            "t",
+            "--skip-columns",
+            "c",
+        ]),
+        dump.as_bytes(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, dump.as_bytes());
+}
