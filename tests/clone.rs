@@ -426,9 +426,10 @@ fn a_target_server_killed_during_the_restore_leaves_its_database_as_it_was() {
     let mut sites = Sites::new();
     let before = sites.target_checksums();
     let dump = fixtures().join("dumps/wordpress.default.sql");
-    // The dump pauses after its first tables, while the restore is in the staging database.
+    // The dump pauses after its first tables, while the restore is in the staging database
+    // (long enough for a loaded machine to notice and act within the pause).
     let slow = format!(
-        "[dump]\ncommand = [\"sh\", \"-c\", \"head -c 12000 {f}; sleep 3; tail -c +12001 {f}\"]\n",
+        "[dump]\ncommand = [\"sh\", \"-c\", \"head -c 12000 {f}; sleep 8; tail -c +12001 {f}\"]\n",
         f = dump.display()
     );
     let plan = sites.plan(GOOD_VARS, &slow);
@@ -953,7 +954,7 @@ fn a_signal_removes_the_option_files_and_leaves_the_target() {
     let before = sites.target_checksums();
     let dump = fixtures().join("dumps/wordpress.default.sql");
     let slow = format!(
-        "[dump]\ncommand = [\"sh\", \"-c\", \"head -c 12000 {f}; sleep 3; tail -c +12001 {f}\"]\n",
+        "[dump]\ncommand = [\"sh\", \"-c\", \"head -c 12000 {f}; sleep 8; tail -c +12001 {f}\"]\n",
         f = dump.display()
     );
     let plan = sites.plan(GOOD_VARS, &slow);
