@@ -146,7 +146,8 @@ fn the_wordpress_example_clones_a_real_site_that_serves_from_its_new_address() {
     let target_url = format!("http://127.0.0.1:{port}");
     let example = |args: &[&str]| {
         let mut cmd = understudy();
-        cmd.arg("clone")
+        cmd.current_dir(dir.path())
+            .arg("clone")
             .args(args)
             .arg(repo().join("examples/clone-wordpress.toml"))
             .env("SOURCE_ROOT", &prod)
@@ -179,7 +180,19 @@ fn the_wordpress_example_clones_a_real_site_that_serves_from_its_new_address() {
         "{dry}"
     );
     assert!(!int.exists(), "the dry run wrote files");
-    let log = example(&[]);
+    let log = example(&["--report", "clone-report.json"]);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("clone-report.json")).unwrap())
+            .unwrap();
+    assert!(report["database"]["rows"].as_u64().unwrap() > 0, "{report}");
+    assert!(
+        report["files"][0]["files"].as_u64().unwrap() > 1000,
+        "{report}"
+    );
+    assert_eq!(
+        report["config"][0]["settings"][0], "define:DB_NAME",
+        "{report}"
+    );
     for secret in [SRC_PW, DST_PW, SECRET] {
         assert!(!log.contains(secret) && !check.contains(secret) && !dry.contains(secret));
     }
@@ -251,4 +264,12 @@ fn the_wordpress_example_clones_a_real_site_that_serves_from_its_new_address() {
     assert!(head.contains(" 200"), "{upload_path}: {head}");
     assert_eq!(body, "uploaded through WordPress\n");
     assert!(String::from_utf8_lossy(&int_dump).contains("[INTEGRATION] Production Site"));
+
+    // Files and config again, the database left as it is (as docs/clone.md shows): the
+    // config is patched anew (fresh salts) and still passes php -l.
+    let before = std::fs::read_to_string(int.join("wp-config.php")).unwrap();
+    example(&["--only", "files,config"]);
+    let after = std::fs::read_to_string(int.join("wp-config.php")).unwrap();
+    assert_ne!(before, after, "the salts were not renewed");
+    run(Command::new("php").arg("-l").arg(int.join("wp-config.php")));
 }

@@ -5,6 +5,7 @@ mod util;
 mod boundaries;
 mod clone;
 mod clone_wordpress;
+mod doc_commands;
 mod docs;
 mod errors;
 mod failclosed;
