@@ -99,6 +99,25 @@ sql = "UPDATE wp_options SET option_value = 'INTEGRATION - not production' WHERE
         self.dst.checksums("wp_int").unwrap()
     }
 
+    /// Starts `cmd` (a clone whose dump pauses, [`paused_dump`]) and returns once the
+    /// restore is in the staging database.
+    fn paused_clone(&self, mut cmd: Command) -> std::process::Child {
+        let child = cmd.spawn().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while self
+            .dst
+            .tables("wp_int__understudy_stage")
+            .map_or(true, |t| t.is_empty())
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the restore never started"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        child
+    }
+
     fn databases(&self) -> Vec<String> {
         self.dst
             .query("mysql", "SHOW DATABASES")
@@ -143,6 +162,15 @@ fn run_example(name: &str, dst: &MariaDb, dst_user: &str, env: &[(&str, &Path)])
         cmd.env(key, value);
     }
     cmd.output().unwrap()
+}
+
+/// A `[dump]` whose dump pauses after its first tables, while the restore is in the
+/// staging database (long enough for a loaded machine to notice and act within the pause).
+fn paused_dump() -> String {
+    format!(
+        "[dump]\ncommand = [\"sh\", \"-c\", \"head -c 12000 {f}; sleep 8; tail -c +12001 {f}\"]\n",
+        f = fixtures().join("dumps/wordpress.default.sql").display()
+    )
 }
 
 const GOOD_VARS: &str =
@@ -425,27 +453,7 @@ fn dry_run_and_check_show_the_steps_without_secrets() {
 fn a_target_server_killed_during_the_restore_leaves_its_database_as_it_was() {
     let mut sites = Sites::new();
     let before = sites.target_checksums();
-    let dump = fixtures().join("dumps/wordpress.default.sql");
-    // The dump pauses after its first tables, while the restore is in the staging database
-    // (long enough for a loaded machine to notice and act within the pause).
-    let slow = format!(
-        "[dump]\ncommand = [\"sh\", \"-c\", \"head -c 12000 {f}; sleep 8; tail -c +12001 {f}\"]\n",
-        f = dump.display()
-    );
-    let plan = sites.plan(GOOD_VARS, &slow);
-    let child = clone_command(&plan, &[]).spawn().unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while sites
-        .dst
-        .tables("wp_int__understudy_stage")
-        .map_or(true, |t| t.is_empty())
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the restore never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let child = sites.paused_clone(clone_command(&sites.plan(GOOD_VARS, &paused_dump()), &[]));
     // Killed, and back at the same address (as systemd restarts a crashed server) before
     // the dump goes on: the restore must still fail, not reconnect and carry on.
     sites.dst.kill();
@@ -952,29 +960,10 @@ fn views_triggers_and_routines_follow_the_swap() {
 fn a_signal_removes_the_option_files_and_leaves_the_target() {
     let sites = Sites::new();
     let before = sites.target_checksums();
-    let dump = fixtures().join("dumps/wordpress.default.sql");
-    let slow = format!(
-        "[dump]\ncommand = [\"sh\", \"-c\", \"head -c 12000 {f}; sleep 8; tail -c +12001 {f}\"]\n",
-        f = dump.display()
-    );
-    let plan = sites.plan(GOOD_VARS, &slow);
     let tmp = tempfile::tempdir().unwrap();
-    let child = clone_command(&plan, &[])
-        .env("TMPDIR", tmp.path())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while sites
-        .dst
-        .tables("wp_int__understudy_stage")
-        .map_or(true, |t| t.is_empty())
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the restore never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let mut cmd = clone_command(&sites.plan(GOOD_VARS, &paused_dump()), &[]);
+    cmd.env("TMPDIR", tmp.path());
+    let child = sites.paused_clone(cmd);
     let options: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().collect();
     assert_eq!(options.len(), 1, "the option files' directory: {options:?}");
     let status = Command::new("kill")

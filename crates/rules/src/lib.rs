@@ -73,6 +73,21 @@ pub use crate::{
     vars::VarDoc,
 };
 
+/// A rule file's name (for messages) and text.
+fn read_rules(path: &Path) -> Result<(String, String), RulesError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        RulesError::new(
+            &origin,
+            None,
+            "",
+            ErrorKind::Io,
+            format!("cannot read rules: {e}"),
+        )
+    })?;
+    Ok((origin, text))
+}
+
 /// The shortest masking secret accepted, in bytes.
 pub const MIN_SECRET_LEN: usize = 16;
 
@@ -158,17 +173,7 @@ impl Rules {
     /// [`ErrorKind::Io`] if the file cannot be read (or is not UTF-8), else as
     /// [`compile_str`](Self::compile_str).
     pub fn compile_path(&self, path: impl AsRef<Path>) -> Result<CompiledRules, RulesError> {
-        let path = path.as_ref();
-        let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            RulesError::new(
-                &origin,
-                None,
-                "",
-                ErrorKind::Io,
-                format!("cannot read rules: {e}"),
-            )
-        })?;
+        let (origin, text) = read_rules(path.as_ref())?;
         self.compile_str(&text, &origin)
     }
 
@@ -210,17 +215,7 @@ impl Rules {
     /// # Errors
     /// [`ErrorKind::Io`] if the file cannot be read, else as `vars_of_str`.
     pub fn vars_of_path(path: impl AsRef<Path>) -> Result<Vec<VarDoc>, RulesError> {
-        let path = path.as_ref();
-        let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            RulesError::new(
-                &origin,
-                None,
-                "",
-                ErrorKind::Io,
-                format!("cannot read rules: {e}"),
-            )
-        })?;
+        let (origin, text) = read_rules(path.as_ref())?;
         compile::documented_vars(&origin, &text)
     }
 
