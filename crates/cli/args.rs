@@ -32,8 +32,9 @@ pub enum Command {
     /// Input compressed with gzip or zstd is detected by its first bytes. Output is compressed
     /// when OUTPUT ends in .gz or .zst, or as --compress says. Writing to a file goes through a
     /// temporary file in the same directory, renamed only when the whole dump was written: a
-    /// failed run leaves no partial file. Exit status: 0 done, 1 bad input or rules, 2 an I/O
-    /// or environment failure (including a closed pipe downstream).
+    /// failed run leaves no partial file. Exit status: 0 done; 1 what you gave is wrong (usage,
+    /// rules, a dump that is not one or does not fit them); 2 a file that cannot be opened,
+    /// read or written, or a closed pipe downstream.
     #[command(after_long_help = EXAMPLES_REWRITE)]
     Rewrite(RewriteArgs),
 
@@ -47,19 +48,21 @@ pub enum Command {
     ///
     /// Meant for the end of the pipe:
     /// `… | understudy rewrite --rules R … | understudy scan --strict --rules R …`.
-    /// Exit status: 0 done (clean, or not --strict), 1 problems under --strict or bad input
-    /// or rules, 2 an I/O or environment failure.
+    /// Exit status: 0 done (clean, or not --strict); 1 problems under --strict, or what you
+    /// gave is wrong (usage, rules, input); 2 a file that cannot be opened or read.
     #[command(after_long_help = EXAMPLES_SCAN)]
     Scan(crate::scan::ScanArgs),
 
     /// Copy a whole site from one plan file: dump → rewrite → restore as one pipe, into a
     /// staging database swapped in only when complete.
     ///
-    /// The plan (TOML, described in Understudy's documentation) names source and target databases (passwords from
-    /// ${env:NAME} or a 0600 file, handed to the client tools in a 0600 option file, never on
-    /// argv), the rules and their variables, and SQL to run on the copy. No dump file is
-    /// written. Exit status: 0 done, 1 a wrong plan, input or rules, 2 a stage that failed
-    /// (the error names it and shows the end of its standard error).
+    /// The plan (TOML, described in Understudy's documentation) names source and target
+    /// databases (passwords from ${env:NAME} or a 0600 file, handed to the client tools in a
+    /// 0600 option file, never on argv), the rules and their variables, and SQL to run on the
+    /// copy. No dump file is written. Exit status: 0 done; 1 what you gave is wrong (usage, the
+    /// plan, the rules, problems --check found, a rewrite the rules stopped); 2 a file that
+    /// cannot be opened or written, or a stage that failed (the error names it and shows the
+    /// end of its standard error).
     #[command(after_long_help = EXAMPLES_CLONE)]
     Clone(crate::clone::CloneArgs),
 
