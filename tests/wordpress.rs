@@ -30,26 +30,33 @@ fn column(server: &MariaDb, db: &str, sql: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// Runs `tests/wordpress/site.php` against `db` on `server`; its standard output.
-fn site(php: &Php, server: &MariaDb, db: &str, action: &str) -> Vec<u8> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wordpress/site.php");
+/// Runs `tests/wordpress/SCRIPT` with `args` against `db` on `server`; its standard output.
+fn run_php(php: &Php, script: &str, server: &MariaDb, db: &str, args: &[&str]) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/wordpress")
+        .join(script);
     let mut dir = wordpress_dir().into_os_string();
     dir.push("/");
     let out = Command::new(php.program())
-        .arg(script)
+        .arg(path)
         .arg(server.socket())
         .arg(db)
-        .arg(action)
+        .args(args)
         .env("WORDPRESS_DIR", dir)
         .output()
         .expect("php starts");
     assert!(
         out.status.success(),
-        "site.php {action}: {}{}",
+        "{script} {args:?}: {}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
+}
+
+/// Runs `tests/wordpress/site.php` against `db` on `server`; its standard output.
+fn site(php: &Php, server: &MariaDb, db: &str, action: &str) -> Vec<u8> {
+    run_php(php, "site.php", server, db, &[action])
 }
 
 #[test]
@@ -153,24 +160,7 @@ fn wordpress_reads_the_copy_with_the_site_moved_and_people_masked() {
 
 /// Runs `tests/wordpress/network.php` with `args` against `db` on `server`; its output.
 fn network(php: &Php, server: &MariaDb, db: &str, args: &[&str]) -> Vec<u8> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wordpress/network.php");
-    let mut dir = wordpress_dir().into_os_string();
-    dir.push("/");
-    let out = Command::new(php.program())
-        .arg(script)
-        .arg(server.socket())
-        .arg(db)
-        .args(args)
-        .env("WORDPRESS_DIR", dir)
-        .output()
-        .expect("php starts");
-    assert!(
-        out.status.success(),
-        "network.php {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    run_php(php, "network.php", server, db, args)
 }
 
 /// The hosts of every `http(s)://` link in `text`.

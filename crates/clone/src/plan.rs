@@ -93,6 +93,11 @@ pub struct Database {
     pub database: String,
 }
 
+/// A secret as `Debug` shows it: whether there is one, never what it is.
+pub(crate) fn hidden(secret: &Option<String>) -> Option<&'static str> {
+    secret.as_ref().map(|_| "(hidden)")
+}
+
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Database")
@@ -100,7 +105,7 @@ impl std::fmt::Debug for Database {
             .field("port", &self.port)
             .field("socket", &self.socket)
             .field("user", &self.user)
-            .field("password", &self.password.as_ref().map(|_| "(hidden)"))
+            .field("password", &hidden(&self.password))
             .field("database", &self.database)
             .finish()
     }

@@ -83,7 +83,7 @@ impl std::fmt::Debug for Facts {
             .field("port", &self.port)
             .field("socket", &self.socket)
             .field("user", &self.user)
-            .field("password", &self.password.as_ref().map(|_| "(hidden)"))
+            .field("password", &crate::plan::hidden(&self.password))
             .field("database", &self.database)
             .field("prefix", &self.prefix)
             .field("url", &self.url)

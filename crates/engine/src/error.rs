@@ -94,6 +94,18 @@ impl Error {
         &self.0
     }
 
+    /// A statement (or a row of one) the rules cannot let through, in `table`.
+    pub(crate) fn statement(pos: Position, table: impl Into<String>, message: String) -> Error {
+        Detail::Rule {
+            pos,
+            table: table.into(),
+            column: None,
+            row: None,
+            message,
+        }
+        .into()
+    }
+
     pub(crate) fn output(e: io::Error) -> Error {
         Detail::Output(e).into()
     }

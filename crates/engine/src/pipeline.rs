@@ -908,15 +908,7 @@ impl<'e, W: Write> Run<'e, W> {
                         &self.engine.groups,
                         self.engine.cli.as_deref(),
                     )
-                    .map_err(|m| {
-                        Error::from(Detail::Rule {
-                            pos,
-                            table: name.clone(),
-                            column: None,
-                            row: None,
-                            message: m,
-                        })
-                    })?;
+                    .map_err(|m| Error::statement(pos, name.clone(), m))?;
                     self.ctx = Some(ctx);
                 }
                 // A worker's values count only if it resolved the table as we do.
@@ -1224,15 +1216,7 @@ impl<'e, W: Write> Run<'e, W> {
             return Ok(());
         };
         self.meet_masks(table);
-        let refuse = |message: String| {
-            Error::from(Detail::Rule {
-                pos,
-                table: table.to_owned(),
-                column: None,
-                row: None,
-                message,
-            })
-        };
+        let refuse = |message: String| Error::statement(pos, table.to_owned(), message);
         if let Some(check) = rules.prefix_check() {
             if let Some(prefix) = check.foreign_prefix(table) {
                 return Err(refuse(format!(
@@ -1352,15 +1336,8 @@ impl<'e, W: Write> Run<'e, W> {
     /// columns moved or tables renamed where the rules resolved positions by name; SQL
     /// built at restore time while anything is masked.
     fn check_effect(&self, effect: &Effect<'_>, bytes: &[u8], pos: Position) -> Result<(), Error> {
-        let refuse = |table: &str, message: String| {
-            Error::from(Detail::Rule {
-                pos,
-                table: table.to_owned(),
-                column: None,
-                row: None,
-                message,
-            })
-        };
+        let refuse =
+            |table: &str, message: String| Error::statement(pos, table.to_owned(), message);
         let needs = |table: &str| self.rules.is_some_and(|r| r.needs_columns(table));
         match effect {
             Effect::WritesRows { table, verb } => {
@@ -1443,15 +1420,7 @@ impl<'e, W: Write> Run<'e, W> {
     fn check_insert_tail(&self, tail: &[u8], pos: Position) -> Result<(), Error> {
         let table = self.current_table.as_str();
         let literal = tail.iter().any(|&b| b == b'\'' || b == b'"');
-        let refuse = |message: String| {
-            Error::from(Detail::Rule {
-                pos,
-                table: table.to_owned(),
-                column: None,
-                row: None,
-                message,
-            })
-        };
+        let refuse = |message: String| Error::statement(pos, table.to_owned(), message);
         if literal && self.rules.is_some_and(|r| r.needs_columns(table)) {
             return Err(refuse(
                 "ON DUPLICATE KEY UPDATE assigns literal values to a table the rules mask or \
