@@ -54,8 +54,9 @@ fn inventory(dir: &Path, site: &ElggSite, dst: &MariaDb, password: &str) -> Path
     path
 }
 
-/// A run of the playbook: its output, the recap's `changed` count, and the clone task's
-/// result (the `tree` callback keeps each host's last result: the role ends with it).
+/// A run of the playbook on one host: its output, the recap's `changed` count, and the
+/// clone task's result (the `tree` callback keeps each host's last result: the role ends
+/// with it).
 struct Run {
     out: Output,
     changed: u32,
@@ -83,13 +84,16 @@ fn playbook(dir: &Path, inventory: &Path, args: &[&str]) -> Run {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let changed = stdout
         .lines()
-        .find(|l| l.starts_with("localhost") && l.contains("changed="))
+        .find(|l| l.contains(" : ok=") && l.contains("changed="))
         .and_then(|l| l.split("changed=").nth(1))
         .and_then(|n| n.split_whitespace().next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no recap in:\n{}", all(&out)));
-    let result = std::fs::read(tree.join("localhost"))
-        .map(|b| serde_json::from_slice(&b).unwrap())
+    // One host: one file, named after it.
+    let result = std::fs::read_dir(&tree)
+        .ok()
+        .and_then(|mut d| d.next())
+        .map(|e| serde_json::from_slice(&std::fs::read(e.unwrap().path()).unwrap()).unwrap())
         .unwrap_or(Value::Null);
     for secret in [SRC_PW, DST_PW, SECRET] {
         assert!(!all(&out).contains(secret), "a secret in:\n{}", all(&out));
@@ -215,4 +219,55 @@ fn the_role_clones_the_elgg_example_and_reports_only_what_changed() {
     );
     assert!(!text.contains("not-the-password-3b1d"), "{text}");
     assert_eq!(dst.checksums("elgg_int").unwrap(), before);
+}
+
+/// `contrib/ansible/inventory.example.yml` renders a plan that is TOML with the keys a plan
+/// has, and, on a machine without its site, fails with understudy's message naming it.
+#[test]
+fn the_example_inventory_renders_a_plan_and_fails_with_understudys_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let plans = dir.path().join("plans");
+    let run = playbook(
+        dir.path(),
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/ansible/inventory.example.yml"),
+        &[
+            "-e",
+            &format!("understudy_plan_dir={}", plans.display()),
+            "-e",
+            concat!("understudy_executable=", env!("CARGO_BIN_EXE_understudy")),
+            "-e",
+            &format!("vault_database_destination_password={DST_PW}"),
+            "-e",
+            &format!("vault_understudy_secret={SECRET}"),
+        ],
+    );
+    let text = all(&run.out);
+    assert!(!run.out.status.success(), "{text}");
+    assert!(
+        text.contains("understudy: ") && text.contains("/srv/elgg/www"),
+        "no understudy message naming the source in:\n{text}"
+    );
+    let plan = std::fs::read_to_string(plans.join("members-int.toml")).unwrap();
+    let parsed: toml::Table = toml::from_str(&plan).unwrap_or_else(|e| panic!("{e}\n{plan}"));
+    let keys: Vec<&str> = parsed.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "copy",
+            "post_command",
+            "post_sql",
+            "rewrite",
+            "site",
+            "target"
+        ]
+    );
+    assert_eq!(
+        parsed["target"]["password"].as_str(),
+        Some("${env:TARGET_DB_PASSWORD}")
+    );
+    assert_eq!(
+        parsed["copy"][0]["owner"].as_str(),
+        Some("www-data:www-data")
+    );
+    assert!(!plan.contains(DST_PW) && !plan.contains(SECRET), "{plan}");
 }
