@@ -227,19 +227,19 @@ fn the_role_clones_the_elgg_example_and_reports_only_what_changed() {
 fn the_example_inventory_renders_a_plan_and_fails_with_understudys_message() {
     let dir = tempfile::tempdir().unwrap();
     let plans = dir.path().join("plans");
+    // Extra variables from a file: a password on ansible-playbook's argv would be public.
+    let extra = dir.path().join("extra.json");
+    let vars = json!({
+        "understudy_plan_dir": plans,
+        "understudy_executable": env!("CARGO_BIN_EXE_understudy"),
+        "vault_database_destination_password": DST_PW,
+        "vault_understudy_secret": SECRET,
+    });
+    std::fs::write(&extra, vars.to_string()).unwrap();
     let run = playbook(
         dir.path(),
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/ansible/inventory.example.yml"),
-        &[
-            "-e",
-            &format!("understudy_plan_dir={}", plans.display()),
-            "-e",
-            concat!("understudy_executable=", env!("CARGO_BIN_EXE_understudy")),
-            "-e",
-            &format!("vault_database_destination_password={DST_PW}"),
-            "-e",
-            &format!("vault_understudy_secret={SECRET}"),
-        ],
+        &["-e", &format!("@{}", extra.display())],
     );
     let text = all(&run.out);
     assert!(!run.out.status.success(), "{text}");
