@@ -155,8 +155,10 @@ def main():
         # "part sha256:digest name": keyed by part and name.
         prints = {}
         for line in out.splitlines():
-            part, digest, name = line.split(" ", 2)
-            prints[part + " " + name] = digest
+            fields = line.split(" ", 2)
+            if len(fields) != 3 or not fields[1].startswith("sha256:"):
+                module.fail_json(msg="understudy clone --fingerprint printed %r" % line)
+            prints[fields[0] + " " + fields[2]] = fields[1]
         return prints
 
     before = fingerprint() if p["fingerprint"] else None
