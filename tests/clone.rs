@@ -12,9 +12,9 @@ use understudy_testkit::mariadb::MariaDb;
 
 use crate::util::{fixtures, understudy};
 
-const SRC_PW: &str = "src-Pa55word-\"quoted\"-7f3a";
-const DST_PW: &str = "dst-Pa55word-'single'-91c2";
-const SECRET: &str = "clone-test-secret-0123456789";
+pub(crate) const SRC_PW: &str = "src-Pa55word-\"quoted\"-7f3a";
+pub(crate) const DST_PW: &str = "dst-Pa55word-'single'-91c2";
+pub(crate) const SECRET: &str = "clone-test-secret-0123456789";
 
 /// Two servers, the source filled with the WordPress fixture, the target with a site of
 /// its own (another table set, another URL), and a login with a password on each.
@@ -130,7 +130,7 @@ sql = "UPDATE wp_options SET option_value = 'INTEGRATION - not production' WHERE
 
 /// Two servers: the source with `file` loaded into `db`, and a login on each
 /// (`src_user` with [`SRC_PW`], `dst_user` with [`DST_PW`]) over TCP.
-fn servers(db: &str, file: &str, src_user: &str, dst_user: &str) -> (MariaDb, MariaDb) {
+pub(crate) fn servers(db: &str, file: &str, src_user: &str, dst_user: &str) -> (MariaDb, MariaDb) {
     let src = MariaDb::start().unwrap();
     let dst = MariaDb::start().unwrap();
     src.create_database(db).unwrap();
@@ -569,38 +569,64 @@ fn the_reference_plan_in_the_docs_loads_with_every_key() {
     assert!(!dir.path().join("int").exists(), "the dry run wrote files");
 }
 
+/// An Elgg 3 site on disk for `src`'s `elgg` database: an application directory whose
+/// `settings.php` logs in as `elgg` with [`SRC_PW`], a data directory with a cache, and the
+/// paths of the target's two (not created).
+pub(crate) struct ElggSite {
+    pub www: PathBuf,
+    pub data: PathBuf,
+    pub int_www: PathBuf,
+    pub int_data: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl ElggSite {
+    pub fn new(src: &MariaDb) -> ElggSite {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |s: &str| dir.path().join(s);
+        let (www, data, int_www, int_data) = (p("www"), p("data"), p("int/www"), p("int/data"));
+        for d in ["www/elgg-config", "data/1/2", "data/caches/views"] {
+            std::fs::create_dir_all(p(d)).unwrap();
+        }
+        std::fs::write(
+            www.join("index.php"),
+            "<?php\nrequire 'vendor/autoload.php';\n",
+        )
+        .unwrap();
+        std::fs::write(www.join(".htaccess"), "RewriteEngine on\n").unwrap();
+        let settings = format!(
+            "<?php\nglobal $CONFIG;\nif (!isset($CONFIG)) {{\n\t$CONFIG = new \\stdClass;\n}}\n\
+             $CONFIG->dbuser = 'elgg';\n$CONFIG->dbpass = '{}';\n$CONFIG->dbname = 'elgg';\n\
+             $CONFIG->dbhost = '127.0.0.1';\n$CONFIG->dbport = '{}';\n$CONFIG->dbprefix = 'elgg_';\n\
+             $CONFIG->wwwroot = 'https://mitglieder.example.org/';\n$CONFIG->dataroot = '{}/';\n\
+             $CONFIG->cacheroot = '{}/caches/';\n",
+            SRC_PW.replace('\'', "\\'"),
+            src.port(),
+            data.display(),
+            data.display()
+        );
+        std::fs::write(www.join("elgg-config/settings.php"), settings).unwrap();
+        std::fs::write(data.join("1/2/avatar.jpg"), b"JPEG").unwrap();
+        std::fs::write(data.join("caches/views/x.css"), b"cached").unwrap();
+        ElggSite {
+            www,
+            data,
+            int_www,
+            int_data,
+            _dir: dir,
+        }
+    }
+}
+
 /// `examples/clone-elgg.toml`, run as it is, on an Elgg-3-shaped database with an
 /// application directory (its `settings.php` read for the source's facts) and a data
 /// directory.
 #[test]
 fn the_elgg_example_copies_database_application_and_data() {
     let (src, dst) = servers("elgg", "dumps/elgg3.default.sql", "elgg", "elgg_int");
-    let dir = tempfile::tempdir().unwrap();
-    let p = |s: &str| dir.path().join(s);
-    let (www, data, int_www, int_data) = (p("www"), p("data"), p("int/www"), p("int/data"));
-    for d in ["www/elgg-config", "data/1/2", "data/caches/views"] {
-        std::fs::create_dir_all(p(d)).unwrap();
-    }
-    std::fs::write(
-        www.join("index.php"),
-        "<?php\nrequire 'vendor/autoload.php';\n",
-    )
-    .unwrap();
-    std::fs::write(www.join(".htaccess"), "RewriteEngine on\n").unwrap();
-    let settings = format!(
-        "<?php\nglobal $CONFIG;\nif (!isset($CONFIG)) {{\n\t$CONFIG = new \\stdClass;\n}}\n\
-         $CONFIG->dbuser = 'elgg';\n$CONFIG->dbpass = '{}';\n$CONFIG->dbname = 'elgg';\n\
-         $CONFIG->dbhost = '127.0.0.1';\n$CONFIG->dbport = '{}';\n$CONFIG->dbprefix = 'elgg_';\n\
-         $CONFIG->wwwroot = 'https://mitglieder.example.org/';\n$CONFIG->dataroot = '{}/';\n\
-         $CONFIG->cacheroot = '{}/caches/';\n",
-        SRC_PW.replace('\'', "\\'"),
-        src.port(),
-        data.display(),
-        data.display()
-    );
-    std::fs::write(www.join("elgg-config/settings.php"), settings).unwrap();
-    std::fs::write(data.join("1/2/avatar.jpg"), b"JPEG").unwrap();
-    std::fs::write(data.join("caches/views/x.css"), b"cached").unwrap();
+    let site = ElggSite::new(&src);
+    let (www, data) = (site.www.as_path(), site.data.as_path());
+    let (int_www, int_data) = (site.int_www.as_path(), site.int_data.as_path());
 
     let url = PathBuf::from("https://int.members.example.org/");
     let out = run_example(
@@ -608,10 +634,10 @@ fn the_elgg_example_copies_database_application_and_data() {
         &dst,
         "elgg_int",
         &[
-            ("SOURCE_ROOT", &www),
-            ("SOURCE_DATA", &data),
-            ("TARGET_ROOT", &int_www),
-            ("TARGET_DATA", &int_data),
+            ("SOURCE_ROOT", www),
+            ("SOURCE_DATA", data),
+            ("TARGET_ROOT", int_www),
+            ("TARGET_DATA", int_data),
             ("TARGET_URL", &url),
         ],
     );

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod ansible;
 mod boundaries;
 mod clone;
 mod clone_wordpress;

@@ -21,6 +21,11 @@ pub struct CloneArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// Print a digest of each part of the target the plan writes (database, copies, config
+    /// files) and copy nothing: the same before and after a clone that changed nothing.
+    #[arg(long, conflicts_with_all = ["check", "dry_run", "report"])]
+    pub fingerprint: bool,
+
     /// Restore straight into the target database instead of a staging database swapped in
     /// at the end. Faster on small disks; a failed clone then leaves the target half-copied.
     #[arg(long)]
@@ -84,6 +89,12 @@ pub fn run(args: CloneArgs) -> Result<()> {
     if args.dry_run {
         for step in understudy_clone::dry_run(&plan, &options) {
             println!("{step}");
+        }
+        return Ok(());
+    }
+    if args.fingerprint {
+        for part in understudy_clone::fingerprint(&plan, &options)?.parts {
+            println!("{part}");
         }
         return Ok(());
     }

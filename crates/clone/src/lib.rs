@@ -24,6 +24,7 @@ pub mod config;
 pub mod database;
 mod error;
 pub mod files;
+mod fingerprint;
 pub mod phpconfig;
 pub mod plan;
 pub mod site;
@@ -36,6 +37,7 @@ use understudy_engine::{Engine, EngineBuilder};
 pub use crate::check::{check, CheckLine};
 pub use crate::database::{DatabaseReport, Mode};
 pub use crate::error::{Error, Stage};
+pub use crate::fingerprint::{fingerprint, Fingerprint, PartPrint};
 pub use crate::plan::Plan;
 
 use crate::client::{Login, Tools};

@@ -66,7 +66,7 @@ pub(crate) fn plain_string_around(text: &[u8], hit: Range<usize>) -> Around {
             } else {
                 at + memchr(b'"', text.get(at..)?)?
             };
-            if backslashes_before(text, q) % 2 == 0 {
+            if backslashes_before(text, q).is_multiple_of(2) {
                 return Some(q);
             }
             at = if back { q } else { q + 1 };

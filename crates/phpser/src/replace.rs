@@ -939,7 +939,7 @@ fn decode_base64(value: &[u8], out: &mut Vec<u8>) -> Option<base64::engine::Gene
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
     use base64::Engine;
     let url = value.iter().any(|&b| b == b'-' || b == b'_');
-    let padded = value.ends_with(b"=") || value.len() % 4 == 0;
+    let padded = value.ends_with(b"=") || value.len().is_multiple_of(4);
     let engine = match (url, padded) {
         (false, true) => STANDARD,
         (false, false) => STANDARD_NO_PAD,

@@ -954,7 +954,7 @@ pub(crate) fn luhn(digits: &[u8]) -> bool {
             d
         };
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// IBAN lengths by country (ISO 13616 registry, SWIFT release of 2024).
