@@ -4,6 +4,7 @@ mod util;
 
 mod boundaries;
 mod clone;
+mod clone_ssh;
 mod clone_wordpress;
 mod doc_commands;
 mod docs;
