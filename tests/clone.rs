@@ -516,6 +516,11 @@ fn the_reference_plan_in_the_docs_loads_with_every_key() {
         "file",
         "set",
         "dir",
+        "ssh",
+        "target_ssh",
+        "config_file",
+        "options",
+        "compress",
     ] {
         assert!(
             block.contains(&format!("\n{key} = ")),

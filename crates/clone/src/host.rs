@@ -96,12 +96,7 @@ impl<'a> Host<'a> {
              chmod --reference={f} \"$t\" 2>/dev/null; chown --reference={f} \"$t\" 2>/dev/null\n\
              {lint}mv -f \"$t\" {f} || exit 1\n"
         );
-        let out = ssh.run(
-            r,
-            &format!("sh -c {}", quote(&script)),
-            text.as_bytes(),
-            Stage::Config,
-        )?;
+        let out = ssh.run(r, &script, text.as_bytes(), Stage::Config)?;
         if !out.status.success() {
             return Err(remote_failed(
                 r,

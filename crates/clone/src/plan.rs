@@ -1117,6 +1117,51 @@ sql = "UPDATE wp_options SET option_value = 'INT' WHERE option_name = 'blogname'
     }
 
     #[test]
+    fn ssh_keys_name_the_machines_and_one_serves_both_parts_of_its_side() {
+        let text = MINIMAL.replace(
+            "[target]\n",
+            "[target]\nssh = \"ssh://deploy@int.example.org:2222\"\n",
+        );
+        let p = plan(&text).unwrap();
+        let r = p.target.ssh.as_ref().unwrap();
+        assert_eq!(r.describe(), "ssh://deploy@int.example.org:2222");
+        assert_eq!(p.target_files.as_ref(), Some(r));
+        assert!(p.source.ssh.is_none() && p.source_files.is_none());
+        // A socket on the other machine is not resolved against the plan's directory.
+        assert_eq!(
+            p.target.socket.as_deref(),
+            Some(Path::new("run/mysqld.sock"))
+        );
+        let e = plan(&MINIMAL.replace("[source]\n", "[source]\nssh = \"db.prod\"\n")).unwrap_err();
+        assert!(e.to_string().contains("source.ssh"), "{e}");
+        // The same database name and address on two machines are two databases.
+        let same = MINIMAL
+            .replace("socket = \"run/mysqld.sock\"", "host = \"db.prod\"")
+            .replace("\"wp_int\"", "\"wp\"")
+            .replace("[target]\n", "[target]\nssh = \"ssh://int\"\n");
+        assert!(plan(&same).is_ok());
+    }
+
+    #[test]
+    fn a_copy_between_two_remote_machines_is_refused() {
+        let text = format!(
+            "{}\n[[copy]]\nfrom = \"/srv/a\"\nto = \"/srv/b\"\n",
+            MINIMAL
+                .replace("[source]\n", "[source]\nssh = \"ssh://prod\"\n")
+                .replace("[target]\n", "[target]\nssh = \"ssh://int\"\n")
+        );
+        let e = plan(&text).unwrap_err();
+        assert!(
+            e.to_string().contains("run the clone on one of them"),
+            "{e}"
+        );
+        // "local" is this machine.
+        let p = plan(&text.replace("ssh://int", "local")).unwrap();
+        assert!(p.target.ssh.is_none() && p.target_files.is_none());
+        assert!(p.source_files.is_some());
+    }
+
+    #[test]
     fn database_names_that_cannot_stage_are_refused() {
         let long = "x".repeat(50);
         let e = plan(&MINIMAL.replace("\"wp_int\"", &format!("\"{long}\""))).unwrap_err();

@@ -184,6 +184,11 @@ impl Connections {
             args.push("-F".into());
             args.push(f.to_string_lossy().into_owned());
         }
+        // ssh takes the first value it gets for an option: the plan's come before ours.
+        for o in &self.settings.options {
+            args.push("-o".into());
+            args.push(o.clone());
+        }
         // Never a prompt: a password, passphrase or host key question fails instead.
         args.extend(["-o".into(), "BatchMode=yes".into()]);
         args.extend([
@@ -192,10 +197,6 @@ impl Connections {
         ]);
         // A cut connection is noticed within a minute even when nothing is sent.
         args.extend(["-o".into(), "ServerAliveInterval=15".into()]);
-        for o in &self.settings.options {
-            args.push("-o".into());
-            args.push(o.clone());
-        }
         if let Some(p) = remote.port {
             args.push("-p".into());
             args.push(p.to_string());
@@ -330,7 +331,7 @@ impl Connections {
             .join(" "))
     }
 
-    /// Runs `script` on `remote` with `input` on its standard input; its standard output.
+    /// Runs `script` (POSIX sh) on `remote` with `input` on its standard input; its output.
     ///
     /// # Errors
     /// A `stage` error with the end of its standard error.
@@ -341,7 +342,8 @@ impl Connections {
         input: &[u8],
         stage: Stage,
     ) -> Result<std::process::Output, Error> {
-        let mut cmd = self.command(remote, script, stage)?;
+        // The user's login shell may not be a POSIX one (fish): sh runs the script.
+        let mut cmd = self.command(remote, &format!("sh -c {}", quote(script)), stage)?;
         crate::client::output_with_input(&mut cmd, input).map_err(|e| {
             Error::stage_failed(stage, format!("{}: cannot run ssh: {e}", remote.describe()))
         })
