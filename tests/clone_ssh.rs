@@ -4,6 +4,7 @@
 //! one, so the test can look at both sides: no password on any command line, no option
 //! file left, and a target that a cut connection leaves as it was.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -83,7 +84,9 @@ fn the_wordpress_example_clones_with_the_source_then_the_target_over_ssh() {
                 &format!("[site]\n{side}_ssh = \"{}\"\n", sshd.url()),
             )
             .replace("../rules/", &format!("{}/rules/", repo().display()))
-            + &ssh_section(&sshd);
+            + &ssh_section(&sshd)
+            // Run where the target's files are, in its root, without the clone's secrets.
+            + "\n[[post_command]]\nname = \"record\"\ncommand = [\"sh\", \"-c\", \"pwd > post.txt; env >> post.txt\"]\n";
         std::fs::write(&plan, plan_text).unwrap();
         if side == "target" {
             // A fresh target, so the second clone is checked as fully as the first.
@@ -132,6 +135,19 @@ fn the_wordpress_example_clones_with_the_source_then_the_target_over_ssh() {
         assert_eq!(left_in(&local_tmp, Duration::ZERO), Vec::<PathBuf>::new());
         assert!(log.contains(&sshd.url()), "{log}");
         wp.assert_cloned(&log);
+        let post = std::fs::read_to_string(wp.int.join("post.txt")).unwrap();
+        assert!(
+            post.starts_with(&format!("{}\n", wp.int.display())),
+            "{post}"
+        );
+        for secret in WP_SECRETS {
+            assert!(!post.contains(secret), "{post}");
+        }
+        // The patched config keeps its mode (the temporary file it was written to is 0600).
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let copied = mode(&wp.prod.join("wp-config.php"));
+        assert_ne!(copied, 0o600);
+        assert_eq!(mode(&wp.int.join("wp-config.php")), copied, "{side}");
     }
 }
 
@@ -174,6 +190,10 @@ fn a_cut_ssh_connection_fails_the_stage_and_leaves_the_target_as_it_was() {
         let all = text(&out);
         assert_eq!(out.status.code(), Some(2), "{side}: {all}");
         assert!(all.contains(stage), "{side}: {all}");
+        assert!(
+            all.contains("ssh: the connection to the other machine failed or was cut"),
+            "{side}: {all}"
+        );
         assert!(
             all.contains("the target database is as it was"),
             "{side}: {all}"

@@ -317,18 +317,23 @@ impl Connections {
         words.extend(self.base_args(remote));
         words.extend(["-o".into(), "ControlMaster=no".into(), "-S".into()]);
         words.push(socket.to_string_lossy().into_owned());
-        // rsync splits its -e on spaces and honours single quotes.
-        Ok(words
-            .iter()
-            .map(|w| {
-                if w.contains([' ', '\'', '"']) {
-                    format!("'{}'", w.replace('\'', ""))
-                } else {
-                    w.clone()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" "))
+        // rsync splits its -e on spaces and honours quotes (but no escapes inside them).
+        let mut shell = Vec::new();
+        for w in &words {
+            shell.push(if !w.contains([' ', '\'', '"']) {
+                w.clone()
+            } else if !w.contains('\'') {
+                format!("'{w}'")
+            } else if !w.contains('"') {
+                format!("\"{w}\"")
+            } else {
+                return Err(Error::stage_failed(
+                    stage,
+                    format!("{w:?} holds both kinds of quote, which rsync's -e cannot carry"),
+                ));
+            });
+        }
+        Ok(shell.join(" "))
     }
 
     /// Runs `script` (POSIX sh) on `remote` with `input` on its standard input; its output.
