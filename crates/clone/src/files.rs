@@ -1,5 +1,6 @@
 //! File copies with the system's `rsync`: what operators already trust, resumable, with
-//! deletes and excludes they know, and the same program over ssh later. A crate would
+//! deletes and excludes they know, and the same program over ssh (`-e`, through the clone's
+//! control master) when one side is on another machine. A crate would
 //! have to reimplement its delta transfer and its filter rules for no gain here.
 //!
 //! Nothing is written outside the target: `..` in a path is refused, and so is a symbolic

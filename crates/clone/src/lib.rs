@@ -14,6 +14,11 @@
 //!
 //! Passwords reach the client programs through option files only their owner can read
 //! ([`client`]), never argv or the environment.
+//!
+//! Either side may be on another machine ([`ssh`]): its client programs run there through
+//! the system's ssh, the dump and the restore stream over the connection (the rewrite stays
+//! in this process), and its files are copied, read and patched there ([`files`],
+//! [`config`]).
 
 #![deny(missing_docs)]
 
