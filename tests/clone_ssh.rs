@@ -127,6 +127,22 @@ fn the_wordpress_example_clones_with_the_source_then_the_target_over_ssh() {
             remote_files.iter().any(|f| f == "client.cnf"),
             "{remote_files:?}"
         );
+        // zstd is on both ends here: the dump (or the restore) streamed compressed.
+        assert!(
+            check.contains("zstd there: the database streams compressed"),
+            "{check}"
+        );
+        let compressed = if side == "source" {
+            "the dump"
+        } else {
+            "the restore"
+        };
+        assert!(
+            log.contains(&format!(
+                "{compressed} streams over ssh compressed with zstd"
+            )),
+            "{log}"
+        );
         // … and none is left there or here.
         assert_eq!(
             left_in(sshd.remote_tmp(), Duration::from_secs(5)),

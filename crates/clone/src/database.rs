@@ -305,6 +305,11 @@ fn pipe(
         compress(source, Stage::Dump)?,
         compress(target, Stage::Restore)?,
     );
+    for (zstd, what) in [(dump_zstd, "the dump"), (restore_zstd, "the restore")] {
+        if zstd {
+            progress(&format!("{what} streams over ssh compressed with zstd"));
+        }
+    }
     let start = Instant::now();
     let dump_inv = dump_command(&plan.dump, source, &plan.source.database, dump_zstd)?;
     let mut dump = Stagehand::spawn(Stage::Dump, dump_inv.cmd, Stdio::piped(), Stdio::piped())?;
