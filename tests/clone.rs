@@ -18,14 +18,14 @@ pub(crate) const SECRET: &str = "clone-test-secret-0123456789";
 
 /// Two servers, the source filled with the WordPress fixture, the target with a site of
 /// its own (another table set, another URL), and a login with a password on each.
-struct Sites {
-    src: MariaDb,
-    dst: MariaDb,
-    dir: tempfile::TempDir,
+pub(crate) struct Sites {
+    pub src: MariaDb,
+    pub dst: MariaDb,
+    pub dir: tempfile::TempDir,
 }
 
 impl Sites {
-    fn new() -> Sites {
+    pub(crate) fn new() -> Sites {
         let src = MariaDb::start().unwrap();
         let dst = MariaDb::start().unwrap();
         src.create_database("wp").unwrap();
@@ -57,7 +57,7 @@ impl Sites {
     }
 
     /// A plan file; `extra` is appended (more sections), `vars` replace the rewrite's.
-    fn plan(&self, vars: &str, extra: &str) -> PathBuf {
+    pub(crate) fn plan(&self, vars: &str, extra: &str) -> PathBuf {
         let rules = fixtures().join("../rules/wordpress.toml");
         let text = format!(
             r#"[source]
@@ -95,13 +95,13 @@ sql = "UPDATE wp_options SET option_value = 'INTEGRATION - not production' WHERE
         clone_command(plan, args).output().unwrap()
     }
 
-    fn target_checksums(&self) -> BTreeMap<String, u64> {
+    pub(crate) fn target_checksums(&self) -> BTreeMap<String, u64> {
         self.dst.checksums("wp_int").unwrap()
     }
 
     /// Starts `cmd` (a clone whose dump pauses, [`paused_dump`]) and returns once the
     /// restore is in the staging database.
-    fn paused_clone(&self, mut cmd: Command) -> std::process::Child {
+    pub(crate) fn paused_clone(&self, mut cmd: Command) -> std::process::Child {
         let child = cmd.spawn().unwrap();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         while self
@@ -118,7 +118,7 @@ sql = "UPDATE wp_options SET option_value = 'INTEGRATION - not production' WHERE
         child
     }
 
-    fn databases(&self) -> Vec<String> {
+    pub(crate) fn databases(&self) -> Vec<String> {
         self.dst
             .query("mysql", "SHOW DATABASES")
             .unwrap()
@@ -166,17 +166,17 @@ fn run_example(name: &str, dst: &MariaDb, dst_user: &str, env: &[(&str, &Path)])
 
 /// A `[dump]` whose dump pauses after its first tables, while the restore is in the
 /// staging database (long enough for a loaded machine to notice and act within the pause).
-fn paused_dump() -> String {
+pub(crate) fn paused_dump() -> String {
     format!(
         "[dump]\ncommand = [\"sh\", \"-c\", \"head -c 12000 {f}; sleep 8; tail -c +12001 {f}\"]\n",
         f = fixtures().join("dumps/wordpress.default.sql").display()
     )
 }
 
-const GOOD_VARS: &str =
+pub(crate) const GOOD_VARS: &str =
     r#"src_url = "https://www.example.com", dst_url = "https://int.example.org""#;
 
-fn clone_command(plan: &Path, args: &[&str]) -> Command {
+pub(crate) fn clone_command(plan: &Path, args: &[&str]) -> Command {
     let mut cmd = understudy();
     cmd.arg("clone")
         .arg(plan)
@@ -190,13 +190,13 @@ fn clone_command(plan: &Path, args: &[&str]) -> Command {
 }
 
 /// Fails when `text` holds a password or the masking secret.
-fn assert_no_secrets(text: &str) {
+pub(crate) fn assert_no_secrets(text: &str) {
     for secret in [SRC_PW, DST_PW, SECRET] {
         assert!(!text.contains(secret), "a secret in: {text}");
     }
 }
 
-fn text(out: &Output) -> String {
+pub(crate) fn text(out: &Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -205,7 +205,10 @@ fn text(out: &Output) -> String {
 }
 
 /// Every process's argv that holds `needle`, sampled until `stop` is set.
-fn watch_argv(needles: Vec<String>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Vec<String>> {
+pub(crate) fn watch_argv(
+    needles: Vec<String>,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<Vec<String>> {
     std::thread::spawn(move || {
         let mut seen = Vec::new();
         while !stop.load(Ordering::Relaxed) {
@@ -513,6 +516,11 @@ fn the_reference_plan_in_the_docs_loads_with_every_key() {
         "file",
         "set",
         "dir",
+        "ssh",
+        "target_ssh",
+        "config_file",
+        "options",
+        "compress",
     ] {
         assert!(
             block.contains(&format!("\n{key} = ")),

@@ -18,11 +18,11 @@ const SRC_PW: &str = "prod-db-password-5d1e";
 const DST_PW: &str = "int-db-password-'8a2f";
 const SECRET: &str = "clone-wordpress-test-secret";
 
-fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn run(cmd: &mut Command) -> String {
+pub(crate) fn run(cmd: &mut Command) -> String {
     let out = cmd.output().expect("starts");
     assert!(
         out.status.success(),
@@ -105,7 +105,7 @@ fn get(port: u16, path: &str) -> (String, String) {
     (head.to_string(), body.to_string())
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -113,61 +113,176 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[test]
-fn the_wordpress_example_clones_a_real_site_that_serves_from_its_new_address() {
-    let src = MariaDb::start().unwrap();
-    let dst = MariaDb::start().unwrap();
-    src.create_database("wp_prod").unwrap();
-    src.execute(&format!(
-        "CREATE USER 'wp_prod'@'127.0.0.1' IDENTIFIED BY '{SRC_PW}'; GRANT ALL ON wp_prod.* TO 'wp_prod'@'127.0.0.1'"
-    ))
-    .unwrap();
-    dst.execute(&format!(
-        "CREATE USER 'wp_int'@'127.0.0.1' IDENTIFIED BY '{}'; GRANT ALL ON *.* TO 'wp_int'@'127.0.0.1'",
-        DST_PW.replace('\'', "\\'")
-    ))
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (prod, int) = (dir.path().join("prod"), dir.path().join("int"));
-    docroot(&prod, &src, "wp_prod");
-    let filled = run(Command::new("php")
-        .arg(repo().join("tests/clone/wp-fill.php"))
-        .arg(&prod)
-        .arg(SRC_URL));
-    assert!(filled.contains("hello.txt"), "{filled}");
-    let upload_path = filled
-        .split("/wp-content/uploads/")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .map(|p| format!("/wp-content/uploads/{}", p.replace("\\/", "/")))
-        .unwrap();
+/// A real WordPress on a source server and docroot, filled through its API; a second
+/// server with a login for the copy; the target docroot and address still to be made.
+pub(crate) struct Wp {
+    pub src: MariaDb,
+    pub dst: MariaDb,
+    pub dir: tempfile::TempDir,
+    pub prod: PathBuf,
+    pub int: PathBuf,
+    upload_path: String,
+    port: u16,
+    pub target_url: String,
+}
 
-    let port = free_port();
-    let target_url = format!("http://127.0.0.1:{port}");
-    let example = |args: &[&str]| {
+/// The passwords and secret a WordPress clone must never show.
+pub(crate) const WP_SECRETS: [&str; 3] = [SRC_PW, DST_PW, SECRET];
+
+impl Wp {
+    pub(crate) fn new() -> Wp {
+        let src = MariaDb::start().unwrap();
+        let dst = MariaDb::start().unwrap();
+        src.create_database("wp_prod").unwrap();
+        src.execute(&format!(
+            "CREATE USER 'wp_prod'@'127.0.0.1' IDENTIFIED BY '{SRC_PW}'; GRANT ALL ON wp_prod.* TO 'wp_prod'@'127.0.0.1'"
+        ))
+        .unwrap();
+        dst.execute(&format!(
+            "CREATE USER 'wp_int'@'127.0.0.1' IDENTIFIED BY '{}'; GRANT ALL ON *.* TO 'wp_int'@'127.0.0.1'",
+            DST_PW.replace('\'', "\\'")
+        ))
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (prod, int) = (dir.path().join("prod"), dir.path().join("int"));
+        docroot(&prod, &src, "wp_prod");
+        let filled = run(Command::new("php")
+            .arg(repo().join("tests/clone/wp-fill.php"))
+            .arg(&prod)
+            .arg(SRC_URL));
+        assert!(filled.contains("hello.txt"), "{filled}");
+        let upload_path = filled
+            .split("/wp-content/uploads/")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .map(|p| format!("/wp-content/uploads/{}", p.replace("\\/", "/")))
+            .unwrap();
+        let port = free_port();
+        Wp {
+            src,
+            dst,
+            dir,
+            prod,
+            int,
+            upload_path,
+            port,
+            target_url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// `understudy clone ARGS PLAN` with the example's values in the environment.
+    pub(crate) fn clone_command(&self, plan: &Path, args: &[&str]) -> Command {
         let mut cmd = understudy();
-        cmd.current_dir(dir.path())
+        cmd.current_dir(self.dir.path())
             .arg("clone")
             .args(args)
-            .arg(repo().join("examples/clone-wordpress.toml"))
-            .env("SOURCE_ROOT", &prod)
-            .env("TARGET_ROOT", &int)
-            .env("TARGET_URL", &target_url)
+            .arg(plan)
+            .env("SOURCE_ROOT", &self.prod)
+            .env("TARGET_ROOT", &self.int)
+            .env("TARGET_URL", &self.target_url)
             .env("TARGET_DB_HOST", "127.0.0.1")
-            .env("TARGET_DB_PORT", dst.port().to_string())
+            .env("TARGET_DB_PORT", self.dst.port().to_string())
             .env("TARGET_DB_USER", "wp_int")
             .env("TARGET_DB_PASSWORD", DST_PW)
             .env("TARGET_DB_NAME", "wp_int")
             .env("UNDERSTUDY_SECRET", SECRET);
-        let out = cmd.output().unwrap();
-        let log = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+        cmd
+    }
+
+    /// The copy: its config, no production address in its database, and WordPress serving
+    /// it from the new address. `log` is the clone's output.
+    pub(crate) fn assert_cloned(&self, log: &str) {
+        let (int, dst, port) = (&self.int, &self.dst, self.port);
+        // The config: the target's login, fresh salts, and php -l clean.
+        let config = std::fs::read_to_string(int.join("wp-config.php")).unwrap();
+        assert!(
+            config.contains(&format!("'127.0.0.1:{}'", dst.port())),
+            "{config}"
         );
-        assert!(out.status.success(), "{args:?}: {log}");
-        log
-    };
+        assert!(
+            config.contains("'wp_int'") && !config.contains(SRC_PW),
+            "{config}"
+        );
+        assert!(!config.contains("production-salt"), "{config}");
+        run(Command::new("php").arg("-l").arg(int.join("wp-config.php")));
+        assert_eq!(
+            std::fs::read_to_string(int.join(".htaccess")).unwrap(),
+            "# production rewrite rules\n"
+        );
+
+        // What the site's config said, shown; no production e-mail address anywhere in the
+        // copy.
+        assert!(
+            log.contains("wp-config.php says: database wp_prod@127.0.0.1")
+                && log.contains("table prefix \"wp_\""),
+            "{log}"
+        );
+        let emails: Vec<String> = ["admin", "alice", "bob", "editor1", "visitor2"]
+            .iter()
+            .map(|n| format!("{n}@mail.example.net"))
+            .collect();
+        let prod_dump = self.src.dump("wp_prod", &[]).unwrap();
+        let int_dump = dst.dump("wp_int", &[]).unwrap();
+        for e in &emails {
+            assert!(
+                String::from_utf8_lossy(&prod_dump).contains(e.as_str()),
+                "{e} not in production"
+            );
+        }
+        // Every address of the site is at this domain: none may be left in any table.
+        let int_text = String::from_utf8_lossy(&int_dump);
+        assert!(
+            !int_text.contains("@mail.example.net"),
+            "a production address was copied"
+        );
+
+        // Served from its new address: 200, no redirect, links and widget and menu moved.
+        let target_url = &self.target_url;
+        let _served = Served::start(int, port);
+        let (head, body) = get(port, "/");
+        assert!(
+            head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+            "{head}\n{body}"
+        );
+        assert!(!body.contains("www.example.com"), "{body}");
+        assert!(body.contains(&format!("{target_url}/page-1/")), "{body}");
+        assert!(
+            body.contains(&format!("{target_url}/about/")) && body.contains("About us"),
+            "{body}"
+        );
+        assert!(
+            body.contains(&format!("{target_url}/contact/")) && body.contains("Contact"),
+            "{body}"
+        );
+        assert!(
+            !body.contains("Notice") && !body.contains("Warning"),
+            "{body}"
+        );
+        let (head, body) = get(port, &self.upload_path);
+        assert!(head.contains(" 200"), "{}: {head}", self.upload_path);
+        assert_eq!(body, "uploaded through WordPress\n");
+        assert!(String::from_utf8_lossy(&int_dump).contains("[INTEGRATION] Production Site"));
+    }
+}
+
+/// Runs `cmd`; its output, which must be a success.
+pub(crate) fn succeeds(cmd: &mut Command, what: &str) -> String {
+    let out = cmd.output().unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{what}: {log}");
+    log
+}
+
+#[test]
+fn the_wordpress_example_clones_a_real_site_that_serves_from_its_new_address() {
+    let wp = Wp::new();
+    let plan = repo().join("examples/clone-wordpress.toml");
+    let example =
+        |args: &[&str]| succeeds(&mut wp.clone_command(&plan, args), &format!("{args:?}"));
     // The doctor and the dry run first, as docs/clone.md shows them.
     let check = example(&["--check"]);
     assert!(
@@ -179,10 +294,10 @@ fn the_wordpress_example_clones_a_real_site_that_serves_from_its_new_address() {
         dry.contains("RENAME TABLE") && dry.contains("--single-transaction"),
         "{dry}"
     );
-    assert!(!int.exists(), "the dry run wrote files");
+    assert!(!wp.int.exists(), "the dry run wrote files");
     let log = example(&["--report", "clone-report.json"]);
     let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("clone-report.json")).unwrap())
+        serde_json::from_slice(&std::fs::read(wp.dir.path().join("clone-report.json")).unwrap())
             .unwrap();
     assert!(report["database"]["rows"].as_u64().unwrap() > 0, "{report}");
     assert!(
@@ -193,77 +308,11 @@ fn the_wordpress_example_clones_a_real_site_that_serves_from_its_new_address() {
         report["config"][0]["settings"][0], "define:DB_NAME",
         "{report}"
     );
-    for secret in [SRC_PW, DST_PW, SECRET] {
+    for secret in WP_SECRETS {
         assert!(!log.contains(secret) && !check.contains(secret) && !dry.contains(secret));
     }
-
-    // The config: the target's login, fresh salts, and php -l clean.
-    let config = std::fs::read_to_string(int.join("wp-config.php")).unwrap();
-    assert!(
-        config.contains(&format!("'127.0.0.1:{}'", dst.port())),
-        "{config}"
-    );
-    assert!(
-        config.contains("'wp_int'") && !config.contains(SRC_PW),
-        "{config}"
-    );
-    assert!(!config.contains("production-salt"), "{config}");
-    run(Command::new("php").arg("-l").arg(int.join("wp-config.php")));
-    assert_eq!(
-        std::fs::read_to_string(int.join(".htaccess")).unwrap(),
-        "# production rewrite rules\n"
-    );
-
-    // What the site's config said, shown; no production e-mail address anywhere in the copy.
-    assert!(
-        log.contains("wp-config.php says: database wp_prod@127.0.0.1")
-            && log.contains("table prefix \"wp_\""),
-        "{log}"
-    );
-    let emails: Vec<String> = ["admin", "alice", "bob", "editor1", "visitor2"]
-        .iter()
-        .map(|n| format!("{n}@mail.example.net"))
-        .collect();
-    let prod_dump = src.dump("wp_prod", &[]).unwrap();
-    let int_dump = dst.dump("wp_int", &[]).unwrap();
-    for e in &emails {
-        assert!(
-            String::from_utf8_lossy(&prod_dump).contains(e.as_str()),
-            "{e} not in production"
-        );
-    }
-    // Every address of the site is at this domain: none may be left in any table.
-    let int_text = String::from_utf8_lossy(&int_dump);
-    assert!(
-        !int_text.contains("@mail.example.net"),
-        "a production address was copied"
-    );
-
-    // Served from its new address: 200, no redirect, links and widget and menu moved.
-    let _served = Served::start(&int, port);
-    let (head, body) = get(port, "/");
-    assert!(
-        head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
-        "{head}\n{body}"
-    );
-    assert!(!body.contains("www.example.com"), "{body}");
-    assert!(body.contains(&format!("{target_url}/page-1/")), "{body}");
-    assert!(
-        body.contains(&format!("{target_url}/about/")) && body.contains("About us"),
-        "{body}"
-    );
-    assert!(
-        body.contains(&format!("{target_url}/contact/")) && body.contains("Contact"),
-        "{body}"
-    );
-    assert!(
-        !body.contains("Notice") && !body.contains("Warning"),
-        "{body}"
-    );
-    let (head, body) = get(port, &upload_path);
-    assert!(head.contains(" 200"), "{upload_path}: {head}");
-    assert_eq!(body, "uploaded through WordPress\n");
-    assert!(String::from_utf8_lossy(&int_dump).contains("[INTEGRATION] Production Site"));
+    wp.assert_cloned(&log);
+    let int = &wp.int;
 
     // Files and config again, the database left as it is (as docs/clone.md shows): the
     // config is patched anew (fresh salts) and still passes php -l.

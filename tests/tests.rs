@@ -5,6 +5,7 @@ mod util;
 mod ansible;
 mod boundaries;
 mod clone;
+mod clone_ssh;
 mod clone_wordpress;
 mod doc_commands;
 mod docs;

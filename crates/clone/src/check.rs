@@ -3,7 +3,11 @@
 use std::path::Path;
 
 use crate::client::{Login, Tools};
-use crate::{build_engine, database, private_dir, source_vars, Error, Mode, Options, Plan, Stage};
+use crate::host::Host;
+use crate::ssh::{quote_path, Remote};
+use crate::{
+    build_engine, database, logins, private_dir, source_vars, Error, Mode, Options, Plan, Stage,
+};
 
 /// One line of `clone --check`: whether it is fine, and what was checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,28 +24,34 @@ pub struct CheckLine {
 pub fn check(plan: &Plan, options: &Options) -> Vec<CheckLine> {
     let mut lines = Vec::new();
     let mut line = |ok: bool, text: String| lines.push(CheckLine { ok, text });
-    let tools = match Tools::find() {
-        Ok(t) => t,
-        Err(e) => {
-            line(false, error_text(&e));
-            return lines;
-        }
-    };
-    for program in [&tools.client, &tools.dump] {
-        match std::process::Command::new(program)
-            .arg("--version")
-            .output()
-        {
-            Ok(out) if out.status.success() => line(
-                true,
-                format!(
-                    "{}: {}",
-                    program.display(),
-                    String::from_utf8_lossy(&out.stdout).trim()
+    let local_db = plan.source.ssh.is_none() || plan.target.ssh.is_none();
+    if local_db {
+        let tools = match Tools::find() {
+            Ok(t) => t,
+            Err(e) => {
+                line(false, error_text(&e));
+                return lines;
+            }
+        };
+        for program in [&tools.client, &tools.dump] {
+            match std::process::Command::new(program)
+                .arg("--version")
+                .output()
+            {
+                Ok(out) if out.status.success() => line(
+                    true,
+                    format!(
+                        "{}: {}",
+                        program.display(),
+                        String::from_utf8_lossy(&out.stdout).trim()
+                    ),
                 ),
-            ),
-            _ => line(false, format!("{}: does not run", program.display())),
+                _ => line(false, format!("{}: does not run", program.display())),
+            }
         }
+    }
+    if !check_remotes(plan, &mut line) {
+        return lines;
     }
     let dir = match private_dir() {
         Ok(d) => d,
@@ -50,26 +60,7 @@ pub fn check(plan: &Plan, options: &Options) -> Vec<CheckLine> {
             return lines;
         }
     };
-    let logins = Login::new(
-        dir.path(),
-        "source",
-        &plan.source,
-        &tools,
-        &plan.secret_env_names(),
-    )
-    .and_then(|s| {
-        Ok((
-            s,
-            Login::new(
-                dir.path(),
-                "target",
-                &plan.target,
-                &tools,
-                &plan.secret_env_names(),
-            )?,
-        ))
-    });
-    let (source, target) = match logins {
+    let (source, target) = match logins(plan, &dir) {
         Ok(l) => l,
         Err(e) => {
             line(false, error_text(&e));
@@ -153,12 +144,50 @@ pub fn check(plan: &Plan, options: &Options) -> Vec<CheckLine> {
             Err(e) => line(false, format!("target disk: {}", error_text(&e))),
         }
     }
+    let target_files = Host::of(&plan.connections, plan.target_files.as_ref());
     for dir in plan
         .copies
         .iter()
         .map(|c| c.to.as_path())
         .chain(plan.site.iter().map(|s| s.target_root.as_path()))
     {
+        if let Host::Remote(ssh, r) = target_files {
+            // The nearest directory that exists: writable, and its free space.
+            let script = format!(
+                "d={}; while [ ! -e \"$d\" ]; do d=$(dirname \"$d\"); done; \
+                 if [ -w \"$d\" ]; then echo writable; else echo read-only; fi; echo \"$d\"; \
+                 df --output=avail -B1 \"$d\" | tail -n 1",
+                quote_path(dir)
+            );
+            match ssh.run(r, &script, b"", Stage::Check) {
+                Ok(out) if out.status.success() => {
+                    let text = String::from_utf8_lossy(&out.stdout);
+                    let mut it = text.lines();
+                    let (state, existing, free) = (
+                        it.next().unwrap_or(""),
+                        it.next().unwrap_or(""),
+                        it.next().and_then(|f| f.trim().parse::<u64>().ok()),
+                    );
+                    let free = free
+                        .map(|f| format!(", {:.0} MB free", f as f64 / 1e6))
+                        .unwrap_or_default();
+                    line(
+                        state == "writable",
+                        format!("{}: {existing} is {state}{free}", target_files.show(dir)),
+                    );
+                }
+                Ok(out) => line(
+                    false,
+                    format!(
+                        "{}: cannot be checked: {}",
+                        target_files.show(dir),
+                        String::from_utf8_lossy(&out.stderr).trim()
+                    ),
+                ),
+                Err(e) => line(false, error_text(&e)),
+            }
+            continue;
+        }
         let existing = dir.ancestors().find(|d| d.exists());
         match existing {
             Some(d) if writable(d) => {
@@ -188,6 +217,7 @@ fn writable(dir: &Path) -> bool {
 /// The bytes the source's tables take and the bytes free in the target server's data
 /// directory, when that server runs on this machine (a socket, or a local address).
 fn staging_space(plan: &Plan, source: &Login, target: &Login) -> Result<Option<(u64, u64)>, Error> {
+    // Local as the machine the target's client runs on sees it.
     let local = plan.target.socket.is_some()
         || matches!(
             plan.target.host.as_deref(),
@@ -214,10 +244,22 @@ fn staging_space(plan: &Plan, source: &Login, target: &Login) -> Result<Option<(
     let Some(datadir) = datadir.first().and_then(|r| r.first()) else {
         return Ok(None);
     };
-    match free_bytes(Path::new(datadir)) {
-        Some(free) => Ok(Some((need, free))),
-        None => Ok(None),
-    }
+    let free = match target.connections() {
+        None => free_bytes(Path::new(datadir)),
+        Some((ssh, r)) => {
+            let out = ssh.run(
+                r,
+                &format!(
+                    "df --output=avail -B1 {} | tail -n 1",
+                    quote_path(Path::new(datadir))
+                ),
+                b"",
+                Stage::Check,
+            )?;
+            String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+        }
+    };
+    Ok(free.map(|free| (need, free)))
 }
 
 /// Free bytes (for an unprivileged user) on the filesystem of `path`, from `df`.
@@ -245,4 +287,76 @@ fn error_text(e: &Error) -> String {
         source = s.source();
     }
     text
+}
+
+/// Each machine of the plan reached over ssh: reachable, with the programs its part of the
+/// clone needs. False when one is not reachable (the checks after it would only repeat it).
+fn check_remotes(plan: &Plan, line: &mut dyn FnMut(bool, String)) -> bool {
+    // (machine, what runs there)
+    let mut needs: Vec<(Remote, Vec<&[&str]>)> = Vec::new();
+    let mut need = |r: Option<&Remote>, tools: &'static [&'static str]| {
+        let Some(r) = r else { return };
+        match needs.iter_mut().find(|(m, _)| m == r) {
+            Some((_, t)) => t.push(tools),
+            None => needs.push((r.clone(), vec![tools])),
+        }
+    };
+    need(plan.source.ssh.as_ref(), &["mariadb-dump", "mysqldump"]);
+    need(plan.source.ssh.as_ref(), &["mariadb", "mysql"]);
+    need(plan.target.ssh.as_ref(), &["mariadb", "mysql"]);
+    need(plan.target.ssh.as_ref(), &["mariadb-dump", "mysqldump"]);
+    if !plan.copies.is_empty() {
+        need(plan.source_files.as_ref(), &["rsync"]);
+        need(plan.target_files.as_ref(), &["rsync"]);
+    }
+    if plan.site.is_some() || !plan.configs.is_empty() {
+        need(plan.target_files.as_ref(), &["php"]);
+    }
+    need(plan.target_files.as_ref(), &["df"]);
+    let mut all_reachable = true;
+    for (remote, wants) in needs {
+        match plan.connections.tools(&remote, Stage::Check) {
+            Ok(found) => {
+                let missing: Vec<String> = wants
+                    .iter()
+                    .filter(|any| !any.iter().any(|t| found.iter().any(|f| f == t)))
+                    .map(|any| any.join(" or "))
+                    .collect();
+                let zstd = if found.iter().any(|f| f == "zstd") {
+                    "; zstd there: the database streams compressed"
+                } else {
+                    "; no zstd there: the database streams uncompressed"
+                };
+                if missing.is_empty() {
+                    line(
+                        true,
+                        format!(
+                            "{}: reachable over ssh, has {}{zstd}",
+                            remote.describe(),
+                            found
+                                .iter()
+                                .filter(|f| f.as_str() != "df")
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    );
+                } else {
+                    line(
+                        false,
+                        format!(
+                            "{}: reachable over ssh, but lacks {}",
+                            remote.describe(),
+                            missing.join(", ")
+                        ),
+                    );
+                }
+            }
+            Err(e) => {
+                all_reachable = false;
+                line(false, error_text(&e));
+            }
+        }
+    }
+    all_reachable
 }

@@ -34,6 +34,8 @@ pub(crate) struct Stagehand {
     status: Option<ExitStatus>,
     /// We stopped it (because another stage failed): its failure is not the cause.
     pub killed: bool,
+    /// It is ssh running the stage on another machine.
+    over_ssh: bool,
 }
 
 impl Stagehand {
@@ -45,6 +47,7 @@ impl Stagehand {
         stdin: Stdio,
         stdout: Stdio,
     ) -> Result<Stagehand, Error> {
+        let over_ssh = cmd.get_program() == "ssh";
         let mut child = cmd
             .stdin(stdin)
             .stdout(stdout)
@@ -80,6 +83,7 @@ impl Stagehand {
             reader,
             status: None,
             killed: false,
+            over_ssh,
         })
     }
 
@@ -135,9 +139,15 @@ impl Stagehand {
 
     /// The error for its failure with `status`.
     pub fn failed(&self, status: ExitStatus) -> Error {
+        // ssh exits with 255 for its own errors, a cut connection among them.
+        let why = if self.over_ssh && status.code() == Some(255) {
+            " (ssh: the connection to the other machine failed or was cut)"
+        } else {
+            ""
+        };
         Error::Stage {
             stage: self.stage,
-            message: format!("{} exited with {status}", self.child_program()),
+            message: format!("{} exited with {status}{why}", self.child_program()),
             stderr: self.stderr_tail(),
         }
     }

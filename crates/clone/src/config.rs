@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::error::{Error, Stage};
+use crate::host::Host;
 use crate::phpconfig::{Patched, PhpFile, PhpValue, Setting};
 use crate::plan::Database;
 use crate::site::Kind;
@@ -184,10 +185,19 @@ fn salt() -> String {
 /// Applies the application preset to its config file under `root`; returns the file and
 /// what changed (setting names, never values).
 pub(crate) fn apply_preset(
+    host: Host<'_>,
     root: &Path,
     preset: &Preset<'_>,
 ) -> Result<(PathBuf, Vec<String>), Error> {
-    let file = preset.kind.config_file(root).ok_or_else(|| {
+    let mut found = None;
+    for c in preset.kind.config_candidates() {
+        let path = root.join(c);
+        if let Some(text) = host.read(&path, Stage::Config)? {
+            found = Some((path, text));
+            break;
+        }
+    }
+    let (file, text) = found.ok_or_else(|| {
         Error::stage_failed(
             Stage::Config,
             format!(
@@ -199,7 +209,7 @@ pub(crate) fn apply_preset(
         )
     })?;
     let settings: Vec<(String, PhpValue, bool)> = preset.settings();
-    let changed = patch_file(&file, |php| {
+    let changed = patch_file(host, &file, Some(text), |php| {
         let mut changed = Vec::new();
         for (name, value, add) in &settings {
             let setting =
@@ -214,13 +224,17 @@ pub(crate) fn apply_preset(
 }
 
 /// Applies a `[[config]]` patch under `root`.
-pub(crate) fn apply_patch(root: &Path, patch: &ConfigPatch) -> Result<PathBuf, Error> {
+pub(crate) fn apply_patch(
+    host: Host<'_>,
+    root: &Path,
+    patch: &ConfigPatch,
+) -> Result<PathBuf, Error> {
     let file = if patch.file.is_absolute() {
         patch.file.clone()
     } else {
         root.join(&patch.file)
     };
-    patch_file(&file, |php| {
+    patch_file(host, &file, None, |php| {
         for (name, value) in &patch.set {
             let setting =
                 Setting::parse(name).map_err(|m| Error::stage_failed(Stage::Config, m))?;
@@ -246,16 +260,28 @@ pub(crate) fn apply_patch(root: &Path, patch: &ConfigPatch) -> Result<PathBuf, E
     Ok(file)
 }
 
-/// Reads `file`, patches it with `f`, checks it (`php -l` for PHP), and puts it in place.
+/// Reads `file` on `host` (unless its `text` is given), patches it with `f`, checks it
+/// (`php -l` for PHP), and puts it in place.
 fn patch_file<T>(
+    host: Host<'_>,
     file: &Path,
+    text: Option<String>,
     f: impl FnOnce(&mut PhpFile) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let failed = |m: String| Error::stage_failed(Stage::Config, m);
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| failed(format!("cannot read {}: {e}", file.display())))?;
+    let text = match text {
+        Some(t) => t,
+        None => host
+            .read(file, Stage::Config)?
+            .ok_or_else(|| failed(format!("{} is not a file", host.show(file))))?,
+    };
     let mut php = PhpFile::new(text);
     let out = f(&mut php)?;
+    if let Host::Remote(..) = host {
+        let lint = file.extension().is_some_and(|e| e == "php");
+        host.replace_remote(file, php.text(), lint)?;
+        return Ok(out);
+    }
     let dir = file.parent().unwrap_or(Path::new("."));
     let temp = tempfile::Builder::new()
         .prefix(".understudy-config-")

@@ -6,6 +6,7 @@
 //! bounded queues of 256 KiB chunks between them, so a slow restore holds the dump back
 //! instead of filling memory or disk. No byte of the dump touches a file.
 
+use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 use understudy_engine::{Engine, ErrorKind as EngineErrorKind, OnFailure, Report};
 
 use crate::child::Stagehand;
-use crate::client::{Login, Tools};
+use crate::client::{Invocation, Login, Tool, REMOTE_CLIENT, REMOTE_DUMP};
 use crate::error::{Error, Stage};
 use crate::plan::{DumpCommand, Plan};
 
@@ -97,35 +98,83 @@ pub(crate) fn source_facts(source: &Login, database: &str) -> Result<SourceFacts
     })
 }
 
+/// The arguments of the default dump: a consistent snapshot, with the triggers, routines
+/// and events (the atomic swap moves them after the tables, see `swap`).
+const DUMP_ARGS: [&str; 5] = [
+    "--single-transaction",
+    "--quick",
+    "--routines",
+    "--triggers",
+    "--events",
+];
+
 /// The dump command line: the plan's own, or `mariadb-dump` with a consistent snapshot.
+/// Run here for a local source; on the source's machine, through ssh, for a remote one,
+/// its output compressed with zstd there when `compress`.
 pub(crate) fn dump_command(
     dump: &DumpCommand,
-    tools: &Tools,
     source: &Login,
     database: &str,
-) -> Command {
-    let mut cmd = match &dump.command {
-        Some(argv) => {
-            let mut c = Command::new(&argv[0]);
-            c.args(&argv[1..]);
-            c
-        }
-        None => {
-            let mut c = Command::new(&tools.dump);
-            c.arg(source.defaults_arg());
-            c.args(["--single-transaction", "--quick"]);
-            // Triggers, routines and events too: the atomic swap moves them after the
-            // tables (see `swap`).
-            c.args(["--routines", "--triggers", "--events"]);
-            c
-        }
-    };
-    source.hide_secrets(&mut cmd);
-    cmd.args(&dump.args);
+    compress: bool,
+) -> Result<Invocation, Error> {
+    let mut args: Vec<String> = Vec::new();
     if dump.command.is_none() {
-        cmd.arg(database);
+        args.extend(DUMP_ARGS.map(String::from));
     }
-    cmd
+    args.extend(dump.args.iter().cloned());
+    if dump.command.is_none() {
+        args.push(database.to_string());
+    }
+    if source.remote().is_none() {
+        return Ok(match &dump.command {
+            Some(argv) => {
+                let mut c = Command::new(&argv[0]);
+                c.args(&argv[1..]).args(&args);
+                source.hide_secrets(&mut c);
+                Invocation {
+                    cmd: c,
+                    preamble: Vec::new(),
+                }
+            }
+            None => source.invoke(Tool::Dump, &args, Stage::Dump)?,
+        });
+    }
+    let mut body = match &dump.command {
+        Some(argv) => argv
+            .iter()
+            .map(|a| crate::ssh::quote(a))
+            .collect::<Vec<_>>()
+            .join(" "),
+        None => REMOTE_DUMP.to_string(),
+    };
+    for a in &args {
+        body.push(' ');
+        body.push_str(&crate::ssh::quote(a));
+    }
+    if compress {
+        // sh has no pipefail: the dump's status is kept in a file beside the option file.
+        body = format!(
+            "{{ {body}; echo $? > \"$d/rc\"; }} | zstd -q -c || exit 1\n\
+             rc=$(cat \"$d/rc\" 2>/dev/null); exit \"${{rc:-1}}\""
+        );
+    }
+    source.remote_script(&body, Stage::Dump)
+}
+
+/// The restore into `into`: here, or on the target's machine through ssh (its input
+/// compressed with zstd on the way when `compress`).
+fn restore_command(target: &Login, into: &str, compress: bool) -> Result<Invocation, Error> {
+    // Binary mode: a dump's values may hold `\0` and bytes that are not UTF-8.
+    let args = ["--binary-mode".to_string(), into.to_string()];
+    if target.remote().is_none() || !compress {
+        return target.invoke(Tool::Client, &args, Stage::Restore);
+    }
+    let body = format!(
+        "{{ zstd -d -q -c; echo $? > \"$d/zrc\"; }} | {REMOTE_CLIENT} --skip-reconnect --binary-mode {}\n\
+         rc=$?; [ \"$rc\" -eq 0 ] && rc=$(cat \"$d/zrc\" 2>/dev/null); exit \"${{rc:-1}}\"",
+        crate::ssh::quote(into)
+    );
+    target.remote_script(&body, Stage::Restore)
 }
 
 /// Copies the source database into the target as `plan` says. `engine` is built from the
@@ -133,7 +182,6 @@ pub(crate) fn dump_command(
 pub(crate) fn copy(
     plan: &Plan,
     engine: &Engine,
-    tools: &Tools,
     source: &Login,
     target: &Login,
     mode: Mode,
@@ -171,17 +219,7 @@ pub(crate) fn copy(
             )?;
         }
     }
-    let result = pipe(
-        plan,
-        engine,
-        tools,
-        source,
-        target,
-        &into,
-        progress,
-        &mut report,
-    )
-    .and_then(|()| {
+    let result = pipe(plan, engine, source, target, &into, progress, &mut report).and_then(|()| {
         let start = Instant::now();
         for post in &plan.post_sql {
             progress(&format!("post_sql {}", post.name));
@@ -199,7 +237,7 @@ pub(crate) fn copy(
                 })?;
         }
         if mode == Mode::Atomic {
-            swap(plan, tools, target, &mut report, progress)?;
+            swap(plan, target, &mut report, progress)?;
         }
         report.swap_seconds = start.elapsed().as_secs_f64();
         Ok(())
@@ -242,7 +280,6 @@ pub(crate) fn copy(
 fn pipe(
     plan: &Plan,
     engine: &Engine,
-    tools: &Tools,
     source: &Login,
     target: &Login,
     into: &str,
@@ -250,30 +287,71 @@ fn pipe(
     report: &mut DatabaseReport,
 ) -> Result<(), Error> {
     progress(&format!(
-        "dump {} | rewrite | restore into {}/{into}",
+        "dump {} | rewrite | restore into {}",
         source.describe,
-        target.describe.rsplit_once('/').map_or("", |(s, _)| s)
+        target.describe.replacen(
+            &format!("/{}", plan.target.database),
+            &format!("/{into}"),
+            1
+        )
     ));
+    let compress = |login: &Login, stage: Stage| -> Result<bool, Error> {
+        match login.connections() {
+            Some((ssh, remote)) => ssh.compress(remote, stage),
+            None => Ok(false),
+        }
+    };
+    let (dump_zstd, restore_zstd) = (
+        compress(source, Stage::Dump)?,
+        compress(target, Stage::Restore)?,
+    );
+    for (zstd, what) in [(dump_zstd, "the dump"), (restore_zstd, "the restore")] {
+        if zstd {
+            progress(&format!("{what} streams over ssh compressed with zstd"));
+        }
+    }
     let start = Instant::now();
-    let mut dump = Stagehand::spawn(
-        Stage::Dump,
-        dump_command(&plan.dump, tools, source, &plan.source.database),
-        Stdio::null(),
+    let dump_inv = dump_command(&plan.dump, source, &plan.source.database, dump_zstd)?;
+    let mut dump = Stagehand::spawn(Stage::Dump, dump_inv.cmd, Stdio::piped(), Stdio::piped())?;
+    if let Some(mut stdin) = dump.child.stdin.take() {
+        // A few hundred bytes, far less than a pipe holds; a failure shows in the status.
+        let _ = stdin.write_all(&dump_inv.preamble);
+    }
+    let restore_inv = restore_command(target, into, restore_zstd)?;
+    let mut restore = Stagehand::spawn(
+        Stage::Restore,
+        restore_inv.cmd,
         Stdio::piped(),
+        Stdio::null(),
     )?;
-    let mut restore_cmd = target.client();
-    // Binary mode: a dump's values may hold `\0` and bytes that are not UTF-8.
-    restore_cmd.args(["--binary-mode", into]);
-    let mut restore = Stagehand::spawn(Stage::Restore, restore_cmd, Stdio::piped(), Stdio::null())?;
-    let (Some(dump_out), Some(restore_in)) = (dump.child.stdout.take(), restore.child.stdin.take())
+    let (Some(dump_out), Some(mut restore_in)) =
+        (dump.child.stdout.take(), restore.child.stdin.take())
     else {
         return Err(Error::stage_failed(Stage::Dump, "the pipes did not open"));
     };
-    let run = run_with_progress(engine, dump_out, restore_in, start, progress);
+    let _ = restore_in.write_all(&restore_inv.preamble);
+    let input: Box<dyn Read + Send> = if dump_zstd {
+        Box::new(
+            zstd::stream::read::Decoder::new(dump_out)
+                .map_err(|e| Error::stage_failed(Stage::Dump, format!("cannot start zstd: {e}")))?,
+        )
+    } else {
+        Box::new(dump_out)
+    };
+    let output = if restore_zstd {
+        Sink::Zstd(
+            zstd::stream::write::Encoder::new(restore_in, 3).map_err(|e| {
+                Error::stage_failed(Stage::Restore, format!("cannot start zstd: {e}"))
+            })?,
+        )
+    } else {
+        Sink::Plain(restore_in)
+    };
+    let run = run_with_progress(engine, input, output, start, progress);
     match run {
         Ok((r, restore_in)) => {
             // The restore ends when its input does.
-            drop(restore_in);
+            let finished = restore_in.finish();
             let dumped = dump.wait()?;
             if !dumped.success() {
                 restore.stop();
@@ -282,6 +360,12 @@ fn pipe(
             let restored = restore.wait()?;
             if !restored.success() {
                 return Err(restore.failed(restored));
+            }
+            if let Err(e) = finished {
+                return Err(Error::stage_failed(
+                    Stage::Restore,
+                    format!("the end of the compressed stream could not be written: {e}"),
+                ));
             }
             fill(report, &r);
         }
@@ -301,18 +385,54 @@ fn pipe(
     Ok(())
 }
 
+/// The restore's input: plain, or compressed for a remote restore.
+enum Sink {
+    Plain(std::process::ChildStdin),
+    Zstd(zstd::stream::write::Encoder<'static, std::process::ChildStdin>),
+}
+
+impl Sink {
+    /// Ends the stream (a compressed one with its last frame) and closes it.
+    fn finish(self) -> std::io::Result<()> {
+        match self {
+            Sink::Plain(_) => Ok(()),
+            Sink::Zstd(z) => z.finish().map(drop),
+        }
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Plain(w) => w.write(buf),
+            Sink::Zstd(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Plain(w) => w.flush(),
+            Sink::Zstd(w) => w.flush(),
+        }
+    }
+}
+
 /// How often a running pipe reports its progress.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
 /// Runs the engine between the two children on a thread of its own, while this thread says
 /// every [`PROGRESS_EVERY`] how far the dump has come.
-fn run_with_progress(
+fn run_with_progress<R, W>(
     engine: &Engine,
-    dump_out: std::process::ChildStdout,
-    restore_in: std::process::ChildStdin,
+    dump_out: R,
+    restore_in: W,
     start: Instant,
     progress: &mut dyn FnMut(&str),
-) -> Result<(Report, std::process::ChildStdin), understudy_engine::Error> {
+) -> Result<(Report, W), understudy_engine::Error>
+where
+    R: Read + Send + 'static,
+    W: Write + Send + 'static,
+{
     let read = Arc::new(AtomicU64::new(0));
     let counted = Counted {
         inner: dump_out,
@@ -407,7 +527,6 @@ fn fill(report: &mut DatabaseReport, r: &Report) {
 /// what the target held that the copy does not.
 fn swap(
     plan: &Plan,
-    tools: &Tools,
     target: &Login,
     report: &mut DatabaseReport,
     progress: &mut dyn FnMut(&str),
@@ -453,8 +572,8 @@ fn swap(
     // events), the target's are put back if the rename fails.
     let new_objects = Objects::of(target, &stage)?;
     let old_objects = Objects::of(target, db)?;
-    let new_script = new_objects.script(tools, target, &stage)?;
-    let old_script = old_objects.script(tools, target, db)?;
+    let new_script = new_objects.script(target, &stage)?;
+    let old_script = old_objects.script(target, db)?;
     let mut sql = format!(
         "CREATE DATABASE IF NOT EXISTS {q_db}; DROP DATABASE IF EXISTS {q_old}; CREATE DATABASE {q_old};"
     );
@@ -576,34 +695,20 @@ impl Objects {
     /// SQL that creates them in the current database, as `mariadb-dump` writes it (views
     /// unqualified, triggers with their tables' names, `DELIMITER` around bodies): held in
     /// memory, a few kilobytes of DDL.
-    fn script(&self, tools: &Tools, target: &Login, database: &str) -> Result<Vec<u8>, Error> {
+    fn script(&self, target: &Login, database: &str) -> Result<Vec<u8>, Error> {
         if self.is_empty() {
             return Ok(Vec::new());
         }
         let dump = |extra: &[&str], names: &[String]| -> Result<Vec<u8>, Error> {
-            let mut cmd = Command::new(&tools.dump);
-            cmd.arg(target.defaults_arg());
-            target.hide_secrets(&mut cmd);
-            cmd.args(["--no-data", "--skip-comments"])
-                .args(extra)
-                .arg(database)
-                .args(names);
-            let out = cmd.output().map_err(|e| {
-                Error::stage_failed(
-                    Stage::Swap,
-                    format!("cannot start {}: {e}", tools.dump.display()),
-                )
-            })?;
-            if !out.status.success() {
-                return Err(Error::Stage {
-                    stage: Stage::Swap,
-                    message: format!(
-                        "dumping the views, triggers and routines of {database} failed"
-                    ),
-                    stderr: crate::child::tail(&out.stderr),
-                });
-            }
-            Ok(out.stdout)
+            let mut args: Vec<String> = ["--no-data", "--skip-comments"].map(String::from).to_vec();
+            args.extend(extra.iter().map(|s| s.to_string()));
+            args.push(database.to_string());
+            args.extend(names.iter().cloned());
+            target.dump_output(Stage::Swap, &args).map_err(|e| {
+                e.with_note(format!(
+                    "dumping the views, triggers and routines of {database} failed"
+                ))
+            })
         };
         let mut script = Vec::new();
         if !(self.triggers.is_empty() && self.routines.is_empty() && self.events.is_empty()) {

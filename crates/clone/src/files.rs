@@ -1,5 +1,6 @@
 //! File copies with the system's `rsync`: what operators already trust, resumable, with
-//! deletes and excludes they know, and the same program over ssh later. A crate would
+//! deletes and excludes they know, and the same program over ssh (`-e`, through the clone's
+//! control master) when one side is on another machine. A crate would
 //! have to reimplement its delta transfer and its filter rules for no gain here.
 //!
 //! Nothing is written outside the target: `..` in a path is refused, and so is a symbolic
@@ -11,6 +12,7 @@ use std::process::{Command, Stdio};
 
 use crate::child::tail;
 use crate::error::{Error, Stage};
+use crate::host::Host;
 
 /// One `[[copy]]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,15 +110,38 @@ fn lexical_join(base: &Path, target: &Path) -> PathBuf {
     out
 }
 
-/// Runs one copy.
-pub(crate) fn copy(c: &Copy, progress: &mut dyn FnMut(&str)) -> Result<CopyReport, Error> {
+/// Runs one copy, from `source` (the machine holding the source's files) to `target`;
+/// at most one of them is another machine (the plan makes sure).
+pub(crate) fn copy(
+    c: &Copy,
+    source: Host<'_>,
+    target: Host<'_>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<CopyReport, Error> {
     let failed = |m: String| Error::stage_failed(Stage::Files, m);
-    if !c.from.is_dir() {
-        return Err(failed(format!("{} is not a directory", c.from.display())));
-    }
-    let out =
-        links_out(&c.from).map_err(|e| failed(format!("cannot read {}: {e}", c.from.display())))?;
-    if !out.is_empty() {
+    let out = match source {
+        Host::Local => {
+            if !c.from.is_dir() {
+                return Err(failed(format!("{} is not a directory", c.from.display())));
+            }
+            links_out(&c.from)
+                .map_err(|e| failed(format!("cannot read {}: {e}", c.from.display())))?
+        }
+        Host::Remote(..) => {
+            let (root, links) = source.remote_links(&c.from, Stage::Files)?;
+            let mut out: Vec<PathBuf> = links
+                .into_iter()
+                .filter(|(path, target)| {
+                    let dir = path.parent().unwrap_or(&root);
+                    !lexical_join(dir, target).starts_with(&root)
+                })
+                .map(|(path, _)| path)
+                .collect();
+            out.sort();
+            out
+        }
+    };
+    if !out.is_empty() && !c.copy_outside_links {
         let names: Vec<String> = out
             .iter()
             .take(10)
@@ -126,16 +151,34 @@ pub(crate) fn copy(c: &Copy, progress: &mut dyn FnMut(&str)) -> Result<CopyRepor
             "symbolic links in {} point outside it, so the copy would point at the source's \
              files: {}{}; exclude them, or set outside_links = \"copy\" to copy what they \
              point at",
-            c.from.display(),
+            source.show(&c.from),
             names.join(", "),
             if out.len() > 10 { ", …" } else { "" }
         )));
     }
-    std::fs::create_dir_all(&c.to)
-        .map_err(|e| failed(format!("cannot create {}: {e}", c.to.display())))?;
+    target.create_dir_all(&c.to, Stage::Files)?;
     let start = std::time::Instant::now();
     let mut cmd = rsync_command(c);
-    progress(&format!("files {} -> {}", c.from.display(), c.to.display()));
+    let (mut from, mut to) = (
+        c.from.clone().into_os_string(),
+        c.to.clone().into_os_string(),
+    );
+    for (host, path) in [(source, &mut from), (target, &mut to)] {
+        if let Host::Remote(ssh, r) = host {
+            cmd.arg("-e").arg(ssh.rsync_shell(r, Stage::Files)?);
+            let mut remote = std::ffi::OsString::from(r.rsync_prefix());
+            remote.push(&*path);
+            *path = remote;
+        }
+    }
+    // The trailing slash copies the directory's contents, not the directory.
+    from.push("/");
+    cmd.arg(from).arg(to);
+    progress(&format!(
+        "files {} -> {}",
+        source.show(&c.from),
+        target.show(&c.to)
+    ));
     let out = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -151,8 +194,8 @@ pub(crate) fn copy(c: &Copy, progress: &mut dyn FnMut(&str)) -> Result<CopyRepor
             stage: Stage::Files,
             message: format!(
                 "rsync {} -> {} exited with {}",
-                c.from.display(),
-                c.to.display(),
+                source.show(&c.from),
+                target.show(&c.to),
                 out.status
             ),
             stderr: tail(&out.stderr),
@@ -169,7 +212,7 @@ pub(crate) fn copy(c: &Copy, progress: &mut dyn FnMut(&str)) -> Result<CopyRepor
             .unwrap_or(0)
     };
     let report = CopyReport {
-        to: c.to.display().to_string(),
+        to: target.show(&c.to),
         files: number("Number of regular files transferred:"),
         bytes: number("Total transferred file size:"),
         seconds: start.elapsed().as_secs_f64(),
@@ -181,7 +224,7 @@ pub(crate) fn copy(c: &Copy, progress: &mut dyn FnMut(&str)) -> Result<CopyRepor
     Ok(report)
 }
 
-/// The rsync command line of a copy.
+/// The rsync command line of a copy, without its source and destination.
 pub(crate) fn rsync_command(c: &Copy) -> Command {
     let mut cmd = Command::new("rsync");
     cmd.args(["--archive", "--stats", "--no-inc-recursive"]);
@@ -204,10 +247,6 @@ pub(crate) fn rsync_command(c: &Copy) -> Command {
     if let Some(chmod) = &c.chmod {
         cmd.arg(format!("--chmod={chmod}"));
     }
-    // The trailing slash copies the directory's contents, not the directory.
-    let mut from = c.from.clone().into_os_string();
-    from.push("/");
-    cmd.arg(from).arg(&c.to);
     cmd
 }
 

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::client::{Login, Tools};
+use crate::client::Login;
 use crate::database::{quote_ident, sql_string};
 use crate::error::{Error, Stage};
 use crate::{Options, Part, Plan};
@@ -75,6 +75,17 @@ pub fn fingerprint(plan: &Plan, options: &Options) -> Result<Fingerprint, Error>
             name: plan.target.describe(),
             digest: database_digest(plan)?,
         });
+    }
+    // The file and config digests read the target's files here; over ssh they would need
+    // a remote walk this does not do yet, and a digest of the wrong machine's files would
+    // report "unchanged" for a clone that changed them.
+    if plan.target_files.is_some() && (wants(Part::Files) || wants(Part::Config)) {
+        return Err(Error::stage_failed(
+            Stage::Check,
+            "--fingerprint reads the target's files on this machine; the plan's target files \
+             are on another machine (use --only database)"
+                .to_string(),
+        ));
     }
     if wants(Part::Files) {
         let patched: BTreeSet<&Path> = configs.iter().map(PathBuf::as_path).collect();
@@ -125,14 +136,13 @@ fn config_files(plan: &Plan) -> Vec<PathBuf> {
 
 /// The target database's structure and content, as the server reports them.
 fn database_digest(plan: &Plan) -> Result<String, Error> {
-    let tools = Tools::find()?;
     let dir = crate::private_dir()?;
     let login = Login::new(
         dir.path(),
         "target",
         &plan.target,
-        &tools,
         &plan.secret_env_names(),
+        plan.target.ssh.as_ref().map(|r| (&plan.connections, r)),
     )?;
     let db = sql_string(&plan.target.database);
     // Everything but the rows, in one round trip; ORDER BY makes it the same each time.

@@ -14,6 +14,11 @@
 //!
 //! Passwords reach the client programs through option files only their owner can read
 //! ([`client`]), never argv or the environment.
+//!
+//! Either side may be on another machine ([`ssh`]): its client programs run there through
+//! the system's ssh, the dump and the restore stream over the connection (the rewrite stays
+//! in this process), and its files are copied, read and patched there ([`files`],
+//! [`config`]).
 
 #![deny(missing_docs)]
 
@@ -25,9 +30,11 @@ pub mod database;
 mod error;
 pub mod files;
 mod fingerprint;
+mod host;
 pub mod phpconfig;
 pub mod plan;
 pub mod site;
+pub mod ssh;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -41,6 +48,7 @@ pub use crate::fingerprint::{fingerprint, Fingerprint, PartPrint};
 pub use crate::plan::Plan;
 
 use crate::client::{Login, Tools};
+use crate::host::Host;
 
 /// The parts of a clone, as `--only` names them (the playbook's tags).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,37 +178,27 @@ pub fn run(
         ));
     }
     if wants(Part::Database) {
-        let tools = Tools::find()?;
         let dir = private_dir()?;
-        let source = Login::new(
-            dir.path(),
-            "source",
-            &plan.source,
-            &tools,
-            &plan.secret_env_names(),
-        )?;
-        let target = Login::new(
-            dir.path(),
-            "target",
-            &plan.target,
-            &tools,
-            &plan.secret_env_names(),
-        )?;
+        let (source, target) = logins(plan, &dir)?;
         let vars = source_vars(plan, &source, progress)?;
         let engine = build_engine(plan, &vars, options)?;
         report.database = Some(database::copy(
             plan,
             &engine,
-            &tools,
             &source,
             &target,
             options.mode,
             progress,
         )?);
     }
+    let ssh = &plan.connections;
+    let source_files = Host::of(ssh, plan.source_files.as_ref());
+    let target_files = Host::of(ssh, plan.target_files.as_ref());
     if wants(Part::Files) {
         for copy in &plan.copies {
-            report.files.push(files::copy(copy, progress)?);
+            report
+                .files
+                .push(files::copy(copy, source_files, target_files, progress)?);
         }
     }
     if wants(Part::Config) {
@@ -211,10 +209,10 @@ pub fn run(
                 url: site.target_url.as_deref(),
                 data: site.target_data.as_deref(),
             };
-            let (file, settings) = config::apply_preset(&site.target_root, &preset)?;
+            let (file, settings) = config::apply_preset(target_files, &site.target_root, &preset)?;
             progress(&format!(
                 "config {}: {}",
-                file.display(),
+                target_files.show(&file),
                 settings.join(", ")
             ));
             report.config.push(ConfigReport {
@@ -227,8 +225,8 @@ pub fn run(
             .as_ref()
             .map_or_else(|| std::path::PathBuf::from("."), |s| s.target_root.clone());
         for patch in &plan.configs {
-            let file = config::apply_patch(&root, patch)?;
-            progress(&format!("config {}", file.display()));
+            let file = config::apply_patch(target_files, &root, patch)?;
+            progress(&format!("config {}", target_files.show(&file)));
             let mut settings: Vec<String> = patch.set.iter().map(|(n, _)| n.clone()).collect();
             settings.extend(patch.regex.iter().map(|(r, _)| format!("/{}/", r.as_str())));
             report.config.push(ConfigReport {
@@ -239,12 +237,31 @@ pub fn run(
     }
     if wants(Part::Post) {
         for post in &plan.post_commands {
-            let seconds = run_post_command(plan, post, progress)?;
+            let seconds = run_post_command(plan, target_files, post, progress)?;
             report.post_commands.push((post.name.clone(), seconds));
         }
     }
     report.seconds = start.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// The source's and the target's logins: option files in `dir` for local servers, kept in
+/// memory for the ones reached over ssh.
+pub(crate) fn logins(plan: &Plan, dir: &PrivateDir) -> Result<(Login, Login), Error> {
+    let hide = plan.secret_env_names();
+    let login = |name: &str, db: &plan::Database| {
+        Login::new(
+            dir.path(),
+            name,
+            db,
+            &hide,
+            db.ssh.as_ref().map(|r| (&plan.connections, r)),
+        )
+    };
+    Ok((
+        login("source", &plan.source)?,
+        login("target", &plan.target)?,
+    ))
 }
 
 /// The rules' variables, with the source's site address read from its database where the
@@ -293,6 +310,7 @@ pub(crate) fn source_vars(
 /// environment; its seconds.
 fn run_post_command(
     plan: &Plan,
+    host: Host<'_>,
     post: &plan::PostCommand,
     progress: &mut dyn FnMut(&str),
 ) -> Result<f64, Error> {
@@ -302,23 +320,14 @@ fn run_post_command(
         .dir
         .clone()
         .or_else(|| plan.site.as_ref().map(|s| s.target_root.clone()));
-    let mut cmd = std::process::Command::new(&post.command[0]);
-    cmd.args(&post.command[1..]);
-    if let Some(d) = &dir {
-        cmd.current_dir(d);
-    }
-    for name in plan.secret_env_names() {
-        cmd.env_remove(name);
-    }
-    let out = cmd
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| {
-            Error::stage_failed(
-                Stage::PostCommand,
-                format!("{}: cannot start {:?}: {e}", post.name, post.command[0]),
-            )
-        })?;
+    let out = host
+        .run(
+            &post.command,
+            dir.as_deref(),
+            Stage::PostCommand,
+            &plan.secret_env_names(),
+        )
+        .map_err(|e| e.with_note(format!("post command {}", post.name)))?;
     if !out.status.success() {
         let mut all = out.stdout;
         all.extend_from_slice(&out.stderr);
@@ -353,7 +362,6 @@ pub fn dry_run(plan: &Plan, options: &Options) -> Vec<String> {
         ));
     }
     let fake = |name: &str| Login::describe_only(&format!("/PRIVATE-DIR/{name}.cnf"), &tools);
-    let dump = database::dump_command(&plan.dump, &tools, &fake("source"), &plan.source.database);
     let argv = |c: &std::process::Command| {
         std::iter::once(c.get_program())
             .chain(c.get_args())
@@ -365,9 +373,45 @@ pub fn dry_run(plan: &Plan, options: &Options) -> Vec<String> {
         Some(r) => format!("understudy rewrite --rules {}", r.display()),
         None => "understudy rewrite".into(),
     };
+    let on = |db: &plan::Database| {
+        db.ssh
+            .as_ref()
+            .map(|r| {
+                format!(
+                    "on {} (over ssh, the option file on its standard input): ",
+                    r.describe()
+                )
+            })
+            .unwrap_or_default()
+    };
+    // A remote side's command is shown as it runs there; nothing connects in a dry run.
+    let dump =
+        match database::dump_command(&plan.dump, &fake("source"), &plan.source.database, false) {
+            Ok(inv) => argv(&inv.cmd).replace(
+                "/PRIVATE-DIR/source.cnf",
+                if plan.source.ssh.is_some() {
+                    "REMOTE-PRIVATE-DIR/client.cnf"
+                } else {
+                    "/PRIVATE-DIR/source.cnf"
+                },
+            ),
+            Err(e) => e.to_string(),
+        };
     let mut restore = fake("target").client();
     restore.args(["--binary-mode", &into]);
-    steps.push(format!("{} | {rules} | {}", argv(&dump), argv(&restore)));
+    let restore = argv(&restore).replace(
+        "/PRIVATE-DIR/target.cnf",
+        if plan.target.ssh.is_some() {
+            "REMOTE-PRIVATE-DIR/client.cnf"
+        } else {
+            "/PRIVATE-DIR/target.cnf"
+        },
+    );
+    steps.push(format!(
+        "{}{dump} | {rules} | {}{restore}",
+        on(&plan.source),
+        on(&plan.target)
+    ));
     for post in &plan.post_sql {
         steps.push(format!("on `{into}`: post_sql {}", post.name));
     }
@@ -391,10 +435,10 @@ fn mode_name(mode: Mode) -> &'static str {
 
 /// A private directory (mode 0700) for the option files, removed when dropped, and on a
 /// signal or panic when the front end has installed [`understudy_stream::cleanup`].
-struct PrivateDir(tempfile::TempDir);
+pub(crate) struct PrivateDir(tempfile::TempDir);
 
 impl PrivateDir {
-    fn path(&self) -> &std::path::Path {
+    pub(crate) fn path(&self) -> &std::path::Path {
         self.0.path()
     }
 }
@@ -405,6 +449,7 @@ impl Drop for PrivateDir {
     }
 }
 
+/// Creates a private directory (mode 0700), registered for removal on a signal.
 pub(crate) fn private_dir() -> Result<PrivateDir, Error> {
     let dir = tempfile::Builder::new()
         .prefix("understudy-clone-")

@@ -8,9 +8,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 
-use crate::error::Error;
+use crate::error::{Error, Stage};
+use crate::ssh::{Connections, Remote};
 
 /// The longest database name MariaDB accepts.
 const MAX_DB_NAME: usize = 64;
@@ -44,6 +47,12 @@ pub struct Plan {
     pub post_commands: Vec<PostCommand>,
     /// Environment variables the plan reads passwords from.
     pub password_env: Vec<String>,
+    /// The machine holding the source's files (`site.source_ssh`), when not this one.
+    pub source_files: Option<Remote>,
+    /// The machine holding the target's files (`site.target_ssh`), when not this one.
+    pub target_files: Option<Remote>,
+    /// The ssh connections to the remote machines, opened when first used.
+    pub connections: Arc<Connections>,
 }
 
 /// The application being cloned.
@@ -91,6 +100,9 @@ pub struct Database {
     pub password: Option<String>,
     /// The database.
     pub database: String,
+    /// The machine its client programs run on (`ssh`), when not this one: `host` and
+    /// `socket` are then as that machine sees them.
+    pub ssh: Option<Remote>,
 }
 
 /// A secret as `Debug` shows it: whether there is one, never what it is.
@@ -107,6 +119,7 @@ impl std::fmt::Debug for Database {
             .field("user", &self.user)
             .field("password", &hidden(&self.password))
             .field("database", &self.database)
+            .field("ssh", &self.ssh.as_ref().map(Remote::describe))
             .finish()
     }
 }
@@ -136,6 +149,7 @@ impl Database {
             Some(h) => Some(h.to_ascii_lowercase()),
         };
         self.database == other.database
+            && self.ssh == other.ssh
             && host(self) == host(other)
             && self.port.unwrap_or(3306) == other.port.unwrap_or(3306)
             && self.socket == other.socket
@@ -205,6 +219,28 @@ struct PlanFile {
     config: Vec<ConfigFile>,
     #[serde(default)]
     post_command: Vec<PostCommandFile>,
+    #[serde(default)]
+    ssh: SshFile,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SshFile {
+    config_file: Option<PathBuf>,
+    #[serde(default)]
+    options: Vec<String>,
+    #[serde(default = "yes")]
+    compress: bool,
+}
+
+impl Default for SshFile {
+    fn default() -> SshFile {
+        SshFile {
+            config_file: None,
+            options: Vec::new(),
+            compress: true,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -217,6 +253,8 @@ struct SiteFile {
     target_data: Option<PathBuf>,
     #[serde(default = "yes")]
     patch_config: bool,
+    source_ssh: Option<String>,
+    target_ssh: Option<String>,
 }
 
 fn yes() -> bool {
@@ -286,6 +324,7 @@ struct DatabaseFile {
     password: Option<toml::Spanned<String>>,
     password_file: Option<PathBuf>,
     database: Option<toml::Spanned<String>>,
+    ssh: Option<String>,
 }
 
 /// A port: a number, or a string (`"${env:DB_PORT:-3306}"`).
@@ -381,6 +420,43 @@ impl Plan {
         expand_all(&mut raw, env).map_err(|(key, m)| at(None, &key, m))?;
         let dir = path.parent().unwrap_or(Path::new("."));
         let resolve = |p: PathBuf| if p.is_absolute() { p } else { dir.join(p) };
+        // Each side's database clients and files are on the machine its `ssh` key names;
+        // one key given serves both (`"local"`: this machine).
+        let remote = |key: &str, v: &Option<String>| -> Result<Option<Option<Remote>>, Error> {
+            match v.as_deref() {
+                None => Ok(None),
+                Some("local") => Ok(Some(None)),
+                Some(t) => Remote::parse(t)
+                    .map(|r| Some(Some(r)))
+                    .map_err(|m| at(None, key, m)),
+            }
+        };
+        let site_ssh =
+            |f: fn(&SiteFile) -> &Option<String>| raw.site.as_ref().and_then(|s| f(s).clone());
+        let (src_db_ssh, src_files_ssh) = (
+            remote(
+                "source.ssh",
+                &raw.source.as_ref().and_then(|s| s.ssh.clone()),
+            )?,
+            remote("site.source_ssh", &site_ssh(|s| &s.source_ssh))?,
+        );
+        let (dst_db_ssh, dst_files_ssh) = (
+            remote("target.ssh", &raw.target.ssh)?,
+            remote("site.target_ssh", &site_ssh(|s| &s.target_ssh))?,
+        );
+        let both = |db: &Option<Option<Remote>>, files: &Option<Option<Remote>>| {
+            (
+                db.clone().or_else(|| files.clone()).flatten(),
+                files.clone().or_else(|| db.clone()).flatten(),
+            )
+        };
+        let (source_db_remote, source_files) = both(&src_db_ssh, &src_files_ssh);
+        let (target_db_remote, target_files) = both(&dst_db_ssh, &dst_files_ssh);
+        let connections = Arc::new(Connections::new(crate::ssh::Settings {
+            config_file: raw.ssh.config_file.clone().map(resolve),
+            options: raw.ssh.options.clone(),
+            compress: raw.ssh.compress,
+        }));
         let site = match raw.site {
             Some(site) => {
                 for (key, p) in [
@@ -390,8 +466,27 @@ impl Plan {
                     crate::files::check_no_parent(p, key).map_err(|m| at(None, key, m))?;
                 }
                 let source_root = resolve(site.source_root);
-                let facts = crate::site::read_facts(site.kind, &source_root)
-                    .map_err(|m| at(None, "site.source_root", m))?;
+                let facts = match &source_files {
+                    None => crate::site::read_facts(site.kind, &source_root)
+                        .map_err(|m| at(None, "site.source_root", m))?,
+                    Some(r) => {
+                        // Read first (an ssh failure is the environment's, not the plan's).
+                        let host = crate::host::Host::Remote(&connections, r);
+                        let mut files = Vec::new();
+                        for c in site.kind.config_candidates() {
+                            let p = source_root.join(c);
+                            let text = host.read(&p, Stage::Check)?;
+                            files.push((p, text));
+                        }
+                        crate::site::read_facts_from(site.kind, &source_root, &|p: &Path| {
+                            Ok(files
+                                .iter()
+                                .find(|(f, _)| f == p)
+                                .and_then(|(_, t)| t.clone()))
+                        })
+                        .map_err(|m| at(None, "site.source_root", m))?
+                    }
+                };
                 Some(Site {
                     kind: site.kind,
                     source_root,
@@ -406,7 +501,8 @@ impl Plan {
         };
         let database = |which: &str,
                         d: DatabaseFile,
-                        facts: Option<&crate::site::Facts>|
+                        facts: Option<&crate::site::Facts>,
+                        remote_side: bool|
          -> Result<Database, Error> {
             let name = match (&d.database, facts.and_then(|f| f.database.clone())) {
                 (Some(n), Some(fact)) if *n.get_ref() != fact => {
@@ -460,10 +556,11 @@ impl Plan {
                         )
                     })?),
                 },
-                socket: d.socket.map(resolve),
+                socket: d.socket.map(|s| if remote_side { s } else { resolve(s) }),
                 user: d.user,
                 password,
                 database: name,
+                ssh: None,
             };
             if let Some(f) = facts {
                 merge_facts(&mut db, f)
@@ -506,9 +603,11 @@ impl Plan {
                 ))
             }
         };
-        let source = database("source", source_file, facts)?;
+        let mut source = database("source", source_file, facts, source_db_remote.is_some())?;
+        source.ssh = source_db_remote;
         let target_span = raw.target.database.as_ref().map(|d| d.span());
-        let target = database("target", raw.target, None)?;
+        let mut target = database("target", raw.target, None, target_db_remote.is_some())?;
+        target.ssh = target_db_remote;
         if source.same_as(&target) {
             return Err(at(
                 target_span,
@@ -547,6 +646,15 @@ impl Plan {
                 .filter(|c| *c != std::path::Component::CurDir)
                 .collect())
         };
+        if !raw.copy.is_empty() && source_files.is_some() && target_files.is_some() {
+            return Err(at(
+                None,
+                "copy",
+                "both sides' files are on other machines: rsync copies between this machine \
+                 and one other; run the clone on one of them"
+                    .into(),
+            ));
+        }
         let mut copies = Vec::new();
         for (i, c) in raw.copy.into_iter().enumerate() {
             copies.push(crate::files::Copy {
@@ -632,6 +740,9 @@ impl Plan {
             configs,
             post_commands,
             password_env,
+            source_files,
+            target_files,
+            connections,
         })
     }
 }
@@ -780,6 +891,12 @@ fn expand_all(raw: &mut PlanFile, env: Env<'_>) -> Result<(), (String, String)> 
         if let Some(d) = &mut site.target_data {
             p("site.target_data", d)?;
         }
+        if let Some(h) = &mut site.source_ssh {
+            s("site.source_ssh", h)?;
+        }
+        if let Some(h) = &mut site.target_ssh {
+            s("site.target_ssh", h)?;
+        }
     }
     for (which, db) in [
         ("source", raw.source.as_mut()),
@@ -801,11 +918,20 @@ fn expand_all(raw: &mut PlanFile, env: Env<'_>) -> Result<(), (String, String)> 
         if let Some(f) = &mut db.password_file {
             p(&format!("{which}.password_file"), f)?;
         }
+        if let Some(h) = &mut db.ssh {
+            s(&format!("{which}.ssh"), h)?;
+        }
         if let Some(d) = &mut db.database {
             let mut text = d.get_ref().clone();
             s(&format!("{which}.database"), &mut text)?;
             *d = toml::Spanned::new(d.span(), text);
         }
+    }
+    if let Some(f) = &mut raw.ssh.config_file {
+        p("ssh.config_file", f)?;
+    }
+    for (i, o) in raw.ssh.options.iter_mut().enumerate() {
+        s(&format!("ssh.options[{i}]"), o)?;
     }
     if let Some(r) = &mut raw.rewrite.rules {
         p("rewrite.rules", r)?;
@@ -988,6 +1114,51 @@ sql = "UPDATE wp_options SET option_value = 'INT' WHERE option_name = 'blogname'
             .replace("\"wp_int\"", "\"wp\"");
         let e = plan(&text).unwrap_err();
         assert!(e.to_string().contains("the target is the source"), "{e}");
+    }
+
+    #[test]
+    fn ssh_keys_name_the_machines_and_one_serves_both_parts_of_its_side() {
+        let text = MINIMAL.replace(
+            "[target]\n",
+            "[target]\nssh = \"ssh://deploy@int.example.org:2222\"\n",
+        );
+        let p = plan(&text).unwrap();
+        let r = p.target.ssh.as_ref().unwrap();
+        assert_eq!(r.describe(), "ssh://deploy@int.example.org:2222");
+        assert_eq!(p.target_files.as_ref(), Some(r));
+        assert!(p.source.ssh.is_none() && p.source_files.is_none());
+        // A socket on the other machine is not resolved against the plan's directory.
+        assert_eq!(
+            p.target.socket.as_deref(),
+            Some(Path::new("run/mysqld.sock"))
+        );
+        let e = plan(&MINIMAL.replace("[source]\n", "[source]\nssh = \"db.prod\"\n")).unwrap_err();
+        assert!(e.to_string().contains("source.ssh"), "{e}");
+        // The same database name and address on two machines are two databases.
+        let same = MINIMAL
+            .replace("socket = \"run/mysqld.sock\"", "host = \"db.prod\"")
+            .replace("\"wp_int\"", "\"wp\"")
+            .replace("[target]\n", "[target]\nssh = \"ssh://int\"\n");
+        assert!(plan(&same).is_ok());
+    }
+
+    #[test]
+    fn a_copy_between_two_remote_machines_is_refused() {
+        let text = format!(
+            "{}\n[[copy]]\nfrom = \"/srv/a\"\nto = \"/srv/b\"\n",
+            MINIMAL
+                .replace("[source]\n", "[source]\nssh = \"ssh://prod\"\n")
+                .replace("[target]\n", "[target]\nssh = \"ssh://int\"\n")
+        );
+        let e = plan(&text).unwrap_err();
+        assert!(
+            e.to_string().contains("run the clone on one of them"),
+            "{e}"
+        );
+        // "local" is this machine.
+        let p = plan(&text.replace("ssh://int", "local")).unwrap();
+        assert!(p.target.ssh.is_none() && p.target_files.is_none());
+        assert!(p.source_files.is_some());
     }
 
     #[test]

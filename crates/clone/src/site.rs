@@ -98,7 +98,32 @@ impl std::fmt::Debug for Facts {
 /// When no config file is found or it cannot be read. Settings that are not literals
 /// (`getenv('DB_PASSWORD')`) are left unknown: the plan must give them.
 pub fn read_facts(kind: Kind, root: &Path) -> Result<Facts, String> {
-    let file = kind.config_file(root).ok_or_else(|| {
+    read_facts_from(kind, root, &|p: &Path| {
+        if !p.is_file() {
+            return Ok(None);
+        }
+        std::fs::read_to_string(p)
+            .map(Some)
+            .map_err(|e| format!("cannot read {}: {e}", p.display()))
+    })
+}
+
+/// As [`read_facts`], the files read by `read` (`None`: no such file), for a site on
+/// another machine.
+pub(crate) fn read_facts_from(
+    kind: Kind,
+    root: &Path,
+    read: &dyn Fn(&Path) -> Result<Option<String>, String>,
+) -> Result<Facts, String> {
+    let mut found = None;
+    for c in kind.config_candidates() {
+        let path = root.join(c);
+        if let Some(text) = read(&path)? {
+            found = Some((path, text));
+            break;
+        }
+    }
+    let (file, text) = found.ok_or_else(|| {
         format!(
             "no {} config in {} (looked for {})",
             kind.name(),
@@ -106,8 +131,6 @@ pub fn read_facts(kind: Kind, root: &Path) -> Result<Facts, String> {
             kind.config_candidates().join(", ")
         )
     })?;
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let php = PhpFile::new(text);
     let get = |name: &str| Setting::parse(name).ok().and_then(|s| php.get_literal(&s));
     let mut facts = Facts {

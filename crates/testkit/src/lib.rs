@@ -2,6 +2,7 @@
 //!
 //! - [`mariadb`]: a throwaway `mariadbd` with its own datadir, socket and port.
 //! - [`php`]: the `php-cli` oracle for serialized PHP data.
+//! - [`sshd`]: a throwaway OpenSSH server on 127.0.0.1, for clones across machines.
 //! - [`json`]: generated JSON documents for property tests.
 //! - [`leaks`]: the rule packs as fuzzing runs them, and the check that no masked value
 //!   survives a rewrite.
@@ -12,3 +13,4 @@ pub mod json;
 pub mod leaks;
 pub mod mariadb;
 pub mod php;
+pub mod sshd;
