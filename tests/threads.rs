@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use understudy_benches::DumpGenerator;
+use understudy_generate::DumpGenerator;
 
 use crate::util::{fixture_dumps, fixtures, run_with_stdin, understudy};
 
