@@ -409,8 +409,26 @@ impl Site {
             urls.push(url);
         }
         let label = t.title();
+        let (first, last) = (slugify(t.first_name()), slugify(t.last_name()));
+        let mail = format!("{first}.{last}@people.example.org");
+        // Where system.site, update.settings and contact forms keep addresses: the pack's
+        // masks look for them there.
         ser(|s| {
-            s.array(6)
+            s.array(9)
+                .kv("mail", &mail)
+                .str("recipients")
+                .array(1)
+                .int(0)
+                .str(&mail)
+                .end()
+                .str("notification")
+                .array(1)
+                .str("emails")
+                .array(1)
+                .int(0)
+                .str(&mail)
+                .end()
+                .end()
                 .kv("uuid", &uuid)
                 .kv("langcode", "de")
                 .kv("id", name)

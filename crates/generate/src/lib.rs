@@ -285,7 +285,7 @@ impl DumpGenerator {
                 "rows per insert must be at least 1".to_owned(),
             ));
         }
-        if many && self.layout == Layout::Elgg && shape == Shape::ManyTables {
+        if self.layout == Layout::Elgg && (shape == Shape::ManyTables || self.tables.is_some()) {
             return Err(Error::Settings(
                 "the Elgg layout has one fixed set of tables; many tables are made by the \
                  wordpress layout (multisite) and the drupal layout (field tables)"

@@ -1680,37 +1680,31 @@ impl Site {
     // ---- Wordfence: binary columns ---------------------------------------------------------
 
     fn wfconfig<W: Write>(&mut self, w: &mut DumpWriter<W>) -> io::Result<()> {
-        // The names carry the row number first: the primary key orders the rows, and
-        // mariadb-dump writes them in its order.
+        // Rows in the order of the primary key (`name`, case-insensitive), as mariadb-dump
+        // writes them: Wordfence's own settings, then scan results numbered in order.
+        let fixed = [
+            (
+                "alertEmails",
+                "anna.beispiel@members.example.org".to_owned(),
+            ),
+            ("alertOn_adminLogin", "1".to_owned()),
+            ("alertOn_block", "1".to_owned()),
+            ("apiKey", self.text.hex(128)),
+            ("cbl_countries", "KP,RU".to_owned()),
+            ("lastScanCompleted", "ok".to_owned()),
+        ];
+        let mut fixed = fixed.into_iter();
         let mut id = 0;
         while w.more() {
-            id += 1;
-            let t = &mut self.text;
-            let (name, value) = match id % 4 {
-                0 => (
-                    format!("wf{id:06}_alertEmails"),
-                    "anna.beispiel@members.example.org".to_owned(),
-                ),
-                1 => (format!("wf{id:06}_scanOptions"), plugin_settings(t)),
-                2 => (
-                    format!("wf{id:06}_lastScanCompleted"),
-                    t.range(1_600_000_000, 1_736_000_000).to_string(),
-                ),
-                _ => (
-                    format!("wf{id:06}_wafStatus"),
-                    ser(|s| {
-                        s.array(2)
-                            .kv("learningModeGracePeriod", "")
-                            .kv(
-                                "wafRulesPath",
-                                "/srv/www/www.example.com/wp-content/wflogs/rules.php",
-                            )
-                            .end();
-                    }),
-                ),
+            match fixed.next() {
+                Some((name, value)) => w.row().str(name).bin(value.as_bytes()).str("yes"),
+                None => {
+                    id += 1;
+                    let value = plugin_settings(&mut self.text);
+                    let name = format!("scanResult_{id:06}");
+                    w.row().str(&name).bin(value.as_bytes()).str("no")
+                }
             };
-            let autoload = if id % 3 == 0 { "no" } else { "yes" };
-            w.row().str(&name).bin(value.as_bytes()).str(autoload);
             w.push_row()?;
         }
         Ok(())
