@@ -44,6 +44,30 @@ fn generate_writes_what_the_library_writes() {
     let mut g = DumpGenerator::new(1 << 20);
     g.tables(40).rows_per_insert(3);
     assert!(out.stdout == g.generate().0);
+
+    // --hex-blob with another shape: Wordfence's tables, binary columns in hex.
+    let out = understudy()
+        .args([
+            "generate",
+            "-q",
+            "--size",
+            "1M",
+            "--shape",
+            "one-row-inserts",
+        ])
+        .arg("--hex-blob")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut g = DumpGenerator::new(1 << 20);
+    g.shape(Shape::OneRowInserts).hex_blob(true);
+    assert!(out.stdout == g.generate().0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("INSERT INTO `wp_wfhits` VALUES (1,"),
+        "no one-row wfhits"
+    );
+    assert!(text.contains(",0x00000000000000000000FFFF"), "no hex IP");
 }
 
 #[test]

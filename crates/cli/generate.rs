@@ -44,6 +44,11 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub rows_per_insert: Option<u64>,
 
+    /// Write binary columns as 0x… (as mariadb-dump --hex-blob does), with the tables
+    /// that have them, whatever the shape (hex-blob and mix always do).
+    #[arg(long)]
+    pub hex_blob: bool,
+
     /// Where to write; `-` or nothing writes standard output. A file appears only when the
     /// whole dump was written.
     #[arg(short, long, value_name = "OUTPUT")]
@@ -114,6 +119,9 @@ pub fn run(args: GenerateArgs) -> Result<()> {
     }
     if let Some(n) = args.rows_per_insert {
         generator.rows_per_insert(n);
+    }
+    if args.hex_blob {
+        generator.hex_blob(true);
     }
     // Settings that do not go together, and an output that cannot be written, cost
     // nothing: both are refused before the first byte.

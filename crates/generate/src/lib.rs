@@ -178,6 +178,7 @@ pub struct DumpGenerator {
     shape: Shape,
     tables: Option<u64>,
     rows_per_insert: Option<u64>,
+    hex_blob: Option<bool>,
 }
 
 /// The settings a layout generates from, resolved from the shape and the knobs.
@@ -232,6 +233,7 @@ impl DumpGenerator {
             shape: Shape::Default,
             tables: None,
             rows_per_insert: None,
+            hex_blob: None,
         }
     }
 
@@ -265,6 +267,14 @@ impl DumpGenerator {
     /// `--skip-extended-insert`); statements are still cut at `net_buffer_length`.
     pub fn rows_per_insert(&mut self, n: u64) -> &mut DumpGenerator {
         self.rows_per_insert = Some(n);
+        self
+    }
+
+    /// Sets whether binary columns are written as `0x…` (`mariadb-dump --hex-blob`), with
+    /// the tables that have them, in any shape. Default: in [`Shape::HexBlob`] and
+    /// [`Shape::Mix`] only.
+    pub fn hex_blob(&mut self, yes: bool) -> &mut DumpGenerator {
+        self.hex_blob = Some(yes);
         self
     }
 
@@ -329,7 +339,9 @@ impl DumpGenerator {
                 .unwrap_or(if one_row { 1 } else { u64::MAX }),
             alternate_one_row: shape == Shape::Mix && self.rows_per_insert.is_none(),
             dense: matches!(shape, Shape::Serialized | Shape::Mix),
-            hex_blob: matches!(shape, Shape::HexBlob | Shape::Mix),
+            hex_blob: self
+                .hex_blob
+                .unwrap_or(matches!(shape, Shape::HexBlob | Shape::Mix)),
         })
     }
 
