@@ -150,6 +150,26 @@ fn generate_refuses_what_cannot_work_before_writing() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
+/// A reader that goes away (a restore that died) is the environment's failure: exit 2,
+/// said once.
+#[test]
+fn generate_into_a_closed_pipe_exits_2() {
+    use std::io::Read;
+    let mut child = understudy()
+        .args(["generate", "--size", "200M"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 10];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.matches("Broken pipe").count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot write the dump"), "{stderr}");
+}
+
 /// Each pack meets every table it masks in a dump of its layout, in every shape where the
 /// tables differ: no `--allow-missing-tables`, and the site's URL moved. (Drupal's many
 /// tables are custom fields, which its pack leaves to the site's own rules: it stops at

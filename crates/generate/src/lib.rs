@@ -144,8 +144,8 @@ pub enum Error {
     /// The settings do not go together (the message says which and why).
     #[error("{0}")]
     Settings(String),
-    /// Writing the dump failed.
-    #[error("cannot write the dump: {0}")]
+    /// Writing the dump failed (the cause is the error's source).
+    #[error("cannot write the dump")]
     Io(#[from] io::Error),
 }
 
