@@ -293,78 +293,29 @@ pub(crate) fn plan(settings: &Settings) -> Vec<Spec<Kind>> {
             share,
             max_rows,
         };
-    // Network-wide tables of a multisite; the users of a single site.
     let sites = sites(settings);
     let dense = settings.dense;
     let site_share = if dense { 0.85 } else { 0.93 };
-    specs.push(spec(
-        "wp_usermeta".into(),
-        Table::UserMeta,
-        1,
-        USERMETA,
-        if dense { 0.004 } else { 0.045 },
-        u64::MAX,
-    ));
-    specs.push(spec(
-        "wp_users".into(),
-        Table::Users,
-        1,
-        USERS,
-        if dense { 0.004 } else { 0.015 },
-        u64::MAX,
-    ));
-    if sites > 1 {
-        specs.push(spec(
-            "wp_blogs".into(),
-            Table::Blogs,
-            1,
-            BLOGS,
-            0.0005,
-            sites,
-        ));
-        specs.push(spec(
-            "wp_blogmeta".into(),
-            Table::BlogMeta,
-            1,
-            BLOGMETA,
-            0.0005,
-            2 * sites,
-        ));
-        specs.push(spec("wp_site".into(), Table::Site, 1, SITE, 0.00001, 1));
-        specs.push(spec(
-            "wp_sitemeta".into(),
-            Table::SiteMeta,
-            1,
-            SITEMETA,
-            0.004,
-            120,
-        ));
-    }
-    if settings.hex_blob {
-        specs.push(spec(
-            "wp_wfconfig".into(),
-            Table::WfConfig,
-            1,
-            WFCONFIG,
-            0.01,
-            400,
-        ));
-        specs.push(spec(
-            "wp_wfhits".into(),
-            Table::WfHits,
-            1,
-            WFHITS,
-            0.08,
-            u64::MAX,
-        ));
-        specs.push(spec(
-            "wp_wflogins".into(),
-            Table::WfLogins,
-            1,
-            WFLOGINS,
-            0.02,
-            u64::MAX,
-        ));
+    let (network, hex) = (sites > 1, settings.hex_blob);
+    // The users (of the network, or of the one site), a network's own tables, and
+    // Wordfence's, where the binary columns are: name, what fills it, schema, share, most
+    // rows, whether the dump has it.
+    #[rustfmt::skip]
+    let global = [
+        ("wp_usermeta", Table::UserMeta, USERMETA, if dense { 0.004 } else { 0.045 }, u64::MAX, true),
+        ("wp_users", Table::Users, USERS, if dense { 0.004 } else { 0.015 }, u64::MAX, true),
+        ("wp_blogs", Table::Blogs, BLOGS, 0.0005, sites, network),
+        ("wp_blogmeta", Table::BlogMeta, BLOGMETA, 0.0005, 2 * sites, network),
+        ("wp_site", Table::Site, SITE, 0.00001, 1, network),
+        ("wp_sitemeta", Table::SiteMeta, SITEMETA, 0.004, 120, network),
+        ("wp_wfconfig", Table::WfConfig, WFCONFIG, 0.01, 400, hex),
+        ("wp_wfhits", Table::WfHits, WFHITS, 0.08, u64::MAX, hex),
+        ("wp_wflogins", Table::WfLogins, WFLOGINS, 0.02, u64::MAX, hex),
+    ];
+    for (name, table, schema, share, max_rows, present) in global {
+        if present {
+            specs.push(spec(name.to_owned(), table, 1, schema, share, max_rows));
+        }
     }
     for blog in 1..=sites {
         let prefix = prefix(blog);
