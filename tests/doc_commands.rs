@@ -205,6 +205,24 @@ impl Sandbox {
 /// The commands this test runs as written (`…` filled in where the docs leave a value
 /// out), with the server behind `prod` and the exit status they must end with.
 fn run_here(command: &str) -> Option<(String, &'static str, i32)> {
+    // `generate` runs as written, with sizes a test can afford.
+    if command.starts_with("understudy generate ") {
+        let shrunk = command
+            .replace("--tables 18000 --size 350M", "--tables 200 --size 2M")
+            .replace("--size 1G", "--size 1M")
+            .replace("--size 500M", "--size 1M")
+            .replace("--size 200M", "--size 1M")
+            .replace("--size 100M", "--size 1M");
+        assert!(!shrunk.contains("00M"), "a size to shrink: {command}");
+        // A database of its own, so the restore does not land on what other commands
+        // restored and the test checks.
+        let shrunk = if shrunk.ends_with("| mariadb bench") {
+            format!("mariadb -e 'CREATE DATABASE IF NOT EXISTS bench' && {shrunk}")
+        } else {
+            shrunk
+        };
+        return Some((shrunk, "wp", 0));
+    }
     let elgg_vars =
         "--var src_url=https://mitglieder.example.org/ --var dst_url=https://int.example.org/";
     Some(match command {

@@ -12,6 +12,7 @@ const COMMANDS: &[&[&str]] = &[
     &["rewrite"],
     &["scan"],
     &["clone"],
+    &["generate"],
     &["rules"],
     &["rules", "check"],
     &["rules", "vars"],
@@ -184,6 +185,7 @@ fn man_page_renders_with_man_l() {
         "understudy-rewrite",
         "understudy-scan",
         "understudy-clone",
+        "understudy-generate",
         "understudy-rules",
         "understudy-rules-check",
         "understudy-rules-vars",
@@ -197,7 +199,7 @@ fn man_page_renders_with_man_l() {
     for part in ["--skip-tables", "UNDERSTUDY_SECRET", "--secret-file"] {
         assert!(rewrite.contains(part), "understudy-rewrite.1 lacks {part}");
     }
-    assert_eq!(std::fs::read_dir(&pages).unwrap().count(), 9);
+    assert_eq!(std::fs::read_dir(&pages).unwrap().count(), 10);
 }
 
 /// Every pack's variables are listed with a default and a meaning.

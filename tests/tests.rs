@@ -11,6 +11,7 @@ mod doc_commands;
 mod docs;
 mod errors;
 mod failclosed;
+mod generate;
 mod help;
 mod packs;
 mod passthrough;

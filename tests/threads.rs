@@ -5,14 +5,14 @@
 
 use std::path::Path;
 
-use understudy_benches::DumpGenerator;
+use understudy_generate::DumpGenerator;
 
 use crate::util::{fixture_dumps, fixtures, run_with_stdin, understudy};
 
 const SECRET: &str = "threads-test-secret";
 
 /// Argument sets: none, replacements, and every pack.
-fn configs() -> Vec<Vec<String>> {
+pub(crate) fn configs() -> Vec<Vec<String>> {
     let rules = |pack: &str, vars: &[&str]| {
         let mut args = vec![
             "--rules".to_owned(),
@@ -101,7 +101,7 @@ fn rewrite(
     )
 }
 
-fn assert_same_as_one_thread(
+pub(crate) fn assert_same_as_one_thread(
     dir: &Path,
     name: &str,
     input: &[u8],

@@ -20,7 +20,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
-use understudy_benches::DumpGenerator;
+use understudy_generate::DumpGenerator;
 use understudy_phpser::{replace_in_value, Mode, Options, Outcome, Replacer, Scratch};
 use understudy_sqldump::literal::unescape_into;
 use understudy_sqldump::{DumpReader, Token, ValueKind};

@@ -19,8 +19,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use understudy_benches::{DumpGenerator, SITE_URL};
 use understudy_engine::{Engine, EngineBuilder};
+use understudy_generate::{DumpGenerator, SITE_URL};
 use understudy_rules::Rules;
 
 const SIZE: u64 = 32 << 20;

@@ -17,7 +17,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use understudy_benches::{DumpGenerator, Stats};
+use understudy_generate::{DumpGenerator, Stats};
 use understudy_sqldump::{DumpReader, Lexed, Lexer, Skimmed, Token};
 
 const SIZE: u64 = 32 << 20;

@@ -17,8 +17,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use understudy_benches::{DumpGenerator, SITE_URL};
 use understudy_engine::{Engine, EngineBuilder};
+use understudy_generate::{DumpGenerator, SITE_URL};
 use understudy_rules::Rules;
 
 const PAIRS: [(&str, &str); 3] = [

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use understudy_benches::{parse_size, DumpGenerator, SITE_URL};
+use understudy_generate::{parse_size, DumpGenerator, SITE_URL};
 use understudy_testkit::mariadb::MariaDb;
 
 /// Server options of both servers: a buffer pool that holds a good part of the data, as a

@@ -66,6 +66,17 @@ pub enum Command {
     #[command(after_long_help = EXAMPLES_CLONE)]
     Clone(crate::clone::CloneArgs),
 
+    /// Write a seeded, realistic dump of a WordPress, Elgg or Drupal site, as mariadb-dump
+    /// writes it, in the shape asked for: for benchmarks of rewrites, restores and pipelines.
+    ///
+    /// The shapes are those real dumps come in: a few big tables, thousands of small ones
+    /// (multisite), one row per INSERT, serialized-PHP dense, hex blobs, or all of them. The
+    /// same settings and seed always give the same bytes; the dump always loads. Exit
+    /// status: 0 done; 1 settings that do not go together (usage, --tables beyond what the
+    /// size holds); 2 an output that cannot be written, or a closed pipe downstream.
+    #[command(after_long_help = EXAMPLES_GENERATE)]
+    Generate(crate::generate::GenerateArgs),
+
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard
     /// output.
     #[command(after_long_help = EXAMPLES_COMPLETIONS)]
@@ -385,6 +396,20 @@ EXAMPLES
     $ understudy rewrite --rules wordpress.toml --var src_url=https://www.example.org \\
         --var dst_url=https://int.example.org --secret-file ~/.understudy-secret \\
         prod.sql -o int.sql";
+
+const EXAMPLES_GENERATE: &str = "\
+EXAMPLES
+    # A 1 GB WordPress dump, to time a rewrite or a restore
+    $ understudy generate --size 1G -o wordpress.sql
+
+    # A multisite network of about 18,000 tables, compressed by the file's extension
+    $ understudy generate --shape many-tables --tables 18000 --size 350M -o multisite.sql.zst
+
+    # Drupal with hex blobs, another seed, straight into a restore
+    $ understudy generate --layout drupal --shape hex-blob --size 500M --seed 7 | mariadb bench
+
+    # One row per INSERT, as mariadb-dump --skip-extended-insert writes
+    $ understudy generate --shape one-row-inserts --size 100M > skip-extended.sql";
 
 const EXAMPLES_COMPLETIONS: &str = "\
 EXAMPLES

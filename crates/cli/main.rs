@@ -8,6 +8,7 @@
 mod args;
 mod clone;
 mod exit;
+mod generate;
 mod manual;
 mod memory;
 mod report;
@@ -62,6 +63,7 @@ fn run(args: Args) -> Result<()> {
         Command::Rules(RulesCommand::Check(check)) => run_rules_check(check),
         Command::Scan(scan) => scan::run(scan),
         Command::Clone(clone) => clone::run(clone),
+        Command::Generate(generate) => generate::run(generate),
         Command::Rules(RulesCommand::Vars(vars)) => vars::run(vars),
         Command::Completions(shell) => manual::completions(shell),
         Command::Man(man) => manual::man(man),

@@ -6,8 +6,9 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use crate::dump::DumpWriter;
+use crate::dump::{DumpWriter, WP_TABLE_OPTIONS};
 use crate::text::{format_datetime, ser, slugify, Text, USER_AGENTS};
+use crate::{mix, Content, Settings, Spec};
 
 const COMMENTS: &str = "  `comment_ID` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
   `comment_post_ID` bigint(20) unsigned NOT NULL DEFAULT 0,
@@ -99,21 +100,271 @@ const USERS: &str = "  `ID` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
   KEY `user_nicename` (`user_nicename`),
   KEY `user_email` (`user_email`)";
 
-/// Each table's share of the dump's size, in mariadb-dump's (alphabetical) order. wp_posts
-/// (content and its revisions) and wp_postmeta dominate, as on most real sites.
-const TABLES: &[(&str, &str, f64)] = &[
-    ("wp_comments", COMMENTS, 0.08),
-    ("wp_options", OPTIONS, 0.06),
-    ("wp_postmeta", POSTMETA, 0.28),
-    ("wp_posts", POSTS, 0.52),
-    ("wp_usermeta", USERMETA, 0.045),
-    ("wp_users", USERS, 0.015),
+const COMMENTMETA: &str = "  `meta_id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `comment_id` bigint(20) unsigned NOT NULL DEFAULT 0,
+  `meta_key` varchar(255) DEFAULT NULL,
+  `meta_value` longtext DEFAULT NULL,
+  PRIMARY KEY (`meta_id`),
+  KEY `comment_id` (`comment_id`),
+  KEY `meta_key` (`meta_key`(191))";
+
+const LINKS: &str = "  `link_id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `link_url` varchar(255) NOT NULL DEFAULT '',
+  `link_name` varchar(255) NOT NULL DEFAULT '',
+  `link_image` varchar(255) NOT NULL DEFAULT '',
+  `link_target` varchar(25) NOT NULL DEFAULT '',
+  `link_description` varchar(255) NOT NULL DEFAULT '',
+  `link_visible` varchar(20) NOT NULL DEFAULT 'Y',
+  `link_owner` bigint(20) unsigned NOT NULL DEFAULT 1,
+  `link_rating` int(11) NOT NULL DEFAULT 0,
+  `link_updated` datetime NOT NULL DEFAULT '0000-00-00 00:00:00',
+  `link_rel` varchar(255) NOT NULL DEFAULT '',
+  `link_notes` mediumtext NOT NULL,
+  `link_rss` varchar(255) NOT NULL DEFAULT '',
+  PRIMARY KEY (`link_id`),
+  KEY `link_visible` (`link_visible`)";
+
+const TERM_RELATIONSHIPS: &str = "  `object_id` bigint(20) unsigned NOT NULL DEFAULT 0,
+  `term_taxonomy_id` bigint(20) unsigned NOT NULL DEFAULT 0,
+  `term_order` int(11) NOT NULL DEFAULT 0,
+  PRIMARY KEY (`object_id`,`term_taxonomy_id`),
+  KEY `term_taxonomy_id` (`term_taxonomy_id`)";
+
+const TERM_TAXONOMY: &str = "  `term_taxonomy_id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `term_id` bigint(20) unsigned NOT NULL DEFAULT 0,
+  `taxonomy` varchar(32) NOT NULL DEFAULT '',
+  `description` longtext NOT NULL,
+  `parent` bigint(20) unsigned NOT NULL DEFAULT 0,
+  `count` bigint(20) NOT NULL DEFAULT 0,
+  PRIMARY KEY (`term_taxonomy_id`),
+  UNIQUE KEY `term_id_taxonomy` (`term_id`,`taxonomy`),
+  KEY `taxonomy` (`taxonomy`)";
+
+const TERMMETA: &str = "  `meta_id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `term_id` bigint(20) unsigned NOT NULL DEFAULT 0,
+  `meta_key` varchar(255) DEFAULT NULL,
+  `meta_value` longtext DEFAULT NULL,
+  PRIMARY KEY (`meta_id`),
+  KEY `term_id` (`term_id`),
+  KEY `meta_key` (`meta_key`(191))";
+
+const TERMS: &str = "  `term_id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `name` varchar(200) NOT NULL DEFAULT '',
+  `slug` varchar(200) NOT NULL DEFAULT '',
+  `term_group` bigint(10) NOT NULL DEFAULT 0,
+  PRIMARY KEY (`term_id`),
+  KEY `slug` (`slug`(191)),
+  KEY `name` (`name`(191))";
+
+const BLOGS: &str = "  `blog_id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `site_id` bigint(20) NOT NULL DEFAULT 0,
+  `domain` varchar(200) NOT NULL DEFAULT '',
+  `path` varchar(100) NOT NULL DEFAULT '',
+  `registered` datetime NOT NULL DEFAULT '0000-00-00 00:00:00',
+  `last_updated` datetime NOT NULL DEFAULT '0000-00-00 00:00:00',
+  `public` tinyint(2) NOT NULL DEFAULT 1,
+  `archived` tinyint(2) NOT NULL DEFAULT 0,
+  `mature` tinyint(2) NOT NULL DEFAULT 0,
+  `spam` tinyint(2) NOT NULL DEFAULT 0,
+  `deleted` tinyint(2) NOT NULL DEFAULT 0,
+  `lang_id` int(11) NOT NULL DEFAULT 0,
+  PRIMARY KEY (`blog_id`),
+  KEY `domain` (`domain`(50),`path`(5)),
+  KEY `lang_id` (`lang_id`)";
+
+const BLOGMETA: &str = "  `meta_id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `blog_id` bigint(20) NOT NULL DEFAULT 0,
+  `meta_key` varchar(255) DEFAULT NULL,
+  `meta_value` longtext DEFAULT NULL,
+  PRIMARY KEY (`meta_id`),
+  KEY `meta_key` (`meta_key`(191)),
+  KEY `blog_id` (`blog_id`)";
+
+const SITE: &str = "  `id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `domain` varchar(200) NOT NULL DEFAULT '',
+  `path` varchar(100) NOT NULL DEFAULT '',
+  PRIMARY KEY (`id`),
+  KEY `domain` (`domain`(140),`path`(51))";
+
+const SITEMETA: &str = "  `meta_id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `site_id` bigint(20) NOT NULL DEFAULT 0,
+  `meta_key` varchar(255) DEFAULT NULL,
+  `meta_value` longtext DEFAULT NULL,
+  PRIMARY KEY (`meta_id`),
+  KEY `meta_key` (`meta_key`(191)),
+  KEY `site_id` (`site_id`)";
+
+// Wordfence's tables: a security plugin on many sites, and where a WordPress dump has
+// binary columns (IP addresses as BINARY(16), settings as LONGBLOB).
+const WFCONFIG: &str = "  `name` varchar(100) NOT NULL,
+  `val` longblob DEFAULT NULL,
+  `autoload` enum('no','yes') NOT NULL DEFAULT 'yes',
+  PRIMARY KEY (`name`)";
+
+const WFHITS: &str = "  `id` int(10) unsigned NOT NULL AUTO_INCREMENT,
+  `ctime` int(10) unsigned NOT NULL,
+  `IP` binary(16) DEFAULT NULL,
+  `statusCode` int(11) NOT NULL DEFAULT 200,
+  `userID` int(10) unsigned NOT NULL,
+  `URL` text DEFAULT NULL,
+  `referer` text DEFAULT NULL,
+  `UA` text DEFAULT NULL,
+  `action` varchar(64) NOT NULL DEFAULT '',
+  `actionData` text DEFAULT NULL,
+  PRIMARY KEY (`id`),
+  KEY `k1` (`ctime`),
+  KEY `k2` (`IP`,`ctime`)";
+
+const WFLOGINS: &str = "  `id` int(10) unsigned NOT NULL AUTO_INCREMENT,
+  `hitID` int(11) DEFAULT NULL,
+  `ctime` int(10) unsigned NOT NULL,
+  `fail` tinyint(3) unsigned NOT NULL,
+  `action` varchar(40) NOT NULL,
+  `username` varchar(255) NOT NULL,
+  `userID` int(10) unsigned NOT NULL,
+  `IP` binary(16) DEFAULT NULL,
+  `UA` text DEFAULT NULL,
+  PRIMARY KEY (`id`),
+  KEY `k1` (`IP`,`fail`),
+  KEY `hitID` (`hitID`)";
+
+/// The tables, what fills them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Table {
+    CommentMeta,
+    Comments,
+    Links,
+    Options,
+    PostMeta,
+    Posts,
+    TermRelationships,
+    TermTaxonomy,
+    TermMeta,
+    Terms,
+    UserMeta,
+    Users,
+    Blogs,
+    BlogMeta,
+    Site,
+    SiteMeta,
+    WfConfig,
+    WfHits,
+    WfLogins,
+}
+
+/// A table of one site (`blog` 1 is the main site, `wp_*`; others `wp_N_*`) or of the
+/// network.
+#[derive(Clone, Copy, Debug)]
+pub struct Kind {
+    table: Table,
+    blog: u64,
+}
+
+/// A site's own tables: name, schema, share of the site's bytes, most rows (for the main
+/// site, and for the sites of a network, which are young and small: one term, no links).
+#[rustfmt::skip]
+const SITE_TABLES: &[(&str, Table, &str, f64, u64, u64)] = &[
+    ("commentmeta", Table::CommentMeta, COMMENTMETA, 0.004, u64::MAX, 0),
+    ("comments", Table::Comments, COMMENTS, 0.08, u64::MAX, 3),
+    ("links", Table::Links, LINKS, 0.0005, 4, 2),
+    ("options", Table::Options, OPTIONS, 0.06, u64::MAX, u64::MAX),
+    ("postmeta", Table::PostMeta, POSTMETA, 0.28, u64::MAX, u64::MAX),
+    ("posts", Table::Posts, POSTS, 0.52, u64::MAX, u64::MAX),
+    ("term_relationships", Table::TermRelationships, TERM_RELATIONSHIPS, 0.003, 400, 40),
+    ("term_taxonomy", Table::TermTaxonomy, TERM_TAXONOMY, 0.002, 400, 1),
+    ("termmeta", Table::TermMeta, TERMMETA, 0.001, 200, 0),
+    ("terms", Table::Terms, TERMS, 0.002, 400, 1),
 ];
 
 /// Average generated row sizes, to size id ranges so that meta and comments point at posts
 /// and users that exist.
 const AVG_POST_ROW: f64 = 3000.0;
 const AVG_USER_ROW: f64 = 330.0;
+
+/// The tables of a dump with these settings, with their shares.
+pub(crate) fn plan(settings: &Settings) -> Vec<Spec<Kind>> {
+    let mut specs = Vec::new();
+    let spec =
+        |name: String, table: Table, blog: u64, schema: &'static str, share, max_rows| Spec {
+            name,
+            kind: Kind { table, blog },
+            schema: Cow::Borrowed(schema),
+            options: WP_TABLE_OPTIONS,
+            share,
+            max_rows,
+        };
+    let sites = sites(settings);
+    let dense = settings.dense;
+    let site_share = if dense { 0.85 } else { 0.93 };
+    let (network, hex) = (sites > 1, settings.hex_blob);
+    // The users (of the network, or of the one site), a network's own tables, and
+    // Wordfence's, where the binary columns are: name, what fills it, schema, share, most
+    // rows, whether the dump has it.
+    #[rustfmt::skip]
+    let global = [
+        ("wp_usermeta", Table::UserMeta, USERMETA, if dense { 0.004 } else { 0.045 }, u64::MAX, true),
+        ("wp_users", Table::Users, USERS, if dense { 0.004 } else { 0.015 }, u64::MAX, true),
+        ("wp_blogs", Table::Blogs, BLOGS, 0.0005, sites, network),
+        ("wp_blogmeta", Table::BlogMeta, BLOGMETA, 0.0005, 2 * sites, network),
+        ("wp_site", Table::Site, SITE, 0.00001, 1, network),
+        ("wp_sitemeta", Table::SiteMeta, SITEMETA, 0.004, 120, network),
+        ("wp_wfconfig", Table::WfConfig, WFCONFIG, 0.01, 400, hex),
+        ("wp_wfhits", Table::WfHits, WFHITS, 0.08, u64::MAX, hex),
+        ("wp_wflogins", Table::WfLogins, WFLOGINS, 0.02, u64::MAX, hex),
+    ];
+    for (name, table, schema, share, max_rows, present) in global {
+        if present {
+            specs.push(spec(name.to_owned(), table, 1, schema, share, max_rows));
+        }
+    }
+    for blog in 1..=sites {
+        let prefix = prefix(blog);
+        for &(name, table, schema, share, main_max, sub_max) in SITE_TABLES {
+            let mut share = site_share * share / sites as f64;
+            if dense {
+                share *= match table {
+                    Table::Options => 7.0,
+                    Table::PostMeta => 1.1,
+                    Table::Posts => 0.3,
+                    Table::Comments => 0.3,
+                    _ => 1.0,
+                };
+            }
+            // Sites alternate between one link and none: one-row INSERTs and empty tables.
+            let max_rows = match (blog, table) {
+                (1, _) => main_max,
+                (_, Table::Links) => blog % sub_max,
+                _ => sub_max,
+            };
+            specs.push(spec(
+                format!("{prefix}{name}"),
+                table,
+                blog,
+                schema,
+                share,
+                max_rows,
+            ));
+        }
+    }
+    specs
+}
+
+/// Sites of the dump: one, or a network of them when many tables are asked for (the
+/// network's own tables plus ten per site).
+fn sites(settings: &Settings) -> u64 {
+    match settings.tables {
+        Some(n) => (n.saturating_sub(6) / SITE_TABLES.len() as u64).max(2),
+        None => 1,
+    }
+}
+
+fn prefix(blog: u64) -> String {
+    if blog == 1 {
+        "wp_".to_owned()
+    } else {
+        format!("wp_{blog}_")
+    }
+}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum PostKind {
@@ -128,56 +379,71 @@ enum PostKind {
 pub struct Site {
     text: Text,
     seed: u64,
+    /// Posts of the site being written, and of the main site and the others.
     posts: u64,
+    main_posts: u64,
+    site_posts: u64,
     users: u64,
     authors: u64,
+    /// Sites of the network (1: a single site).
+    sites: u64,
+    /// The site being written.
+    blog: u64,
+    /// Serialized-dense content.
+    dense: bool,
     /// Counter for unique transient names.
     transient: u64,
 }
 
 impl Site {
-    pub fn new(text: Text, seed: u64, size: u64) -> Site {
-        let share = |name: &str| TABLES.iter().find(|t| t.0 == name).map_or(0.0, |t| t.2);
-        let posts = ((size as f64 * share("wp_posts") / AVG_POST_ROW) as u64).max(1);
-        let users = ((size as f64 * share("wp_users") / AVG_USER_ROW) as u64).max(1);
+    pub fn new(text: Text, settings: &Settings, specs: &[Spec<Kind>]) -> Site {
+        let size = settings.size as f64;
+        let total: f64 = specs
+            .iter()
+            .map(|s| s.share)
+            .sum::<f64>()
+            .max(f64::MIN_POSITIVE);
+        let share = |table: Table, blog: u64| {
+            specs
+                .iter()
+                .find(|s| s.kind.table == table && s.kind.blog == blog)
+                .map_or(0.0, |s| s.share / total)
+        };
+        let posts = |blog| ((size * share(Table::Posts, blog) / AVG_POST_ROW) as u64).max(1);
+        let users = ((size * share(Table::Users, 1) / AVG_USER_ROW) as u64).max(1);
+        let sites = sites(settings);
         Site {
             text,
-            seed,
-            posts,
+            seed: settings.seed,
+            posts: posts(1),
+            main_posts: posts(1),
+            site_posts: posts(2.min(sites)),
             users,
             authors: users.min(8),
+            sites,
+            blog: 1,
+            dense: settings.dense,
             transient: 0,
         }
     }
 
-    /// Writes every table; the last one ends at the first row boundary at or after `size`.
-    pub fn write<W: Write>(&mut self, w: &mut DumpWriter<W>, size: u64) -> io::Result<()> {
-        w.header()?;
-        let mut cumulative = 0.0;
-        for &(table, schema, share) in TABLES {
-            cumulative += share;
-            let until = if table == TABLES[TABLES.len() - 1].0 {
-                size
-            } else {
-                (size as f64 * cumulative) as u64
-            };
-            w.begin_table(table, schema)?;
-            match table {
-                "wp_comments" => self.comments(w, until)?,
-                "wp_options" => self.options(w, until)?,
-                "wp_postmeta" => self.postmeta(w, until)?,
-                "wp_posts" => self.posts_table(w, until)?,
-                "wp_usermeta" => self.usermeta(w, until)?,
-                _ => self.users_table(w, until)?,
-            }
-            w.end_table(table)?;
+    /// The home URL of the site being written: a network's sites are in subdirectories.
+    fn home(&self) -> String {
+        if self.blog == 1 {
+            self.text.site.to_owned()
+        } else {
+            format!("{}/site{}", self.text.site, self.blog)
         }
-        w.footer()
     }
 
     /// The kind of post `id` is, the same in wp_posts and wp_postmeta.
     fn kind(&self, id: u64) -> PostKind {
-        match mix(self.seed, id) % 100 {
+        let seed = self.seed
+            ^ self
+                .blog
+                .wrapping_mul(0x2545_f491_4f6c_dd1d)
+                .wrapping_sub(0x2545_f491_4f6c_dd1d);
+        match mix(seed, id) % 100 {
             0..=44 => PostKind::Revision,
             45..=67 => PostKind::Attachment,
             68..=82 => PostKind::Post,
@@ -195,9 +461,9 @@ impl Site {
 
     // ---- wp_comments -----------------------------------------------------------------------
 
-    fn comments<W: Write>(&mut self, w: &mut DumpWriter<W>, until: u64) -> io::Result<()> {
+    fn comments<W: Write>(&mut self, w: &mut DumpWriter<W>) -> io::Result<()> {
         let mut id = 0;
-        while w.written() < until {
+        while w.more() {
             id += 1;
             let t = &mut self.text;
             let post = t.range(1, self.posts + 1);
@@ -267,35 +533,37 @@ impl Site {
                 .str(if pingback { "pingback" } else { "comment" })
                 .num(parent)
                 .num(user);
-            w.push_row("wp_comments")?;
+            w.push_row()?;
         }
         Ok(())
     }
 
     // ---- wp_options ------------------------------------------------------------------------
 
-    fn options<W: Write>(&mut self, w: &mut DumpWriter<W>, until: u64) -> io::Result<()> {
+    fn options<W: Write>(&mut self, w: &mut DumpWriter<W>) -> io::Result<()> {
         let core = self.core_options();
         let mut id = 0;
         let mut core = core.into_iter();
-        while w.written() < until {
+        while w.more() {
             id += 1;
             let (name, value, autoload) = match core.next() {
                 Some(option) => option,
                 None => self.generated_option(),
             };
             w.row().num(id).str(&name).str(&value).str(autoload);
-            w.push_row("wp_options")?;
+            w.push_row()?;
         }
         Ok(())
     }
 
     fn core_options(&mut self) -> Vec<(String, String, &'static str)> {
         let site = self.text.site;
+        let home = self.home();
+        let roles_option = format!("{}user_roles", prefix(self.blog));
         let mut v: Vec<(String, String, &'static str)> = Vec::new();
         let mut add = |name: &str, value: String| v.push((name.to_owned(), value, "yes"));
-        add("siteurl", site.to_owned());
-        add("home", site.to_owned());
+        add("siteurl", home.clone());
+        add("home", home);
         add("blogname", "Beispiel-Verein e.V.".to_owned());
         add(
             "blogdescription",
@@ -345,7 +613,7 @@ impl Site {
                 s.end();
             }),
         );
-        add("wp_user_roles", user_roles());
+        add(&roles_option, user_roles());
         add(
             "sidebars_widgets",
             ser(|s| {
@@ -532,7 +800,13 @@ impl Site {
             self.transient
         );
         let t = &mut self.text;
-        match t.range(0, 100) {
+        // Serialized-dense: no plain timeouts; plugin settings, feeds and objects.
+        let roll = match self.dense {
+            true if t.chance(0.5) => 99,
+            true => t.range(40, 100),
+            false => t.range(0, 100),
+        };
+        match roll {
             0..=39 => (
                 format!("_transient_timeout_feed_{hash}"),
                 (1_736_000_000 + t.range(0, 86_400 * 30)).to_string(),
@@ -565,44 +839,7 @@ impl Site {
                     "no",
                 )
             }
-            _ => {
-                let mut value = String::new();
-                let mut s = crate::text::Ser(&mut value);
-                let n = t.range(3, 15) as usize;
-                s.array(n + 1);
-                for k in 0..n {
-                    let key = format!("option_{k}");
-                    match k % 4 {
-                        0 => {
-                            let mut url = String::new();
-                            t.site_page_url(&mut url);
-                            s.kv(&key, &url);
-                        }
-                        1 => {
-                            s.ki(&key, t.range(0, 10_000) as i64);
-                        }
-                        2 => {
-                            let title = t.title();
-                            s.kv(&key, &title);
-                        }
-                        _ => {
-                            if t.chance(0.5) {
-                                s.str(&key).bool(t.chance(0.5));
-                            } else {
-                                s.str(&key).null();
-                            }
-                        }
-                    }
-                }
-                // WordPress often stores an already serialized string inside another.
-                let inner = ser(|i| {
-                    i.array(1)
-                        .kv("logo", &format!("{}/wp-content/uploads/logo.png", t.site))
-                        .end();
-                });
-                s.kv("nested", &inner).end();
-                (format!("plugin_{hash}_settings"), value, "yes")
-            }
+            _ => (format!("plugin_{hash}_settings"), plugin_settings(t), "yes"),
         }
     }
 
@@ -704,14 +941,25 @@ impl Site {
 
     // ---- wp_postmeta -----------------------------------------------------------------------
 
-    fn postmeta<W: Write>(&mut self, w: &mut DumpWriter<W>, until: u64) -> io::Result<()> {
+    fn postmeta<W: Write>(&mut self, w: &mut DumpWriter<W>) -> io::Result<()> {
         let mut meta_id = 0;
         let mut post = 0;
         let mut metas: Vec<(Cow<'static, str>, Option<String>)> = Vec::new();
-        while w.written() < until {
+        while w.more() {
             post = post % self.posts + 1;
             metas.clear();
             self.post_meta(post, &mut metas);
+            if self.dense {
+                // Twice as many serialized custom fields as plain ones.
+                let plain = metas
+                    .iter()
+                    .filter(|(_, v)| !v.as_deref().is_some_and(|v| v.starts_with("a:")))
+                    .count();
+                for k in 0..2 * plain {
+                    let value = plugin_settings(&mut self.text);
+                    metas.push((format!("_custom_settings_{k}").into(), Some(value)));
+                }
+            }
             for (key, value) in metas.drain(..) {
                 meta_id += 1;
                 let row = w.row().num(meta_id).num(post).str(&key);
@@ -719,8 +967,8 @@ impl Site {
                     Some(v) => row.str(&v),
                     None => row.null(),
                 };
-                w.push_row("wp_postmeta")?;
-                if w.written() >= until {
+                w.push_row()?;
+                if !w.more() {
                     break;
                 }
             }
@@ -868,11 +1116,11 @@ impl Site {
 
     // ---- wp_posts --------------------------------------------------------------------------
 
-    fn posts_table<W: Write>(&mut self, w: &mut DumpWriter<W>, until: u64) -> io::Result<()> {
+    fn posts_table<W: Write>(&mut self, w: &mut DumpWriter<W>) -> io::Result<()> {
         let site = self.text.site;
         let mut id = 0;
         let mut content = String::new();
-        while w.written() < until {
+        while w.more() {
             id += 1;
             let kind = self.kind(id);
             let (date, gmt) = self.date_pair();
@@ -964,17 +1212,17 @@ impl Site {
                 .str(type_)
                 .str(mime)
                 .num(comment_count);
-            w.push_row("wp_posts")?;
+            w.push_row()?;
         }
         Ok(())
     }
 
     // ---- wp_usermeta -----------------------------------------------------------------------
 
-    fn usermeta<W: Write>(&mut self, w: &mut DumpWriter<W>, until: u64) -> io::Result<()> {
+    fn usermeta<W: Write>(&mut self, w: &mut DumpWriter<W>) -> io::Result<()> {
         let mut id = 0;
         let mut user = 0;
-        while w.written() < until {
+        while w.more() {
             user = user % self.users + 1;
             let t = &mut self.text;
             let role = if user == 1 {
@@ -1040,8 +1288,8 @@ impl Site {
             for (key, value) in metas {
                 id += 1;
                 w.row().num(id).num(user).str(key).str(&value);
-                w.push_row("wp_usermeta")?;
-                if w.written() >= until {
+                w.push_row()?;
+                if !w.more() {
                     break;
                 }
             }
@@ -1051,9 +1299,9 @@ impl Site {
 
     // ---- wp_users --------------------------------------------------------------------------
 
-    fn users_table<W: Write>(&mut self, w: &mut DumpWriter<W>, until: u64) -> io::Result<()> {
+    fn users_table<W: Write>(&mut self, w: &mut DumpWriter<W>) -> io::Result<()> {
         let mut id = 0;
-        while w.written() < until {
+        while w.more() {
             id += 1;
             let t = &mut self.text;
             let (first, last) = (t.first_name(), t.last_name());
@@ -1094,10 +1342,449 @@ impl Site {
                 .str(&key)
                 .num(0)
                 .str(&format!("{first} {last}"));
-            w.push_row("wp_users")?;
+            w.push_row()?;
         }
         Ok(())
     }
+}
+
+impl Content for Site {
+    type Kind = Kind;
+
+    fn fill<W: Write>(&mut self, kind: Kind, w: &mut DumpWriter<W>) -> io::Result<()> {
+        self.blog = kind.blog;
+        self.posts = if kind.blog == 1 {
+            self.main_posts
+        } else {
+            self.site_posts
+        };
+        match kind.table {
+            Table::CommentMeta => self.commentmeta(w),
+            Table::Comments => self.comments(w),
+            Table::Links => self.links(w),
+            Table::Options => self.options(w),
+            Table::PostMeta => self.postmeta(w),
+            Table::Posts => self.posts_table(w),
+            Table::TermRelationships => self.term_relationships(w),
+            Table::TermTaxonomy => self.term_taxonomy(w),
+            Table::TermMeta => self.termmeta(w),
+            Table::Terms => self.terms(w),
+            Table::UserMeta => self.usermeta(w),
+            Table::Users => self.users_table(w),
+            Table::Blogs => self.blogs(w),
+            Table::BlogMeta => self.blogmeta(w),
+            Table::Site => self.site(w),
+            Table::SiteMeta => self.sitemeta(w),
+            Table::WfConfig => self.wfconfig(w),
+            Table::WfHits => self.wfhits(w),
+            Table::WfLogins => self.wflogins(w),
+        }
+    }
+}
+
+/// Category names, the first being every site's default.
+const CATEGORIES: &[&str] = &[
+    "Allgemein",
+    "Veranstaltungen",
+    "Neuigkeiten",
+    "Presse",
+    "Vorstand",
+    "Jugend",
+    "Theater",
+    "Konzerte",
+    "Fotos",
+    "Termine",
+    "Mitglieder",
+    "Sponsoren",
+];
+
+impl Site {
+    // ---- wp_commentmeta, wp_links, wp_term* -------------------------------------------------
+
+    fn commentmeta<W: Write>(&mut self, w: &mut DumpWriter<W>) -> io::Result<()> {
+        let mut id = 0;
+        while w.more() {
+            id += 1;
+            let t = &mut self.text;
+            let comment = t.range(1, 1 + self.posts * 2);
+            let (key, value) = match t.range(0, 4) {
+                0 => ("akismet_result", "false".to_owned()),
+                1 => ("akismet_history", {
+                    let time = format!(
+                        "{}.{}",
+                        t.range(1_600_000_000, 1_736_000_000),
+                        t.range(1000, 9999)
+                    );
+                    ser(|s| {
+                        s.array(3)
+                            .kv("time", &time)
+                            .kv("event", "check-ham")
+                            .kv("user", "")
+                            .end();
+                    })
+                }),
+                2 => ("rating", t.range(1, 6).to_string()),
+                _ => ("_wp_trash_meta_status", "1".to_owned()),
+            };
+            w.row().num(id).num(comment).str(key).str(&value);
+            w.push_row()?;
+        }
+        Ok(())
+    }
+
+    fn links<W: Write>(&mut self, w: &mut DumpWriter<W>) -> io::Result<()> {
+        let mut id = 0;
+        while w.more() {
+            id += 1;
+            let t = &mut self.text;
+            let url = t.external_url();
+            let name = t.title();
+            let mut notes = String::new();
+            t.sentence(&mut notes, false);
+            let updated = format_datetime(t.datetime());
+            w.row()
+                .num(id)
+                .str(url)
+                .str(&name)
+                .str("")
+                .str("_blank")
+                .str("")
+                .str("Y")
+                .num(1)
+                .num(0)
+                .str(&updated)
+                .str("")
+                .str(&notes)
+                .str("");
+            w.push_row()?;
+        }
+        Ok(())
+    }
+
+    fn terms<W: Write>(&mut self, w: &mut DumpWriter<W>) -> io::Result<()> {
+        let mut id = 0;
+        while w.more() {
+            id += 1;
+            let name = match CATEGORIES.get(id as usize - 1) {
+                Some(n) => (*n).to_owned(),
+                None => self.text.title(),
+            };
+            let slug = format!("{}-{id}", slugify(&name));
+            w.row().num(id).str(&name).str(&slug).num(0);
+            w.push_row()?;
+        }
+        Ok(())
+    }
+
+    fn termmeta<W: Write>(&mut self, w: &mut DumpWriter<W>) -> io::Result<()> {
+        let mut id = 0;
+        while w.more() {
+            id += 1;
+            let (url, _) = self.text.upload("jpg");
+            w.row().num(id).num(id).str("thumbnail_url").str(&url);
+            w.push_row()?;
+        }
+        Ok(())
+    }
+
+    fn term_taxonomy<W: Write>(&mut self, w: &mut DumpWriter<W>) -> io::Result<()> {
+        let mut id = 0;
+        while w.more() {
+            id += 1;
+            let t = &mut self.text;
+            let taxonomy = match id {
+                1 => "category",
+                _ => t.pick(&["category", "post_tag", "post_tag", "nav_menu"]),
+            };
+            let mut description = String::new();
+            if t.chance(0.3) {
+                t.sentence(&mut description, true);
+            }
+            let count = t.range(0, 40);
+            w.row()
+                .num(id)
+                .num(id)
+                .str(taxonomy)
+                .str(&description)
+                .num(0)
+                .num(count);
+            w.push_row()?;
+        }
+        Ok(())
+    }
+
+    fn term_relationships<W: Write>(&mut self, w: &mut DumpWriter<W>) -> io::Result<()> {
+        let mut object = 0;
+        while w.more() {
+            object += 1;
+            let term = 1 + self.text.range(0, 8);
+            w.row().num(object).num(term).num(0);
+            w.push_row()?;
+        }
+        Ok(())
+    }
+
+    // ---- the network's tables --------------------------------------------------------------
+
+    fn blogs<W: Write>(&mut self, w: &mut DumpWriter<W>) -> io::Result<()> {
+        let mut id = 0;
+        while w.more() && id < self.sites {
+            id += 1;
+            let path = if id == 1 {
+                "/".to_owned()
+            } else {
+                format!("/site{id}/")
+            };
+            let t = &mut self.text;
+            let registered = format_datetime(t.datetime());
+            let updated = format_datetime(t.datetime());
+            w.row()
+                .num(id)
+                .num(1)
+                .str("www.example.com")
+                .str(&path)
+                .str(&registered)
+                .str(&updated)
+                .num(1)
+                .num(0)
+                .num(0)
+                .num(0)
+                .num(0)
+                .num(0);
+            w.push_row()?;
+        }
+        Ok(())
+    }
+
+    fn blogmeta<W: Write>(&mut self, w: &mut DumpWriter<W>) -> io::Result<()> {
+        let mut id = 0;
+        while w.more() {
+            id += 1;
+            let blog = (id + 1) / 2;
+            let (key, value) = if id % 2 == 1 {
+                ("db_version", "57155".to_owned())
+            } else {
+                ("db_last_updated", (1_736_000_000 + id).to_string())
+            };
+            w.row().num(id).num(blog).str(key).str(&value);
+            w.push_row()?;
+        }
+        Ok(())
+    }
+
+    fn site<W: Write>(&mut self, w: &mut DumpWriter<W>) -> io::Result<()> {
+        if w.more() {
+            w.row().num(1).str("www.example.com").str("/");
+            w.push_row()?;
+        }
+        Ok(())
+    }
+
+    fn sitemeta<W: Write>(&mut self, w: &mut DumpWriter<W>) -> io::Result<()> {
+        let site = self.text.site;
+        let fixed: Vec<(&str, String)> = vec![
+            ("site_name", "Beispiel-Netzwerk".to_owned()),
+            (
+                "admin_email",
+                "anna.beispiel@members.example.org".to_owned(),
+            ),
+            ("admin_user_id", "1".to_owned()),
+            ("registration", "none".to_owned()),
+            ("upload_filetypes", "jpg jpeg png gif webp pdf".to_owned()),
+            ("blog_upload_space", "100".to_owned()),
+            ("fileupload_maxk", "1500".to_owned()),
+            (
+                "site_admins",
+                ser(|s| {
+                    s.array(1).int(0).str("anna1").end();
+                }),
+            ),
+            ("siteurl", format!("{site}/")),
+            ("subdomain_install", "0".to_owned()),
+            (
+                "active_sitewide_plugins",
+                ser(|s| {
+                    s.array(2)
+                        .ki("wordfence/wordfence.php", 1_736_000_000)
+                        .ki("wp-mail-smtp/wp_mail_smtp.php", 1_736_000_000)
+                        .end();
+                }),
+            ),
+        ];
+        let mut fixed = fixed.into_iter();
+        let mut id = 0;
+        while w.more() {
+            id += 1;
+            let (key, value) = match fixed.next() {
+                Some((k, v)) => (k.to_owned(), v),
+                None => (
+                    format!("_site_transient_timeout_{}", self.text.hex(32)),
+                    (1_736_000_000 + id).to_string(),
+                ),
+            };
+            w.row().num(id).num(1).str(&key).str(&value);
+            w.push_row()?;
+        }
+        Ok(())
+    }
+
+    // ---- Wordfence: binary columns ---------------------------------------------------------
+
+    fn wfconfig<W: Write>(&mut self, w: &mut DumpWriter<W>) -> io::Result<()> {
+        // Rows in the order of the primary key (`name`, case-insensitive), as mariadb-dump
+        // writes them: Wordfence's own settings, then scan results numbered in order.
+        let fixed = [
+            (
+                "alertEmails",
+                "anna.beispiel@members.example.org".to_owned(),
+            ),
+            ("alertOn_adminLogin", "1".to_owned()),
+            ("alertOn_block", "1".to_owned()),
+            ("apiKey", self.text.hex(128)),
+            ("cbl_countries", "KP,RU".to_owned()),
+            ("lastScanCompleted", "ok".to_owned()),
+        ];
+        let mut fixed = fixed.into_iter();
+        let mut id = 0;
+        while w.more() {
+            match fixed.next() {
+                Some((name, value)) => w.row().str(name).bin(value.as_bytes()).str("yes"),
+                None => {
+                    id += 1;
+                    let value = plugin_settings(&mut self.text);
+                    let name = format!("scanResult_{id:06}");
+                    w.row().str(&name).bin(value.as_bytes()).str("no")
+                }
+            };
+            w.push_row()?;
+        }
+        Ok(())
+    }
+
+    /// An IPv4 address as Wordfence stores it: IPv4-mapped IPv6 in 16 bytes.
+    fn binary_ip(&mut self) -> [u8; 16] {
+        let mut ip = [0u8; 16];
+        ip[10] = 0xff;
+        ip[11] = 0xff;
+        ip[12] = 192 + self.text.range(0, 12) as u8;
+        ip[13] = self.text.range(0, 256) as u8;
+        ip[14] = self.text.range(0, 256) as u8;
+        ip[15] = self.text.range(1, 255) as u8;
+        ip
+    }
+
+    fn wfhits<W: Write>(&mut self, w: &mut DumpWriter<W>) -> io::Result<()> {
+        let mut id = 0;
+        while w.more() {
+            id += 1;
+            let ip = self.binary_ip();
+            let t = &mut self.text;
+            let ctime = t.range(1_700_000_000, 1_736_000_000);
+            let mut url = String::new();
+            t.site_page_url(&mut url);
+            let referer = if t.chance(0.5) { t.external_url() } else { "" };
+            let ua = t.pick(USER_AGENTS);
+            let blocked = t.chance(0.1);
+            let data = if blocked {
+                format!(
+                    "{{\"learningMode\":0,\"failedRules\":\"{}\",\"paramKey\":\"cmVxdWVzdC5xdWVyeVtwXQ==\"}}",
+                    t.range(1, 200)
+                )
+            } else {
+                String::new()
+            };
+            w.row()
+                .num(id)
+                .num(ctime)
+                .bin(&ip)
+                .num(if blocked { 403 } else { 200 })
+                .num(0)
+                .str(&url)
+                .str(referer)
+                .str(ua)
+                .str(if blocked { "blocked:waf" } else { "" })
+                .str(&data);
+            w.push_row()?;
+        }
+        Ok(())
+    }
+
+    fn wflogins<W: Write>(&mut self, w: &mut DumpWriter<W>) -> io::Result<()> {
+        let mut id = 0;
+        while w.more() {
+            id += 1;
+            let ip = self.binary_ip();
+            let t = &mut self.text;
+            let fail = t.chance(0.3);
+            let user = t.range(1, self.users + 1);
+            let login = format!("{}{user}", slugify(t.first_name()));
+            let ctime = t.range(1_700_000_000, 1_736_000_000);
+            let ua = t.pick(USER_AGENTS);
+            w.row()
+                .num(id)
+                .num(id * 7)
+                .num(ctime)
+                .num(u8::from(fail))
+                .str(if fail {
+                    "loginFailValidUsername"
+                } else {
+                    "loginOK"
+                })
+                .str(&login)
+                .num(user)
+                .bin(&ip)
+                .str(ua);
+            w.push_row()?;
+        }
+        Ok(())
+    }
+}
+
+/// A plugin's settings: a serialized array of URLs, numbers, titles and flags, an upload
+/// path on the server, and an already serialized array inside (WordPress often stores one
+/// within another).
+fn plugin_settings(t: &mut Text) -> String {
+    let mut value = String::new();
+    let mut s = crate::text::Ser(&mut value);
+    let n = t.range(3, 15) as usize;
+    s.array(n + 2);
+    for k in 0..n {
+        let key = format!("option_{k}");
+        match k % 4 {
+            0 => {
+                let mut url = String::new();
+                t.site_page_url(&mut url);
+                s.kv(&key, &url);
+            }
+            1 => {
+                s.ki(&key, t.range(0, 10_000) as i64);
+            }
+            2 => {
+                let title = t.title();
+                s.kv(&key, &title);
+            }
+            _ => {
+                if t.chance(0.5) {
+                    s.str(&key).bool(t.chance(0.5));
+                } else {
+                    s.str(&key).null();
+                }
+            }
+        }
+    }
+    let path = format!(
+        "/srv/www/www.example.com/wp-content/uploads/{}/{}/",
+        t.range(2012, 2025),
+        t.slug()
+    );
+    s.kv("upload_dir", &path);
+    let inner = ser(|i| {
+        i.array(1)
+            .kv("logo", &format!("{}/wp-content/uploads/logo.png", t.site))
+            .end();
+    });
+    s.kv("nested", &inner).end();
+    value
 }
 
 /// `_wp_attachment_metadata` for an image: sizes and EXIF, as WordPress 6 writes it.
@@ -1202,12 +1889,4 @@ fn user_roles() -> String {
         }
         s.end();
     })
-}
-
-/// splitmix64 of `seed` and `n`: a per-id coin that does not depend on generation order.
-fn mix(seed: u64, n: u64) -> u64 {
-    let mut z = seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }

@@ -1,5 +1,6 @@
-//! The SQL side: mariadb-dump's framing around each table, extended `INSERT`s cut at
-//! `net_buffer_length`, and mysqldump's escaping of string values.
+//! The SQL side: mariadb-dump's framing around each table, `INSERT`s cut at
+//! `net_buffer_length` (or one row each, as `--skip-extended-insert` writes them), binary
+//! values as `--hex-blob` writes them, and mysqldump's escaping of string values.
 
 use std::fmt::Display;
 use std::io::{self, Write};
@@ -11,10 +12,12 @@ use crate::Stats;
 /// to this length.
 pub const NET_BUFFER_LENGTH: usize = 1024 * 1024 - 2048;
 
-const HEADER: &str = "/*M!999999\\- enable the sandbox mode */ \n\
+const HEADER_TOP: &str = "/*M!999999\\- enable the sandbox mode */ \n\
 -- MariaDB dump 10.19  Distrib 10.11.19-MariaDB, for debian-linux-gnu (x86_64)
 --
--- Host: localhost    Database: wordpress
+-- Host: localhost    Database: ";
+
+const HEADER_REST: &str = "
 -- ------------------------------------------------------
 -- Server version\t10.11.19-MariaDB-0+deb12u1
 
@@ -43,11 +46,21 @@ const FOOTER: &str = "/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;
 -- Dump completed on 2025-01-15 12:00:00
 ";
 
+/// What `CREATE TABLE` ends with for the tables of WordPress 6 (utf8mb4, its collation).
+pub const WP_TABLE_OPTIONS: &str =
+    "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_520_ci";
+
+/// What `CREATE TABLE` ends with for the tables of Elgg 3+ and Drupal 8+.
+pub const GENERAL_TABLE_OPTIONS: &str =
+    "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci";
+
 /// One row under construction: `(v1,v2,…)`, values escaped as they are added.
 #[derive(Default)]
 pub struct Row {
     buf: Vec<u8>,
     values: u64,
+    /// Binary values as `0x…` (`--hex-blob`).
+    hex_blob: bool,
 }
 
 impl Row {
@@ -77,6 +90,27 @@ impl Row {
         self.buf.push(b'\'');
         escape_into(s.as_bytes(), &mut self.buf);
         self.buf.push(b'\'');
+        self
+    }
+
+    /// A value of a BLOB or BINARY column: with `--hex-blob`, `0x` and upper-case hex
+    /// digits (an empty value stays `''`), as mariadb-dump writes it; otherwise a quoted,
+    /// escaped string of the raw bytes.
+    pub fn bin(&mut self, raw: &[u8]) -> &mut Row {
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        self.sep();
+        if self.hex_blob && !raw.is_empty() {
+            self.buf.reserve(2 + 2 * raw.len());
+            self.buf.extend_from_slice(b"0x");
+            for &b in raw {
+                self.buf.push(HEX[usize::from(b >> 4)]);
+                self.buf.push(HEX[usize::from(b & 15)]);
+            }
+        } else {
+            self.buf.push(b'\'');
+            escape_into(raw, &mut self.buf);
+            self.buf.push(b'\'');
+        }
         self
     }
 
@@ -110,31 +144,56 @@ pub fn escape_into(raw: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(&raw[start..]);
 }
 
-/// Writes the dump and counts what it wrote.
+/// Writes the dump and counts what it wrote. Each table's rows are bounded by a byte
+/// budget (`until`, a position in the whole dump) and a row count, set when the table
+/// begins; generators ask [`DumpWriter::more`] before each row.
 pub struct DumpWriter<W> {
     out: W,
     pub stats: Stats,
     row: Row,
-    /// Table of the open `INSERT`, if one is open.
-    table: Option<&'static str>,
-    /// Length of the open `INSERT` so far.
+    /// Name of the open table.
+    table: String,
+    /// Whether an `INSERT` is open.
+    open: bool,
+    /// Length of the open `INSERT` so far, and its rows.
     statement: usize,
+    statement_rows: u64,
+    /// Rows per `INSERT` at most (1: `--skip-extended-insert`).
+    rows_per_insert: u64,
+    /// The open table's budget: bytes of the whole dump, and rows.
+    until: u64,
+    max_rows: u64,
+    table_rows: u64,
 }
 
 impl<W: Write> DumpWriter<W> {
-    pub fn new(out: W) -> DumpWriter<W> {
+    pub fn new(out: W, hex_blob: bool) -> DumpWriter<W> {
         DumpWriter {
             out,
             stats: Stats::default(),
-            row: Row::default(),
-            table: None,
+            row: Row {
+                hex_blob,
+                ..Row::default()
+            },
+            table: String::new(),
+            open: false,
             statement: 0,
+            statement_rows: 0,
+            rows_per_insert: u64::MAX,
+            until: 0,
+            max_rows: 0,
+            table_rows: 0,
         }
     }
 
-    /// Bytes written so far.
-    pub fn written(&self) -> u64 {
-        self.stats.bytes
+    /// Whether the open table takes another row.
+    pub fn more(&self) -> bool {
+        self.stats.bytes < self.until && self.table_rows < self.max_rows
+    }
+
+    /// Rows of the open table so far.
+    pub fn table_rows(&self) -> u64 {
+        self.table_rows
     }
 
     fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
@@ -143,8 +202,11 @@ impl<W: Write> DumpWriter<W> {
         Ok(())
     }
 
-    pub fn header(&mut self) -> io::Result<()> {
-        self.raw(HEADER.as_bytes())
+    /// The header, naming `database` as mariadb-dump does.
+    pub fn header(&mut self, database: &str) -> io::Result<()> {
+        self.raw(HEADER_TOP.as_bytes())?;
+        self.raw(database.as_bytes())?;
+        self.raw(HEADER_REST.as_bytes())
     }
 
     pub fn footer(&mut self) -> io::Result<()> {
@@ -153,8 +215,15 @@ impl<W: Write> DumpWriter<W> {
     }
 
     /// Everything mariadb-dump writes before a table's rows. `columns_and_keys` is the body
-    /// of `CREATE TABLE`, one definition per line, without the outer parentheses.
-    pub fn begin_table(&mut self, table: &'static str, columns_and_keys: &str) -> io::Result<()> {
+    /// of `CREATE TABLE`, one definition per line, without the outer parentheses; `options`
+    /// what follows its closing parenthesis.
+    pub fn begin_table(
+        &mut self,
+        table: &str,
+        columns_and_keys: &str,
+        options: &str,
+        budget: Budget,
+    ) -> io::Result<()> {
         let text = format!(
             "
 --
@@ -166,7 +235,7 @@ DROP TABLE IF EXISTS `{table}`;
 /*!40101 SET character_set_client = utf8mb4 */;
 CREATE TABLE `{table}` (
 {columns_and_keys}
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_520_ci;
+) {options};
 /*!40101 SET character_set_client = @saved_cs_client */;
 
 --
@@ -177,18 +246,29 @@ LOCK TABLES `{table}` WRITE;
 /*!40000 ALTER TABLE `{table}` DISABLE KEYS */;
 "
         );
-        self.raw(text.as_bytes())
+        self.raw(text.as_bytes())?;
+        self.table.clear();
+        self.table.push_str(table);
+        self.until = budget.until;
+        self.max_rows = budget.max_rows;
+        self.rows_per_insert = budget.rows_per_insert.max(1);
+        self.table_rows = 0;
+        self.stats.tables += 1;
+        Ok(())
     }
 
     /// Ends the open `INSERT` (if any) and writes what follows a table's rows.
-    pub fn end_table(&mut self, table: &'static str) -> io::Result<()> {
+    pub fn end_table(&mut self) -> io::Result<()> {
         self.end_insert()?;
-        let text = format!("/*!40000 ALTER TABLE `{table}` ENABLE KEYS */;\nUNLOCK TABLES;\n");
+        let text = format!(
+            "/*!40000 ALTER TABLE `{}` ENABLE KEYS */;\nUNLOCK TABLES;\n",
+            self.table
+        );
         self.raw(text.as_bytes())
     }
 
     fn end_insert(&mut self) -> io::Result<()> {
-        if self.table.take().is_some() {
+        if std::mem::take(&mut self.open) {
             self.raw(b";\n")?;
         }
         Ok(())
@@ -200,32 +280,60 @@ LOCK TABLES `{table}` WRITE;
         &mut self.row
     }
 
-    /// Appends the row built since [`DumpWriter::row`] to the open `INSERT` of `table`, or
-    /// starts a new one when the row would take the statement past [`NET_BUFFER_LENGTH`],
-    /// as mariadb-dump does: ``INSERT INTO `t` VALUES\n(…),\n(…);``.
-    pub fn push_row(&mut self, table: &'static str) -> io::Result<()> {
+    /// Appends the row built since [`DumpWriter::row`] to the open `INSERT` of the table,
+    /// or starts a new one when the row would take the statement past
+    /// [`NET_BUFFER_LENGTH`] or the table's rows per `INSERT`, as mariadb-dump does:
+    /// ``INSERT INTO `t` VALUES\n(…),\n(…);``, or ``INSERT INTO `t` VALUES (…);`` a line
+    /// each with one row per statement (`--skip-extended-insert`).
+    pub fn push_row(&mut self) -> io::Result<()> {
         self.row.buf.push(b')');
         let row_len = self.row.buf.len() + 2;
-        if self.table == Some(table) && self.statement + row_len < NET_BUFFER_LENGTH {
+        if self.rows_per_insert == 1 {
+            let head = format!("INSERT INTO `{}` VALUES ", self.table);
+            self.raw(head.as_bytes())?;
+            self.write_row()?;
+            self.stats.inserts += 1;
+            return self.raw(b";\n");
+        }
+        if self.open
+            && self.statement + row_len < NET_BUFFER_LENGTH
+            && self.statement_rows < self.rows_per_insert
+        {
             self.raw(b",\n")?;
             self.statement += row_len;
+            self.statement_rows += 1;
         } else {
             self.end_insert()?;
-            let head = format!("INSERT INTO `{table}` VALUES\n");
+            let head = format!("INSERT INTO `{}` VALUES\n", self.table);
             self.raw(head.as_bytes())?;
             // mysqldump.c counts the head plus 4 (`init_length`) and each row plus 2.
             self.statement = head.len() + 4 + row_len;
-            self.table = Some(table);
+            self.statement_rows = 1;
+            self.open = true;
             self.stats.inserts += 1;
         }
+        self.write_row()
+    }
+
+    fn write_row(&mut self) -> io::Result<()> {
         let row = std::mem::take(&mut self.row.buf);
         let result = self.raw(&row);
         self.row.buf = row;
         result?;
         self.stats.rows += 1;
         self.stats.values += self.row.values;
+        self.table_rows += 1;
         Ok(())
     }
+}
+
+/// How much of the dump a table may take: rows are added while the dump is shorter than
+/// `until` bytes and the table has fewer than `max_rows`.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    pub until: u64,
+    pub max_rows: u64,
+    pub rows_per_insert: u64,
 }
 
 #[cfg(test)]
@@ -237,5 +345,20 @@ mod tests {
         let mut out = Vec::new();
         escape_into(b"a\0b\nc\rd\\e'f\"g\x1ah\tb\x08", &mut out);
         assert_eq!(out, b"a\\0b\\nc\\rd\\\\e\\'f\\\"g\\Zh\tb\x08");
+    }
+
+    #[test]
+    fn binary_values_as_hex_blob_writes_them() {
+        let mut row = Row {
+            hex_blob: true,
+            ..Row::default()
+        };
+        row.begin();
+        row.bin(b"\x00\xff'a").bin(b"").num(1);
+        assert_eq!(row.buf, b"(0x00FF2761,'',1");
+        row.hex_blob = false;
+        row.begin();
+        row.bin(b"\x00\xff'a");
+        assert_eq!(row.buf, b"('\\0\xff\\'a'");
     }
 }
