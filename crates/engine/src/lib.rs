@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 mod coverage;
+mod drive;
 mod error;
 mod html;
 mod parallel;

@@ -19,6 +19,7 @@ use understudy_sqldump::{
 };
 use understudy_stream::Progress;
 
+use crate::drive::{drive, Flow, RowValues, SliceCursor, Step, Visit, Want};
 use crate::error::{Detail, Error};
 use crate::report::{Report, TableReport, Warning, WarningKind};
 use crate::row::{RowBuf, RowView};
@@ -375,41 +376,12 @@ impl Engine {
         }
         let mut run = Run::new(self, output);
         let mut reader = DumpReader::with_lexer(input, self.lexer(), self.chunk);
-        let mut ahead = ChangeAhead::default();
-        let mut values = Vec::new();
-        loop {
-            if run.skims() {
-                if let Some(item) = reader.skim_rows() {
-                    run.token(item, 0)?;
-                    continue;
-                }
-            } else if let Some(filter) = run.row_filter() {
-                let limit = |rest: &[u8], offset| ahead.limit(&filter, rest, offset);
-                let item = if filter.base64 {
-                    reader.skim_rows_before(limit, &base64_look)
-                } else {
-                    reader.skim_rows_before(limit, &|_: &[u8]| Look::Pass)
-                };
-                if let Some(item) = item {
-                    run.unchanged_rows(item)?;
-                    continue;
-                }
-            }
-            if run.holds_rows() {
-                if let Some(row) = reader.next_row(&mut values) {
-                    run.whole_row(row, &mut values)?;
-                    continue;
-                }
-            }
-            let delimiter_len = reader.lexer().delimiter().len();
-            let Some(item) = reader.next_token()? else {
-                break;
-            };
-            if matches!(item.token, Token::InsertHead { .. }) {
-                ahead.forget();
-            }
-            run.token(item, delimiter_len)?;
-        }
+        drive(
+            &mut reader,
+            &mut run,
+            &mut ChangeAhead::default(),
+            &mut Vec::new(),
+        )?;
         run.finish()
     }
 
@@ -420,14 +392,14 @@ impl Engine {
 }
 
 /// See [`Run::row_filter`].
-pub(crate) struct RowFilter<'a, 'e> {
-    groups: &'a [&'e Replacements],
+pub(crate) struct RowFilter<'a> {
+    groups: &'a [&'a Replacements],
     /// Whether a group looks into base64, which hides its needles from the search: then
     /// `Lexer::skim_rows_before` looks where base64 may start ([`base64_look`]).
     pub(crate) base64: bool,
 }
 
-impl RowFilter<'_, '_> {
+impl RowFilter<'_> {
     /// Where in `rows` the first needle may be (see [`Replacements::first_change`]): the
     /// rows that end before are copied through, unless [`RowFilter::flags`] says otherwise.
     #[inline]
@@ -478,7 +450,7 @@ pub(crate) struct ChangeAhead(Option<u64>);
 
 impl ChangeAhead {
     /// The limit for `skim_rows_before`: `rest` starts at stream offset `offset`.
-    pub(crate) fn limit(&mut self, filter: &RowFilter<'_, '_>, rest: &[u8], offset: u64) -> usize {
+    pub(crate) fn limit(&mut self, filter: &RowFilter<'_>, rest: &[u8], offset: u64) -> usize {
         if let Some(at) = self.0 {
             if let Some(limit) = at.checked_sub(offset) {
                 if limit <= rest.len() as u64 {
@@ -1124,7 +1096,7 @@ impl<'e, W: Write> Run<'e, W> {
     /// The replacements of the current `INSERT`, if rows in which none of them may change
     /// anything can be copied through whole: they are all that changes its values, one
     /// value at a time (no mask, no row filter, no lookup).
-    pub(crate) fn row_filter(&self) -> Option<RowFilter<'_, 'e>> {
+    pub(crate) fn row_filter(&self) -> Option<RowFilter<'_>> {
         (!self.row_filter.is_empty()).then(|| RowFilter {
             groups: &self.row_filter,
             base64: self.row_filter.iter().any(|g| g.looks_into_base64()),
@@ -1153,11 +1125,8 @@ impl<'e, W: Write> Run<'e, W> {
     fn rows_by_value(&mut self, bytes: &[u8], pos: Position, first: bool) -> Result<(), Error> {
         let lexer = self.engine.lexer().between_rows(first);
         let table = self.ctx.as_ref().map_or("", |c| c.name.as_str()).to_owned();
-        let mut reader = SliceReader::new(lexer, pos, &table);
-        let mut at = 0;
-        while let Some(item) = reader.next(bytes, &mut at, false)? {
-            self.token(item, 1)?;
-        }
+        let mut src = SliceCursor::new(SliceReader::new(lexer, pos, &table), bytes, false);
+        drive(&mut src, self, &mut ChangeAhead::default(), &mut Vec::new())?;
         Ok(())
     }
 
@@ -2044,6 +2013,31 @@ const MAX_SPARE: usize = 64;
 const MAX_SPARE_BYTES: usize = 64 * 1024;
 
 /// The bytes in `buf`, which gets an emptied buffer from `spare` in their place.
+impl<W: Write> Visit for Run<'_, W> {
+    fn want(&self) -> Want<'_> {
+        if self.skims() {
+            Want::Skim
+        } else if let Some(filter) = self.row_filter() {
+            Want::Filter(filter)
+        } else if self.holds_rows() {
+            Want::Rows
+        } else {
+            Want::Tokens
+        }
+    }
+
+    fn visit(&mut self, step: Step<'_>, values: &mut RowValues) -> Result<Flow, Error> {
+        match step {
+            Step::Rows(item) => self.unchanged_rows(item)?,
+            Step::Row(row) => self.whole_row(row, values)?,
+            Step::Token(item, delimiter_len) | Step::Starts(item, delimiter_len, _) => {
+                self.token(item, delimiter_len)?
+            }
+        }
+        Ok(Flow::Continue)
+    }
+}
+
 fn take_buffer(buf: &mut Vec<u8>, spare: &mut Vec<Vec<u8>>) -> Vec<u8> {
     std::mem::replace(buf, spare.pop().unwrap_or_default())
 }
