@@ -38,7 +38,7 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use memchr::memmem;
 use understudy_rules::{Action, LookupStore};
-use understudy_sqldump::schema::{parse_create_table, TableSchema};
+use understudy_sqldump::schema::TableSchema;
 use understudy_sqldump::{column_names, Item, Lexer, Position, SliceReader, Span, Token};
 
 use crate::drive::{drive, Flow, RowValues, SliceCursor, Step, Stop, Visit, Want};
@@ -886,7 +886,7 @@ impl Visit for Worker<'_, '_> {
                 self.named_table = true;
                 // As the pass reads it: a statement it cannot read changes nothing.
                 let delimiter = &tb[tb.len().saturating_sub(delimiter_len)..];
-                if let Ok(schema) = parse_create_table(tb, delimiter) {
+                if let Some(schema) = self.engine.read_schema(tb, name, delimiter) {
                     let (name, schema) = (unquoted(name.of(tb)), Arc::new(schema));
                     self.shared
                         .schemas

@@ -5,17 +5,18 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::io::{self, BufRead, Write};
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use understudy_phpser::{Boundary, Mode, Options};
 use understudy_rules::{
     Action, Cell, CompiledRules, Fit, Inside, LookupStore, Masked, PairKind, SerializedMode,
     StrategyKind, Unlisted,
 };
-use understudy_sqldump::schema::{parse_create_table, TableSchema};
+use understudy_sqldump::schema::{parse_create_table, SchemaCache, TableSchema};
 use understudy_sqldump::{
     column_names, statement_effect, statement_table, unquote_identifier, DumpReader, Effect, Item,
-    Lexer, LexerBuilder, Look, Position, RowItem, SliceReader, StatementKind, Token, DEFAULT_CHUNK,
+    Lexer, LexerBuilder, Look, Position, RowItem, SliceReader, Span, StatementKind, Token,
+    DEFAULT_CHUNK,
 };
 use understudy_stream::Progress;
 
@@ -298,6 +299,7 @@ impl EngineBuilder {
             allow_incomplete: self.allow_incomplete,
             allow_missing_tables: self.allow_missing_tables,
             progress: self.progress.clone(),
+            schema_cache: Arc::default(),
         })
     }
 }
@@ -318,6 +320,9 @@ pub struct Engine {
     allow_incomplete: bool,
     allow_missing_tables: bool,
     progress: Option<Arc<Progress>>,
+    /// The `CREATE TABLE`s read so far, shared by the pass and the workers: a worker reads
+    /// a statement before the pass does, so the pass (the sequential part) finds it read.
+    schema_cache: Arc<Mutex<SchemaCache>>,
 }
 
 /// Where the current `INSERT` statement is.
@@ -383,6 +388,21 @@ impl Engine {
             &mut Vec::new(),
         )?;
         run.finish()
+    }
+
+    /// The columns of the `CREATE TABLE` `statement` of table `name`, or `None` where they
+    /// cannot be read (see [`SchemaCache`]).
+    pub(crate) fn read_schema(
+        &self,
+        statement: &[u8],
+        name: Span,
+        delimiter: &[u8],
+    ) -> Option<TableSchema> {
+        match self.schema_cache.lock() {
+            Ok(mut cache) => cache.parse(statement, name, delimiter).ok(),
+            // Another thread panicked while reading: read without the cache.
+            Err(_) => parse_create_table(statement, delimiter).ok(),
+        }
     }
 
     /// A lexer as this engine configures it.
@@ -784,6 +804,7 @@ impl<'e, W: Write> Run<'e, W> {
             Token::Statement { kind } => self.statement(kind, bytes, pos),
             Token::CreateTable { name } => {
                 self.report.statements += 1;
+                let name_span = name;
                 let name = unquoted(name.of(bytes));
                 self.meet_table(&name, pos)?;
                 self.switch_table(&name);
@@ -792,7 +813,7 @@ impl<'e, W: Write> Run<'e, W> {
                 self.settle_counts();
                 self.ctx = None;
                 let delimiter = &bytes[bytes.len().saturating_sub(delimiter_len)..];
-                if let Ok(schema) = parse_create_table(bytes, delimiter) {
+                if let Some(schema) = self.engine.read_schema(bytes, name_span, delimiter) {
                     let schema = Arc::new(schema);
                     self.schemas.insert(name.clone(), schema.clone());
                     if let Some(rules) = self.rules {
