@@ -43,7 +43,7 @@ use understudy_sqldump::{column_names, Item, Lexer, Position, SliceReader, Span,
 
 use crate::drive::{drive, Flow, RowValues, SliceCursor, Step, Stop, Visit, Want};
 use crate::error::{Detail, Error};
-use crate::pipeline::{unquoted, ChangeAhead, Engine, PreValue, Precomputed, Run};
+use crate::pipeline::{same_schema, unquoted, ChangeAhead, Engine, PreValue, Precomputed, Run};
 use crate::report::Report;
 use crate::table::TableCtx;
 use crate::value::{replace, ValueScratch};
@@ -187,6 +187,8 @@ enum Ahead {
 
 /// A whole `INSERT` statement a worker rewrote: its table needs nothing but its rows.
 struct Delegated {
+    /// Its table.
+    table: String,
     /// The schema the worker read the table with (see [`Precomputed`]).
     schema: Option<Arc<TableSchema>>,
     /// The new statement; `None` when it is the input unchanged, `span` of the batch.
@@ -627,6 +629,8 @@ struct Worker<'e, 'b> {
     redo_from: Option<usize>,
     /// The delegated statement to lex again ([`Worker::rewind`]) once `drive` breaks.
     rewinding: Option<Delegating>,
+    /// The record of the last statement done whole, which the next may join.
+    last_done: Option<usize>,
 }
 
 impl<'e, 'b> Worker<'e, 'b> {
@@ -651,7 +655,62 @@ impl<'e, 'b> Worker<'e, 'b> {
             named_table: false,
             redo_from: None,
             rewinding: None,
+            last_done: None,
         }
+    }
+
+    /// Joins the statement `done`, whose head record is at `head`, to the last statement
+    /// done whole, if only whitespace is between them and the pass would take both the same
+    /// way (same table, schema and lookups); else gives it back. The pass then takes a
+    /// run of small statements (one row per `INSERT`, say) in one step: per statement, it
+    /// would check, count and write them one by one, and with small statements that
+    /// sequential work is most of the run. Taking both at once gives the same: the checks
+    /// would give the same answers, as nothing the pass keeps changes between them, and
+    /// counts, rows and output add up.
+    fn join_last(&mut self, head: usize, done: Box<Delegated>) -> Result<(), Box<Delegated>> {
+        let Some(last) = self.last_done else {
+            return Err(done);
+        };
+        let between = &self.tokens[last + 1..head];
+        if !between.iter().all(|r| r.token == Token::Space) {
+            return Err(done);
+        }
+        let Some(Ahead::Statement(prev)) = self.tokens[last].head.as_deref_mut() else {
+            return Err(done);
+        };
+        if prev.table != done.table
+            || !same_schema(&prev.schema, &done.schema)
+            || prev.lookups != done.lookups
+        {
+            return Err(done);
+        }
+        let gap = prev.span.end..done.span.start;
+        let bytes = self.bytes;
+        if prev.output.is_some() || done.output.is_some() {
+            let mut out = match prev.output.take() {
+                Some(out) => out,
+                None => {
+                    let mut out = self.shared.buffers.get();
+                    out.extend_from_slice(&bytes[prev.span.clone()]);
+                    out
+                }
+            };
+            out.extend_from_slice(&bytes[gap.clone()]);
+            out.extend_from_slice(done.output.as_deref().unwrap_or(&bytes[done.span.clone()]));
+            prev.output = Some(out);
+        }
+        prev.span.end = done.span.end;
+        // The whitespace between, as the pass counts a token it writes.
+        prev.report.bytes_in += gap.len() as u64;
+        prev.report.bytes_out += gap.len() as u64;
+        let done = *done;
+        prev.report.merge(done.report);
+        prev.rows += done.rows;
+        if let Some(buf) = done.output {
+            self.shared.buffers.put(buf);
+        }
+        self.tokens.truncate(last + 1);
+        Ok(())
     }
 
     fn record(&mut self, item: &Item<'_>, delimiter_len: usize, head: Option<Ahead>) {
@@ -817,7 +876,8 @@ impl<'e, 'b> Worker<'e, 'b> {
             Some((output, report, rows)) => {
                 // Only the head stays: the statement is done.
                 self.tokens.truncate(d.head + 1);
-                self.tokens[d.head].head = Some(Box::new(Ahead::Statement(Delegated {
+                let done = Box::new(Delegated {
+                    table: d.table,
                     schema: d.schema,
                     output,
                     span,
@@ -825,7 +885,11 @@ impl<'e, 'b> Worker<'e, 'b> {
                     rows,
                     lookups: d.lookups,
                     lexer: d.lexer,
-                })));
+                });
+                if let Err(done) = self.join_last(d.head, done) {
+                    self.tokens[d.head].head = Some(Box::new(Ahead::Statement(*done)));
+                    self.last_done = Some(d.head);
+                }
                 Flow::Continue
             }
             // Warnings name rows by number, which only the pass knows.
@@ -1065,10 +1129,8 @@ impl Pass {
             run.pre_head = match rec.head.map(|ahead| *ahead) {
                 Some(Ahead::Values(pre)) => Some(pre),
                 Some(Ahead::Statement(done)) => {
-                    let Token::InsertHead { table, .. } = rec.token else {
-                        unreachable!("statements are delegated at their head")
-                    };
                     let Delegated {
+                        table: name,
                         schema,
                         output,
                         span,
@@ -1078,7 +1140,6 @@ impl Pass {
                         lexer,
                     } = done;
                     let written = output.as_deref().unwrap_or(&bytes[span.clone()]);
-                    let name = unquoted(table.of(token_bytes));
                     let taken = run.delegated(&name, &schema, written, report, rows, lookups)?;
                     if let Some(buf) = output {
                         buffers.put(buf);

@@ -502,7 +502,7 @@ pub(crate) struct Precomputed {
 
 /// Whether a worker resolved a table's columns as the pass does: the same `CREATE TABLE`
 /// text gives an equal schema.
-fn same_schema(a: &Option<Arc<TableSchema>>, b: &Option<Arc<TableSchema>>) -> bool {
+pub(crate) fn same_schema(a: &Option<Arc<TableSchema>>, b: &Option<Arc<TableSchema>>) -> bool {
     a.as_deref() == b.as_deref()
 }
 
