@@ -26,6 +26,17 @@
 //!
 //! A wrong guess costs the time to redo a statement or a batch on the calling thread.
 //!
+//! # Why it is shaped this way
+//! The pass is sequential, so whatever it does per statement bounds the whole run: with few
+//! big statements it is nothing next to the workers' work, but a dump of one row per
+//! `INSERT`, or of thousands of small tables, has a statement every few hundred bytes. So
+//! the workers leave the pass as little per statement as they can: a statement a worker did
+//! whole joins the one before it when only whitespace is between them and the pass would
+//! take both the same way (see `Worker::join_last`), and the pass checks and writes the run
+//! in one step; `CREATE TABLE`s a worker read are read for the pass too (the engine's
+//! schema cache). Every reader of tokens, workers and pass alike, runs the one loop of
+//! [`crate::drive`].
+//!
 //! Memory stays bounded: at most `threads + 2` batches of about [`BATCH`] bytes are in flight
 //! with what the workers made of them, and a statement longer than
 //! [`OVERSIZED_BATCHES`] batches is not held whole but streamed by the pass. Batches are read
@@ -631,6 +642,14 @@ struct Worker<'e, 'b> {
     rewinding: Option<Delegating>,
     /// The record of the last statement done whole, which the next may join.
     last_done: Option<usize>,
+    /// An output buffer a joined statement left.
+    spare: Vec<u8>,
+    /// The table and schema `ctx` was made for from its `CREATE TABLE` (not from a column
+    /// list): the next `INSERT` into that table reuses it, as the pass does. Made again per
+    /// statement, it cost more than the statement itself with one row per `INSERT`.
+    ctx_of: Option<(String, Option<Arc<TableSchema>>)>,
+    /// [`SharedSchemas::before`] this batch, by table: it cannot change within a batch.
+    before: HashMap<String, Option<Arc<TableSchema>>>,
 }
 
 impl<'e, 'b> Worker<'e, 'b> {
@@ -656,6 +675,9 @@ impl<'e, 'b> Worker<'e, 'b> {
             redo_from: None,
             rewinding: None,
             last_done: None,
+            spare: Vec::new(),
+            ctx_of: None,
+            before: HashMap::new(),
         }
     }
 
@@ -706,8 +728,10 @@ impl<'e, 'b> Worker<'e, 'b> {
         let done = *done;
         prev.report.merge(done.report);
         prev.rows += done.rows;
-        if let Some(buf) = done.output {
-            self.shared.buffers.put(buf);
+        if let Some(mut buf) = done.output {
+            // The next statement's output goes into it, without a trip through the pool.
+            buf.clear();
+            self.spare = buf;
         }
         self.tokens.truncate(last + 1);
         Ok(())
@@ -769,23 +793,39 @@ impl<'e, 'b> Worker<'e, 'b> {
         let name = unquoted(table.of(tb));
         let schema = match self.created.get(&name) {
             Some(s) => Some(s.clone()),
-            None => self.shared.schemas.before(self.batch, &name),
+            None => match self.before.get(&name) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = self.shared.schemas.before(self.batch, &name);
+                    self.before.insert(name.clone(), s.clone());
+                    s
+                }
+            },
         };
-        let names = match columns {
-            Some(list) => Some(Arc::new(column_names(list.of(tb)))),
-            None => schema
+        let reuse = columns.is_none()
+            && self.ctx.is_some()
+            && self
+                .ctx_of
                 .as_ref()
-                .map(|s| Arc::new(s.columns.iter().map(|c| c.name.clone()).collect())),
-        };
-        self.ctx = TableCtx::new(
-            &name,
-            names,
-            schema.as_deref(),
-            engine.rules.as_deref(),
-            &engine.groups,
-            engine.cli.as_deref(),
-        )
-        .ok();
+                .is_some_and(|(t, s)| *t == name && same_schema(s, &schema));
+        if !reuse {
+            let names = match columns {
+                Some(list) => Some(Arc::new(column_names(list.of(tb)))),
+                None => schema
+                    .as_ref()
+                    .map(|s| Arc::new(s.columns.iter().map(|c| c.name.clone()).collect())),
+            };
+            self.ctx = TableCtx::new(
+                &name,
+                names,
+                schema.as_deref(),
+                engine.rules.as_deref(),
+                &engine.groups,
+                engine.cli.as_deref(),
+            )
+            .ok();
+            self.ctx_of = columns.is_none().then(|| (name.clone(), schema.clone()));
+        }
         let ctx = self.ctx.as_ref();
         self.head_index = self.tokens.len();
         let keep = ctx.is_some_and(|c| c.action == Action::Keep);
@@ -866,7 +906,11 @@ impl<'e, 'b> Worker<'e, 'b> {
         let done = if d.own {
             let buffers = self.shared.buffers;
             let run = self.own.as_mut().expect("delegating runs in `own`");
-            run.take_statement(&d.table, buffers.get())
+            let next = match std::mem::take(&mut self.spare) {
+                spare if spare.capacity() > 0 => spare,
+                _ => buffers.get(),
+            };
+            run.take_statement(&d.table, next)
                 .filter(|(_, report, _)| report.warnings.is_empty())
                 .map(|(output, report, rows)| (Some(output), report, rows))
         } else {

@@ -503,7 +503,11 @@ pub(crate) struct Precomputed {
 /// Whether a worker resolved a table's columns as the pass does: the same `CREATE TABLE`
 /// text gives an equal schema.
 pub(crate) fn same_schema(a: &Option<Arc<TableSchema>>, b: &Option<Arc<TableSchema>>) -> bool {
-    a.as_deref() == b.as_deref()
+    match (a, b) {
+        // Most often the one the workers share.
+        (Some(a), Some(b)) if Arc::ptr_eq(a, b) => true,
+        _ => a.as_deref() == b.as_deref(),
+    }
 }
 
 /// A value a worker changed: the new token and what changed it.
