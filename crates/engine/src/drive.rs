@@ -172,8 +172,7 @@ impl Source for SliceCursor<'_> {
 
 /// Reads `src` into `visitor` until the source ends or the visitor breaks.
 ///
-/// `ahead` remembers where the last row filter's search found something (forgotten at each
-/// `INSERT` head); `values` is the buffer of whole rows' values. Both belong to the caller, so
+/// `ahead` remembers where the last row filter's search found something; `values` is the buffer of whole rows' values. Both belong to the caller, so
 /// a caller that drives on after a break keeps them.
 ///
 /// # Errors
@@ -220,12 +219,7 @@ pub(crate) fn drive<S: Source, V: Visit>(
                 };
                 match (before, item.token) {
                     (Some(before), Token::InsertHead { .. }) => {
-                        ahead.forget();
                         Step::Starts(item, delimiter_len, before)
-                    }
-                    (_, Token::InsertHead { .. }) => {
-                        ahead.forget();
-                        Step::Token(item, delimiter_len)
                     }
                     _ => Step::Token(item, delimiter_len),
                 }

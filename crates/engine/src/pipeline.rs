@@ -463,18 +463,35 @@ pub(crate) fn base64_look(text: &[u8]) -> Look {
 
 /// Where the last search of [`RowFilter::first_change`] found something, so that the rows
 /// and values before it are not searched again each time the reader asks (after every value
-/// read one by one). A stream offset; forgotten at each `INSERT` head, since another table
-/// may have other replacements.
+/// read one by one, and at every statement). Stream offsets: where the search began and what
+/// it found, and the replacements it searched for, as another table may have others.
+///
+/// Kept across statements while the replacements stay the same: forgotten at each `INSERT`
+/// head, a search ran ahead to the next needle (or the end of the bytes at hand) for every
+/// statement, which with one row per `INSERT` made a batch cost its size times its
+/// statements, and was most of the run.
 #[derive(Default)]
-pub(crate) struct ChangeAhead(Option<u64>);
+pub(crate) struct ChangeAhead {
+    found: Option<(u64, u64)>,
+    groups: Vec<*const Replacements>,
+}
 
 impl ChangeAhead {
     /// The limit for `skim_rows_before`: `rest` starts at stream offset `offset`.
     pub(crate) fn limit(&mut self, filter: &RowFilter<'_>, rest: &[u8], offset: u64) -> usize {
-        if let Some(at) = self.0 {
-            if let Some(limit) = at.checked_sub(offset) {
-                if limit <= rest.len() as u64 {
-                    return limit as usize;
+        let same = self.groups.len() == filter.groups.len()
+            && self
+                .groups
+                .iter()
+                .zip(filter.groups)
+                .all(|(&a, &b)| std::ptr::eq(a, b));
+        if let (true, Some((from, at))) = (same, self.found) {
+            // A reader that went back (a worker lexing a statement again) searches anew.
+            if from <= offset {
+                if let Some(limit) = at.checked_sub(offset) {
+                    if limit <= rest.len() as u64 {
+                        return limit as usize;
+                    }
                 }
             }
         }
@@ -483,12 +500,13 @@ impl ChangeAhead {
         // each time. A needle cut by the end of `rest` is in a row that ends past it, so
         // that row is not skimmed; once the reader is past the limit, it searches anew.
         let limit = filter.first_change(rest);
-        self.0 = Some(offset + limit as u64);
+        self.found = Some((offset, offset + limit as u64));
+        if !same {
+            self.groups.clear();
+            self.groups
+                .extend(filter.groups.iter().map(|&g| g as *const _));
+        }
         limit
-    }
-
-    pub(crate) fn forget(&mut self) {
-        self.0 = None;
     }
 }
 
