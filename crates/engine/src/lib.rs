@@ -5,9 +5,19 @@
 //! Values are decoded only when a needle may be in them: the raw (still SQL-escaped) bytes are
 //! searched for the SQL-escaped needles first, which for mysqldump's escaping finds every
 //! occurrence in the decoded value, so the common value costs one Aho-Corasick pass.
+//!
+//! # Shape
+//! One reader loop (`drive.rs`) reads every token, in the single-threaded run, in the
+//! workers of the parallel one and in its in-order pass: it asks a visitor what it wants
+//! (rows copied through whole, rows up to where a replacement may change something, whole
+//! rows for masks, or single tokens) and hands it each step. The parallel run
+//! (`parallel.rs`) speculates in workers and verifies in order; its module docs say why the
+//! output is the same byte for byte and why runs of small statements reach the in-order pass
+//! as one step.
 #![deny(missing_docs)]
 
 mod coverage;
+mod drive;
 mod error;
 mod html;
 mod parallel;

@@ -26,6 +26,17 @@
 //!
 //! A wrong guess costs the time to redo a statement or a batch on the calling thread.
 //!
+//! # Why it is shaped this way
+//! The pass is sequential, so whatever it does per statement bounds the whole run: with few
+//! big statements it is nothing next to the workers' work, but a dump of one row per
+//! `INSERT`, or of thousands of small tables, has a statement every few hundred bytes. So
+//! the workers leave the pass as little per statement as they can: a statement a worker did
+//! whole joins the one before it when only whitespace is between them and the pass would
+//! take both the same way (see `Worker::join_last`), and the pass checks and writes the run
+//! in one step; `CREATE TABLE`s a worker read are read for the pass too (the engine's
+//! schema cache). Every reader of tokens, workers and pass alike, runs the one loop of
+//! [`crate::drive`].
+//!
 //! Memory stays bounded: at most `threads + 2` batches of about [`BATCH`] bytes are in flight
 //! with what the workers made of them, and a statement longer than
 //! [`OVERSIZED_BATCHES`] batches is not held whole but streamed by the pass. Batches are read
@@ -38,11 +49,12 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use memchr::memmem;
 use understudy_rules::{Action, LookupStore};
-use understudy_sqldump::schema::{parse_create_table, TableSchema};
-use understudy_sqldump::{column_names, Item, Lexer, Look, Position, SliceReader, Token};
+use understudy_sqldump::schema::TableSchema;
+use understudy_sqldump::{column_names, Item, Lexer, Position, SliceReader, Span, Token};
 
+use crate::drive::{drive, Flow, RowValues, SliceCursor, Step, Stop, Visit, Want};
 use crate::error::{Detail, Error};
-use crate::pipeline::{unquoted, ChangeAhead, Engine, PreValue, Precomputed, Run};
+use crate::pipeline::{same_schema, unquoted, ChangeAhead, Engine, PreValue, Precomputed, Run};
 use crate::report::Report;
 use crate::table::TableCtx;
 use crate::value::{replace, ValueScratch};
@@ -186,6 +198,8 @@ enum Ahead {
 
 /// A whole `INSERT` statement a worker rewrote: its table needs nothing but its rows.
 struct Delegated {
+    /// Its table.
+    table: String,
     /// The schema the worker read the table with (see [`Precomputed`]).
     schema: Option<Arc<TableSchema>>,
     /// The new statement; `None` when it is the input unchanged, `span` of the batch.
@@ -546,293 +560,490 @@ struct Shared<'a> {
 /// statements of tables whose rows need nothing but themselves, and the values of the
 /// others' `INSERT`s where it can resolve their table.
 fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) -> Lexed {
-    let Shared {
-        schemas,
-        buffers,
-        lookups: board,
-    } = shared;
-    let guard = LexedGuard(schemas, batch);
-    // This batch's own `CREATE TABLE`s, which later statements in it see first.
-    let mut created: HashMap<String, Arc<TableSchema>> = HashMap::new();
-    let mut reader =
+    let guard = LexedGuard(shared.schemas, batch);
+    let reader =
         SliceReader::new(engine.lexer(), Position { byte: 0, line: 0 }, "").without_lines();
-    // Lines are counted in bulk, up to each token that is kept.
-    let mut lines = Lines::default();
-    let mut at = 0;
-    let mut tokens: Vec<Rec> = buffers.tokens.get();
-    let mut values = Vec::new();
-    let mut scratch = ValueScratch::default();
-    let mut out = Vec::new();
-    // The table context of the current INSERT, and whether its values are being rewritten.
-    let mut ctx: Option<TableCtx<'_>> = None;
-    let mut rewriting = false;
-    // A run of the engine for whole statements, and the statement being delegated.
-    let mut own: Option<Run<'_, Vec<u8>>> = None;
-    let mut delegating: Option<Delegating> = None;
-    let mut head_index = 0;
-    let mut failed = false;
-    let mut named_table = false;
-    // The current INSERT's rows go through unchanged or are all left out: they are taken
-    // whole, without a token per value.
-    let mut skimming = false;
-    // The head of a statement lexed again because its delegation fell through.
-    let mut redo_from = None;
-    // What a row filter found ahead (see `ChangeAhead`).
+    let mut src = SliceCursor::new(reader, &bytes, false);
+    let mut worker = Worker::new(engine, shared, batch, &bytes);
     let mut ahead = ChangeAhead::default();
-    // The values of a row lexed whole.
     let mut row_values = Vec::new();
-    // Lexes the delegated statement `$d` again from its head, a record per token, for the
-    // pass: its worker run failed or warned, or the batch ends inside it.
-    macro_rules! rewind {
-        ($d:expr) => {
-            if let Some(d) = $d {
-                let head = tokens[d.head].span().start;
-                lines = Lines {
-                    upto: head,
-                    count: u64::from(tokens[d.head].line),
-                };
-                tokens.truncate(d.head);
-                let pos = Position {
-                    byte: head as u64,
-                    line: 0,
-                };
-                reader = SliceReader::new(d.lexer, pos, &d.table).without_lines();
-                at = head;
-                redo_from = Some(head);
-                if let Some(run) = own.take() {
-                    buffers.put(run.into_buffer());
+    let failed = loop {
+        match drive(&mut src, &mut worker, &mut ahead, &mut row_values) {
+            // A statement the batch ends in comes to the pass token by token.
+            Ok(Stop::End) => match worker.delegating.take() {
+                Some(d) if d.own => worker.rewind(d, &mut src),
+                _ => break false,
+            },
+            Ok(Stop::Break) => {
+                if let Some(d) = worker.rewinding.take() {
+                    worker.rewind(d, &mut src);
                 }
-                skimming = false;
-                rewriting = false;
             }
-        };
+            Err(_) => break true,
+        }
+    };
+    drop(guard);
+    let at = src.at;
+    let last_table = src.reader.table().to_owned();
+    let lexer = src.reader.into_lexer();
+    let Worker {
+        own,
+        named_table,
+        mut lines,
+        tokens,
+        values,
+        ..
+    } = worker;
+    if let Some(run) = own {
+        shared.buffers.put(run.into_buffer());
     }
-    loop {
-        if skimming {
-            if let Some(item) = reader.skim_rows(&bytes, &mut at) {
-                if let (Token::Rows { rows, .. }, Some(d)) = (item.token, delegating.as_mut()) {
-                    d.rows += u64::from(rows);
+    let table = named_table.then_some(last_table);
+    Lexed {
+        tokens: (!failed).then_some(tokens),
+        consumed: at,
+        lines: lines.at(&bytes, at),
+        lexer,
+        table,
+        values,
+        bytes,
+    }
+}
+
+/// A worker's state over its batch, as [`drive`] takes it through the tokens.
+struct Worker<'e, 'b> {
+    engine: &'e Engine,
+    shared: Shared<'e>,
+    batch: u64,
+    bytes: &'b [u8],
+    /// This batch's own `CREATE TABLE`s, which later statements in it see first.
+    created: HashMap<String, Arc<TableSchema>>,
+    /// Lines are counted in bulk, up to each token that is kept.
+    lines: Lines,
+    tokens: Vec<Rec>,
+    /// Changed values, by offset in the batch.
+    values: Vec<(u64, PreValue)>,
+    scratch: ValueScratch,
+    out: Vec<u8>,
+    /// The table context of the current INSERT.
+    ctx: Option<TableCtx<'e>>,
+    /// Whether the current INSERT's values are being rewritten ahead.
+    rewriting: bool,
+    /// The current INSERT's rows go through unchanged or are all left out: they are taken
+    /// whole, without a token per value.
+    skimming: bool,
+    /// A run of the engine for whole statements, and the statement being delegated.
+    own: Option<Run<'e, Vec<u8>>>,
+    delegating: Option<Delegating>,
+    head_index: usize,
+    named_table: bool,
+    /// The head of a statement lexed again because its delegation fell through.
+    redo_from: Option<usize>,
+    /// The delegated statement to lex again ([`Worker::rewind`]) once `drive` breaks.
+    rewinding: Option<Delegating>,
+    /// The record of the last statement done whole, which the next may join.
+    last_done: Option<usize>,
+    /// An output buffer a joined statement left.
+    spare: Vec<u8>,
+    /// The table and schema `ctx` was made for from its `CREATE TABLE` (not from a column
+    /// list): the next `INSERT` into that table reuses it, as the pass does. Made again per
+    /// statement, it cost more than the statement itself with one row per `INSERT`.
+    ctx_of: Option<(String, Option<Arc<TableSchema>>)>,
+    /// [`SharedSchemas::before`] this batch, by table: it cannot change within a batch.
+    before: HashMap<String, Option<Arc<TableSchema>>>,
+}
+
+impl<'e, 'b> Worker<'e, 'b> {
+    fn new(engine: &'e Engine, shared: Shared<'e>, batch: u64, bytes: &'b [u8]) -> Self {
+        Worker {
+            engine,
+            shared,
+            batch,
+            bytes,
+            created: HashMap::new(),
+            lines: Lines::default(),
+            tokens: shared.buffers.tokens.get(),
+            values: Vec::new(),
+            scratch: ValueScratch::default(),
+            out: Vec::new(),
+            ctx: None,
+            rewriting: false,
+            skimming: false,
+            own: None,
+            delegating: None,
+            head_index: 0,
+            named_table: false,
+            redo_from: None,
+            rewinding: None,
+            last_done: None,
+            spare: Vec::new(),
+            ctx_of: None,
+            before: HashMap::new(),
+        }
+    }
+
+    /// Joins the statement `done`, whose head record is at `head`, to the last statement
+    /// done whole, if only whitespace is between them and the pass would take both the same
+    /// way (same table, schema and lookups); else gives it back. The pass then takes a
+    /// run of small statements (one row per `INSERT`, say) in one step: per statement, it
+    /// would check, count and write them one by one, and with small statements that
+    /// sequential work is most of the run. Taking both at once gives the same: the checks
+    /// would give the same answers, as nothing the pass keeps changes between them, and
+    /// counts, rows and output add up.
+    fn join_last(&mut self, head: usize, done: Box<Delegated>) -> Result<(), Box<Delegated>> {
+        let Some(last) = self.last_done else {
+            return Err(done);
+        };
+        let between = &self.tokens[last + 1..head];
+        if !between.iter().all(|r| r.token == Token::Space) {
+            return Err(done);
+        }
+        let Some(Ahead::Statement(prev)) = self.tokens[last].head.as_deref_mut() else {
+            return Err(done);
+        };
+        if prev.table != done.table
+            || !same_schema(&prev.schema, &done.schema)
+            || prev.lookups != done.lookups
+        {
+            return Err(done);
+        }
+        let gap = prev.span.end..done.span.start;
+        let bytes = self.bytes;
+        if prev.output.is_some() || done.output.is_some() {
+            let mut out = match prev.output.take() {
+                Some(out) => out,
+                None => {
+                    let mut out = self.shared.buffers.get();
+                    out.extend_from_slice(&bytes[prev.span.clone()]);
+                    out
                 }
-                tokens.push(Rec::new(&item, 0, &bytes, &mut lines, None));
-                continue;
+            };
+            out.extend_from_slice(&bytes[gap.clone()]);
+            out.extend_from_slice(done.output.as_deref().unwrap_or(&bytes[done.span.clone()]));
+            prev.output = Some(out);
+        }
+        prev.span.end = done.span.end;
+        // The whitespace between, as the pass counts a token it writes.
+        prev.report.bytes_in += gap.len() as u64;
+        prev.report.bytes_out += gap.len() as u64;
+        let done = *done;
+        prev.report.merge(done.report);
+        prev.rows += done.rows;
+        if let Some(mut buf) = done.output {
+            // The next statement's output goes into it, without a trip through the pool.
+            buf.clear();
+            self.spare = buf;
+        }
+        self.tokens.truncate(last + 1);
+        Ok(())
+    }
+
+    fn record(&mut self, item: &Item<'_>, delimiter_len: usize, head: Option<Ahead>) {
+        let rec = Rec::new(item, delimiter_len, self.bytes, &mut self.lines, head);
+        self.tokens.push(rec);
+    }
+
+    /// Asks `drive` to stop, so the delegated statement `d` is lexed again from its head.
+    fn break_to_rewind(&mut self, d: Option<Delegating>) -> Flow {
+        match d {
+            Some(d) => {
+                self.rewinding = Some(d);
+                Flow::Break
             }
-        } else if let (Some(run), Some(true)) = (own.as_mut(), delegating.as_ref().map(|d| d.own)) {
+            None => Flow::Continue,
+        }
+    }
+
+    /// Lexes the delegated statement `d` again from its head, a record per token, for the
+    /// pass: its worker run failed or warned, or the batch ends inside it.
+    fn rewind(&mut self, d: Delegating, src: &mut SliceCursor<'_>) {
+        let head = self.tokens[d.head].span().start;
+        self.lines = Lines {
+            upto: head,
+            count: u64::from(self.tokens[d.head].line),
+        };
+        self.tokens.truncate(d.head);
+        let pos = Position {
+            byte: head as u64,
+            line: 0,
+        };
+        src.reader = SliceReader::new(d.lexer, pos, &d.table).without_lines();
+        src.at = head;
+        self.redo_from = Some(head);
+        if let Some(run) = self.own.take() {
+            self.shared.buffers.put(run.into_buffer());
+        }
+        self.skimming = false;
+        self.rewriting = false;
+    }
+
+    /// An `INSERT` head: resolves its table and decides what the worker does with it.
+    fn insert_head(
+        &mut self,
+        item: Item<'_>,
+        delimiter_len: usize,
+        before: Lexer,
+        table: Span,
+        columns: Option<Span>,
+    ) {
+        let engine = self.engine;
+        let tb = item.bytes;
+        self.named_table = true;
+        self.delegating = None;
+        self.rewriting = false;
+        let name = unquoted(table.of(tb));
+        let schema = match self.created.get(&name) {
+            Some(s) => Some(s.clone()),
+            None => match self.before.get(&name) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = self.shared.schemas.before(self.batch, &name);
+                    self.before.insert(name.clone(), s.clone());
+                    s
+                }
+            },
+        };
+        let reuse = columns.is_none()
+            && self.ctx.is_some()
+            && self
+                .ctx_of
+                .as_ref()
+                .is_some_and(|(t, s)| *t == name && same_schema(s, &schema));
+        if !reuse {
+            let names = match columns {
+                Some(list) => Some(Arc::new(column_names(list.of(tb)))),
+                None => schema
+                    .as_ref()
+                    .map(|s| Arc::new(s.columns.iter().map(|c| c.name.clone()).collect())),
+            };
+            self.ctx = TableCtx::new(
+                &name,
+                names,
+                schema.as_deref(),
+                engine.rules.as_deref(),
+                &engine.groups,
+                engine.cli.as_deref(),
+            )
+            .ok();
+            self.ctx_of = columns.is_none().then(|| (name.clone(), schema.clone()));
+        }
+        let ctx = self.ctx.as_ref();
+        self.head_index = self.tokens.len();
+        let keep = ctx.is_some_and(|c| c.action == Action::Keep);
+        let unchanged = ctx.is_some_and(TableCtx::changes_nothing);
+        self.skimming = unchanged || (ctx.is_some() && !keep);
+        let contained = keep && ctx.is_some_and(TableCtx::self_contained);
+        let reads_lookups = ctx.is_some_and(TableCtx::reads_lookups);
+        let mut head = None;
+        // The lookups as the pass last completed them, if the table reads any.
+        let read = if contained && reads_lookups {
+            self.shared.lookups.lock().ok().and_then(|b| b.clone())
+        } else {
+            None
+        };
+        let generation = read.as_ref().map(|l| l.generation());
+        let contained = contained && (read.is_some() || !reads_lookups);
+        let contained = contained && self.redo_from != Some(item.pos.byte as usize);
+        if unchanged || contained {
+            let fed = !contained || unchanged || {
+                let buffers = self.shared.buffers;
+                let run = self
+                    .own
+                    .get_or_insert_with(|| Run::for_worker(engine, buffers.get()));
+                run.know_schema(&name, schema.clone());
+                if let Some(store) = read {
+                    run.know_lookups(store);
+                }
+                run.token(item, delimiter_len).is_ok()
+            };
+            if fed {
+                self.delegating = Some(Delegating {
+                    table: name,
+                    head: self.head_index,
+                    schema,
+                    own: !unchanged,
+                    lexer: before,
+                    lookups: generation,
+                    rows: 0,
+                });
+            } else if let Some(run) = self.own.take() {
+                self.shared.buffers.put(run.into_buffer());
+            }
+        } else if keep {
+            self.rewriting = true;
+            head = Some(Ahead::Values(Precomputed { schema }));
+        }
+        self.record(&item, delimiter_len, head);
+    }
+
+    /// A token of the statement being delegated; `false` if the worker's run failed on it.
+    fn delegated_token(&mut self, item: Item<'_>, delimiter_len: usize) -> Flow {
+        let Some(d) = self.delegating.as_mut() else {
+            return Flow::Continue;
+        };
+        let mut fed = true;
+        if d.own {
+            let run = self.own.as_mut().expect("delegating runs in `own`");
+            fed = run.token(item, delimiter_len).is_ok();
+        } else if item.token == Token::RowOpen {
+            d.rows += 1;
+        }
+        let end = matches!(item.token, Token::InsertEnd | Token::InsertTail);
+        if !fed {
+            // The pass redoes the statement and reports the error in its place.
+            let d = self.delegating.take();
+            return self.break_to_rewind(d);
+        }
+        if !end {
+            if !d.own {
+                self.record(&item, delimiter_len, None);
+            }
+            // Else no record: the statement comes back whole, or is lexed again.
+            return Flow::Continue;
+        }
+        self.record(&item, delimiter_len, None);
+        let d = self.delegating.take().expect("checked");
+        let span = self.tokens[d.head].span().start..item.pos.byte as usize + item.bytes.len();
+        let done = if d.own {
+            let buffers = self.shared.buffers;
+            let run = self.own.as_mut().expect("delegating runs in `own`");
+            let next = match std::mem::take(&mut self.spare) {
+                spare if spare.capacity() > 0 => spare,
+                _ => buffers.get(),
+            };
+            run.take_statement(&d.table, next)
+                .filter(|(_, report, _)| report.warnings.is_empty())
+                .map(|(output, report, rows)| (Some(output), report, rows))
+        } else {
+            Some((None, unchanged_report(&d.table, span.len(), d.rows), d.rows))
+        };
+        match done {
+            Some((output, report, rows)) => {
+                // Only the head stays: the statement is done.
+                self.tokens.truncate(d.head + 1);
+                let done = Box::new(Delegated {
+                    table: d.table,
+                    schema: d.schema,
+                    output,
+                    span,
+                    report,
+                    rows,
+                    lookups: d.lookups,
+                    lexer: d.lexer,
+                });
+                if let Err(done) = self.join_last(d.head, done) {
+                    self.tokens[d.head].head = Some(Box::new(Ahead::Statement(*done)));
+                    self.last_done = Some(d.head);
+                }
+                Flow::Continue
+            }
+            // Warnings name rows by number, which only the pass knows.
+            None => self.break_to_rewind(Some(d)),
+        }
+    }
+}
+
+impl Visit for Worker<'_, '_> {
+    fn want(&self) -> Want<'_> {
+        if self.skimming {
+            return Want::Skim;
+        }
+        match (&self.own, &self.delegating) {
             // A statement this worker rewrites whole: rows in which no replacement may change
             // anything are copied through as they are (see `Run::row_filter`).
-            if let Some(filter) = run.row_filter() {
-                let limit = |rest: &[u8], offset| ahead.limit(&filter, rest, offset);
-                let item = if filter.base64 {
-                    let look = crate::pipeline::base64_look;
-                    reader.skim_rows_before(&bytes, &mut at, limit, &look)
-                } else {
-                    reader.skim_rows_before(&bytes, &mut at, limit, &|_: &[u8]| Look::Pass)
-                };
-                if let Some(item) = item {
-                    if run.unchanged_rows(item).is_err() {
-                        rewind!(delegating.take());
-                    }
-                    continue;
-                }
-            } else if run.holds_rows() {
-                if let Some(row) = reader.next_row(&bytes, &mut at, &mut row_values) {
-                    if run.whole_row(row, &mut row_values).is_err() {
-                        rewind!(delegating.take());
-                    }
-                    continue;
-                }
-            }
+            (Some(run), Some(d)) if d.own => match run.row_filter() {
+                Some(filter) => Want::Filter(filter),
+                None if run.holds_rows() => Want::Rows,
+                None => Want::Tokens,
+            },
+            _ => Want::Tokens,
         }
-        let delimiter_len = reader.lexer().delimiter().len();
-        let item = match reader.next(&bytes, &mut at, false) {
-            Ok(Some(item)) => item,
-            // A statement the batch ends in comes to the pass token by token.
-            Ok(None) if delegating.as_ref().is_some_and(|d| d.own) => {
-                rewind!(delegating.take());
-                continue;
+    }
+
+    fn visit(&mut self, step: Step<'_>, values: &mut RowValues) -> Result<Flow, Error> {
+        let (item, delimiter_len, before) = match step {
+            Step::Rows(item) if self.skimming => {
+                if let (Token::Rows { rows, .. }, Some(d)) = (item.token, self.delegating.as_mut())
+                {
+                    d.rows += u64::from(rows);
+                }
+                self.record(&item, 0, None);
+                return Ok(Flow::Continue);
             }
-            Ok(None) => break,
-            Err(_) => {
-                failed = true;
-                break;
+            Step::Rows(item) => {
+                let run = self.own.as_mut().expect("a filter is the own run's");
+                if run.unchanged_rows(item).is_err() {
+                    let d = self.delegating.take();
+                    return Ok(self.break_to_rewind(d));
+                }
+                return Ok(Flow::Continue);
             }
+            Step::Row(row) => {
+                let run = self.own.as_mut().expect("whole rows are the own run's");
+                if run.whole_row(row, values).is_err() {
+                    let d = self.delegating.take();
+                    return Ok(self.break_to_rewind(d));
+                }
+                return Ok(Flow::Continue);
+            }
+            Step::Token(item, delimiter_len) => (item, delimiter_len, None),
+            Step::Starts(item, delimiter_len, before) => (item, delimiter_len, Some(before)),
         };
-        let Item {
-            token,
-            bytes: tb,
-            pos,
-        } = item;
-        match token {
+        let tb = item.bytes;
+        match item.token {
             Token::CreateTable { name } => {
-                named_table = true;
+                self.named_table = true;
                 // As the pass reads it: a statement it cannot read changes nothing.
                 let delimiter = &tb[tb.len().saturating_sub(delimiter_len)..];
-                if let Ok(schema) = parse_create_table(tb, delimiter) {
+                if let Some(schema) = self.engine.read_schema(tb, name, delimiter) {
                     let (name, schema) = (unquoted(name.of(tb)), Arc::new(schema));
-                    schemas.publish(batch, &name, schema.clone());
-                    created.insert(name, schema);
+                    self.shared
+                        .schemas
+                        .publish(self.batch, &name, schema.clone());
+                    self.created.insert(name, schema);
                 }
             }
             Token::InsertHead { table, columns, .. } => {
-                named_table = true;
-                ahead.forget();
-                delegating = None;
-                rewriting = false;
-                let name = unquoted(table.of(tb));
-                let schema = match created.get(&name) {
-                    Some(s) => Some(s.clone()),
-                    None => schemas.before(batch, &name),
-                };
-                let names = match columns {
-                    Some(list) => Some(Arc::new(column_names(list.of(tb)))),
-                    None => schema
-                        .as_ref()
-                        .map(|s| Arc::new(s.columns.iter().map(|c| c.name.clone()).collect())),
-                };
-                ctx = TableCtx::new(
-                    &name,
-                    names,
-                    schema.as_deref(),
-                    engine.rules.as_deref(),
-                    &engine.groups,
-                    engine.cli.as_deref(),
-                )
-                .ok();
-                head_index = tokens.len();
-                let keep = ctx.as_ref().is_some_and(|c| c.action == Action::Keep);
-                let unchanged = ctx.as_ref().is_some_and(TableCtx::changes_nothing);
-                skimming = unchanged || (ctx.is_some() && !keep);
-                let contained = keep && ctx.as_ref().is_some_and(TableCtx::self_contained);
-                let mut head = None;
-                // The lookups as the pass last completed them, if the table reads any.
-                let read = if contained && ctx.as_ref().is_some_and(TableCtx::reads_lookups) {
-                    board.lock().ok().and_then(|b| b.clone())
-                } else {
-                    None
-                };
-                let generation = read.as_ref().map(|l| l.generation());
-                let contained = contained
-                    && (read.is_some() || !ctx.as_ref().is_some_and(TableCtx::reads_lookups));
-                let contained = contained && redo_from != Some(pos.byte as usize);
-                if unchanged || contained {
-                    let fed = !contained || unchanged || {
-                        let run = own.get_or_insert_with(|| Run::for_worker(engine, buffers.get()));
-                        run.know_schema(&name, schema.clone());
-                        if let Some(store) = read {
-                            run.know_lookups(store);
-                        }
-                        run.token(item, delimiter_len).is_ok()
-                    };
-                    if fed {
-                        delegating = Some(Delegating {
-                            table: name,
-                            head: head_index,
-                            schema,
-                            own: !unchanged,
-                            lexer: reader.lexer().restarted(),
-                            lookups: generation,
-                            rows: 0,
-                        });
-                    } else if let Some(run) = own.take() {
-                        buffers.put(run.into_buffer());
-                    }
-                } else if keep {
-                    rewriting = true;
-                    head = Some(Ahead::Values(Precomputed { schema }));
-                }
-                tokens.push(Rec::new(&item, delimiter_len, &bytes, &mut lines, head));
-                continue;
+                // An INSERT head is lexed between statements, so `before` is there.
+                let before = before.unwrap_or_else(|| self.engine.lexer());
+                self.insert_head(item, delimiter_len, before, table, columns);
+                return Ok(Flow::Continue);
             }
-            _ if delegating.is_some() => {
-                let d = delegating.as_mut().expect("checked");
-                let mut fed = true;
-                if d.own {
-                    let run = own.as_mut().expect("delegating runs in `own`");
-                    fed = run.token(item, delimiter_len).is_ok();
-                } else if token == Token::RowOpen {
-                    d.rows += 1;
-                }
-                let end = matches!(token, Token::InsertEnd | Token::InsertTail);
-                if !fed {
-                    // The pass redoes the statement and reports the error in its place.
-                    rewind!(delegating.take());
-                    continue;
-                } else if d.own && !end {
-                    // No record: the statement comes back whole, or is lexed again.
-                    continue;
-                } else if end {
-                    tokens.push(Rec::new(&item, delimiter_len, &bytes, &mut lines, None));
-                    let d = delegating.take().expect("checked");
-                    let span = tokens[d.head].span().start..pos.byte as usize + tb.len();
-                    let done = if d.own {
-                        let run = own.as_mut().expect("delegating runs in `own`");
-                        run.take_statement(&d.table, buffers.get())
-                            .filter(|(_, report, _)| report.warnings.is_empty())
-                            .map(|(output, report, rows)| (Some(output), report, rows))
-                    } else {
-                        Some((None, unchanged_report(&d.table, span.len(), d.rows), d.rows))
-                    };
-                    match done {
-                        Some((output, report, rows)) => {
-                            // Only the head stays: the statement is done.
-                            tokens.truncate(d.head + 1);
-                            tokens[d.head].head = Some(Box::new(Ahead::Statement(Delegated {
-                                schema: d.schema,
-                                output,
-                                span,
-                                report,
-                                rows,
-                                lookups: d.lookups,
-                                lexer: d.lexer,
-                            })));
-                        }
-                        // Warnings name rows by number, which only the pass knows.
-                        None => rewind!(Some(d)),
-                    }
-                    continue;
-                }
-            }
-            Token::Value(value) if rewriting => {
-                let groups = ctx.as_ref().map(|c| c.groups(value.column as usize));
-                match replace(tb, &value, groups.unwrap_or(&[]), &mut scratch, &mut out) {
+            _ if self.delegating.is_some() => return Ok(self.delegated_token(item, delimiter_len)),
+            Token::Value(value) if self.rewriting => {
+                let groups = self.ctx.as_ref().map(|c| c.groups(value.column as usize));
+                match replace(
+                    tb,
+                    &value,
+                    groups.unwrap_or(&[]),
+                    &mut self.scratch,
+                    &mut self.out,
+                ) {
                     Ok(None) => {}
-                    Ok(Some(outcome)) => values.push((
-                        pos.byte,
+                    Ok(Some(outcome)) => self.values.push((
+                        item.pos.byte,
                         PreValue {
-                            token: std::mem::take(&mut out),
+                            token: std::mem::take(&mut self.out),
                             outcome,
                         },
                     )),
                     Err(_) => {
                         // Strict mode stops here; the sequential pass says so with the
                         // row's name, so it redoes the statement.
-                        rewriting = false;
-                        if let Some(Rec { head, .. }) = tokens.get_mut(head_index) {
+                        self.rewriting = false;
+                        if let Some(Rec { head, .. }) = self.tokens.get_mut(self.head_index) {
                             *head = None;
                         }
                     }
                 }
             }
             Token::InsertEnd | Token::InsertTail => {
-                rewriting = false;
-                skimming = false;
+                self.rewriting = false;
+                self.skimming = false;
             }
             _ => {}
         }
-        tokens.push(Rec::new(&item, delimiter_len, &bytes, &mut lines, None));
-    }
-    drop(guard);
-    if let Some(run) = own {
-        buffers.put(run.into_buffer());
-    }
-    let table = named_table.then(|| reader.table().to_owned());
-    Lexed {
-        tokens: (!failed).then_some(tokens),
-        consumed: at,
-        lines: lines.at(&bytes, at),
-        lexer: reader.into_lexer(),
-        table,
-        values,
-        bytes,
+        self.record(&item, delimiter_len, None);
+        Ok(Flow::Continue)
     }
 }
 
@@ -962,10 +1173,8 @@ impl Pass {
             run.pre_head = match rec.head.map(|ahead| *ahead) {
                 Some(Ahead::Values(pre)) => Some(pre),
                 Some(Ahead::Statement(done)) => {
-                    let Token::InsertHead { table, .. } = rec.token else {
-                        unreachable!("statements are delegated at their head")
-                    };
                     let Delegated {
+                        table: name,
                         schema,
                         output,
                         span,
@@ -975,23 +1184,15 @@ impl Pass {
                         lexer,
                     } = done;
                     let written = output.as_deref().unwrap_or(&bytes[span.clone()]);
-                    let name = unquoted(table.of(token_bytes));
                     let taken = run.delegated(&name, &schema, written, report, rows, lookups)?;
                     if let Some(buf) = output {
                         buffers.put(buf);
                     }
                     if !taken {
                         // The worker read the table otherwise: lex the statement here.
-                        let mut reader = SliceReader::new(lexer, pos, &name);
-                        let mut at = 0;
-                        let statement = &bytes[span];
-                        loop {
-                            let delimiter_len = reader.lexer().delimiter().len();
-                            let Some(item) = reader.next(statement, &mut at, true)? else {
-                                break;
-                            };
-                            run.token(item, delimiter_len)?;
-                        }
+                        let reader = SliceReader::new(lexer, pos, &name);
+                        let mut src = SliceCursor::new(reader, &bytes[span], true);
+                        drive(&mut src, run, &mut ChangeAhead::default(), &mut Vec::new())?;
                     }
                     continue;
                 }
@@ -1028,21 +1229,11 @@ impl Pass {
         eof: bool,
     ) -> Result<(), Error> {
         let lexer = self.lexer.take().expect("the pass always holds its lexer");
-        let mut reader = SliceReader::new(lexer, self.pos, &self.table);
-        let mut at = 0;
-        loop {
-            if run.skims() {
-                if let Some(item) = reader.skim_rows(&buf, &mut at) {
-                    run.token(item, 0)?;
-                    continue;
-                }
-            }
-            let delimiter_len = reader.lexer().delimiter().len();
-            let Some(item) = reader.next(&buf, &mut at, eof)? else {
-                break;
-            };
-            run.token(item, delimiter_len)?;
-        }
+        let reader = SliceReader::new(lexer, self.pos, &self.table);
+        let mut src = SliceCursor::new(reader, &buf, eof);
+        drive(&mut src, run, &mut ChangeAhead::default(), &mut Vec::new())?;
+        let at = src.at;
+        let reader = src.reader;
         self.pos = reader.position();
         self.table = reader.table().to_owned();
         self.lexer = Some(reader.into_lexer());

@@ -5,20 +5,22 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::io::{self, BufRead, Write};
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use understudy_phpser::{Boundary, Mode, Options};
 use understudy_rules::{
     Action, Cell, CompiledRules, Fit, Inside, LookupStore, Masked, PairKind, SerializedMode,
     StrategyKind, Unlisted,
 };
-use understudy_sqldump::schema::{parse_create_table, TableSchema};
+use understudy_sqldump::schema::{parse_create_table, SchemaCache, TableSchema};
 use understudy_sqldump::{
     column_names, statement_effect, statement_table, unquote_identifier, DumpReader, Effect, Item,
-    Lexer, LexerBuilder, Look, Position, RowItem, SliceReader, StatementKind, Token, DEFAULT_CHUNK,
+    Lexer, LexerBuilder, Look, Position, RowItem, SliceReader, Span, StatementKind, Token,
+    DEFAULT_CHUNK,
 };
 use understudy_stream::Progress;
 
+use crate::drive::{drive, Flow, RowValues, SliceCursor, Step, Visit, Want};
 use crate::error::{Detail, Error};
 use crate::report::{Report, TableReport, Warning, WarningKind};
 use crate::row::{RowBuf, RowView};
@@ -297,6 +299,7 @@ impl EngineBuilder {
             allow_incomplete: self.allow_incomplete,
             allow_missing_tables: self.allow_missing_tables,
             progress: self.progress.clone(),
+            schema_cache: Arc::default(),
         })
     }
 }
@@ -317,6 +320,9 @@ pub struct Engine {
     allow_incomplete: bool,
     allow_missing_tables: bool,
     progress: Option<Arc<Progress>>,
+    /// The `CREATE TABLE`s read so far, shared by the pass and the workers: a worker reads
+    /// a statement before the pass does, so the pass (the sequential part) finds it read.
+    schema_cache: Arc<Mutex<SchemaCache>>,
 }
 
 /// Where the current `INSERT` statement is.
@@ -375,42 +381,28 @@ impl Engine {
         }
         let mut run = Run::new(self, output);
         let mut reader = DumpReader::with_lexer(input, self.lexer(), self.chunk);
-        let mut ahead = ChangeAhead::default();
-        let mut values = Vec::new();
-        loop {
-            if run.skims() {
-                if let Some(item) = reader.skim_rows() {
-                    run.token(item, 0)?;
-                    continue;
-                }
-            } else if let Some(filter) = run.row_filter() {
-                let limit = |rest: &[u8], offset| ahead.limit(&filter, rest, offset);
-                let item = if filter.base64 {
-                    reader.skim_rows_before(limit, &base64_look)
-                } else {
-                    reader.skim_rows_before(limit, &|_: &[u8]| Look::Pass)
-                };
-                if let Some(item) = item {
-                    run.unchanged_rows(item)?;
-                    continue;
-                }
-            }
-            if run.holds_rows() {
-                if let Some(row) = reader.next_row(&mut values) {
-                    run.whole_row(row, &mut values)?;
-                    continue;
-                }
-            }
-            let delimiter_len = reader.lexer().delimiter().len();
-            let Some(item) = reader.next_token()? else {
-                break;
-            };
-            if matches!(item.token, Token::InsertHead { .. }) {
-                ahead.forget();
-            }
-            run.token(item, delimiter_len)?;
-        }
+        drive(
+            &mut reader,
+            &mut run,
+            &mut ChangeAhead::default(),
+            &mut Vec::new(),
+        )?;
         run.finish()
+    }
+
+    /// The columns of the `CREATE TABLE` `statement` of table `name`, or `None` where they
+    /// cannot be read (see [`SchemaCache`]).
+    pub(crate) fn read_schema(
+        &self,
+        statement: &[u8],
+        name: Span,
+        delimiter: &[u8],
+    ) -> Option<TableSchema> {
+        match self.schema_cache.lock() {
+            Ok(mut cache) => cache.parse(statement, name, delimiter).ok(),
+            // Another thread panicked while reading: read without the cache.
+            Err(_) => parse_create_table(statement, delimiter).ok(),
+        }
     }
 
     /// A lexer as this engine configures it.
@@ -420,14 +412,14 @@ impl Engine {
 }
 
 /// See [`Run::row_filter`].
-pub(crate) struct RowFilter<'a, 'e> {
-    groups: &'a [&'e Replacements],
+pub(crate) struct RowFilter<'a> {
+    groups: &'a [&'a Replacements],
     /// Whether a group looks into base64, which hides its needles from the search: then
     /// `Lexer::skim_rows_before` looks where base64 may start ([`base64_look`]).
     pub(crate) base64: bool,
 }
 
-impl RowFilter<'_, '_> {
+impl RowFilter<'_> {
     /// Where in `rows` the first needle may be (see [`Replacements::first_change`]): the
     /// rows that end before are copied through, unless [`RowFilter::flags`] says otherwise.
     #[inline]
@@ -471,18 +463,35 @@ pub(crate) fn base64_look(text: &[u8]) -> Look {
 
 /// Where the last search of [`RowFilter::first_change`] found something, so that the rows
 /// and values before it are not searched again each time the reader asks (after every value
-/// read one by one). A stream offset; forgotten at each `INSERT` head, since another table
-/// may have other replacements.
+/// read one by one, and at every statement). Stream offsets: where the search began and what
+/// it found, and the replacements it searched for, as another table may have others.
+///
+/// Kept across statements while the replacements stay the same: forgotten at each `INSERT`
+/// head, a search ran ahead to the next needle (or the end of the bytes at hand) for every
+/// statement, which with one row per `INSERT` made a batch cost its size times its
+/// statements, and was most of the run.
 #[derive(Default)]
-pub(crate) struct ChangeAhead(Option<u64>);
+pub(crate) struct ChangeAhead {
+    found: Option<(u64, u64)>,
+    groups: Vec<*const Replacements>,
+}
 
 impl ChangeAhead {
     /// The limit for `skim_rows_before`: `rest` starts at stream offset `offset`.
-    pub(crate) fn limit(&mut self, filter: &RowFilter<'_, '_>, rest: &[u8], offset: u64) -> usize {
-        if let Some(at) = self.0 {
-            if let Some(limit) = at.checked_sub(offset) {
-                if limit <= rest.len() as u64 {
-                    return limit as usize;
+    pub(crate) fn limit(&mut self, filter: &RowFilter<'_>, rest: &[u8], offset: u64) -> usize {
+        let same = self.groups.len() == filter.groups.len()
+            && self
+                .groups
+                .iter()
+                .zip(filter.groups)
+                .all(|(&a, &b)| std::ptr::eq(a, b));
+        if let (true, Some((from, at))) = (same, self.found) {
+            // A reader that went back (a worker lexing a statement again) searches anew.
+            if from <= offset {
+                if let Some(limit) = at.checked_sub(offset) {
+                    if limit <= rest.len() as u64 {
+                        return limit as usize;
+                    }
                 }
             }
         }
@@ -491,12 +500,13 @@ impl ChangeAhead {
         // each time. A needle cut by the end of `rest` is in a row that ends past it, so
         // that row is not skimmed; once the reader is past the limit, it searches anew.
         let limit = filter.first_change(rest);
-        self.0 = Some(offset + limit as u64);
+        self.found = Some((offset, offset + limit as u64));
+        if !same {
+            self.groups.clear();
+            self.groups
+                .extend(filter.groups.iter().map(|&g| g as *const _));
+        }
         limit
-    }
-
-    pub(crate) fn forget(&mut self) {
-        self.0 = None;
     }
 }
 
@@ -510,8 +520,12 @@ pub(crate) struct Precomputed {
 
 /// Whether a worker resolved a table's columns as the pass does: the same `CREATE TABLE`
 /// text gives an equal schema.
-fn same_schema(a: &Option<Arc<TableSchema>>, b: &Option<Arc<TableSchema>>) -> bool {
-    a.as_deref() == b.as_deref()
+pub(crate) fn same_schema(a: &Option<Arc<TableSchema>>, b: &Option<Arc<TableSchema>>) -> bool {
+    match (a, b) {
+        // Most often the one the workers share.
+        (Some(a), Some(b)) if Arc::ptr_eq(a, b) => true,
+        _ => a.as_deref() == b.as_deref(),
+    }
 }
 
 /// A value a worker changed: the new token and what changed it.
@@ -812,6 +826,7 @@ impl<'e, W: Write> Run<'e, W> {
             Token::Statement { kind } => self.statement(kind, bytes, pos),
             Token::CreateTable { name } => {
                 self.report.statements += 1;
+                let name_span = name;
                 let name = unquoted(name.of(bytes));
                 self.meet_table(&name, pos)?;
                 self.switch_table(&name);
@@ -820,7 +835,7 @@ impl<'e, W: Write> Run<'e, W> {
                 self.settle_counts();
                 self.ctx = None;
                 let delimiter = &bytes[bytes.len().saturating_sub(delimiter_len)..];
-                if let Ok(schema) = parse_create_table(bytes, delimiter) {
+                if let Some(schema) = self.engine.read_schema(bytes, name_span, delimiter) {
                     let schema = Arc::new(schema);
                     self.schemas.insert(name.clone(), schema.clone());
                     if let Some(rules) = self.rules {
@@ -1124,7 +1139,7 @@ impl<'e, W: Write> Run<'e, W> {
     /// The replacements of the current `INSERT`, if rows in which none of them may change
     /// anything can be copied through whole: they are all that changes its values, one
     /// value at a time (no mask, no row filter, no lookup).
-    pub(crate) fn row_filter(&self) -> Option<RowFilter<'_, 'e>> {
+    pub(crate) fn row_filter(&self) -> Option<RowFilter<'_>> {
         (!self.row_filter.is_empty()).then(|| RowFilter {
             groups: &self.row_filter,
             base64: self.row_filter.iter().any(|g| g.looks_into_base64()),
@@ -1153,11 +1168,8 @@ impl<'e, W: Write> Run<'e, W> {
     fn rows_by_value(&mut self, bytes: &[u8], pos: Position, first: bool) -> Result<(), Error> {
         let lexer = self.engine.lexer().between_rows(first);
         let table = self.ctx.as_ref().map_or("", |c| c.name.as_str()).to_owned();
-        let mut reader = SliceReader::new(lexer, pos, &table);
-        let mut at = 0;
-        while let Some(item) = reader.next(bytes, &mut at, false)? {
-            self.token(item, 1)?;
-        }
+        let mut src = SliceCursor::new(SliceReader::new(lexer, pos, &table), bytes, false);
+        drive(&mut src, self, &mut ChangeAhead::default(), &mut Vec::new())?;
         Ok(())
     }
 
@@ -2044,6 +2056,31 @@ const MAX_SPARE: usize = 64;
 const MAX_SPARE_BYTES: usize = 64 * 1024;
 
 /// The bytes in `buf`, which gets an emptied buffer from `spare` in their place.
+impl<W: Write> Visit for Run<'_, W> {
+    fn want(&self) -> Want<'_> {
+        if self.skims() {
+            Want::Skim
+        } else if let Some(filter) = self.row_filter() {
+            Want::Filter(filter)
+        } else if self.holds_rows() {
+            Want::Rows
+        } else {
+            Want::Tokens
+        }
+    }
+
+    fn visit(&mut self, step: Step<'_>, values: &mut RowValues) -> Result<Flow, Error> {
+        match step {
+            Step::Rows(item) => self.unchanged_rows(item)?,
+            Step::Row(row) => self.whole_row(row, values)?,
+            Step::Token(item, delimiter_len) | Step::Starts(item, delimiter_len, _) => {
+                self.token(item, delimiter_len)?
+            }
+        }
+        Ok(Flow::Continue)
+    }
+}
+
 fn take_buffer(buf: &mut Vec<u8>, spare: &mut Vec<Vec<u8>>) -> Vec<u8> {
     std::mem::replace(buf, spare.pop().unwrap_or_default())
 }

@@ -169,20 +169,23 @@ impl<R: io::Read> DumpReader<R> {
         self.skim(false, |lexer, input| lexer.skim_rows(input))
     }
 
+    /// The bytes read but not yet handed out, and the stream offset of their first: what
+    /// the next token, row or skim starts in. A caller that limits a skim by what it finds
+    /// in them ([`DumpReader::skim_rows_before`]) searches these.
+    pub fn buffered(&mut self) -> (&[u8], u64) {
+        self.consume_pending();
+        (&self.buf[self.start..self.end], self.pos.byte)
+    }
+
     /// [`DumpReader::skim_rows`] taking only rows (or a row's remaining values) that end by
-    /// `limit(rest, offset)`, given the unread bytes in the buffer and the stream offset of
-    /// their first, and that hold no text `look` stops at (see [`Lexer::skim_rows_before`]).
-    pub fn skim_rows_before<F>(
-        &mut self,
-        limit: impl FnOnce(&[u8], u64) -> usize,
-        look: &F,
-    ) -> Option<Item<'_>>
+    /// `limit`, an offset in [`DumpReader::buffered`], and that hold no text `look` stops at
+    /// (see [`Lexer::skim_rows_before`]).
+    pub fn skim_rows_before<F>(&mut self, limit: usize, look: &F) -> Option<Item<'_>>
     where
         F: Fn(&[u8]) -> Look,
     {
-        let offset = self.pos.byte + self.pending as u64;
         self.skim(true, |lexer, input| {
-            lexer.skim_rows_before(input, limit(input, offset), look)
+            lexer.skim_rows_before(input, limit, look)
         })
     }
 
@@ -327,21 +330,20 @@ impl SliceReader {
     }
 
     /// [`SliceReader::skim_rows`] taking only rows (or a row's remaining values) that end by
-    /// `limit(rest, offset)`, given the bytes from `at` on and the position's byte offset of
-    /// their first, and that hold no text `look` stops at (see [`Lexer::skim_rows_before`]).
+    /// `input[*at + limit]`, and that hold no text `look` stops at (see
+    /// [`Lexer::skim_rows_before`]).
     pub fn skim_rows_before<'b, F>(
         &mut self,
         input: &'b [u8],
         at: &mut usize,
-        limit: impl FnOnce(&[u8], u64) -> usize,
+        limit: usize,
         look: &F,
     ) -> Option<Item<'b>>
     where
         F: Fn(&[u8]) -> Look,
     {
-        let offset = self.pos.byte;
         self.skim(input, at, true, |lexer, rest| {
-            lexer.skim_rows_before(rest, limit(rest, offset), look)
+            lexer.skim_rows_before(rest, limit, look)
         })
     }
 

@@ -11,6 +11,9 @@ use sqlparser::ast::{ColumnOption, Statement, TableConstraint};
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
 
+use std::collections::HashMap;
+
+use crate::lexer::Span;
 use crate::literal::unquote_identifier;
 
 /// A table's name and columns.
@@ -47,7 +50,7 @@ impl TableSchema {
 }
 
 /// Why a `CREATE TABLE` could not be read.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[error("cannot read the columns of this CREATE TABLE: {reason}")]
 pub struct SchemaError {
     reason: String,
@@ -67,6 +70,104 @@ pub fn parse_create_table(statement: &[u8], delimiter: &[u8]) -> Result<TableSch
         Ok(schema) => Ok(schema),
         Err(reason) => from_lines(body).ok_or(SchemaError { reason }),
     }
+}
+
+/// Read `CREATE TABLE`s by their text with the table's name taken out, so a dump that
+/// creates the same table under many names reads it once: a multisite WordPress dump holds
+/// thousands of `wp_N_posts` alike but for the name (and `AUTO_INCREMENT`, also taken out),
+/// and `sqlparser` (its tokenizer and allocations) cost a third of copying such a dump.
+///
+/// The name is put back into the schema a statement shares; so only names whose parse is
+/// known are shared: one backquoted identifier of letters, digits, `_` and `$`, read back as
+/// itself. Holds at most [`SchemaCache::MAX_ENTRIES`] texts (then starts over), so memory
+/// stays flat over any dump.
+#[derive(Debug, Default)]
+pub struct SchemaCache {
+    /// Only what was read: an error names the table, and is rare.
+    read: HashMap<Vec<u8>, TableSchema>,
+    key: Vec<u8>,
+}
+
+impl SchemaCache {
+    /// How many texts are kept.
+    pub const MAX_ENTRIES: usize = 4096;
+
+    /// A cache with nothing read yet.
+    pub fn new() -> SchemaCache {
+        SchemaCache::default()
+    }
+
+    /// [`parse_create_table`] of `statement`, whose table name is `name` (the
+    /// [`Token::CreateTable`](crate::Token::CreateTable) span), read once per text.
+    ///
+    /// # Errors
+    /// As [`parse_create_table`].
+    pub fn parse(
+        &mut self,
+        statement: &[u8],
+        name: Span,
+        delimiter: &[u8],
+    ) -> Result<TableSchema, SchemaError> {
+        let Some(plain) = plain_name(statement, name) else {
+            return parse_create_table(statement, delimiter);
+        };
+        self.key.clear();
+        self.key
+            .extend_from_slice(&statement[..name.start as usize]);
+        self.key.push(b'`');
+        let after = &statement[name.end as usize..];
+        // The table options of mariadb-dump's last line; no column is read from them.
+        let last_line = memchr::memrchr(b'\n', after).map_or(0, |i| i + 1);
+        let (columns, options) = after.split_at(last_line);
+        self.key.extend_from_slice(columns);
+        let (before, after) = without_auto_increment(options);
+        self.key.extend_from_slice(before);
+        self.key.extend_from_slice(after);
+        self.key.extend_from_slice(delimiter);
+        if let Some(read) = self.read.get(&self.key) {
+            let mut schema = read.clone();
+            schema.name = plain.to_owned();
+            return Ok(schema);
+        }
+        let schema = parse_create_table(statement, delimiter)?;
+        // Shared only if the name reads back as itself (see above).
+        if schema.name == plain {
+            if self.read.len() >= SchemaCache::MAX_ENTRIES {
+                self.read.clear();
+            }
+            self.read.insert(self.key.clone(), schema.clone());
+        }
+        Ok(schema)
+    }
+}
+
+/// The name at `name` in `statement`, if it is backquoted and of letters, digits, `_` and
+/// `$` (the lexer's span is inside the quotes).
+fn plain_name(statement: &[u8], name: Span) -> Option<&str> {
+    let (start, end) = (name.start as usize, name.end as usize);
+    let quoted =
+        start > 0 && statement.get(start - 1) == Some(&b'`') && statement.get(end) == Some(&b'`');
+    let inner = &statement[start..end];
+    let plain = quoted
+        && !inner.is_empty()
+        && inner
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$');
+    // ASCII, so this cannot fail.
+    plain.then(|| std::str::from_utf8(inner).ok()).flatten()
+}
+
+/// `options` around its ` AUTO_INCREMENT=<digits>`, if it has one.
+fn without_auto_increment(options: &[u8]) -> (&[u8], &[u8]) {
+    const WORD: &[u8] = b" AUTO_INCREMENT=";
+    let Some(at) = memchr::memmem::find(options, WORD) else {
+        return (options, &[]);
+    };
+    let digits = options[at + WORD.len()..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    (&options[..at], &options[at + WORD.len() + digits..])
 }
 
 fn from_sqlparser(sql: &str) -> Result<TableSchema, String> {
@@ -260,6 +361,103 @@ mod tests {
         assert_eq!(schema.columns.len(), 2);
         assert!(schema.columns[0].unique);
         assert_eq!(schema.columns[1].max_chars, Some(5));
+    }
+
+    /// Every `CREATE TABLE` of every fixture, as it is and under other names and
+    /// `AUTO_INCREMENT`s, reads through the cache as `parse_create_table` reads it.
+    #[test]
+    fn the_cache_reads_every_fixture_schema_as_the_parser_does() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures");
+        let mut files = Vec::new();
+        let mut dirs = vec![std::path::PathBuf::from(dir)];
+        while let Some(d) = dirs.pop() {
+            for entry in std::fs::read_dir(d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "sql") {
+                    files.push(path);
+                }
+            }
+        }
+        let mut cache = SchemaCache::new();
+        let mut seen = 0;
+        let mut shared = 0;
+        for file in files {
+            let dump = std::fs::read(&file).unwrap();
+            let mut reader = crate::DumpReader::new(&dump[..]);
+            let mut statements = Vec::new();
+            loop {
+                let delimiter = reader.lexer().delimiter().to_vec();
+                let Ok(Some(item)) = reader.next_token() else {
+                    break;
+                };
+                if let crate::Token::CreateTable { name } = item.token {
+                    statements.push((item.bytes.to_vec(), name, delimiter));
+                }
+            }
+            for (bytes, name, delimiter) in statements {
+                let variants = [
+                    (bytes.clone(), name),
+                    renamed(&bytes, name, b"wp_7_x"),
+                    renamed(&bytes, name, b"other$name_2"),
+                    (renumbered(&bytes), name),
+                ];
+                for (v, span) in variants {
+                    let want = parse_create_table(&v, &delimiter).map_err(|e| e.to_string());
+                    let got = cache.parse(&v, span, &delimiter).map_err(|e| e.to_string());
+                    assert_eq!(
+                        got,
+                        want,
+                        "{}: {}",
+                        file.display(),
+                        String::from_utf8_lossy(&v)
+                    );
+                    seen += 1;
+                }
+            }
+            shared = cache.read.len();
+        }
+        assert!(seen > 100, "only {seen} statements");
+        // Renamed and renumbered, most statements are read once.
+        assert!(
+            shared * 2 < seen,
+            "{shared} texts kept for {seen} statements"
+        );
+    }
+
+    /// `bytes` with the name at `name` replaced by `to`, and the new name's span.
+    fn renamed(bytes: &[u8], name: Span, to: &[u8]) -> (Vec<u8>, Span) {
+        let mut v = bytes[..name.start as usize].to_vec();
+        v.extend_from_slice(to);
+        v.extend_from_slice(&bytes[name.end as usize..]);
+        let span = Span {
+            start: name.start,
+            end: name.start + to.len() as u32,
+        };
+        (v, span)
+    }
+
+    /// `bytes` with another `AUTO_INCREMENT` (or one added to its last line).
+    fn renumbered(bytes: &[u8]) -> Vec<u8> {
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        match text.find(" AUTO_INCREMENT=") {
+            Some(at) => {
+                let digits = text[at + 16..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .count();
+                format!(
+                    "{} AUTO_INCREMENT=98765{}",
+                    &text[..at],
+                    &text[at + 16 + digits..]
+                )
+                .into_bytes()
+            }
+            None => text
+                .replacen(") ENGINE=", ") ENGINE=InnoDB AUTO_INCREMENT=3 X=", 1)
+                .into_bytes(),
+        }
     }
 
     #[test]
