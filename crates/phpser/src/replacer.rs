@@ -26,7 +26,8 @@ use crate::replace::Options;
 /// left to right, then the second pair runs on the result, and so on. Empty needles are
 /// skipped, as PHP does.
 ///
-/// Build it once and share it between threads; the per-thread buffers live in a [`Scratch`].
+/// Build it once and share it between threads; the per-thread buffers live in a
+/// [`Scratch`](crate::Scratch).
 ///
 /// ```
 /// use understudy_phpser::Replacer;
@@ -152,9 +153,9 @@ impl Replacer {
         })
     }
 
-    /// Whether class names ([`Role::ClassName`]) are replaced in too. Off by default: a
-    /// renamed class must exist where the data is read, or `unserialize()` fails (for enums)
-    /// or yields `__PHP_Incomplete_Class`.
+    /// Whether class names ([`Role::ClassName`](crate::Role::ClassName)) are replaced in
+    /// too. Off by default: a renamed class must exist where the data is read, or
+    /// `unserialize()` fails (for enums) or yields `__PHP_Incomplete_Class`.
     pub fn class_names(&mut self, yes: bool) -> &mut Replacer {
         self.class_names = yes;
         self
