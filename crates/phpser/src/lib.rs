@@ -78,10 +78,10 @@ pub use crate::rewrite::{rewrite, Edit, Outcome, Rewriter};
 /// it may replace in the escaped bytes (`plain_text`, `plain_json`), and it searches the
 /// escaped needles with the same [`NeedleSet`](hooks::NeedleSet) a [`Replacer`] uses.
 ///
-/// Each answers "surely not" or "look closer", never the other way: a probe that said "plain"
-/// of a value [`replace_in_value`] would do more with would change the output. Their
-/// contract is the engine's fast paths and may change with them; a user of this crate calls
-/// [`replace_in_value`], which asks them itself.
+/// The probes are conservative: one answer of each is sure, the other only means "look
+/// closer" (a probe that called a value plain which [`replace_in_value`] would do more with
+/// would change the output). Their contract is the engine's fast paths and changes with
+/// them; a user of this crate calls [`replace_in_value`], which asks them itself.
 pub mod hooks {
     pub use crate::base64::{may_be_base64, may_hold_base64, may_nest_base64, starts_like_base64};
     pub use crate::json::FlatMarks;
