@@ -7,7 +7,7 @@ use std::io::{self, BufRead, Write};
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
-use understudy_phpser::{Boundary, Mode, Options};
+use understudy_phpser::{hooks, Boundary, Mode, Options};
 use understudy_rules::{
     Action, Cell, CompiledRules, Fit, Inside, LookupStore, Masked, PairKind, SerializedMode,
     StrategyKind, Unlisted,
@@ -432,7 +432,7 @@ impl RowFilter<'_> {
 
 /// What `Lexer::skim_rows_before` does with a string (or the text after a `"` in one) when
 /// replacements look into base64: stops where base64 may start that may hide a needle
-/// ([`understudy_phpser::may_be_base64`], [`understudy_phpser::may_hold_base64`]), and looks
+/// ([`hooks::may_be_base64`], [`hooks::may_hold_base64`]), and looks
 /// after the quotes only of serialized and JSON values, where nested base64 may be.
 #[inline]
 pub(crate) fn base64_look(text: &[u8]) -> Look {
@@ -452,9 +452,9 @@ pub(crate) fn base64_look(text: &[u8]) -> Look {
     if !text.first().is_some_and(|&b| INTERESTING[usize::from(b)]) {
         return Look::Pass;
     }
-    if understudy_phpser::starts_like_base64(text) {
+    if hooks::starts_like_base64(text) {
         Look::Stop
-    } else if understudy_phpser::may_nest_base64(text) {
+    } else if hooks::may_nest_base64(text) {
         Look::Inside
     } else {
         Look::Pass
@@ -2208,7 +2208,7 @@ mod tests {
     /// would stop at or look inside.
     #[test]
     fn the_first_byte_table_passes_only_what_phpser_passes() {
-        use understudy_phpser::{may_nest_base64, starts_like_base64};
+        use understudy_phpser::hooks::{may_nest_base64, starts_like_base64};
         let tails: [&[u8]; 8] = [
             b"Toxxxxxxxxx",
             b"zoxxxxxxxxx",

@@ -2,10 +2,8 @@
 
 use std::sync::LazyLock;
 
-use understudy_phpser::{
-    plain_text, replace_in_value, Boundary, FlatMarks, NeedleSet, Options, Outcome, Replacer,
-    Scratch, PLAIN_HEAD,
-};
+use understudy_phpser::hooks::{plain_json, plain_text, FlatMarks, NeedleSet, PLAIN_HEAD};
+use understudy_phpser::{replace_in_value, Boundary, Options, Outcome, Replacer, Scratch};
 use understudy_sqldump::literal::{decode_hex, encode_hex, escape_into, unescape_into};
 use understudy_sqldump::{Value, ValueKind};
 
@@ -163,8 +161,8 @@ impl Replacements {
     fn may_match_raw(&self, content: &[u8]) -> bool {
         self.escaped.is_match(content)
             || (self.base64
-                && (understudy_phpser::may_be_base64(content)
-                    || understudy_phpser::may_hold_base64(content)))
+                && (understudy_phpser::hooks::may_be_base64(content)
+                    || understudy_phpser::hooks::may_hold_base64(content)))
     }
 }
 
@@ -391,10 +389,9 @@ fn replace_plain_escaped(
         decoded.truncate(PLAIN_HEAD);
         plain_text(decoded, text)
             || double_quotes_escaped
-                && groups.iter().all(|g| {
-                    g.replacer
-                        .plain_json(decoded, text, &SQL_ESCAPED_MARKS, g.options)
-                })
+                && groups
+                    .iter()
+                    .all(|g| plain_json(&g.replacer, decoded, text, &SQL_ESCAPED_MARKS, g.options))
     };
     // Without a needle in sight, only something other than text (base64) may change.
     if !is_plain(content.of(token), decoded) {

@@ -45,7 +45,7 @@ pub enum ErrorKind {
     #[error("bytes after the end of the serialized value")]
     TrailingBytes,
     /// A value looks like base64 of serialized PHP or JSON (see
-    /// [`may_be_base64`](crate::may_be_base64)) but does not decode to complete data of
+    /// [`may_be_base64`](crate::hooks::may_be_base64)) but does not decode to complete data of
     /// either kind, so its needles were replaced as plain text.
     #[error("looks like base64 of serialized PHP or JSON but does not decode to it")]
     NotBase64Data,

@@ -12,6 +12,8 @@ use std::ops::Range;
 
 use memchr::{memchr, memchr2, memrchr};
 
+use crate::base64::{starts_like_base64, ARRAY_SECOND};
+
 /// How the document escapes what JSON lets a writer choose to escape; new strings follow it,
 /// so a rewritten string looks like its neighbours.
 #[derive(Clone, Copy, Debug)]
@@ -131,7 +133,7 @@ pub(crate) enum Flat {
     /// No string holds one of [`may_nest`]'s marks, nor base64 if that was asked.
     Plain,
     /// A string may start with base64 of serialized PHP or JSON
-    /// ([`crate::starts_like_base64`] after a `"`): walk the document.
+    /// ([`starts_like_base64`] after a `"`): walk the document.
     Base64,
     /// A string may hold one of [`may_nest`]'s marks (or no packed search was at hand):
     /// look at the strings that hold a needle, hit by hit.
@@ -145,11 +147,12 @@ pub(crate) enum Flat {
 /// Looks for the marks in the document's bytes, where each shows whatever string it is in:
 /// `\\`, `{\"`, `[\"`, `"s:` (a string that starts so, or `\"s:`), `:{s:`, `:{i:` and
 /// `\//` (see [`NEST_MARKS`]); and for base64 `"` followed by a prefix of
-/// [`crate::starts_like_base64`]. A page builder's
-/// document holds hundreds of URLs, each in a string of its own; two SIMD passes over it
-/// cost less than finding and testing the string around each, and than the letter scan of
-/// [`crate::may_hold_base64`]. Not one pass over its backslashes: `json_encode` writes `\/`
-/// for every `/`.
+/// [`starts_like_base64`]. A page builder's document holds hundreds of URLs, each in a string
+/// of its own; two SIMD passes over it cost less than finding and testing the string around
+/// each, and than the letter scan of [`may_hold_base64`]. Not one pass over its backslashes:
+/// `json_encode` writes `\/` for every `/`.
+///
+/// [`may_hold_base64`]: crate::base64::may_hold_base64
 pub(crate) fn flat_marks(text: &[u8], base64: bool) -> Flat {
     MARKS.find(text, base64)
 }
@@ -159,14 +162,14 @@ pub(crate) fn flat_marks(text: &[u8], base64: bool) -> Flat {
 /// (`json_encode` escapes every slash or none).
 const NEST_MARKS: [&[u8]; 6] = [b"{\\\"", b"[\\\"", b"\"s:", b":{s:", b":{i:", b"\\//"];
 
-/// `"` and the first two bytes of base64 as [`crate::starts_like_base64`] takes it; an
-/// array (`W`) has one of 18 bytes after its `W`.
+/// `"` and the first two bytes of base64 as [`starts_like_base64`] takes it; an array (`W`)
+/// has one of 18 bytes after its `W`.
 fn base64_marks() -> Vec<Vec<u8>> {
     let mut marks: Vec<Vec<u8>> = [&b"\"YT"[..], b"\"Tz", b"\"cz", b"\"Qz", b"\"ey", b"\"ew"]
         .iter()
         .map(|m| m.to_vec())
         .collect();
-    for &second in crate::replace::ARRAY_SECOND {
+    for &second in ARRAY_SECOND {
         marks.push(vec![b'"', b'W', second]);
     }
     marks
@@ -182,7 +185,7 @@ fn base64_marks() -> Vec<Vec<u8>> {
 /// stops at every `:{`, twenty times the instructions.
 ///
 /// ```
-/// use understudy_phpser::FlatMarks;
+/// use understudy_phpser::hooks::FlatMarks;
 /// // Each `"` and `\` written with a backslash before it, as SQL escapes them.
 /// let escape = |m: &[u8]| -> Vec<u8> {
 ///     m.iter()
@@ -232,7 +235,7 @@ impl FlatMarks {
     /// Whether the JSON document `text` (in this form) surely has no string with a nest
     /// mark nor (with `base64`) one that starts like base64 of serialized PHP or JSON: then
     /// its strings hold only text, and plain replacement of needles that
-    /// [speak for themselves](crate::Replacer::plain_json) does what its walk would. `false`
+    /// [speak for themselves](crate::hooks::plain_json) does what its walk would. `false`
     /// only means "look closer".
     pub fn flat(&self, text: &[u8], base64: bool) -> bool {
         self.find(text, base64) == Flat::Plain
@@ -250,7 +253,7 @@ impl FlatMarks {
                 return Flat::Look;
             }
             // A base64 mark ends with the first two bytes of base64, which no form changes.
-            if crate::starts_like_base64(text.get(m.end() - 2..).unwrap_or_default()) {
+            if starts_like_base64(text.get(m.end() - 2..).unwrap_or_default()) {
                 return Flat::Base64;
             }
         }
@@ -532,7 +535,7 @@ mod tests {
                 .collect();
             let doc = format!(r#"{{"k":"{t}","s":1}}"#);
             let doc = doc.as_bytes();
-            let holds_base64 = crate::may_hold_base64(doc);
+            let holds_base64 = crate::base64::may_hold_base64(doc);
             match flat_marks(doc, true) {
                 Flat::Plain => {
                     plain += 1;

@@ -19,7 +19,10 @@
 //!   its [`Role`] (key, property name, value, class name).
 //! - [`Replacer`] and [`replace_in_value`]: what the engine uses per column value, with
 //!   [`Mode`]s for plain text, corrupt values (plain replacement plus a warning) and repairing
-//!   the stale lengths earlier `sed` runs left behind.
+//!   the stale lengths earlier `sed` runs left behind. Values wrapped in PHP sessions, JSON
+//!   documents and base64 are seen through, to any mix of them.
+//! - [`hooks`]: the probes `understudy-engine` asks before it decodes a value, to skip it or
+//!   to replace in its SQL-escaped bytes; not a stable API.
 //!
 //! The input is the *unescaped* SQL value: the dump's `\"` and `\0` must already be decoded,
 //! because `s:N:` counts the bytes PHP sees, including the NUL bytes around protected
@@ -44,23 +47,44 @@
 //! ```
 #![deny(missing_docs)]
 
+mod base64;
 mod boundary;
 mod error;
 mod json;
 mod needles;
 mod parse;
+mod plain;
 mod repair;
 mod replace;
+mod replacer;
 mod rewrite;
+mod session;
 
 pub use crate::boundary::Boundary;
 pub use crate::error::{Error, ErrorKind};
-pub use crate::json::FlatMarks;
-pub use crate::needles::NeedleSet;
+pub use crate::needles::BuildError;
 pub use crate::parse::{looks_serialized, unescape, Item, Parser, Role, DEFAULT_MAX_DEPTH};
-pub use crate::replace::{
-    binary_session_parts, may_be_base64, may_hold_base64, may_nest_base64, plain_text,
-    replace_in_value, session_parts, starts_like_base64, BuildError, Mode, Options, Replacer,
-    Report, Scratch, SessionPart, PLAIN_HEAD,
-};
+pub use crate::replace::{replace_in_value, Mode, Options, Report, Scratch};
+pub use crate::replacer::Replacer;
 pub use crate::rewrite::{rewrite, Edit, Outcome, Rewriter};
+
+/// The fast-path probes of `understudy-engine`; not a stable API.
+///
+/// [`replace_in_value`] needs a decoded value, and decoding every value of a dump (SQL
+/// escapes) costs more than the replacements. So the engine first asks these whether a value
+/// can change at all and in what form: whether base64 that hides a needle may be in it
+/// (`may_be_base64`, `may_hold_base64`, and `starts_like_base64` / `may_nest_base64` where
+/// its lexer copies rows through unread), whether it is plain text or flat JSON whose needles
+/// it may replace in the escaped bytes (`plain_text`, `plain_json`), and it searches the
+/// escaped needles with the same [`NeedleSet`](hooks::NeedleSet) a [`Replacer`] uses.
+///
+/// The probes are conservative: one answer of each is sure, the other only means "look
+/// closer" (a probe that called a value plain which [`replace_in_value`] would do more with
+/// would change the output). Their contract is the engine's fast paths and changes with
+/// them; a user of this crate calls [`replace_in_value`], which asks them itself.
+pub mod hooks {
+    pub use crate::base64::{may_be_base64, may_hold_base64, may_nest_base64, starts_like_base64};
+    pub use crate::json::FlatMarks;
+    pub use crate::needles::NeedleSet;
+    pub use crate::plain::{plain_json, plain_text, PLAIN_HEAD};
+}

@@ -12,13 +12,17 @@
 use aho_corasick::{AhoCorasick, Input, MatchKind};
 use memchr::memmem;
 
-use crate::replace::BuildError;
+/// A [`Replacer`](crate::Replacer) or a [`NeedleSet`] could not be built (too many or too
+/// long needles for the search automaton).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the needle automaton: {0}")]
+pub struct BuildError(#[from] aho_corasick::BuildError);
 
 /// A set of byte strings, built once; [`NeedleSet::is_match`] tells whether any occurs in a
 /// haystack, exactly as an Aho-Corasick automaton over them would.
 ///
 /// ```
-/// use understudy_phpser::NeedleSet;
+/// use understudy_phpser::hooks::NeedleSet;
 ///
 /// let set = NeedleSet::new(["https://www.example.org", r"https:\/\/www.example.org"])?;
 /// assert!(set.is_match(br#"{"url":"https:\/\/www.example.org\/"}"#));
@@ -197,7 +201,7 @@ impl NeedleSet {
     /// [`NeedleSet::find`] is the first of them.
     ///
     /// ```
-    /// use understudy_phpser::NeedleSet;
+    /// use understudy_phpser::hooks::NeedleSet;
     ///
     /// let set = NeedleSet::new(["https://www.example.org", "www.example.org"])?;
     /// let hits: Vec<_> = set.find_iter(b"https://www.example.org/ www.example.org").collect();
@@ -236,7 +240,7 @@ impl NeedleSet {
     /// patterns per place instead of all of them (a needle has 15 JSON-escaped forms).
     ///
     /// ```
-    /// use understudy_phpser::NeedleSet;
+    /// use understudy_phpser::hooks::NeedleSet;
     ///
     /// let set = NeedleSet::new(["www.example.org", "https://www.example.org"])?;
     /// let hits: Vec<_> = set.first_at_each(b"https://www.example.org/ www.example.org").collect();

@@ -66,6 +66,19 @@ pub fn looks_serialized(v: &[u8]) -> bool {
     }
 }
 
+/// Whether serialized data may start here (`a:`, `s:`, `i:`, `N;` …).
+#[inline]
+pub(crate) fn looks_like_value_start(v: &[u8]) -> bool {
+    matches!(
+        v,
+        [
+            b'a' | b'O' | b'C' | b's' | b'S' | b'i' | b'd' | b'b' | b'E' | b'r' | b'R',
+            b':',
+            ..
+        ] | [b'N', b';', ..]
+    )
+}
+
 /// What a string in a serialized value is for; passed to the [`rewrite`](crate::rewrite)
 /// callback.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -834,6 +847,19 @@ impl<'a> Parser<'a> {
                 || starts_value(next)
         } else {
             next.is_empty()
+        }
+    }
+}
+
+/// The length of the one serialized value at the start of `input` (more may follow).
+pub(crate) fn serialized_len(input: &[u8]) -> Result<usize, Error> {
+    let mut parser = Parser::new(input);
+    loop {
+        if parser.next()?.is_none() {
+            return Err(Error::expected(parser.offset(), "a serialized value", None));
+        }
+        if parser.depth() == 0 {
+            return Ok(parser.offset());
         }
     }
 }

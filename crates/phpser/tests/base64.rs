@@ -3,10 +3,10 @@
 //! `json_decode`.
 
 use proptest::prelude::*;
-use understudy_phpser::{
-    may_be_base64, may_hold_base64, may_nest_base64, replace_in_value, starts_like_base64, Mode,
-    Options, Outcome, Replacer, Scratch,
+use understudy_phpser::hooks::{
+    may_be_base64, may_hold_base64, may_nest_base64, starts_like_base64,
 };
+use understudy_phpser::{replace_in_value, Mode, Options, Outcome, Replacer, Scratch};
 use understudy_testkit::php::Php;
 
 fn replacer() -> Replacer {

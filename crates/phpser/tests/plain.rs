@@ -3,9 +3,8 @@
 //! them, so every wrapper `replace_in_value` knows is generated here at the start of a value.
 
 use proptest::prelude::*;
-use understudy_phpser::{
-    plain_text, replace_in_value, Mode, Options, Outcome, Replacer, Scratch, PLAIN_HEAD,
-};
+use understudy_phpser::hooks::{plain_text, PLAIN_HEAD};
+use understudy_phpser::{replace_in_value, Mode, Options, Outcome, Replacer, Scratch};
 
 /// Starts of values: each wrapper, near misses of them, and text.
 fn start() -> impl Strategy<Value = Vec<u8>> {
