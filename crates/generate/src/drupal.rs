@@ -717,7 +717,7 @@ impl Site {
             };
             let type_ = if nid % 3 == 0 { "page" } else { "article" };
             revision_id += 1;
-            if revision && nid % 3 == 0 && w.table_rows() % 2 == 0 {
+            if revision && nid % 3 == 0 && w.table_rows().is_multiple_of(2) {
                 // An older revision of the previous node: same entity, another revision.
                 nid -= 1;
             }
