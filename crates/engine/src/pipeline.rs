@@ -878,12 +878,6 @@ impl<'e, W: Write> Run<'e, W> {
                 }
                 self.switch_table(&name);
                 let schema = self.schemas.get(&name).cloned();
-                let names = match columns {
-                    Some(list) => Some(Arc::new(column_names(list.of(bytes)))),
-                    None => schema
-                        .as_ref()
-                        .map(|s| Arc::new(s.columns.iter().map(|c| c.name.clone()).collect())),
-                };
                 // The last statement's context fits if it read the same table by the same
                 // columns: by its CREATE TABLE, not by an INSERT's own column list.
                 let reuse = columns.is_none()
@@ -891,6 +885,14 @@ impl<'e, W: Write> Run<'e, W> {
                     && self.ctx.as_ref().is_some_and(|c| c.name == name);
                 self.ctx_from_list = columns.is_some();
                 if !reuse {
+                    // Built only for a new context: a dump with one row per INSERT meets
+                    // this once per row, and the names are a vector of strings.
+                    let names = match columns {
+                        Some(list) => Some(Arc::new(column_names(list.of(bytes)))),
+                        None => schema
+                            .as_ref()
+                            .map(|s| Arc::new(s.columns.iter().map(|c| c.name.clone()).collect())),
+                    };
                     // A dump without CREATE TABLEs (`--no-create-info --complete-insert`)
                     // names its columns only here: the coverage policy holds for them too.
                     if let (Some(rules), Some(names)) = (self.rules, &names) {
@@ -932,15 +934,20 @@ impl<'e, W: Write> Run<'e, W> {
                     .take()
                     .is_some_and(|pre| same_schema(&pre.schema, &schema));
                 let ctx = self.ctx.as_ref().expect("set above");
-                let entry = self
-                    .report
-                    .tables
-                    .entry(name.clone())
-                    .or_insert_with(|| TableReport {
-                        action: action_name(ctx.action),
-                        ..TableReport::default()
-                    });
-                entry.action = action_name(ctx.action);
+                // Looked up before inserting: `entry` would copy the name for every INSERT.
+                let action = action_name(ctx.action);
+                match self.report.tables.get_mut(&name) {
+                    Some(entry) => entry.action = action,
+                    None => {
+                        self.report.tables.insert(
+                            name.clone(),
+                            TableReport {
+                                action,
+                                ..TableReport::default()
+                            },
+                        );
+                    }
+                }
                 self.insert = InsertState {
                     row: *self.row_numbers.get(&name).unwrap_or(&0),
                     skim: ctx.action != Action::Keep || ctx.changes_nothing(),
