@@ -1050,7 +1050,13 @@ impl<'e, W: Write> Run<'e, W> {
                 self.report.statements += 1;
                 self.settle_counts();
                 if let Some(ctx) = &self.ctx {
-                    self.row_numbers.insert(ctx.name.clone(), self.insert.row);
+                    // Found before inserting: no copy of the name for every INSERT.
+                    match self.row_numbers.get_mut(&ctx.name) {
+                        Some(row) => *row = self.insert.row,
+                        None => {
+                            self.row_numbers.insert(ctx.name.clone(), self.insert.row);
+                        }
+                    }
                 }
                 if self.insert.dropping || self.insert.held_head.is_some() {
                     // Nothing of this statement was written.
