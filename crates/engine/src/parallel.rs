@@ -433,7 +433,7 @@ enum Pending {
 /// same either way, as the pass lexes a batch itself whenever a worker's guess fails anyway.
 /// The `CREATE TABLE`s it reads are published for the workers of later batches, as a
 /// worker's are.
-const DENSE: usize = 64 << 10;
+const DENSE: usize = 128 << 10;
 
 /// How many `CREATE TABLE`s make a batch of `len` bytes dense (see [`DENSE`]).
 fn dense_at(len: usize) -> usize {
