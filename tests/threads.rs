@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use understudy_generate::DumpGenerator;
+use understudy_generate::{DumpGenerator, Shape};
 
 use crate::util::{fixture_dumps, fixtures, run_with_stdin, understudy};
 
@@ -194,6 +194,28 @@ fn a_generated_dump_is_rewritten_the_same_with_threads() {
             &dump,
             args,
             &[("2", None), ("4", Some("65536"))],
+        );
+    }
+}
+
+/// Thousands of small tables (a multisite dump): batches dense with `CREATE TABLE`s are lexed
+/// by the pass itself, the others by workers that take the schemas the pass published. By
+/// default every batch is dense; 200 KB batches mix both kinds, 4 KB batches hold one table
+/// or none each.
+#[test]
+fn a_dump_of_many_tables_is_rewritten_the_same_with_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let (dump, _) = DumpGenerator::new(3 << 20)
+        .seed(5)
+        .shape(Shape::ManyTables)
+        .generate();
+    for args in &configs()[1..3] {
+        assert_same_as_one_thread(
+            dir.path(),
+            "many-tables",
+            &dump,
+            args,
+            &[("2", None), ("2", Some("200000")), ("3", Some("4096"))],
         );
     }
 }

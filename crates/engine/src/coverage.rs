@@ -40,7 +40,7 @@ pub fn coverage<R: BufRead>(rules: &CompiledRules, input: R) -> Result<Coverage,
                 })
             })?;
             found.tables += 1;
-            for column in &schema.columns {
+            for column in schema.columns.iter() {
                 if !rules.is_covered(&schema.name, &column.name) {
                     found
                         .uncovered

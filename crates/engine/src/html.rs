@@ -86,7 +86,7 @@ impl Report {
                     <th>NULL left</th><th>empty left</th></tr>\n",
         );
         for (name, t) in &self.tables {
-            let total = |f: fn(&ColumnReport) -> u64| t.columns.values().map(f).sum::<u64>();
+            let total = |f: fn(&ColumnReport) -> u64| t.columns.values().map(|c| f(c)).sum::<u64>();
             let _ = writeln!(
                 h,
                 "<tr><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td>\
@@ -184,7 +184,7 @@ mod tests {
         let mut column = ColumnReport::default();
         column.masked.insert("<b>mask</b>".into(), 2);
         column.left_null.insert("<b>mask</b>".into(), 1);
-        table.columns.insert("x\"<script>".into(), column);
+        table.columns.insert("x\"<script>".into(), Box::new(column));
         report.tables.insert("t&<i>".into(), table);
         report.warnings.push(Warning::corrupt_serialized(
             understudy_sqldump::Position {

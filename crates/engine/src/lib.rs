@@ -12,8 +12,8 @@
 //! (rows copied through whole, rows up to where a replacement may change something, whole
 //! rows for masks, or single tokens) and hands it each step. The parallel run
 //! (`parallel.rs`) speculates in workers and verifies in order; its module docs say why the
-//! output is the same byte for byte and why runs of small statements reach the in-order pass
-//! as one step.
+//! output is the same byte for byte, why runs of small statements reach the in-order pass
+//! as one step, and why batches dense with `CREATE TABLE`s are lexed by that pass itself.
 #![deny(missing_docs)]
 
 mod coverage;

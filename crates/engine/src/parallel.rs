@@ -35,12 +35,17 @@
 //! take both the same way (see `Worker::join_last`), and the pass checks and writes the run
 //! in one step; `CREATE TABLE`s a worker read are read for the pass too (the engine's
 //! schema cache). Every reader of tokens, workers and pass alike, runs the one loop of
-//! [`crate::drive`].
+//! [`crate::drive`]. What the pass cannot leave to workers is every statement other than an
+//! `INSERT`, which the rules decide on one by one: a batch dense with `CREATE TABLE`s (a dump
+//! of thousands of small tables) is mostly that, so the pass lexes it itself and no worker
+//! speculates on it (see [`DENSE`]).
 //!
 //! Memory stays bounded: at most `threads + 2` batches of about [`BATCH`] bytes are in flight
 //! with what the workers made of them, and a statement longer than
 //! [`OVERSIZED_BATCHES`] batches is not held whole but streamed by the pass. Batches are read
-//! on the calling thread, which is also the sequential pass.
+//! on the calling thread, which is also the sequential pass. What stays per table to the end
+//! is small: the tables a [`SchemaCache`](understudy_sqldump::schema::SchemaCache) read from
+//! one text share one column list, and a table's report keeps its columns boxed.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, BufRead, Write};
@@ -115,6 +120,14 @@ impl SharedSchemas {
         }
     }
 
+    /// No batch is lexed any more (the run ends, maybe early): no worker waits for one.
+    fn abandon(&self) {
+        if let Ok(mut st) = self.state.lock() {
+            st.creating.clear();
+        }
+        self.lexed.notify_all();
+    }
+
     /// Batch `batch` has published all its `CREATE TABLE`s.
     fn lexed(&self, batch: u64) {
         if let Ok(mut st) = self.state.lock() {
@@ -135,6 +148,16 @@ impl SharedSchemas {
             .filter(|(b, _)| *b < batch)
             .max_by_key(|(b, _)| *b)
             .map(|(_, s)| s.clone())
+    }
+}
+
+/// Marks every batch lexed when the pass stops, so no worker waits forever for a batch the
+/// pass was to lex itself (see [`DENSE`]) but never reached, after an error.
+struct Abandon<'a>(&'a SharedSchemas);
+
+impl Drop for Abandon<'_> {
+    fn drop(&mut self) {
+        self.0.abandon();
     }
 }
 
@@ -328,39 +351,47 @@ pub(crate) fn run<R: BufRead, W: Write>(
     let mut splitter = Splitter::new(input, engine.batch);
     // The calling thread reads and runs the pass; the pool's threads lex and rewrite.
     pool.in_place_scope(|scope| -> Result<(), Error> {
-        let mut queue: VecDeque<mpsc::Receiver<Lexed>> = VecDeque::new();
+        let _abandon = Abandon(&schemas);
+        let mut queue: VecDeque<Pending> = VecDeque::new();
         let mut batch = 0;
         while let Some(piece) = splitter.next_batch(&buffers)? {
             let bytes = match piece {
                 Piece::Batch(bytes) => bytes,
                 Piece::Stream(bytes) => {
                     // Everything before it first, in order.
-                    while let Some(rx) = queue.pop_front() {
-                        pass.accept(&mut run, received(Some(rx))?, &buffers)?;
+                    while let Some(pending) = queue.pop_front() {
+                        pass.settle(&mut run, pending, &schemas, &buffers)?;
                     }
                     pass.stream(&mut run, bytes, &mut splitter, &buffers)?;
                     continue;
                 }
             };
-            let (tx, rx) = mpsc::sync_channel(1);
-            schemas.expect(batch, splitter.may_create_tables(&bytes));
-            let shared = Shared {
-                schemas: &schemas,
-                buffers: &buffers,
-                lookups: &board,
-            };
-            scope.spawn(move |_| {
-                // The receiver is gone only when the run already failed.
-                let _ = tx.send(lex_batch(engine, shared, batch, bytes));
-            });
+            let creates = splitter.tables_created(&bytes);
+            schemas.expect(batch, creates > 0);
+            if creates >= dense_at(bytes.len()) {
+                queue.push_back(Pending::Here(batch, bytes));
+            } else {
+                let (tx, rx) = mpsc::sync_channel(1);
+                let shared = Shared {
+                    schemas: &schemas,
+                    buffers: &buffers,
+                    lookups: &board,
+                };
+                scope.spawn(move |_| {
+                    // The receiver is gone only when the run already failed.
+                    let _ = tx.send(lex_batch(engine, shared, batch, bytes));
+                });
+                queue.push_back(Pending::Worker(rx));
+            }
             batch += 1;
-            queue.push_back(rx);
             if queue.len() >= limit {
-                pass.accept(&mut run, received(queue.pop_front())?, &buffers)?;
+                if let Some(pending) = queue.pop_front() {
+                    pass.settle(&mut run, pending, &schemas, &buffers)?;
+                }
             }
         }
-        while let Some(rx) = queue.pop_front() {
-            pass.accept(&mut run, received(Some(rx))?, &buffers)?;
+        while let Some(pending) = queue.pop_front() {
+            pass.settle(&mut run, pending, &schemas, &buffers)?;
         }
         if let Some(e) = splitter.failed.take() {
             // Where the single-threaded reader says it: after every byte read.
@@ -370,14 +401,43 @@ pub(crate) fn run<R: BufRead, W: Write>(
                 e, pos, table,
             ))));
         }
-        pass.finish(&mut run)
+        pass.finish(&mut run, &buffers)
     })?;
     run.finish()
 }
 
-fn received(rx: Option<mpsc::Receiver<Lexed>>) -> Result<Lexed, Error> {
-    rx.and_then(|rx| rx.recv().ok())
-        .ok_or_else(|| Error::from(Detail::Output(io::Error::other("a worker thread stopped"))))
+fn received(rx: mpsc::Receiver<Lexed>) -> Result<Lexed, Error> {
+    rx.recv()
+        .map_err(|_| Error::from(Detail::Output(io::Error::other("a worker thread stopped"))))
+}
+
+/// A batch waiting for the pass.
+enum Pending {
+    /// A worker lexes it.
+    Worker(mpsc::Receiver<Lexed>),
+    /// The pass lexes it itself (see [`DENSE`]): its number and bytes.
+    Here(u64, Vec<u8>),
+}
+
+/// A batch with a `CREATE TABLE` every `DENSE` bytes or more often is lexed by the pass
+/// itself, as the single-threaded rewrite does, and no worker speculates on it.
+///
+/// Each statement other than an `INSERT` (`DROP`, `CREATE`, `LOCK`, `ALTER`, comments, `SET`)
+/// is handled by the pass one by one whoever lexed it: the rules decide on it, and the tables
+/// and lookups it names change what follows. A dump of thousands of small tables (a
+/// multisite WordPress) has a dozen of those per table and little else, so the pass's
+/// work is about the whole single-threaded rewrite; workers speculating on it only add the
+/// hand-over of every token and take the CPU the pass needs (on two cores, `--threads 2`
+/// was a third slower than `--threads 1` on that shape). The choice is per batch, so the
+/// batches of a big table's rows in the same dump still go to the workers; the output is the
+/// same either way, as the pass lexes a batch itself whenever a worker's guess fails anyway.
+/// The `CREATE TABLE`s it reads are published for the workers of later batches, as a
+/// worker's are.
+const DENSE: usize = 128 << 10;
+
+/// How many `CREATE TABLE`s make a batch of `len` bytes dense (see [`DENSE`]).
+fn dense_at(len: usize) -> usize {
+    (len / DENSE).max(1)
 }
 
 /// What marks a batch that may hold a `CREATE TABLE`: mysqldump's spelling and most
@@ -524,9 +584,20 @@ impl<R: BufRead> Splitter<R> {
         }
     }
 
-    /// Whether a batch may hold a `CREATE TABLE` (as mysqldump and most people write it).
-    fn may_create_tables(&self, batch: &[u8]) -> bool {
-        self.creates.iter().any(|f| f.find(batch).is_some())
+    /// How many `CREATE TABLE`s (as mysqldump and most people write it) a batch may hold,
+    /// counted up to [`dense_at`] its size, where the count stops mattering.
+    fn tables_created(&self, batch: &[u8]) -> usize {
+        let enough = dense_at(batch.len());
+        let mut n = 0;
+        for finder in &self.creates {
+            for _ in finder.find_iter(batch) {
+                n += 1;
+                if n >= enough {
+                    return n;
+                }
+            }
+        }
+        n
     }
 
     /// The next `want` bytes or fewer (what is left), for streaming; `None` at the end.
@@ -1117,6 +1188,44 @@ impl Pass {
             && self.tail.iter().all(u8::is_ascii_whitespace)
     }
 
+    /// The unfinished tail and then `bytes`, in a buffer of the pool: the tail is most
+    /// often the newline after a batch's last `;`, and growing its own small vector to a
+    /// batch's size took fresh pages from the kernel for every batch.
+    fn after_tail(&mut self, bytes: Vec<u8>, buffers: &Buffers) -> Vec<u8> {
+        if self.tail.is_empty() {
+            return bytes;
+        }
+        let mut buf = buffers.get();
+        buf.extend_from_slice(&self.tail);
+        buf.extend_from_slice(&bytes);
+        self.tail.clear();
+        buffers.put(bytes);
+        buf
+    }
+
+    /// Takes the next batch, as its worker made it or lexing it here.
+    fn settle<W: Write>(
+        &mut self,
+        run: &mut Run<'_, W>,
+        pending: Pending,
+        schemas: &SharedSchemas,
+        buffers: &Buffers,
+    ) -> Result<(), Error> {
+        match pending {
+            Pending::Worker(rx) => self.accept(run, received(rx)?, buffers),
+            Pending::Here(batch, bytes) => {
+                let _lexed = LexedGuard(schemas, batch);
+                let buf = self.after_tail(bytes, buffers);
+                run.created = Some(Vec::new());
+                let lexed = self.lex_here(run, buf, false, buffers);
+                for (table, schema) in run.created.take().unwrap_or_default() {
+                    schemas.publish(batch, &table, schema);
+                }
+                lexed
+            }
+        }
+    }
+
     fn accept<W: Write>(
         &mut self,
         run: &mut Run<'_, W>,
@@ -1126,13 +1235,11 @@ impl Pass {
         if lexed.tokens.is_some() && self.at_fresh_start() {
             self.replay(run, lexed, buffers)
         } else {
-            let mut buf = std::mem::take(&mut self.tail);
-            buf.extend_from_slice(&lexed.bytes);
-            buffers.put(lexed.bytes);
+            let buf = self.after_tail(lexed.bytes, buffers);
             if let Some(tokens) = lexed.tokens {
                 buffers.tokens.put(tokens);
             }
-            self.lex_here(run, buf, false)
+            self.lex_here(run, buf, false, buffers)
         }
     }
 
@@ -1221,12 +1328,14 @@ impl Pass {
         Ok(())
     }
 
-    /// Lexes `buf` (the unfinished tail and a batch) here, continuing the stream's lexer.
+    /// Lexes `buf` (the unfinished tail and a batch) here, continuing the stream's lexer;
+    /// `buf` then goes back to the pool.
     fn lex_here<W: Write>(
         &mut self,
         run: &mut Run<'_, W>,
         buf: Vec<u8>,
         eof: bool,
+        buffers: &Buffers,
     ) -> Result<(), Error> {
         let lexer = self.lexer.take().expect("the pass always holds its lexer");
         let reader = SliceReader::new(lexer, self.pos, &self.table);
@@ -1237,7 +1346,9 @@ impl Pass {
         self.pos = reader.position();
         self.table = reader.table().to_owned();
         self.lexer = Some(reader.into_lexer());
-        self.tail = buf[at..].to_vec();
+        self.tail.clear();
+        self.tail.extend_from_slice(&buf[at..]);
+        buffers.put(buf);
         Ok(())
     }
 
@@ -1255,7 +1366,7 @@ impl Pass {
         buffers.put(start);
         loop {
             let given = buf.len();
-            self.lex_here(run, buf, false)?;
+            self.lex_here(run, buf, false, buffers)?;
             // Back to batches once a statement ended here (a single long token, consumed
             // nothing yet, is streamed on).
             let progressed = self.tail.len() < given;
@@ -1282,9 +1393,9 @@ impl Pass {
     }
 
     /// The end of the input: what is left must complete the dump.
-    fn finish<W: Write>(&mut self, run: &mut Run<'_, W>) -> Result<(), Error> {
+    fn finish<W: Write>(&mut self, run: &mut Run<'_, W>, buffers: &Buffers) -> Result<(), Error> {
         let buf = std::mem::take(&mut self.tail);
-        self.lex_here(run, buf, true)
+        self.lex_here(run, buf, true, buffers)
     }
 }
 

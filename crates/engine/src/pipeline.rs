@@ -608,6 +608,9 @@ pub(crate) struct Run<'e, W: Write> {
     /// first not yet passed.
     pub(crate) pre_values: Vec<(u64, PreValue)>,
     pub(crate) pre_cursor: usize,
+    /// Parallel runs, while the pass lexes a batch itself: the `CREATE TABLE`s it read, for
+    /// the workers of later batches.
+    pub(crate) created: Option<Vec<(String, Arc<TableSchema>)>>,
     /// Where mysqldump's header began, while its `-- Dump completed` trailer is still to come.
     open_dump: Option<Position>,
     /// Whether `ctx` took its columns from an `INSERT`'s column list.
@@ -689,6 +692,7 @@ impl<'e, W: Write> Run<'e, W> {
             pre_statement: false,
             pre_values: Vec::new(),
             pre_cursor: 0,
+            created: None,
             open_dump: None,
             ctx_from_list: false,
             masks_met: engine
@@ -838,6 +842,9 @@ impl<'e, W: Write> Run<'e, W> {
                 if let Some(schema) = self.engine.read_schema(bytes, name_span, delimiter) {
                     let schema = Arc::new(schema);
                     self.schemas.insert(name.clone(), schema.clone());
+                    if let Some(created) = self.created.as_mut() {
+                        created.push((name.clone(), schema.clone()));
+                    }
                     if let Some(rules) = self.rules {
                         if rules.unlisted() == Unlisted::Fail {
                             let missing = uncovered(rules, &schema);

@@ -127,7 +127,10 @@ pub struct TableReport {
     /// Rows left out.
     pub rows_dropped: u64,
     /// Per column: values replaced per rule, masked per mask, corrupt serialized values.
-    pub columns: BTreeMap<String, ColumnReport>,
+    /// Boxed: a map's node has room for eleven entries, which held inline cost 1.7 KB for
+    /// a table with one column changed, kept to the end for each of a dump's thousands of
+    /// tables.
+    pub columns: BTreeMap<String, Box<ColumnReport>>,
 }
 
 /// One column's figures.
@@ -200,7 +203,7 @@ impl Report {
         }
         let columns = &mut self.tables.get_mut(table).expect("inserted above").columns;
         if !columns.contains_key(column) {
-            columns.insert(column.to_owned(), ColumnReport::default());
+            columns.insert(column.to_owned(), Box::default());
         }
         columns.get_mut(column).expect("inserted above")
     }

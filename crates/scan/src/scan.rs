@@ -804,8 +804,13 @@ impl<'s> Run<'s> {
         let t = self.tables.len();
         // A CREATE TABLE the schema reader cannot read leaves the columns to be numbered.
         if let Ok(schema) = parse_create_table(statement, delimiter) {
-            for c in schema.columns {
-                let col = self.new_column((t, table.columns.len()), &name, table.dropped, c.name);
+            for c in schema.columns.iter() {
+                let col = self.new_column(
+                    (t, table.columns.len()),
+                    &name,
+                    table.dropped,
+                    c.name.clone(),
+                );
                 table.columns.push(col);
             }
         }

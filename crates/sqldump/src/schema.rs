@@ -12,6 +12,7 @@ use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::lexer::Span;
 use crate::literal::unquote_identifier;
@@ -21,8 +22,10 @@ use crate::literal::unquote_identifier;
 pub struct TableSchema {
     /// The table name, unquoted.
     pub name: String,
-    /// The columns in order.
-    pub columns: Vec<Column>,
+    /// The columns in order. Shared: the tables a [`SchemaCache`] reads from one text share
+    /// one list, so a dump of thousands of tables alike holds each list once (and comparing
+    /// two shared lists is a pointer comparison, as `Arc`'s `Eq` looks there first).
+    pub columns: Arc<[Column]>,
 }
 
 /// One column.
@@ -207,7 +210,7 @@ fn from_sqlparser(sql: &str) -> Result<TableSchema, String> {
     }
     Ok(TableSchema {
         name: unquote(&name),
-        columns,
+        columns: columns.into(),
     })
 }
 
@@ -242,7 +245,10 @@ fn from_lines(body: &[u8]) -> Option<TableSchema> {
     for key in keys {
         mark_unique(&mut columns, &key);
     }
-    (!columns.is_empty()).then_some(TableSchema { name, columns })
+    (!columns.is_empty()).then(|| TableSchema {
+        name,
+        columns: columns.into(),
+    })
 }
 
 /// Marks the column of a single-column key unique (a composite key does not make its parts
@@ -423,6 +429,24 @@ mod tests {
         assert!(
             shared * 2 < seen,
             "{shared} texts kept for {seen} statements"
+        );
+    }
+
+    /// Tables read from one text share their column list: thousands of tables alike cost
+    /// one list, not one each.
+    #[test]
+    fn tables_alike_share_their_columns() {
+        let mut cache = SchemaCache::new();
+        let span = Span { start: 14, end: 31 };
+        assert_eq!(&ELGG_USERS[14..31], b"elgg_users_entity");
+        let first = cache.parse(ELGG_USERS, span, b";").unwrap();
+        let (other, other_span) = renamed(ELGG_USERS, span, b"wp_7_x");
+        let second = cache.parse(&other, other_span, b";").unwrap();
+        assert_eq!(second.name, "wp_7_x");
+        assert!(Arc::ptr_eq(&first.columns, &second.columns));
+        assert_eq!(
+            first.columns,
+            parse_create_table(ELGG_USERS, b";").unwrap().columns
         );
     }
 
