@@ -40,12 +40,9 @@ pub fn coverage<R: BufRead>(rules: &CompiledRules, input: R) -> Result<Coverage,
                 })
             })?;
             found.tables += 1;
-            for column in schema.columns.iter() {
-                if !rules.is_covered(&schema.name, &column.name) {
-                    found
-                        .uncovered
-                        .push(format!("{}.{}", schema.name, column.name));
-                }
+            let columns = schema.columns.iter().map(|c| c.name.as_str());
+            for column in rules.uncovered(&schema.name, columns) {
+                found.uncovered.push(format!("{}.{column}", schema.name));
             }
         }
     }

@@ -904,11 +904,7 @@ impl<'e, W: Write> Run<'e, W> {
                     // names its columns only here: the coverage policy holds for them too.
                     if let (Some(rules), Some(names)) = (self.rules, &names) {
                         if rules.unlisted() == Unlisted::Fail {
-                            let missing: Vec<&str> = names
-                                .iter()
-                                .filter(|c| !rules.is_covered(&name, c))
-                                .map(String::as_str)
-                                .collect();
+                            let missing = rules.uncovered(&name, names.iter().map(String::as_str));
                             if !missing.is_empty() {
                                 return Err(Error::from(Detail::Rule {
                                     pos,

@@ -348,11 +348,10 @@ impl<'r> TableCtx<'r> {
 
 /// The uncovered columns of a table under `unlisted = "fail"`.
 pub(crate) fn uncovered(rules: &CompiledRules, schema: &TableSchema) -> Vec<String> {
-    schema
-        .columns
-        .iter()
-        .filter(|c| !rules.is_covered(&schema.name, &c.name))
-        .map(|c| c.name.clone())
+    rules
+        .uncovered(&schema.name, schema.columns.iter().map(|c| c.name.as_str()))
+        .into_iter()
+        .map(str::to_owned)
         .collect()
 }
 

@@ -300,6 +300,38 @@ impl CompiledRules {
                 .any(|k| k.tables.matches(table) && k.columns.iter().any(|c| c.matches(column)))
     }
 
+    /// The columns among `columns` of `table` that [`is_covered`](Self::is_covered) says are
+    /// not covered, in their order. The table's rules are found once, not once per column:
+    /// a multisite dump has thousands of tables, and matching every rule's table glob for
+    /// every column was a quarter of a masked rewrite of one.
+    pub fn uncovered<'c>(
+        &self,
+        table: &str,
+        columns: impl IntoIterator<Item = &'c str>,
+    ) -> Vec<&'c str> {
+        if matches!(
+            self.table_action(table).action,
+            Action::DropData | Action::Skip
+        ) {
+            return Vec::new();
+        }
+        let masked: Vec<&str> = self.masks_for(table).map(Mask::column).collect();
+        let keeps: Vec<&KeepRule> = self
+            .keeps
+            .iter()
+            .filter(|k| k.tables.matches(table))
+            .collect();
+        columns
+            .into_iter()
+            .filter(|&column| {
+                !masked.contains(&column)
+                    && !keeps
+                        .iter()
+                        .any(|k| k.columns.iter().any(|c| c.matches(column)))
+            })
+            .collect()
+    }
+
     /// Whether processing `table`'s rows needs column names: some mask, `drop_rows`,
     /// lookup, column filter of a replace, or `unlisted = "fail"` concerns it. The engine
     /// must stop when such a table's rows come without known columns (no `CREATE TABLE`

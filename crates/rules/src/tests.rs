@@ -1186,6 +1186,20 @@ mod replace_and_tables {
         ] {
             assert_eq!(r.is_covered(t, c), want, "{t}.{c}");
         }
+        // The same answers for whole tables at once.
+        let columns = ["id", "created_at", "email", "name", "anything", "data", "x"];
+        for table in ["sessions", "cache", "users", "log", "other"] {
+            let one_by_one: Vec<&str> = columns
+                .iter()
+                .copied()
+                .filter(|c| !r.is_covered(table, c))
+                .collect();
+            assert_eq!(r.uncovered(table, columns), one_by_one, "{table}");
+        }
+        assert_eq!(
+            r.uncovered("users", columns),
+            ["name", "anything", "data", "x"]
+        );
         assert!(r.needs_columns("other"));
         assert!(!r.needs_columns("sessions"));
         assert_eq!(compile("").unwrap().unlisted(), Unlisted::Keep);
