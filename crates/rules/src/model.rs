@@ -290,18 +290,11 @@ impl CompiledRules {
     /// Independent of `[policy]`; the engine stops on uncovered columns when
     /// [`unlisted`](Self::unlisted) is `Fail`.
     pub fn is_covered(&self, table: &str, column: &str) -> bool {
-        matches!(
-            self.table_action(table).action,
-            Action::DropData | Action::Skip
-        ) || self.masks_for(table).any(|m| m.column() == column)
-            || self
-                .keeps
-                .iter()
-                .any(|k| k.tables.matches(table) && k.columns.iter().any(|c| c.matches(column)))
+        self.uncovered(table, [column]).is_empty()
     }
 
-    /// The columns among `columns` of `table` that [`is_covered`](Self::is_covered) says are
-    /// not covered, in their order. The table's rules are found once, not once per column:
+    /// The columns among `columns` of `table` that are not covered (see
+    /// [`is_covered`](Self::is_covered)), in their order. The table's rules are found once, not once per column:
     /// a multisite dump has thousands of tables, and matching every rule's table glob for
     /// every column was a quarter of a masked rewrite of one.
     pub fn uncovered<'c>(
