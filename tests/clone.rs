@@ -464,7 +464,17 @@ fn a_target_server_killed_during_the_restore_leaves_its_database_as_it_was() {
     let out = child.wait_with_output().unwrap();
     let all = text(&out);
     assert_eq!(out.status.code(), Some(2), "{all}");
-    assert!(all.contains("restore failed"), "{all}");
+    // Which stage meets the dead server depends on when the restore client connected: the
+    // engine reads ahead, so the pause need not fall inside the restore (seen in CI: the
+    // restore had finished and the swap failed). Whichever it is, the clone stops and the
+    // target is as it was.
+    assert!(
+        ["restore failed", "post_sql failed", "swap failed"]
+            .iter()
+            .any(|stage| all.contains(stage)),
+        "{all}"
+    );
+    assert!(all.contains("the target database is as it was"), "{all}");
     assert_eq!(sites.target_checksums(), before);
     // The staging database the dead server kept is dropped by the next clone.
     let out = sites.clone(&sites.plan(GOOD_VARS, ""), &[]);
