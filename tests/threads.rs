@@ -221,8 +221,9 @@ fn a_dump_of_many_tables_is_rewritten_the_same_with_threads() {
 }
 
 /// One-row `INSERT`s whose statements a small batch cuts: the pass reads such bytes itself,
-/// and a row filter's skim there once counted a row's values into the next row's ("the row
-/// has 32 values, the table has 23 columns") where one thread read the dump fine.
+/// and a row filter's skim there once started at a value the batch had cut, whose progress
+/// the lexer kept, and counted a row's values into the next row's ("the row has 32 values,
+/// the table has 23 columns") where one thread read the dump fine.
 #[test]
 fn one_row_inserts_cut_by_small_batches_are_rewritten_the_same() {
     let dir = tempfile::tempdir().unwrap();

@@ -126,12 +126,6 @@ pub(crate) struct SliceCursor<'b> {
     pub(crate) at: usize,
     /// Whether the input ends with `bytes` (else a token cut by their end waits for more).
     pub(crate) eof: bool,
-    /// Whether rows may be skimmed up to a row filter's limit. The pass turns this off for
-    /// bytes that end inside a statement: skimmed that way, the rows of a one-row-INSERT
-    /// table whose statement the bytes cut were counted into the next row (a `mix` dump at
-    /// `--batch-size 2048`, `tests/threads.rs`). Until that is understood, such bytes are
-    /// read token by token there.
-    pub(crate) skim_before: bool,
 }
 
 impl<'b> SliceCursor<'b> {
@@ -141,7 +135,6 @@ impl<'b> SliceCursor<'b> {
             bytes,
             at: 0,
             eof,
-            skim_before: true,
         }
     }
 }
@@ -164,9 +157,6 @@ impl Source for SliceCursor<'_> {
         limit: usize,
         look: &F,
     ) -> Option<Item<'_>> {
-        if !self.skim_before {
-            return None;
-        }
         self.reader
             .skim_rows_before(self.bytes, &mut self.at, limit, look)
     }

@@ -1340,7 +1340,6 @@ impl Pass {
         let lexer = self.lexer.take().expect("the pass always holds its lexer");
         let reader = SliceReader::new(lexer, self.pos, &self.table);
         let mut src = SliceCursor::new(reader, &buf, eof);
-        src.skim_before = eof;
         drive(&mut src, run, &mut ChangeAhead::default(), &mut Vec::new())?;
         let at = src.at;
         let reader = src.reader;

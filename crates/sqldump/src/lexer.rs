@@ -572,8 +572,19 @@ impl Lexer {
 
     /// Whether [`Lexer::skim_rows`] (`values_too`: [`Lexer::skim_rows_before`]) may take
     /// anything here.
+    ///
+    /// Never inside a token an earlier call stopped in at the end of its input: that token's
+    /// progress is kept for the call that continues it, and a skim from its start would
+    /// take the token again while the progress stays (a row's values then counted into the
+    /// next row's).
     pub fn can_skim(&self, values_too: bool) -> bool {
-        self.is_between_rows() || values_too && self.is_after_value()
+        let placed = self.is_between_rows() || values_too && self.is_after_value();
+        placed && !self.in_token()
+    }
+
+    /// Whether a token is half read: an earlier call ran out of input inside it.
+    fn in_token(&self) -> bool {
+        self.resume != 0 || self.piece_quote != 0 || self.text.at != 0
     }
 
     fn skim_values<F>(&mut self, input: &[u8], limit: usize, look: &F) -> Skimmed

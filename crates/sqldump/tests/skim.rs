@@ -320,3 +320,35 @@ fn look_is_asked_where_each_string_starts_and_after_each_quote_it_wants_to_see()
         Skimmed::Rows(Token::Values { values: 3 }, 10)
     );
 }
+
+/// A value cut by the end of the input is continued by the next `lex`, never skimmed: a
+/// skim from its start while the lexer keeps its progress counted the row's values into
+/// the next row's.
+#[test]
+fn a_value_cut_by_the_end_of_the_input_is_not_skimmed_until_it_is_lexed() {
+    let row = r"(1,'a longer string',2,'x'),(3,'y',4,'z')";
+    let mut lexer = Lexer::new().between_rows(true);
+    let mut at = 0;
+    assert_eq!(lex_next(&mut lexer, row, &mut at), Token::RowOpen);
+    assert!(matches!(lex_next(&mut lexer, row, &mut at), Token::Value(v) if v.column == 0));
+    assert!(lexer.can_skim(true));
+    // The input ends inside `'a longer string'`.
+    let cut = &row.as_bytes()[at..at + 8];
+    assert_eq!(lexer.lex(cut, false).unwrap(), (Lexed::NeedInput, 0));
+    assert!(!lexer.can_skim(true), "inside a cut value");
+    // With the rest of the input, the value is lexed where it was left, then skims go on.
+    let Token::Value(v) = lex_next(&mut lexer, row, &mut at) else {
+        panic!("the cut value");
+    };
+    assert_eq!(v.column, 1);
+    assert!(lexer.can_skim(true));
+    let rest = &row.as_bytes()[at..];
+    assert_eq!(
+        lexer.skim_rows_before(rest, rest.len(), &NOTHING),
+        Skimmed::Rows(Token::Values { values: 2 }, 6)
+    );
+    at += 6;
+    assert_eq!(lex_next(&mut lexer, row, &mut at), Token::RowClose);
+    assert_eq!(lex_next(&mut lexer, row, &mut at), Token::RowOpen);
+    assert!(matches!(lex_next(&mut lexer, row, &mut at), Token::Value(v) if v.column == 0));
+}
