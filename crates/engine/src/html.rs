@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::io;
 
-use crate::report::{ColumnReport, Report};
+use crate::report::{ColumnReport, Counts, Report};
 
 /// Escapes `s` for HTML text and attribute values.
 fn esc(s: &str) -> String {
@@ -34,9 +34,9 @@ th{background:#f2f2f2}tr.warn td{background:#fff4e5}\
 details{margin:0.3em 0}summary{cursor:pointer}code{font-size:0.95em}";
 
 /// `name: count` pairs, one per line.
-fn counts(map: &std::collections::BTreeMap<String, u64>) -> String {
+fn counts(map: &Counts) -> String {
     let mut out = String::new();
-    for (k, n) in map {
+    for (k, n) in map.iter() {
         if !out.is_empty() {
             out.push_str("<br>");
         }
@@ -45,8 +45,8 @@ fn counts(map: &std::collections::BTreeMap<String, u64>) -> String {
     out
 }
 
-fn sum(map: &std::collections::BTreeMap<String, u64>) -> u64 {
-    map.values().sum()
+fn sum(map: &Counts) -> u64 {
+    map.total()
 }
 
 impl Report {
@@ -182,8 +182,8 @@ mod tests {
             ..TableReport::default()
         };
         let mut column = ColumnReport::default();
-        column.masked.insert("<b>mask</b>".into(), 2);
-        column.left_null.insert("<b>mask</b>".into(), 1);
+        column.masked.add("<b>mask</b>", 2);
+        column.left_null.add("<b>mask</b>", 1);
         table.columns.insert("x\"<script>".into(), Box::new(column));
         report.tables.insert("t&<i>".into(), table);
         report.warnings.push(Warning::corrupt_serialized(

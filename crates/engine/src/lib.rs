@@ -33,6 +33,6 @@ pub use crate::coverage::{coverage, Coverage};
 pub use crate::error::{Detail, Error, ErrorKind};
 pub use crate::piped::{OnFailure, INCOMPLETE_MARKER};
 pub use crate::pipeline::{Engine, EngineBuilder};
-pub use crate::report::{ColumnReport, Report, TableReport, ValueAt, Warning, WarningKind};
+pub use crate::report::{ColumnReport, Counts, Report, TableReport, ValueAt, Warning, WarningKind};
 pub use understudy_phpser::Boundary;
 pub use understudy_phpser::Mode as SerializedMode;

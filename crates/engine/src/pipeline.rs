@@ -22,7 +22,7 @@ use understudy_stream::Progress;
 
 use crate::drive::{drive, Flow, RowValues, SliceCursor, Step, Visit, Want};
 use crate::error::{Detail, Error};
-use crate::report::{Report, TableReport, Warning, WarningKind};
+use crate::report::{Counts, Report, TableReport, Warning, WarningKind};
 use crate::row::{RowBuf, RowView};
 use crate::structured::{
     check_json_path, check_serialized_path, mask_json, mask_serialized, scrub_value,
@@ -1228,7 +1228,7 @@ impl<'e, W: Write> Run<'e, W> {
                 (n.empty, &mut column.left_empty),
             ] {
                 if count > 0 {
-                    *map.entry(mask.name().to_owned()).or_default() += count;
+                    map.add(mask.name(), count);
                 }
             }
             self.report.values_left_null += n.null;
@@ -2102,13 +2102,8 @@ fn take_buffer(buf: &mut Vec<u8>, spare: &mut Vec<Vec<u8>>) -> Vec<u8> {
 }
 
 /// Adds one to `key`'s count, allocating the key only the first time.
-pub(crate) fn count_in(counts: &mut std::collections::BTreeMap<String, u64>, key: &str) {
-    match counts.get_mut(key) {
-        Some(n) => *n += 1,
-        None => {
-            counts.insert(key.to_owned(), 1);
-        }
-    }
+pub(crate) fn count_in(counts: &mut Counts, key: &str) {
+    counts.add(key, 1);
 }
 
 /// Characters in possibly-invalid UTF-8 (an invalid byte counts as one), as MariaDB counts

@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 use understudy_sqldump::Position;
 
 /// What a rewrite did.
@@ -96,17 +97,12 @@ impl Report {
             mine.rows_dropped += t.rows_dropped;
             for (column, c) in t.columns {
                 let col = mine.columns.entry(column).or_default();
-                for (from, to) in [
-                    (c.replaced, &mut col.replaced),
-                    (c.masked, &mut col.masked),
-                    (c.left_null, &mut col.left_null),
-                    (c.left_empty, &mut col.left_empty),
-                    (c.encodings, &mut col.encodings),
-                ] {
-                    for (k, n) in from {
-                        *to.entry(k).or_default() += n;
-                    }
-                }
+                let c = *c;
+                col.replaced.merge(c.replaced);
+                col.masked.merge(c.masked);
+                col.left_null.merge(c.left_null);
+                col.left_empty.merge(c.left_empty);
+                col.encodings.merge(c.encodings);
                 col.corrupt_serialized += c.corrupt_serialized;
             }
         }
@@ -137,16 +133,16 @@ pub struct TableReport {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ColumnReport {
     /// Values changed, per replace rule.
-    pub replaced: BTreeMap<String, u64>,
+    pub replaced: Counts,
     /// Values masked, per mask (its `name`, else `mask[N]`).
-    pub masked: BTreeMap<String, u64>,
+    pub masked: Counts,
     /// NULL values a mask left NULL, per mask: nothing to mask there.
-    pub left_null: BTreeMap<String, u64>,
+    pub left_null: Counts,
     /// Empty strings a mask left empty, per mask.
-    pub left_empty: BTreeMap<String, u64>,
+    pub left_empty: Counts,
     /// Values changed, per encoding the needle was found in (`plain`, `serialized`,
     /// `session`, `base64`, each also as `hex blob, …`).
-    pub encodings: BTreeMap<String, u64>,
+    pub encodings: Counts,
     /// Values that looked serialized but did not parse.
     pub corrupt_serialized: u64,
 }
@@ -192,6 +188,65 @@ pub struct ValueAt {
     pub column: String,
     /// The row (primary key, or number in the table).
     pub row: String,
+}
+
+/// Counts by name, in the names' order; a map in JSON.
+///
+/// A column's report has five of them, most with one name or none, and it is kept to the
+/// end of the run for every changed column of every table: as `BTreeMap`s (a node has room
+/// for eleven entries) they cost about 1 KB per table of a multisite dump with thousands
+/// of tables, as a vector a few dozen bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts(Vec<(String, u64)>);
+
+impl Counts {
+    /// Adds `n` to the count of `name`, which starts at 0.
+    pub fn add(&mut self, name: &str, n: u64) {
+        match self.0.binary_search_by(|(k, _)| k.as_str().cmp(name)) {
+            Ok(i) => self.0[i].1 += n,
+            Err(i) => self.0.insert(i, (name.to_owned(), n)),
+        }
+    }
+
+    /// The count of `name`, if it has one.
+    pub fn get(&self, name: &str) -> Option<u64> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_str().cmp(name))
+            .ok()
+            .map(|i| self.0[i].1)
+    }
+
+    /// The names and their counts, in the names' order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.0.iter().map(|(k, n)| (k.as_str(), *n))
+    }
+
+    /// The sum of the counts.
+    pub fn total(&self) -> u64 {
+        self.0.iter().map(|(_, n)| n).sum()
+    }
+
+    /// Whether no name has a count.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Adds every count of `other`.
+    pub fn merge(&mut self, other: Counts) {
+        for (k, n) in other.0 {
+            self.add(&k, n);
+        }
+    }
+}
+
+impl Serialize for Counts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, n) in &self.0 {
+            map.serialize_entry(k, n)?;
+        }
+        map.end()
+    }
 }
 
 impl Report {
@@ -256,5 +311,43 @@ impl std::fmt::Display for Warning {
             ),
             (None, _) => f.write_str(&self.message),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts add up per name and come out in the names' order, as the map they replaced
+    /// did in the JSON report.
+    #[test]
+    fn counts_add_per_name_and_serialize_as_a_map_in_name_order() {
+        let mut counts = Counts::default();
+        assert!(counts.is_empty());
+        for name in [
+            "site url", "home", "site url", "mask[2]", "home", "site url",
+        ] {
+            counts.add(name, 1);
+        }
+        counts.add("home", 10);
+        assert_eq!(counts.get("site url"), Some(3));
+        assert_eq!(counts.get("home"), Some(12));
+        assert_eq!(counts.get("nothing"), None);
+        assert_eq!(counts.total(), 16);
+        let mut other = Counts::default();
+        other.add("a first", 4);
+        other.add("home", 1);
+        counts.merge(other);
+        let names: Vec<_> = counts.iter().map(|(k, _)| k).collect();
+        assert_eq!(names, ["a first", "home", "mask[2]", "site url"]);
+        let json = serde_json::to_string(&counts).unwrap();
+        let expected: BTreeMap<&str, u64> = [
+            ("site url", 3),
+            ("home", 13),
+            ("mask[2]", 1),
+            ("a first", 4),
+        ]
+        .into();
+        assert_eq!(json, serde_json::to_string(&expected).unwrap());
     }
 }
