@@ -724,6 +724,9 @@ struct Worker<'e, 'b> {
     ctx_of: Option<(String, Option<Arc<TableSchema>>)>,
     /// [`SharedSchemas::before`] this batch, by table: it cannot change within a batch.
     before: HashMap<String, Option<Arc<TableSchema>>>,
+    /// The last `INSERT`'s table as written and unquoted: with one row per `INSERT`, the
+    /// next names it again.
+    last_head: Option<(Vec<u8>, String)>,
 }
 
 impl<'e, 'b> Worker<'e, 'b> {
@@ -752,6 +755,7 @@ impl<'e, 'b> Worker<'e, 'b> {
             spare: Vec::new(),
             ctx_of: None,
             before: HashMap::new(),
+            last_head: None,
         }
     }
 
@@ -867,7 +871,15 @@ impl<'e, 'b> Worker<'e, 'b> {
         self.named_table = true;
         self.delegating = None;
         self.rewriting = false;
-        let name = unquoted(table.of(tb));
+        let raw = table.of(tb);
+        let name = match &self.last_head {
+            Some((last, name)) if last.as_slice() == raw => name.clone(),
+            _ => {
+                let name = unquoted(raw);
+                self.last_head = Some((raw.to_vec(), name.clone()));
+                name
+            }
+        };
         let schema = match self.created.get(&name) {
             Some(s) => Some(s.clone()),
             None => match self.before.get(&name) {

@@ -576,6 +576,9 @@ pub(crate) struct Run<'e, W: Write> {
     row_filter: Vec<&'e Replacements>,
     /// The table whose statements are being read, for lookups.
     current_table: String,
+    /// `current_table` as an `INSERT` head wrote it (quoted), if one did: the next head
+    /// that writes it so names the same table without unquoting it again.
+    current_raw: Vec<u8>,
     /// Shared with worker threads once a lookup is complete (`Arc::make_mut` copies it if
     /// a later table records more).
     lookups: Option<Arc<LookupStore>>,
@@ -648,7 +651,11 @@ impl<'e> Run<'e, Vec<u8>> {
         self.out.flush().ok()?;
         let output = std::mem::replace(self.out.get_mut(), next);
         let report = std::mem::take(&mut self.report);
-        let rows = self.row_numbers.remove(table).unwrap_or(0);
+        // Kept at 0 rather than removed: the table's next INSERT would copy its name again.
+        let rows = self
+            .row_numbers
+            .get_mut(table)
+            .map_or(0, |n| std::mem::take(n));
         Some((output, report, rows))
     }
 }
@@ -671,6 +678,7 @@ impl<'e, W: Write> Run<'e, W> {
             ctx: None,
             row_filter: Vec::new(),
             current_table: String::new(),
+            current_raw: Vec::new(),
             lookups: engine
                 .rules
                 .as_deref()
@@ -745,10 +753,12 @@ impl<'e, W: Write> Run<'e, W> {
 
     /// Makes `schema` known for `table` (a worker's run, which sees no `CREATE TABLE`).
     pub(crate) fn know_schema(&mut self, table: &str, schema: Option<Arc<TableSchema>>) {
-        if !same_schema(&self.schemas.get(table).cloned(), &schema) {
-            self.settle_counts();
-            self.ctx = None;
+        if same_schema(&self.schemas.get(table).cloned(), &schema) {
+            // Known already: the next INSERT of the table most often, with one row each.
+            return;
         }
+        self.settle_counts();
+        self.ctx = None;
         match schema {
             Some(s) => self.schemas.insert(table.to_owned(), s),
             None => self.schemas.remove(table),
@@ -879,11 +889,21 @@ impl<'e, W: Write> Run<'e, W> {
                 self.emit(bytes)
             }
             Token::InsertHead { table, columns, .. } => {
-                let name = unquoted(table.of(bytes));
+                let raw = table.of(bytes);
+                // With one row per INSERT, most heads name the table the last one did.
+                let name = if !self.current_raw.is_empty() && self.current_raw == raw {
+                    self.current_table.clone()
+                } else {
+                    unquoted(raw)
+                };
                 if name != self.current_table {
                     self.meet_table(&name, pos)?;
                 }
                 self.switch_table(&name);
+                if self.current_raw != raw {
+                    self.current_raw.clear();
+                    self.current_raw.extend_from_slice(raw);
+                }
                 let schema = self.schemas.get(&name).cloned();
                 // The last statement's context fits if it read the same table by the same
                 // columns: by its CREATE TABLE, not by an INSERT's own column list.
@@ -1312,6 +1332,7 @@ impl<'e, W: Write> Run<'e, W> {
             }
         }
         self.current_table = table.to_string();
+        self.current_raw.clear();
     }
 
     fn statement(&mut self, kind: StatementKind, bytes: &[u8], pos: Position) -> Result<(), Error> {
