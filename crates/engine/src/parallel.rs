@@ -47,7 +47,7 @@
 //! is small: the tables a [`SchemaCache`](understudy_sqldump::schema::SchemaCache) read from
 //! one text share one column list, and a table's report keeps its columns boxed.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::io::{self, BufRead, Write};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
@@ -61,7 +61,7 @@ use crate::drive::{drive, Flow, RowValues, SliceCursor, Step, Stop, Visit, Want}
 use crate::error::{Detail, Error};
 use crate::pipeline::{same_schema, unquoted, ChangeAhead, Engine, PreValue, Precomputed, Run};
 use crate::report::Report;
-use crate::table::TableCtx;
+use crate::table::{NameMap, TableCtx};
 use crate::value::{replace, ValueScratch};
 
 /// A statement longer than this many batches is not held whole: the pass lexes it as it is
@@ -95,7 +95,7 @@ pub(crate) struct SharedSchemas {
 #[derive(Default)]
 struct SchemaState {
     /// Per table, each batch's last `CREATE TABLE` of it, by batch number.
-    tables: HashMap<String, Vec<(u64, Arc<TableSchema>)>>,
+    tables: NameMap<Vec<(u64, Arc<TableSchema>)>>,
     /// Batches that may hold a `CREATE TABLE` and are not lexed yet.
     creating: std::collections::BTreeSet<u64>,
 }
@@ -690,7 +690,7 @@ struct Worker<'e, 'b> {
     batch: u64,
     bytes: &'b [u8],
     /// This batch's own `CREATE TABLE`s, which later statements in it see first.
-    created: HashMap<String, Arc<TableSchema>>,
+    created: NameMap<Arc<TableSchema>>,
     /// Lines are counted in bulk, up to each token that is kept.
     lines: Lines,
     tokens: Vec<Rec>,
@@ -723,7 +723,7 @@ struct Worker<'e, 'b> {
     /// statement, it cost more than the statement itself with one row per `INSERT`.
     ctx_of: Option<(String, Option<Arc<TableSchema>>)>,
     /// [`SharedSchemas::before`] this batch, by table: it cannot change within a batch.
-    before: HashMap<String, Option<Arc<TableSchema>>>,
+    before: NameMap<Option<Arc<TableSchema>>>,
     /// The last `INSERT`'s table as written and unquoted: with one row per `INSERT`, the
     /// next names it again.
     last_head: Option<(Vec<u8>, String)>,
@@ -736,7 +736,7 @@ impl<'e, 'b> Worker<'e, 'b> {
             shared,
             batch,
             bytes,
-            created: HashMap::new(),
+            created: NameMap::default(),
             lines: Lines::default(),
             tokens: shared.buffers.tokens.get(),
             values: Vec::new(),
@@ -754,7 +754,7 @@ impl<'e, 'b> Worker<'e, 'b> {
             last_done: None,
             spare: Vec::new(),
             ctx_of: None,
-            before: HashMap::new(),
+            before: NameMap::default(),
             last_head: None,
         }
     }

@@ -27,7 +27,7 @@ use crate::row::{RowBuf, RowView};
 use crate::structured::{
     check_json_path, check_serialized_path, mask_json, mask_serialized, scrub_value,
 };
-use crate::table::{uncovered, TableCtx};
+use crate::table::{uncovered, NameMap, TableCtx};
 use crate::value::{encode, replace, replace_decoded, Replacements, ValueOutcome, ValueScratch};
 
 /// How many different values a mask may draw for one UNIQUE column before giving up.
@@ -568,7 +568,7 @@ pub(crate) struct Run<'e, W: Write> {
     rules: Option<&'e CompiledRules>,
     out: io::BufWriter<W>,
     report: Report,
-    schemas: HashMap<String, Arc<TableSchema>>,
+    schemas: NameMap<Arc<TableSchema>>,
     ctx: Option<TableCtx<'e>>,
     /// The replacements of the current `INSERT` when they are all it changes, value by
     /// value: rows in which none of them may change anything are copied through whole (see
@@ -591,7 +591,7 @@ pub(crate) struct Run<'e, W: Write> {
     mask_out: Vec<u8>,
     /// Hashes of values written to UNIQUE columns by masks, per table and column.
     unique_seen: HashMap<(String, usize), HashMap<u64, u64>>,
-    row_numbers: HashMap<String, u64>,
+    row_numbers: NameMap<u64>,
     /// The row being written by `finish_row`, whose buffer is moved out then: its number,
     /// and whether its key is in `held_key` (as written). Kept as bytes, not as a name: the
     /// name is made only for a message, and most rows get none.
@@ -674,7 +674,7 @@ impl<'e, W: Write> Run<'e, W> {
             rules: engine.rules.as_deref(),
             out: io::BufWriter::with_capacity(capacity, output),
             report: Report::default(),
-            schemas: HashMap::new(),
+            schemas: NameMap::default(),
             ctx: None,
             row_filter: Vec::new(),
             current_table: String::new(),
@@ -690,7 +690,7 @@ impl<'e, W: Write> Run<'e, W> {
             token_out: Vec::new(),
             mask_out: Vec::new(),
             unique_seen: HashMap::new(),
-            row_numbers: HashMap::new(),
+            row_numbers: NameMap::default(),
             held_row: None,
             held_key: Vec::new(),
             masked: Vec::new(),
