@@ -652,10 +652,7 @@ impl<'e> Run<'e, Vec<u8>> {
         let output = std::mem::replace(self.out.get_mut(), next);
         let report = std::mem::take(&mut self.report);
         // Kept at 0 rather than removed: the table's next INSERT would copy its name again.
-        let rows = self
-            .row_numbers
-            .get_mut(table)
-            .map_or(0, |n| std::mem::take(n));
+        let rows = self.row_numbers.get_mut(table).map_or(0, std::mem::take);
         Some((output, report, rows))
     }
 }
