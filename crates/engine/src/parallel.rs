@@ -59,7 +59,9 @@ use understudy_sqldump::{column_names, Item, Lexer, Position, SliceReader, Span,
 
 use crate::drive::{drive, Flow, RowValues, SliceCursor, Step, Stop, Visit, Want};
 use crate::error::{Detail, Error};
-use crate::pipeline::{same_schema, unquoted, ChangeAhead, Engine, PreValue, Precomputed, Run};
+use crate::pipeline::{
+    same_schema, unquoted, ChangeAhead, Engine, HeadName, PreValue, Precomputed, Run,
+};
 use crate::report::Report;
 use crate::table::{NameMap, TableCtx};
 use crate::value::{replace, ValueScratch};
@@ -724,9 +726,8 @@ struct Worker<'e, 'b> {
     ctx_of: Option<(String, Option<Arc<TableSchema>>)>,
     /// [`SharedSchemas::before`] this batch, by table: it cannot change within a batch.
     before: NameMap<Option<Arc<TableSchema>>>,
-    /// The last `INSERT`'s table as written and unquoted: with one row per `INSERT`, the
-    /// next names it again.
-    last_head: Option<(Vec<u8>, String)>,
+    /// The table the last `INSERT` head named.
+    head_name: HeadName,
 }
 
 impl<'e, 'b> Worker<'e, 'b> {
@@ -755,7 +756,7 @@ impl<'e, 'b> Worker<'e, 'b> {
             spare: Vec::new(),
             ctx_of: None,
             before: NameMap::default(),
-            last_head: None,
+            head_name: HeadName::default(),
         }
     }
 
@@ -871,15 +872,7 @@ impl<'e, 'b> Worker<'e, 'b> {
         self.named_table = true;
         self.delegating = None;
         self.rewriting = false;
-        let raw = table.of(tb);
-        let name = match &self.last_head {
-            Some((last, name)) if last.as_slice() == raw => name.clone(),
-            _ => {
-                let name = unquoted(raw);
-                self.last_head = Some((raw.to_vec(), name.clone()));
-                name
-            }
-        };
+        let name = self.head_name.of(table.of(tb));
         let schema = match self.created.get(&name) {
             Some(s) => Some(s.clone()),
             None => match self.before.get(&name) {

@@ -576,9 +576,8 @@ pub(crate) struct Run<'e, W: Write> {
     row_filter: Vec<&'e Replacements>,
     /// The table whose statements are being read, for lookups.
     current_table: String,
-    /// `current_table` as an `INSERT` head wrote it (quoted), if one did: the next head
-    /// that writes it so names the same table without unquoting it again.
-    current_raw: Vec<u8>,
+    /// The table the last `INSERT` head named.
+    head_name: HeadName,
     /// Shared with worker threads once a lookup is complete (`Arc::make_mut` copies it if
     /// a later table records more).
     lookups: Option<Arc<LookupStore>>,
@@ -675,7 +674,7 @@ impl<'e, W: Write> Run<'e, W> {
             ctx: None,
             row_filter: Vec::new(),
             current_table: String::new(),
-            current_raw: Vec::new(),
+            head_name: HeadName::default(),
             lookups: engine
                 .rules
                 .as_deref()
@@ -886,21 +885,11 @@ impl<'e, W: Write> Run<'e, W> {
                 self.emit(bytes)
             }
             Token::InsertHead { table, columns, .. } => {
-                let raw = table.of(bytes);
-                // With one row per INSERT, most heads name the table the last one did.
-                let name = if !self.current_raw.is_empty() && self.current_raw == raw {
-                    self.current_table.clone()
-                } else {
-                    unquoted(raw)
-                };
+                let name = self.head_name.of(table.of(bytes));
                 if name != self.current_table {
                     self.meet_table(&name, pos)?;
                 }
                 self.switch_table(&name);
-                if self.current_raw != raw {
-                    self.current_raw.clear();
-                    self.current_raw.extend_from_slice(raw);
-                }
                 let schema = self.schemas.get(&name).cloned();
                 // The last statement's context fits if it read the same table by the same
                 // columns: by its CREATE TABLE, not by an INSERT's own column list.
@@ -1329,7 +1318,6 @@ impl<'e, W: Write> Run<'e, W> {
             }
         }
         self.current_table = table.to_string();
-        self.current_raw.clear();
     }
 
     fn statement(&mut self, kind: StatementKind, bytes: &[u8], pos: Position) -> Result<(), Error> {
@@ -2160,6 +2148,30 @@ fn not_sql(bytes: &[u8], pos: Position) -> Error {
 
 pub(crate) fn unquoted(raw: &[u8]) -> String {
     String::from_utf8_lossy(&unquote_identifier(raw)).into_owned()
+}
+
+/// The table the last `INSERT` head named, as written and [`unquoted`]: with one row per
+/// `INSERT`, most heads name the table the one before did, and are not unquoted again.
+#[derive(Default)]
+pub(crate) struct HeadName {
+    raw: Vec<u8>,
+    name: Option<String>,
+}
+
+impl HeadName {
+    /// The unquoted name of the table a head writes as `raw`.
+    pub(crate) fn of(&mut self, raw: &[u8]) -> String {
+        match &self.name {
+            Some(name) if self.raw == raw => name.clone(),
+            _ => {
+                let name = unquoted(raw);
+                self.raw.clear();
+                self.raw.extend_from_slice(raw);
+                self.name = Some(name.clone());
+                name
+            }
+        }
+    }
 }
 
 fn action_name(action: Action) -> &'static str {

@@ -773,7 +773,7 @@ impl Lexer {
         }
         // The general scan looks for the delimiter at the spaces and backticks of the head.
         let plain_delimiter = !matches!(self.delimiter[0], b' ' | b'`');
-        if word == b"INSERT" && self.text.at == 0 && plain_delimiter {
+        if word == b"INSERT" && !self.in_token() && plain_delimiter {
             if let Some((token, end)) = dumped_insert_head(input) {
                 self.mode = Mode::FirstRow;
                 return Ok(Some((token, end)));
