@@ -310,3 +310,80 @@ fn a_rule_failing_in_a_worker_fails_the_same_with_threads() {
         &[("2", None), ("2", Some("1")), ("3", Some("200"))],
     );
 }
+
+/// One row per `INSERT`, with a value that warns (serialized PHP that does not parse) in
+/// the middle of runs of statements a worker rewrites as one: the warnings name the same
+/// rows, and the report and output are the same, however the batches cut the runs.
+#[test]
+fn warnings_inside_runs_of_one_row_inserts_are_reported_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut dump = String::from("CREATE TABLE `o` (\n  `id` int NOT NULL,\n  `v` longtext\n);\n");
+    for i in 0..300 {
+        let v = if [0, 1, 2, 57, 58, 150, 299].contains(&i) {
+            format!("a:1:{{i:0;s:99:\"https://www.example.com/{i}\";}}")
+        } else {
+            let url = format!("https://www.example.com/{i}");
+            format!("a:1:{{i:0;s:{}:\"{url}\";}}", url.len())
+        };
+        dump.push_str(&format!("INSERT INTO `o` VALUES ({i},'{v}');\n"));
+        if i == 200 {
+            dump.push_str("-- a comment ends a run\n");
+        }
+    }
+    let args = configs()[1].clone();
+    let (status, _, stderr, report) = rewrite(dir.path(), dump.as_bytes(), &args, "1", None);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(report.contains("\"row\": \"58\""), "{report}");
+    assert!(report.contains("\"corrupt_serialized\": 7"), "{report}");
+    assert_same_as_one_thread(
+        dir.path(),
+        "warnings in one-row inserts",
+        dump.as_bytes(),
+        &args,
+        &[
+            ("2", None),
+            ("2", Some("1000")),
+            ("2", Some("4096")),
+            ("3", Some("700")),
+        ],
+    );
+}
+
+/// A rule failing in the 40th of one-row `INSERT`s, which a worker would rewrite as one run,
+/// stops both the same way, after the same output.
+#[test]
+fn a_rule_failing_inside_a_run_of_one_row_inserts_fails_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "[[mask]]\ntable = \"users\"\ncolumn = \"id\"\nstrategy = \"template\"\ntemplate = \"{email}\"\n",
+    )
+    .unwrap();
+    let mut dump = String::from(
+        "CREATE TABLE `users` (\n  `id` varchar(100) NOT NULL,\n  `email` varchar(100) DEFAULT NULL\n);\n",
+    );
+    for i in 0..100 {
+        let email = if i == 40 {
+            "NULL".to_owned()
+        } else {
+            format!("'user{i}@example.org'")
+        };
+        dump.push_str(&format!("INSERT INTO `users` VALUES ({i},{email});\n"));
+    }
+    let args = vec!["--rules".to_owned(), rules.to_string_lossy().into_owned()];
+    let (status, stdout, stderr, _) = rewrite(dir.path(), dump.as_bytes(), &args, "1", None);
+    assert_eq!(status, Some(1), "{stderr}");
+    assert!(stderr.contains("row 41"), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&stdout).contains("user39@example.org"),
+        "the statements before it are written"
+    );
+    assert_same_as_one_thread(
+        dir.path(),
+        "failing template in one-row inserts",
+        dump.as_bytes(),
+        &args,
+        &[("2", None), ("2", Some("1")), ("3", Some("600"))],
+    );
+}

@@ -33,12 +33,16 @@
 //! the workers leave the pass as little per statement as they can: a statement a worker did
 //! whole joins the one before it when only whitespace is between them and the pass would
 //! take both the same way (see `Worker::join_last`), and the pass checks and writes the run
-//! in one step; `CREATE TABLE`s a worker read are read for the pass too (the engine's
-//! schema cache). Every reader of tokens, workers and pass alike, runs the one loop of
-//! [`crate::drive`]. What the pass cannot leave to workers is every statement other than an
-//! `INSERT`, which the rules decide on one by one: a batch dense with `CREATE TABLE`s (a dump
-//! of thousands of small tables) is mostly that, so the pass lexes it itself and no worker
-//! speculates on it (see [`DENSE`]).
+//! in one step. The worker does as little per statement too: its run goes on writing and
+//! counting across such statements and is emptied once per run of them, not once per
+//! statement (see `Worker::continue_chain`); with one row per `INSERT`, taking out and
+//! merging a report per statement cost a worker half again the single-threaded rewrite.
+//! `CREATE TABLE`s a worker read are read for the pass too (the engine's schema cache).
+//! Every reader of tokens, workers and pass alike, runs the one loop of [`crate::drive`].
+//! What the pass cannot leave to workers is every statement other than an `INSERT`, which
+//! the rules decide on one by one: a batch dense with `CREATE TABLE`s (a dump of thousands
+//! of small tables) is mostly that, so the pass lexes it itself and no worker speculates on
+//! it (see [`DENSE`]).
 //!
 //! Memory stays bounded: at most `threads + 2` batches of about [`BATCH`] bytes are in flight
 //! with what the workers made of them, and a statement longer than
@@ -648,7 +652,10 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
             // A statement the batch ends in comes to the pass token by token.
             Ok(Stop::End) => match worker.delegating.take() {
                 Some(d) if d.own => worker.rewind(d, &mut src),
-                _ => break false,
+                _ => {
+                    worker.close_chain();
+                    break false;
+                }
             },
             Ok(Stop::Break) => {
                 if let Some(d) = worker.rewinding.take() {
@@ -710,10 +717,17 @@ struct Worker<'e, 'b> {
     /// A run of the engine for whole statements, and the statement being delegated.
     own: Option<Run<'e, Vec<u8>>>,
     delegating: Option<Delegating>,
+    /// The statements `own` rewrote since its output was last taken, which the next may
+    /// continue (see [`Worker::continue_chain`]).
+    chain: Option<Chain>,
     head_index: usize,
     named_table: bool,
-    /// The head of a statement lexed again because its delegation fell through.
+    /// The head of a statement lexed again because its delegation fell through: the pass
+    /// takes it token by token.
     redo_from: Option<usize>,
+    /// The head of a statement lexed again because its delegation fell through, after
+    /// others of its chain that did not: it starts a chain of its own.
+    cut_at: Option<usize>,
     /// The delegated statement to lex again ([`Worker::rewind`]) once `drive` breaks.
     rewinding: Option<Delegating>,
     /// The record of the last statement done whole, which the next may join.
@@ -748,9 +762,11 @@ impl<'e, 'b> Worker<'e, 'b> {
             skimming: false,
             own: None,
             delegating: None,
+            chain: None,
             head_index: 0,
             named_table: false,
             redo_from: None,
+            cut_at: None,
             rewinding: None,
             last_done: None,
             spare: Vec::new(),
@@ -760,14 +776,15 @@ impl<'e, 'b> Worker<'e, 'b> {
         }
     }
 
-    /// Joins the statement `done`, whose head record is at `head`, to the last statement
-    /// done whole, if only whitespace is between them and the pass would take both the same
-    /// way (same table, schema and lookups); else gives it back. The pass then takes a
-    /// run of small statements (one row per `INSERT`, say) in one step: per statement, it
-    /// would check, count and write them one by one, and with small statements that
-    /// sequential work is most of the run. Taking both at once gives the same: the checks
-    /// would give the same answers, as nothing the pass keeps changes between them, and
-    /// counts, rows and output add up.
+    /// Joins the statements `done`, whose head record is at `head`, to the last ones done
+    /// whole, if only whitespace is between them and the pass would take both the same way
+    /// (same table, schema and lookups); else gives them back. The pass then takes a run of
+    /// small statements (one row per `INSERT`, say) in one step: per statement, it would
+    /// check, count and write them one by one, and with small statements that sequential
+    /// work is most of the run. Taking both at once gives the same: the checks would give
+    /// the same answers, as nothing the pass keeps changes between them, and counts, rows
+    /// and output add up. (Statements the worker's own run rewrites join there already, as
+    /// a [`Chain`]; this joins what no run rewrote, and chains of different runs.)
     fn join_last(&mut self, head: usize, done: Box<Delegated>) -> Result<(), Box<Delegated>> {
         let Some(last) = self.last_done else {
             return Err(done);
@@ -815,8 +832,86 @@ impl<'e, 'b> Worker<'e, 'b> {
             buf.clear();
             self.spare = buf;
         }
-        self.tokens.truncate(last + 1);
+        // Whitespace read after `done` stays.
+        self.tokens.drain(last + 1..=head);
         Ok(())
+    }
+
+    /// `done`, whose head record is at `head`, joins the last statements done whole or is
+    /// kept in that record for the pass.
+    fn done(&mut self, head: usize, done: Box<Delegated>) {
+        if let Err(done) = self.join_last(head, done) {
+            self.tokens[head].head = Some(Box::new(Ahead::Statement(*done)));
+            self.last_done = Some(head);
+        }
+    }
+
+    /// Whether the `INSERT` at `item`, into `table` with `schema`, reading the lookups of
+    /// `generation`, continues the open chain (`None`: it does not); if so, the worker's run
+    /// has taken its head, or failed on it and the chain is to be lexed again.
+    ///
+    /// A statement continues the chain when only whitespace is between them and the pass
+    /// would take both the same way (see [`Worker::join_last`]). The run then goes on
+    /// writing and counting as the pass would, and the chain reaches the pass as one
+    /// statement: with one row per `INSERT`, taking each statement's output and report out
+    /// of the run and merging it into the last cost the worker more than rewriting it.
+    fn continue_chain(
+        &mut self,
+        table: &str,
+        schema: &Option<Arc<TableSchema>>,
+        generation: Option<u64>,
+        item: Item<'_>,
+        delimiter_len: usize,
+    ) -> Option<Flow> {
+        let at = item.pos.byte as usize;
+        let follows = self.chain.as_ref().is_some_and(|c| {
+            c.d.table == table
+                && same_schema(&c.d.schema, schema)
+                && c.d.lookups == generation
+                && self.cut_at != Some(at)
+                && self.tokens[c.d.head + 1..]
+                    .iter()
+                    .all(|r| r.token == Token::Space)
+        });
+        if !follows {
+            return None;
+        }
+        let Chain { mut d, end } = self.chain.take()?;
+        self.tokens.truncate(d.head + 1);
+        d.at = at;
+        let run = self.own.as_mut().expect("a chain runs in `own`");
+        if run.copy_between(&self.bytes[end..at]).is_err()
+            || run.token(item, delimiter_len).is_err()
+        {
+            return Some(self.break_to_rewind(Some(d)));
+        }
+        self.delegating = Some(d);
+        Some(Flow::Continue)
+    }
+
+    /// Takes the open chain's output and report out of the worker's run, for the pass.
+    fn close_chain(&mut self) {
+        let Some(Chain { d, end }) = self.chain.take() else {
+            return;
+        };
+        let run = self.own.as_mut().expect("a chain runs in `own`");
+        let next = match std::mem::take(&mut self.spare) {
+            spare if spare.capacity() > 0 => spare,
+            _ => self.shared.buffers.get(),
+        };
+        let (output, report, rows) = run.take_statements(&d.table, next);
+        let span = self.tokens[d.head].span().start..end;
+        let done = Box::new(Delegated {
+            table: d.table,
+            schema: d.schema,
+            output: Some(output),
+            span,
+            report,
+            rows,
+            lookups: d.lookups,
+            lexer: d.lexer,
+        });
+        self.done(d.head, done);
     }
 
     fn record(&mut self, item: &Item<'_>, delimiter_len: usize, head: Option<Ahead>) {
@@ -836,9 +931,18 @@ impl<'e, 'b> Worker<'e, 'b> {
     }
 
     /// Lexes the delegated statement `d` again from its head, a record per token, for the
-    /// pass: its worker run failed or warned, or the batch ends inside it.
+    /// pass: its worker run failed or warned, or the batch ends inside it. When `d` is the
+    /// last of a chain, the chain is lexed again up to `d`, which then starts a chain of its
+    /// own: each of them is lexed at most three times, however many statements fail.
     fn rewind(&mut self, d: Delegating, src: &mut SliceCursor<'_>) {
         let head = self.tokens[d.head].span().start;
+        if d.at == head {
+            self.redo_from = Some(head);
+        } else {
+            self.cut_at = Some(d.at);
+        }
+        // A chain is open only between statements, and `d` is the statement being read.
+        debug_assert!(self.chain.is_none());
         self.lines = Lines {
             upto: head,
             count: u64::from(self.tokens[d.head].line),
@@ -850,7 +954,6 @@ impl<'e, 'b> Worker<'e, 'b> {
         };
         src.reader = SliceReader::new(d.lexer, pos, &d.table).without_lines();
         src.at = head;
-        self.redo_from = Some(head);
         if let Some(run) = self.own.take() {
             self.shared.buffers.put(run.into_buffer());
         }
@@ -866,7 +969,7 @@ impl<'e, 'b> Worker<'e, 'b> {
         before: Lexer,
         table: Span,
         columns: Option<Span>,
-    ) {
+    ) -> Flow {
         let engine = self.engine;
         let tb = item.bytes;
         self.named_table = true;
@@ -924,7 +1027,15 @@ impl<'e, 'b> Worker<'e, 'b> {
         };
         let generation = read.as_ref().map(|l| l.generation());
         let contained = contained && (read.is_some() || !reads_lookups);
-        let contained = contained && self.redo_from != Some(item.pos.byte as usize);
+        let at = item.pos.byte as usize;
+        let contained = contained && self.redo_from != Some(at);
+        if contained && !unchanged {
+            if let Some(flow) = self.continue_chain(&name, &schema, generation, item, delimiter_len)
+            {
+                return flow;
+            }
+        }
+        self.close_chain();
         if unchanged || contained {
             let fed = !contained || unchanged || {
                 let buffers = self.shared.buffers;
@@ -946,6 +1057,7 @@ impl<'e, 'b> Worker<'e, 'b> {
                     lexer: before,
                     lookups: generation,
                     rows: 0,
+                    at,
                 });
             } else if let Some(run) = self.own.take() {
                 self.shared.buffers.put(run.into_buffer());
@@ -955,6 +1067,7 @@ impl<'e, 'b> Worker<'e, 'b> {
             head = Some(Ahead::Values(Precomputed { schema }));
         }
         self.record(&item, delimiter_len, head);
+        Flow::Continue
     }
 
     /// A token of the statement being delegated; `false` if the worker's run failed on it.
@@ -982,45 +1095,33 @@ impl<'e, 'b> Worker<'e, 'b> {
             // Else no record: the statement comes back whole, or is lexed again.
             return Flow::Continue;
         }
-        self.record(&item, delimiter_len, None);
         let d = self.delegating.take().expect("checked");
-        let span = self.tokens[d.head].span().start..item.pos.byte as usize + item.bytes.len();
-        let done = if d.own {
-            let buffers = self.shared.buffers;
-            let run = self.own.as_mut().expect("delegating runs in `own`");
-            let next = match std::mem::take(&mut self.spare) {
-                spare if spare.capacity() > 0 => spare,
-                _ => buffers.get(),
-            };
-            run.take_statement(&d.table, next)
-                .filter(|(_, report, _)| report.warnings.is_empty())
-                .map(|(output, report, rows)| (Some(output), report, rows))
-        } else {
-            Some((None, unchanged_report(&d.table, span.len(), d.rows), d.rows))
-        };
-        match done {
-            Some((output, report, rows)) => {
-                // Only the head stays: the statement is done.
-                self.tokens.truncate(d.head + 1);
-                let done = Box::new(Delegated {
-                    table: d.table,
-                    schema: d.schema,
-                    output,
-                    span,
-                    report,
-                    rows,
-                    lookups: d.lookups,
-                    lexer: d.lexer,
-                });
-                if let Err(done) = self.join_last(d.head, done) {
-                    self.tokens[d.head].head = Some(Box::new(Ahead::Statement(*done)));
-                    self.last_done = Some(d.head);
-                }
-                Flow::Continue
+        let end = item.pos.byte as usize + item.bytes.len();
+        // Only the head stays: the statement is done.
+        self.tokens.truncate(d.head + 1);
+        if d.own {
+            let run = self.own.as_ref().expect("delegating runs in `own`");
+            if run.warned() {
+                // Warnings name rows by number, which only the pass knows.
+                return self.break_to_rewind(Some(d));
             }
-            // Warnings name rows by number, which only the pass knows.
-            None => self.break_to_rewind(Some(d)),
+            self.chain = Some(Chain { d, end });
+        } else {
+            let span = self.tokens[d.head].span().start..end;
+            let report = unchanged_report(&d.table, span.len(), d.rows);
+            let done = Box::new(Delegated {
+                table: d.table,
+                schema: d.schema,
+                output: None,
+                span,
+                report,
+                rows: d.rows,
+                lookups: d.lookups,
+                lexer: d.lexer,
+            });
+            self.done(d.head, done);
         }
+        Flow::Continue
     }
 }
 
@@ -1071,6 +1172,9 @@ impl Visit for Worker<'_, '_> {
             Step::Starts(item, delimiter_len, before) => (item, delimiter_len, Some(before)),
         };
         let tb = item.bytes;
+        if self.chain.is_some() && !matches!(item.token, Token::Space | Token::InsertHead { .. }) {
+            self.close_chain();
+        }
         match item.token {
             Token::CreateTable { name } => {
                 self.named_table = true;
@@ -1087,8 +1191,7 @@ impl Visit for Worker<'_, '_> {
             Token::InsertHead { table, columns, .. } => {
                 // An INSERT head is lexed between statements, so `before` is there.
                 let before = before.unwrap_or_else(|| self.engine.lexer());
-                self.insert_head(item, delimiter_len, before, table, columns);
-                return Ok(Flow::Continue);
+                return Ok(self.insert_head(item, delimiter_len, before, table, columns));
             }
             _ if self.delegating.is_some() => return Ok(self.delegated_token(item, delimiter_len)),
             Token::Value(value) if self.rewriting => {
@@ -1162,6 +1265,16 @@ struct Delegating {
     lookups: Option<u64>,
     /// Rows counted (when nothing changes).
     rows: u64,
+    /// The offset of its last statement's head: it is a chain's first statement or one
+    /// that continues it (see [`Worker::continue_chain`]).
+    at: usize,
+}
+
+/// Statements a worker's own run rewrote whole, one after another, into one table: the
+/// first one's [`Delegating`] and the end of the last.
+struct Chain {
+    d: Delegating,
+    end: usize,
 }
 
 /// What the engine reports for an `INSERT` of `rows` rows and `bytes` bytes that it copies

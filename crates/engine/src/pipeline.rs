@@ -639,20 +639,30 @@ impl<'e> Run<'e, Vec<u8>> {
         buf
     }
 
-    /// A worker's run ends a statement: its output (replaced by `next`), report and row
-    /// count, taken out.
-    pub(crate) fn take_statement(
-        &mut self,
-        table: &str,
-        next: Vec<u8>,
-    ) -> Option<(Vec<u8>, Report, u64)> {
+    /// A worker's run ends the statements it rewrote into `table` since the last call: their
+    /// output (replaced by `next`), report and row count, taken out.
+    pub(crate) fn take_statements(&mut self, table: &str, next: Vec<u8>) -> (Vec<u8>, Report, u64) {
         self.settle_counts();
-        self.out.flush().ok()?;
+        // A worker's run writes straight into its vector (`for_worker`): nothing is held
+        // back to flush.
+        debug_assert!(self.out.buffer().is_empty());
         let output = std::mem::replace(self.out.get_mut(), next);
         let report = std::mem::take(&mut self.report);
         // Kept at 0 rather than removed: the table's next INSERT would copy its name again.
         let rows = self.row_numbers.get_mut(table).map_or(0, std::mem::take);
-        Some((output, report, rows))
+        (output, report, rows)
+    }
+
+    /// Whitespace between two statements a worker's run rewrites, copied and counted as
+    /// the pass copies it.
+    pub(crate) fn copy_between(&mut self, gap: &[u8]) -> Result<(), Error> {
+        self.report.bytes_in += gap.len() as u64;
+        self.emit(gap)
+    }
+
+    /// Whether the run has warned since its statements were last taken.
+    pub(crate) fn warned(&self) -> bool {
+        !self.report.warnings.is_empty()
     }
 }
 
