@@ -13,7 +13,7 @@
 //! rows for masks, or single tokens) and hands it each step. The parallel run
 //! (`parallel.rs`) speculates in workers and verifies in order; its module docs say why the
 //! output is the same byte for byte, why runs of small statements reach the in-order pass
-//! as one step, and why batches dense with `CREATE TABLE`s are lexed by that pass itself.
+//! as one step, and why no worker waits for another.
 #![deny(missing_docs)]
 
 mod coverage;

@@ -40,9 +40,8 @@
 //! `CREATE TABLE`s a worker read are read for the pass too (the engine's schema cache).
 //! Every reader of tokens, workers and pass alike, runs the one loop of [`crate::drive`].
 //! What the pass cannot leave to workers is every statement other than an `INSERT`, which
-//! the rules decide on one by one: a batch dense with `CREATE TABLE`s (a dump of thousands
-//! of small tables) is mostly that, so the pass lexes it itself and no worker speculates on
-//! it (see [`DENSE`]).
+//! the rules decide on one by one; a worker that would have to wait for another to know a
+//! table's columns leaves the table's rows to the pass instead (see [`SharedSchemas`]).
 //!
 //! Memory stays bounded: at most `threads + 2` batches of about [`BATCH`] bytes are in flight
 //! with what the workers made of them, and a statement longer than
@@ -54,12 +53,14 @@
 use std::collections::VecDeque;
 use std::io::{self, BufRead, Write};
 use std::sync::mpsc;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 
 use memchr::memmem;
 use understudy_rules::{Action, LookupStore};
 use understudy_sqldump::schema::TableSchema;
-use understudy_sqldump::{column_names, Item, Lexer, Position, SliceReader, Span, Token};
+use understudy_sqldump::{
+    column_names, created_table, Item, Lexer, Position, SliceReader, Span, Token,
+};
 
 use crate::drive::{drive, Flow, RowValues, SliceCursor, Step, Stop, Visit, Want};
 use crate::error::{Detail, Error};
@@ -87,24 +88,29 @@ pub(crate) const BATCH: usize = 1 << 20;
 
 /// The `CREATE TABLE`s of the batches, as the workers read them: a worker resolves an
 /// `INSERT`'s columns from the last `CREATE TABLE` of its table before it, in its own batch
-/// or in an earlier one. It waits until every earlier batch that may hold a `CREATE TABLE`
-/// (the reader looks for the words) has been lexed, so it sees what the sequential pass will
-/// see; a batch the reader misjudged costs speed, not correctness, as the pass checks. Batches
-/// start in order (rayon takes jobs spawned from outside the pool first in, first out), so
-/// the batch waited for is always running.
+/// or in an earlier one. Until every earlier batch that may create the table (the reader
+/// looks for the words and the name after them) has read it, the worker cannot know which
+/// one that is: it leaves the table's `INSERT`s to the pass until then, rather than wait. (In
+/// a dump of many small tables, nearly every batch starts with the rows of a table created
+/// at the end of the one before: waiting made the workers take turns.) A batch the reader
+/// misjudged costs speed, not correctness, as the pass checks the columns of every
+/// statement a worker did.
 #[derive(Default)]
 pub(crate) struct SharedSchemas {
     state: Mutex<SchemaState>,
-    lexed: Condvar,
 }
 
 #[derive(Default)]
 struct SchemaState {
     /// Per table, each batch's last `CREATE TABLE` of it, by batch number.
     tables: NameMap<Vec<(u64, Arc<TableSchema>)>>,
-    /// Batches that may hold a `CREATE TABLE` and are not lexed yet.
-    creating: std::collections::BTreeSet<u64>,
+    /// Per batch not yet lexed, the tables it may create and has not read yet (`None`: a
+    /// `CREATE TABLE` whose name the reader could not tell, which may be any table).
+    creating: std::collections::BTreeMap<u64, Vec<Option<String>>>,
 }
+
+/// A table an earlier batch may still create: its schema is not known yet.
+pub(crate) struct NotYet;
 
 impl SharedSchemas {
     fn publish(&self, batch: u64, table: &str, schema: Arc<TableSchema>) {
@@ -114,24 +120,22 @@ impl SharedSchemas {
                 Some(slot) => slot.1 = schema,
                 None => list.push((batch, schema)),
             }
-        }
-    }
-
-    /// Batch `batch` is about to be lexed; `creates`: it may hold a `CREATE TABLE`.
-    fn expect(&self, batch: u64, creates: bool) {
-        if creates {
-            if let Ok(mut st) = self.state.lock() {
-                st.creating.insert(batch);
+            if let Some(names) = st.creating.get_mut(&batch) {
+                if let Some(i) = names.iter().position(|n| n.as_deref() == Some(table)) {
+                    names.swap_remove(i);
+                }
             }
         }
     }
 
-    /// No batch is lexed any more (the run ends, maybe early): no worker waits for one.
-    fn abandon(&self) {
-        if let Ok(mut st) = self.state.lock() {
-            st.creating.clear();
+    /// Batch `batch` is about to be lexed; it may create the tables `creates`.
+    fn expect(&self, batch: u64, creates: Vec<Option<String>>) {
+        if creates.is_empty() {
+            return;
         }
-        self.lexed.notify_all();
+        if let Ok(mut st) = self.state.lock() {
+            st.creating.insert(batch, creates);
+        }
     }
 
     /// Batch `batch` has published all its `CREATE TABLE`s.
@@ -139,35 +143,33 @@ impl SharedSchemas {
         if let Ok(mut st) = self.state.lock() {
             st.creating.remove(&batch);
         }
-        self.lexed.notify_all();
     }
 
-    /// The schema of `table` after every batch before `batch`.
-    fn before(&self, batch: u64, table: &str) -> Option<Arc<TableSchema>> {
-        let mut st = self.state.lock().ok()?;
-        while st.creating.first().is_some_and(|&b| b < batch) {
-            st = self.lexed.wait(st).ok()?;
+    /// The schema of `table` after every batch before `batch`, if each of them that may
+    /// create it has read it.
+    fn before(&self, batch: u64, table: &str) -> Result<Option<Arc<TableSchema>>, NotYet> {
+        let st = self.state.lock().map_err(|_| NotYet)?;
+        let pending = st
+            .creating
+            .range(..batch)
+            .flat_map(|(_, names)| names)
+            .any(|n| n.as_deref().is_none_or(|n| n == table));
+        if pending {
+            return Err(NotYet);
         }
-        st.tables
-            .get(table)?
-            .iter()
-            .filter(|(b, _)| *b < batch)
-            .max_by_key(|(b, _)| *b)
-            .map(|(_, s)| s.clone())
+        Ok(st
+            .tables
+            .get(table)
+            .and_then(|list| {
+                list.iter()
+                    .filter(|(b, _)| *b < batch)
+                    .max_by_key(|(b, _)| *b)
+            })
+            .map(|(_, s)| s.clone()))
     }
 }
 
-/// Marks every batch lexed when the pass stops, so no worker waits forever for a batch the
-/// pass was to lex itself (see [`DENSE`]) but never reached, after an error.
-struct Abandon<'a>(&'a SharedSchemas);
-
-impl Drop for Abandon<'_> {
-    fn drop(&mut self) {
-        self.0.abandon();
-    }
-}
-
-/// Marks a batch lexed however its worker ends, so no later batch waits forever.
+/// Marks a batch lexed however its lexing ends: later batches need not wait for its tables.
 struct LexedGuard<'a>(&'a SharedSchemas, u64);
 
 impl Drop for LexedGuard<'_> {
@@ -231,8 +233,9 @@ struct Delegated {
     table: String,
     /// The schema the worker read the table with (see [`Precomputed`]).
     schema: Option<Arc<TableSchema>>,
-    /// The new statement; `None` when it is the input unchanged, `span` of the batch.
-    output: Option<Vec<u8>>,
+    /// The new statements, in the batch's output ([`Lexed::out`]); `None` when they are the
+    /// input unchanged, `span` of the batch.
+    output: Option<std::ops::Range<usize>>,
     span: std::ops::Range<usize>,
     report: Report,
     rows: u64,
@@ -274,7 +277,7 @@ impl<T> Pool<T> {
     }
 
     fn put(&self, mut v: Vec<T>) {
-        if v.capacity() > self.max_capacity {
+        if v.capacity() == 0 || v.capacity() > self.max_capacity {
             return;
         }
         v.clear();
@@ -328,6 +331,8 @@ struct Lexed {
     table: Option<String>,
     /// Changed values, by offset in the batch.
     values: Vec<(u64, PreValue)>,
+    /// The statements the worker rewrote whole, one after another (see [`Delegated`]).
+    out: Vec<u8>,
 }
 
 /// Runs `engine` over `input` with `threads` workers.
@@ -357,8 +362,7 @@ pub(crate) fn run<R: BufRead, W: Write>(
     let mut splitter = Splitter::new(input, engine.batch);
     // The calling thread reads and runs the pass; the pool's threads lex and rewrite.
     pool.in_place_scope(|scope| -> Result<(), Error> {
-        let _abandon = Abandon(&schemas);
-        let mut queue: VecDeque<Pending> = VecDeque::new();
+        let mut queue: VecDeque<mpsc::Receiver<Lexed>> = VecDeque::new();
         let mut batch = 0;
         while let Some(piece) = splitter.next_batch(&buffers)? {
             let bytes = match piece {
@@ -366,38 +370,33 @@ pub(crate) fn run<R: BufRead, W: Write>(
                 Piece::Stream(bytes) => {
                     // Everything before it first, in order.
                     while let Some(pending) = queue.pop_front() {
-                        pass.settle(&mut run, pending, &schemas, &buffers)?;
+                        pass.settle(&mut run, pending, &buffers)?;
                     }
                     pass.stream(&mut run, bytes, &mut splitter, &buffers)?;
                     continue;
                 }
             };
-            let creates = splitter.tables_created(&bytes);
-            schemas.expect(batch, creates > 0);
-            if creates >= dense_at(bytes.len()) {
-                queue.push_back(Pending::Here(batch, bytes));
-            } else {
-                let (tx, rx) = mpsc::sync_channel(1);
-                let shared = Shared {
-                    schemas: &schemas,
-                    buffers: &buffers,
-                    lookups: &board,
-                };
-                scope.spawn(move |_| {
-                    // The receiver is gone only when the run already failed.
-                    let _ = tx.send(lex_batch(engine, shared, batch, bytes));
-                });
-                queue.push_back(Pending::Worker(rx));
-            }
+            schemas.expect(batch, splitter.tables_created(&bytes));
+            let (tx, rx) = mpsc::sync_channel(1);
+            let shared = Shared {
+                schemas: &schemas,
+                buffers: &buffers,
+                lookups: &board,
+            };
+            scope.spawn(move |_| {
+                // The receiver is gone only when the run already failed.
+                let _ = tx.send(lex_batch(engine, shared, batch, bytes));
+            });
+            queue.push_back(rx);
             batch += 1;
             if queue.len() >= limit {
                 if let Some(pending) = queue.pop_front() {
-                    pass.settle(&mut run, pending, &schemas, &buffers)?;
+                    pass.settle(&mut run, pending, &buffers)?;
                 }
             }
         }
         while let Some(pending) = queue.pop_front() {
-            pass.settle(&mut run, pending, &schemas, &buffers)?;
+            pass.settle(&mut run, pending, &buffers)?;
         }
         if let Some(e) = splitter.failed.take() {
             // Where the single-threaded reader says it: after every byte read.
@@ -415,35 +414,6 @@ pub(crate) fn run<R: BufRead, W: Write>(
 fn received(rx: mpsc::Receiver<Lexed>) -> Result<Lexed, Error> {
     rx.recv()
         .map_err(|_| Error::from(Detail::Output(io::Error::other("a worker thread stopped"))))
-}
-
-/// A batch waiting for the pass.
-enum Pending {
-    /// A worker lexes it.
-    Worker(mpsc::Receiver<Lexed>),
-    /// The pass lexes it itself (see [`DENSE`]): its number and bytes.
-    Here(u64, Vec<u8>),
-}
-
-/// A batch with a `CREATE TABLE` every `DENSE` bytes or more often is lexed by the pass
-/// itself, as the single-threaded rewrite does, and no worker speculates on it.
-///
-/// Each statement other than an `INSERT` (`DROP`, `CREATE`, `LOCK`, `ALTER`, comments, `SET`)
-/// is handled by the pass one by one whoever lexed it: the rules decide on it, and the tables
-/// and lookups it names change what follows. A dump of thousands of small tables (a
-/// multisite WordPress) has a dozen of those per table and little else, so the pass's
-/// work is about the whole single-threaded rewrite; workers speculating on it only add the
-/// hand-over of every token and take the CPU the pass needs (on two cores, `--threads 2`
-/// was a third slower than `--threads 1` on that shape). The choice is per batch, so the
-/// batches of a big table's rows in the same dump still go to the workers; the output is the
-/// same either way, as the pass lexes a batch itself whenever a worker's guess fails anyway.
-/// The `CREATE TABLE`s it reads are published for the workers of later batches, as a
-/// worker's are.
-const DENSE: usize = 128 << 10;
-
-/// How many `CREATE TABLE`s make a batch of `len` bytes dense (see [`DENSE`]).
-fn dense_at(len: usize) -> usize {
-    (len / DENSE).max(1)
 }
 
 /// What marks a batch that may hold a `CREATE TABLE`: mysqldump's spelling and most
@@ -593,20 +563,16 @@ impl<R: BufRead> Splitter<R> {
         }
     }
 
-    /// How many `CREATE TABLE`s (as mysqldump and most people write it) a batch may hold,
-    /// counted up to [`dense_at`] its size, where the count stops mattering.
-    fn tables_created(&self, batch: &[u8]) -> usize {
-        let enough = dense_at(batch.len());
-        let mut n = 0;
+    /// The tables a batch may create, by the `CREATE TABLE`s (as mysqldump and most
+    /// people write it) it holds; `None` for one whose name cannot be told.
+    fn tables_created(&self, batch: &[u8]) -> Vec<Option<String>> {
+        let mut names = Vec::new();
         for finder in &self.creates {
-            for _ in finder.find_iter(batch) {
-                n += 1;
-                if n >= enough {
-                    return n;
-                }
+            for at in finder.find_iter(batch) {
+                names.push(created_table(&batch[at..]).map(unquoted));
             }
         }
-        n
+        names
     }
 
     /// The next `want` bytes or fewer (what is left), for streaming; `None` at the end.
@@ -669,17 +635,15 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
     let at = src.at;
     let last_table = src.reader.table().to_owned();
     let lexer = src.reader.into_lexer();
+    worker.end_run(usize::MAX);
     let Worker {
-        own,
         named_table,
         mut lines,
         tokens,
         values,
+        batch_out,
         ..
     } = worker;
-    if let Some(run) = own {
-        shared.buffers.put(run.into_buffer());
-    }
     let table = named_table.then_some(last_table);
     Lexed {
         tokens: (!failed).then_some(tokens),
@@ -688,6 +652,7 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
         lexer,
         table,
         values,
+        out: batch_out,
         bytes,
     }
 }
@@ -732,13 +697,13 @@ struct Worker<'e, 'b> {
     rewinding: Option<Delegating>,
     /// The record of the last statement done whole, which the next may join.
     last_done: Option<usize>,
-    /// An output buffer a joined statement left.
-    spare: Vec<u8>,
+    /// What `own` wrote, while no run is open: the statements it rewrote whole.
+    batch_out: Vec<u8>,
     /// The table and schema `ctx` was made for from its `CREATE TABLE` (not from a column
     /// list): the next `INSERT` into that table reuses it, as the pass does. Made again per
     /// statement, it cost more than the statement itself with one row per `INSERT`.
     ctx_of: Option<(String, Option<Arc<TableSchema>>)>,
-    /// [`SharedSchemas::before`] this batch, by table: it cannot change within a batch.
+    /// [`SharedSchemas::before`] this batch, by table, once known.
     before: NameMap<Option<Arc<TableSchema>>>,
     /// The table the last `INSERT` head named.
     head_name: HeadName,
@@ -769,7 +734,7 @@ impl<'e, 'b> Worker<'e, 'b> {
             cut_at: None,
             rewinding: None,
             last_done: None,
-            spare: Vec::new(),
+            batch_out: Vec::new(),
             ctx_of: None,
             before: NameMap::default(),
             head_name: HeadName::default(),
@@ -803,22 +768,11 @@ impl<'e, 'b> Worker<'e, 'b> {
             return Err(done);
         }
         let gap = prev.span.end..done.span.start;
-        let bytes = self.bytes;
-        if prev.output.is_some() || done.output.is_some() {
-            let mut out = match prev.output.take() {
-                Some(out) => out,
-                None => {
-                    let mut out = self.shared.buffers.get();
-                    // What the rest of the batch may join, most often: grown statement by
-                    // statement, the vector would be moved a dozen times.
-                    out.reserve(bytes.len() - prev.span.start);
-                    out.extend_from_slice(&bytes[prev.span.clone()]);
-                    out
-                }
-            };
-            out.extend_from_slice(&bytes[gap.clone()]);
-            out.extend_from_slice(done.output.as_deref().unwrap_or(&bytes[done.span.clone()]));
-            prev.output = Some(out);
+        // Both the input as it is, or both written one after the other with nothing between.
+        match (&mut prev.output, &done.output) {
+            (None, None) => {}
+            (Some(a), Some(b)) if a.end == b.start && gap.is_empty() => a.end = b.end,
+            _ => return Err(done),
         }
         prev.span.end = done.span.end;
         // The whitespace between, as the pass counts a token it writes.
@@ -827,11 +781,6 @@ impl<'e, 'b> Worker<'e, 'b> {
         let done = *done;
         prev.report.merge(done.report);
         prev.rows += done.rows;
-        if let Some(mut buf) = done.output {
-            // The next statement's output goes into it, without a trip through the pool.
-            buf.clear();
-            self.spare = buf;
-        }
         // Whitespace read after `done` stays.
         self.tokens.drain(last + 1..=head);
         Ok(())
@@ -895,11 +844,8 @@ impl<'e, 'b> Worker<'e, 'b> {
             return;
         };
         let run = self.own.as_mut().expect("a chain runs in `own`");
-        let next = match std::mem::take(&mut self.spare) {
-            spare if spare.capacity() > 0 => spare,
-            _ => self.shared.buffers.get(),
-        };
-        let (output, report, rows) = run.take_statements(&d.table, next);
+        let output = d.out_at..run.written();
+        let (report, rows) = run.take_counts(&d.table);
         let span = self.tokens[d.head].span().start..end;
         let done = Box::new(Delegated {
             table: d.table,
@@ -912,6 +858,30 @@ impl<'e, 'b> Worker<'e, 'b> {
             lexer: d.lexer,
         });
         self.done(d.head, done);
+    }
+
+    /// The worker's run for whole statements, made if there is none: it writes after the
+    /// statements rewritten before it.
+    fn open_run(&mut self) -> &mut Run<'e, Vec<u8>> {
+        let (engine, buffers) = (self.engine, self.shared.buffers);
+        let out = &mut self.batch_out;
+        self.own.get_or_insert_with(|| {
+            let out = match std::mem::take(out) {
+                out if out.capacity() > 0 => out,
+                _ => buffers.get(),
+            };
+            Run::for_worker(engine, out)
+        })
+    }
+
+    /// Ends the worker's run (it failed on a statement, or the batch is done): its output
+    /// up to `keep` stays, for the statements already done.
+    fn end_run(&mut self, keep: usize) {
+        if let Some(run) = self.own.take() {
+            let mut out = run.into_output();
+            out.truncate(keep);
+            self.batch_out = out;
+        }
     }
 
     fn record(&mut self, item: &Item<'_>, delimiter_len: usize, head: Option<Ahead>) {
@@ -954,11 +924,23 @@ impl<'e, 'b> Worker<'e, 'b> {
         };
         src.reader = SliceReader::new(d.lexer, pos, &d.table).without_lines();
         src.at = head;
-        if let Some(run) = self.own.take() {
-            self.shared.buffers.put(run.into_buffer());
-        }
+        self.end_run(d.out_at);
         self.skimming = false;
         self.rewriting = false;
+    }
+
+    /// The schema of `table` as the pass will have it at this batch's next statement, as far
+    /// as the worker can know it yet (see [`SharedSchemas`]).
+    fn schema_of(&mut self, table: &str) -> Result<Option<Arc<TableSchema>>, NotYet> {
+        if let Some(s) = self.created.get(table) {
+            return Ok(Some(s.clone()));
+        }
+        if let Some(s) = self.before.get(table) {
+            return Ok(s.clone());
+        }
+        let s = self.shared.schemas.before(self.batch, table)?;
+        self.before.insert(table.to_owned(), s.clone());
+        Ok(s)
     }
 
     /// An `INSERT` head: resolves its table and decides what the worker does with it.
@@ -976,16 +958,18 @@ impl<'e, 'b> Worker<'e, 'b> {
         self.delegating = None;
         self.rewriting = false;
         let name = self.head_name.of(table.of(tb));
-        let schema = match self.created.get(&name) {
-            Some(s) => Some(s.clone()),
-            None => match self.before.get(&name) {
-                Some(s) => s.clone(),
-                None => {
-                    let s = self.shared.schemas.before(self.batch, &name);
-                    self.before.insert(name.clone(), s.clone());
-                    s
-                }
-            },
+        let schema = match self.schema_of(&name) {
+            Ok(schema) => schema,
+            Err(NotYet) => {
+                // The pass takes the statement.
+                self.close_chain();
+                self.ctx = None;
+                self.ctx_of = None;
+                self.skimming = false;
+                self.head_index = self.tokens.len();
+                self.record(&item, delimiter_len, None);
+                return Flow::Continue;
+            }
         };
         let reuse = columns.is_none()
             && self.ctx.is_some()
@@ -1037,11 +1021,10 @@ impl<'e, 'b> Worker<'e, 'b> {
         }
         self.close_chain();
         if unchanged || contained {
+            let mut out_at = 0;
             let fed = !contained || unchanged || {
-                let buffers = self.shared.buffers;
-                let run = self
-                    .own
-                    .get_or_insert_with(|| Run::for_worker(engine, buffers.get()));
+                let run = self.open_run();
+                out_at = run.written();
                 run.know_schema(&name, schema.clone());
                 if let Some(store) = read {
                     run.know_lookups(store);
@@ -1058,9 +1041,10 @@ impl<'e, 'b> Worker<'e, 'b> {
                     lookups: generation,
                     rows: 0,
                     at,
+                    out_at,
                 });
-            } else if let Some(run) = self.own.take() {
-                self.shared.buffers.put(run.into_buffer());
+            } else {
+                self.end_run(out_at);
             }
         } else if keep {
             self.rewriting = true;
@@ -1268,6 +1252,8 @@ struct Delegating {
     /// The offset of its last statement's head: it is a chain's first statement or one
     /// that continues it (see [`Worker::continue_chain`]).
     at: usize,
+    /// Where its output starts in the batch's.
+    out_at: usize,
 }
 
 /// Statements a worker's own run rewrote whole, one after another, into one table: the
@@ -1327,27 +1313,14 @@ impl Pass {
         buf
     }
 
-    /// Takes the next batch, as its worker made it or lexing it here.
+    /// Takes the next batch, as its worker made it.
     fn settle<W: Write>(
         &mut self,
         run: &mut Run<'_, W>,
-        pending: Pending,
-        schemas: &SharedSchemas,
+        pending: mpsc::Receiver<Lexed>,
         buffers: &Buffers,
     ) -> Result<(), Error> {
-        match pending {
-            Pending::Worker(rx) => self.accept(run, received(rx)?, buffers),
-            Pending::Here(batch, bytes) => {
-                let _lexed = LexedGuard(schemas, batch);
-                let buf = self.after_tail(bytes, buffers);
-                run.created = Some(Vec::new());
-                let lexed = self.lex_here(run, buf, false, buffers);
-                for (table, schema) in run.created.take().unwrap_or_default() {
-                    schemas.publish(batch, &table, schema);
-                }
-                lexed
-            }
-        }
+        self.accept(run, received(pending)?, buffers)
     }
 
     fn accept<W: Write>(
@@ -1363,6 +1336,7 @@ impl Pass {
             if let Some(tokens) = lexed.tokens {
                 buffers.tokens.put(tokens);
             }
+            buffers.put(lexed.out);
             self.lex_here(run, buf, false, buffers)
         }
     }
@@ -1414,11 +1388,11 @@ impl Pass {
                         lookups,
                         lexer,
                     } = done;
-                    let written = output.as_deref().unwrap_or(&bytes[span.clone()]);
+                    let written = match output {
+                        Some(range) => &lexed.out[range],
+                        None => &bytes[span.clone()],
+                    };
                     let taken = run.delegated(&name, &schema, written, report, rows, lookups)?;
-                    if let Some(buf) = output {
-                        buffers.put(buf);
-                    }
                     if !taken {
                         // The worker read the table otherwise: lex the statement here.
                         let reader = SliceReader::new(lexer, pos, &name);
@@ -1449,6 +1423,7 @@ impl Pass {
             self.table = t;
         }
         buffers.put(lexed.bytes);
+        buffers.put(lexed.out);
         Ok(())
     }
 

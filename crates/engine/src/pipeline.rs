@@ -610,9 +610,6 @@ pub(crate) struct Run<'e, W: Write> {
     /// first not yet passed.
     pub(crate) pre_values: Vec<(u64, PreValue)>,
     pub(crate) pre_cursor: usize,
-    /// Parallel runs, while the pass lexes a batch itself: the `CREATE TABLE`s it read, for
-    /// the workers of later batches.
-    pub(crate) created: Option<Vec<(String, Arc<TableSchema>)>>,
     /// Where mysqldump's header began, while its `-- Dump completed` trailer is still to come.
     open_dump: Option<Position>,
     /// Whether `ctx` took its columns from an `INSERT`'s column list.
@@ -626,31 +623,32 @@ pub(crate) struct Run<'e, W: Write> {
 }
 
 impl<'e> Run<'e, Vec<u8>> {
-    /// A run for a worker thread: it writes straight into `output` (a pooled buffer, so a
-    /// statement is not written into fresh pages).
+    /// A run for a worker thread: it writes straight into `output`, after what it holds (the
+    /// batch's output so far, in a pooled buffer so that it is not written into fresh pages).
     pub(crate) fn for_worker(engine: &'e Engine, output: Vec<u8>) -> Run<'e, Vec<u8>> {
         Run::with_buffer(engine, output, 0)
     }
 
-    /// The worker's run is done: its output buffer, emptied, for the pool.
-    pub(crate) fn into_buffer(self) -> Vec<u8> {
-        let mut buf = self.out.into_inner().unwrap_or_default();
-        buf.clear();
-        buf
+    /// The worker's run is done: its output.
+    pub(crate) fn into_output(self) -> Vec<u8> {
+        // Written straight into the vector (`for_worker`): nothing is held back to flush.
+        debug_assert!(self.out.buffer().is_empty());
+        self.out.into_parts().0
+    }
+
+    /// How many bytes a worker's run has written.
+    pub(crate) fn written(&self) -> usize {
+        self.out.get_ref().len()
     }
 
     /// A worker's run ends the statements it rewrote into `table` since the last call: their
-    /// output (replaced by `next`), report and row count, taken out.
-    pub(crate) fn take_statements(&mut self, table: &str, next: Vec<u8>) -> (Vec<u8>, Report, u64) {
+    /// report and row count, taken out.
+    pub(crate) fn take_counts(&mut self, table: &str) -> (Report, u64) {
         self.settle_counts();
-        // A worker's run writes straight into its vector (`for_worker`): nothing is held
-        // back to flush.
-        debug_assert!(self.out.buffer().is_empty());
-        let output = std::mem::replace(self.out.get_mut(), next);
         let report = std::mem::take(&mut self.report);
         // Kept at 0 rather than removed: the table's next INSERT would copy its name again.
         let rows = self.row_numbers.get_mut(table).map_or(0, std::mem::take);
-        (output, report, rows)
+        (report, rows)
     }
 
     /// Whitespace between two statements a worker's run rewrites, copied and counted as
@@ -706,7 +704,6 @@ impl<'e, W: Write> Run<'e, W> {
             pre_statement: false,
             pre_values: Vec::new(),
             pre_cursor: 0,
-            created: None,
             open_dump: None,
             ctx_from_list: false,
             masks_met: engine
@@ -858,9 +855,6 @@ impl<'e, W: Write> Run<'e, W> {
                 if let Some(schema) = self.engine.read_schema(bytes, name_span, delimiter) {
                     let schema = Arc::new(schema);
                     self.schemas.insert(name.clone(), schema.clone());
-                    if let Some(created) = self.created.as_mut() {
-                        created.push((name.clone(), schema.clone()));
-                    }
                     if let Some(rules) = self.rules {
                         if rules.unlisted() == Unlisted::Fail {
                             let missing = uncovered(rules, &schema);

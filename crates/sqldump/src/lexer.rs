@@ -1603,6 +1603,16 @@ pub(crate) fn table_of_partial_statement(input: &[u8]) -> Option<&[u8]> {
     identifier(statement, name_at).map(|(span, _)| span.of(statement))
 }
 
+/// The table a `CREATE TABLE` statement creates, as the lexer's [`Token::CreateTable`] names
+/// it: `statement` need only start with the statement (the words after its name are not
+/// read), so a reader can look ahead at the tables a stretch of a dump creates.
+pub fn created_table(statement: &[u8]) -> Option<&[u8]> {
+    match classify_statement(statement) {
+        Token::CreateTable { name } => Some(name.of(statement)),
+        _ => None,
+    }
+}
+
 /// The table a whole statement is about, for the statements mysqldump writes around a table's
 /// data: `DROP TABLE [IF EXISTS] t`, `LOCK TABLES t …`, `ALTER TABLE t …` (also inside
 /// `/*!40000 … */`), `CREATE TABLE t`. Returns the name as written (see

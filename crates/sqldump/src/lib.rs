@@ -44,8 +44,8 @@ mod strings;
 pub use crate::effect::{statement_effect, Effect};
 pub use crate::error::{Error, ErrorKind, Position, ShownByte};
 pub use crate::lexer::{
-    statement_table, InsertVerb, LexError, Lexed, LexedRow, Lexer, LexerBuilder, Look, Skimmed,
-    Span, StatementKind, Token, Value, ValueKind,
+    created_table, statement_table, InsertVerb, LexError, Lexed, LexedRow, Lexer, LexerBuilder,
+    Look, Skimmed, Span, StatementKind, Token, Value, ValueKind,
 };
 pub use crate::literal::{column_names, unquote_identifier};
 pub use crate::reader::{DumpReader, Item, RowItem, SliceReader, DEFAULT_CHUNK};

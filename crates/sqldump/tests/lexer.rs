@@ -535,6 +535,40 @@ fn statement_tables() {
     }
 }
 
+/// A reader looking ahead at `CREATE TABLE`s finds the name the lexer's token gives, from
+/// the statement's first word up to the end of whatever text follows it.
+#[test]
+fn created_tables_are_named_as_the_lexer_names_them() {
+    use understudy_sqldump::created_table;
+    let cases: &[(&[u8], Option<&[u8]>)] = &[
+        (
+            b"CREATE TABLE `wp_users` (\n  `ID` bigint\n);",
+            Some(b"wp_users"),
+        ),
+        (b"CREATE TABLE IF NOT EXISTS db.`t2` (a int);", Some(b"t2")),
+        (b"create table `a``b` (a int);", Some(b"a``b")),
+        (b"CREATE TEMPORARY TABLE t3 (a int);", Some(b"t3")),
+        (b"CREATE OR REPLACE TABLE `t4` (a int);", Some(b"t4")),
+        // As the lexer reads it: no comment between `TABLE` and the name.
+        (b"CREATE TABLE /* why */ `t5` (a int);", None),
+        (b"CREATE TABLE t6 LIKE t1;", Some(b"t6")),
+        (b"CREATE DATABASE d;", None),
+        (b"CREATE TABLE;", None),
+    ];
+    for (statement, want) in cases {
+        let shown = String::from_utf8_lossy(statement);
+        assert_eq!(created_table(statement), *want, "{shown}");
+        // The same with the rest of a batch after it, as a reader sees it.
+        let mut more = statement.to_vec();
+        more.extend_from_slice(b"\nINSERT INTO `other` VALUES (1);\n");
+        assert_eq!(created_table(&more), *want, "{shown} and more");
+        let tokens = lex_every_way(statement).unwrap();
+        let lexed = tokens.iter().find_map(|t| t.strip_prefix("create "));
+        let want = want.map(|w| String::from_utf8_lossy(w).into_owned());
+        assert_eq!(lexed, want.as_deref(), "{shown}: the lexer's token");
+    }
+}
+
 lexes_to!(
     concatenated_strings,
     b"INSERT INTO t VALUES ('con' 'cat'\n\"enated\",'a' ,'b');",
