@@ -615,9 +615,10 @@ fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) ->
     let mut row_values = Vec::new();
     let failed = loop {
         match drive(&mut src, &mut worker, &mut ahead, &mut row_values) {
-            // A statement the batch ends in comes to the pass token by token.
+            // A statement the batch ends in comes to the pass token by token: lexed again
+            // unless it changes nothing and starts its chain (its records are all there).
             Ok(Stop::End) => match worker.delegating.take() {
-                Some(d) if d.own => worker.rewind(d, &mut src),
+                Some(d) if d.own || !worker.starts_chain(&d) => worker.rewind(d, &mut src),
                 _ => {
                     worker.close_chain();
                     break false;
@@ -809,12 +810,14 @@ impl<'e, 'b> Worker<'e, 'b> {
         table: &str,
         schema: &Option<Arc<TableSchema>>,
         generation: Option<u64>,
+        own: bool,
         item: Item<'_>,
         delimiter_len: usize,
     ) -> Option<Flow> {
         let at = item.pos.byte as usize;
         let follows = self.chain.as_ref().is_some_and(|c| {
             c.d.table == table
+                && c.d.own == own
                 && same_schema(&c.d.schema, schema)
                 && c.d.lookups == generation
                 && self.cut_at != Some(at)
@@ -828,29 +831,38 @@ impl<'e, 'b> Worker<'e, 'b> {
         let Chain { mut d, end } = self.chain.take()?;
         self.tokens.truncate(d.head + 1);
         d.at = at;
-        let run = self.own.as_mut().expect("a chain runs in `own`");
-        if run.copy_between(&self.bytes[end..at]).is_err()
-            || run.token(item, delimiter_len).is_err()
-        {
-            return Some(self.break_to_rewind(Some(d)));
+        if own {
+            let run = self.own.as_mut().expect("a chain runs in `own`");
+            if run.copy_between(&self.bytes[end..at]).is_err()
+                || run.token(item, delimiter_len).is_err()
+            {
+                return Some(self.break_to_rewind(Some(d)));
+            }
         }
         self.delegating = Some(d);
         Some(Flow::Continue)
     }
 
-    /// Takes the open chain's output and report out of the worker's run, for the pass.
+    /// Takes the open chain's output and report out of the worker's run (or makes them, for
+    /// statements that change nothing), for the pass.
     fn close_chain(&mut self) {
         let Some(Chain { d, end }) = self.chain.take() else {
             return;
         };
-        let run = self.own.as_mut().expect("a chain runs in `own`");
-        let output = d.out_at..run.written();
-        let (report, rows) = run.take_counts(&d.table);
         let span = self.tokens[d.head].span().start..end;
+        let (output, report, rows) = if d.own {
+            let run = self.own.as_mut().expect("a chain runs in `own`");
+            let output = d.out_at..run.written();
+            let (report, rows) = run.take_counts(&d.table);
+            (Some(output), report, rows)
+        } else {
+            let report = unchanged_report(&d.table, span.len(), d.statements, d.rows);
+            (None, report, d.rows)
+        };
         let done = Box::new(Delegated {
             table: d.table,
             schema: d.schema,
-            output: Some(output),
+            output,
             span,
             report,
             rows,
@@ -900,13 +912,18 @@ impl<'e, 'b> Worker<'e, 'b> {
         }
     }
 
+    /// Whether the statement being delegated is the first of its chain.
+    fn starts_chain(&self, d: &Delegating) -> bool {
+        d.at == self.tokens[d.head].span().start
+    }
+
     /// Lexes the delegated statement `d` again from its head, a record per token, for the
     /// pass: its worker run failed or warned, or the batch ends inside it. When `d` is the
     /// last of a chain, the chain is lexed again up to `d`, which then starts a chain of its
     /// own: each of them is lexed at most three times, however many statements fail.
     fn rewind(&mut self, d: Delegating, src: &mut SliceCursor<'_>) {
         let head = self.tokens[d.head].span().start;
-        if d.at == head {
+        if self.starts_chain(&d) {
             self.redo_from = Some(head);
         } else {
             self.cut_at = Some(d.at);
@@ -924,7 +941,9 @@ impl<'e, 'b> Worker<'e, 'b> {
         };
         src.reader = SliceReader::new(d.lexer, pos, &d.table).without_lines();
         src.at = head;
-        self.end_run(d.out_at);
+        if d.own {
+            self.end_run(d.out_at);
+        }
         self.skimming = false;
         self.rewriting = false;
     }
@@ -1013,8 +1032,10 @@ impl<'e, 'b> Worker<'e, 'b> {
         let contained = contained && (read.is_some() || !reads_lookups);
         let at = item.pos.byte as usize;
         let contained = contained && self.redo_from != Some(at);
-        if contained && !unchanged {
-            if let Some(flow) = self.continue_chain(&name, &schema, generation, item, delimiter_len)
+        if contained || unchanged {
+            let own = !unchanged;
+            if let Some(flow) =
+                self.continue_chain(&name, &schema, generation, own, item, delimiter_len)
             {
                 return flow;
             }
@@ -1040,6 +1061,7 @@ impl<'e, 'b> Worker<'e, 'b> {
                     lexer: before,
                     lookups: generation,
                     rows: 0,
+                    statements: 0,
                     at,
                     out_at,
                 });
@@ -1079,32 +1101,16 @@ impl<'e, 'b> Worker<'e, 'b> {
             // Else no record: the statement comes back whole, or is lexed again.
             return Flow::Continue;
         }
-        let d = self.delegating.take().expect("checked");
+        let mut d = self.delegating.take().expect("checked");
         let end = item.pos.byte as usize + item.bytes.len();
         // Only the head stays: the statement is done.
         self.tokens.truncate(d.head + 1);
-        if d.own {
-            let run = self.own.as_ref().expect("delegating runs in `own`");
-            if run.warned() {
-                // Warnings name rows by number, which only the pass knows.
-                return self.break_to_rewind(Some(d));
-            }
-            self.chain = Some(Chain { d, end });
-        } else {
-            let span = self.tokens[d.head].span().start..end;
-            let report = unchanged_report(&d.table, span.len(), d.rows);
-            let done = Box::new(Delegated {
-                table: d.table,
-                schema: d.schema,
-                output: None,
-                span,
-                report,
-                rows: d.rows,
-                lookups: d.lookups,
-                lexer: d.lexer,
-            });
-            self.done(d.head, done);
+        d.statements += 1;
+        if d.own && self.own.as_ref().is_some_and(Run::warned) {
+            // Warnings name rows by number, which only the pass knows.
+            return self.break_to_rewind(Some(d));
         }
+        self.chain = Some(Chain { d, end });
         Flow::Continue
     }
 }
@@ -1247,8 +1253,9 @@ struct Delegating {
     lexer: Lexer,
     /// The generation of the lookups it reads, if any.
     lookups: Option<u64>,
-    /// Rows counted (when nothing changes).
+    /// Rows and statements counted (when nothing changes).
     rows: u64,
+    statements: u64,
     /// The offset of its last statement's head: it is a chain's first statement or one
     /// that continues it (see [`Worker::continue_chain`]).
     at: usize,
@@ -1263,13 +1270,13 @@ struct Chain {
     end: usize,
 }
 
-/// What the engine reports for an `INSERT` of `rows` rows and `bytes` bytes that it copies
-/// unchanged into a kept table.
-fn unchanged_report(table: &str, bytes: usize, rows: u64) -> Report {
+/// What the engine reports for `statements` `INSERT`s of `rows` rows and `bytes` bytes in
+/// all that it copies unchanged into a kept table.
+fn unchanged_report(table: &str, bytes: usize, statements: u64, rows: u64) -> Report {
     let mut report = Report {
         bytes_in: bytes as u64,
         bytes_out: bytes as u64,
-        statements: 1,
+        statements,
         rows,
         ..Report::default()
     };
