@@ -53,7 +53,7 @@
 use std::collections::VecDeque;
 use std::io::{self, BufRead, Write};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use memchr::memmem;
 use understudy_rules::{Action, LookupStore};
@@ -88,16 +88,22 @@ pub(crate) const BATCH: usize = 1 << 20;
 
 /// The `CREATE TABLE`s of the batches, as the workers read them: a worker resolves an
 /// `INSERT`'s columns from the last `CREATE TABLE` of its table before it, in its own batch
-/// or in an earlier one. Until every earlier batch that may create the table (the reader
-/// looks for the words and the name after them) has read it, the worker cannot know which
-/// one that is: it leaves the table's `INSERT`s to the pass until then, rather than wait. (In
-/// a dump of many small tables, nearly every batch starts with the rows of a table created
-/// at the end of the one before: waiting made the workers take turns.) A batch the reader
-/// misjudged costs speed, not correctness, as the pass checks the columns of every
-/// statement a worker did.
-#[derive(Default)]
+/// or in an earlier one. Each worker first looks through its batch for the words `CREATE
+/// TABLE` and the names after them ([`SharedSchemas::scan`]); until every earlier batch
+/// that may create a table has read it, a worker cannot know which `CREATE TABLE` is the
+/// last, and leaves the table's `INSERT`s to the pass rather than wait. (In a dump of many
+/// small tables, nearly every batch starts with the rows of a table created at the end of
+/// the one before: waiting for that batch to be lexed made the workers take turns.) It
+/// waits only for the earlier batches' scans, which are short and running: batches start
+/// in order (rayon takes jobs spawned from outside the pool first in, first out). A batch
+/// the scan misjudged costs speed, not correctness, as the pass checks the columns of
+/// every statement a worker did.
 pub(crate) struct SharedSchemas {
     state: Mutex<SchemaState>,
+    scanned: Condvar,
+    /// Each spelling of `CREATE TABLE` a scan looks for. (Two `memmem` passes cost less
+    /// than one packed search for both, which stops at every `cre` of the text.)
+    creates: [memmem::Finder<'static>; 2],
 }
 
 #[derive(Default)]
@@ -105,14 +111,23 @@ struct SchemaState {
     /// Per table, each batch's last `CREATE TABLE` of it, by batch number.
     tables: NameMap<Vec<(u64, Arc<TableSchema>)>>,
     /// Per batch not yet lexed, the tables it may create and has not read yet (`None`: a
-    /// `CREATE TABLE` whose name the reader could not tell, which may be any table).
-    creating: std::collections::BTreeMap<u64, Vec<Option<String>>>,
+    /// `CREATE TABLE` whose name the scan could not tell, which may be any table); the
+    /// list is `None` until its worker has scanned the batch.
+    creating: std::collections::BTreeMap<u64, Option<Vec<Option<String>>>>,
 }
 
 /// A table an earlier batch may still create: its schema is not known yet.
 pub(crate) struct NotYet;
 
 impl SharedSchemas {
+    fn new() -> SharedSchemas {
+        SharedSchemas {
+            state: Mutex::default(),
+            scanned: Condvar::new(),
+            creates: CREATE_TABLE.map(memmem::Finder::new),
+        }
+    }
+
     fn publish(&self, batch: u64, table: &str, schema: Arc<TableSchema>) {
         if let Ok(mut st) = self.state.lock() {
             let list = st.tables.entry(table.to_owned()).or_default();
@@ -120,7 +135,7 @@ impl SharedSchemas {
                 Some(slot) => slot.1 = schema,
                 None => list.push((batch, schema)),
             }
-            if let Some(names) = st.creating.get_mut(&batch) {
+            if let Some(Some(names)) = st.creating.get_mut(&batch) {
                 if let Some(i) = names.iter().position(|n| n.as_deref() == Some(table)) {
                     names.swap_remove(i);
                 }
@@ -128,14 +143,30 @@ impl SharedSchemas {
         }
     }
 
-    /// Batch `batch` is about to be lexed; it may create the tables `creates`.
-    fn expect(&self, batch: u64, creates: Vec<Option<String>>) {
-        if creates.is_empty() {
-            return;
+    /// Batch `batch` is handed to a worker, which is to scan it.
+    fn expect(&self, batch: u64) {
+        if let Ok(mut st) = self.state.lock() {
+            st.creating.insert(batch, None);
+        }
+    }
+
+    /// A worker notes the tables its batch `bytes` may create, by the `CREATE TABLE`s (as
+    /// mysqldump and most people write it) it holds, before it lexes the batch.
+    fn scan(&self, batch: u64, bytes: &[u8]) {
+        let mut names = Vec::new();
+        for finder in &self.creates {
+            for at in finder.find_iter(bytes) {
+                names.push(created_table(&bytes[at..]).map(unquoted));
+            }
         }
         if let Ok(mut st) = self.state.lock() {
-            st.creating.insert(batch, creates);
+            if names.is_empty() {
+                st.creating.remove(&batch);
+            } else {
+                st.creating.insert(batch, Some(names));
+            }
         }
+        self.scanned.notify_all();
     }
 
     /// Batch `batch` has published all its `CREATE TABLE`s.
@@ -143,16 +174,20 @@ impl SharedSchemas {
         if let Ok(mut st) = self.state.lock() {
             st.creating.remove(&batch);
         }
+        self.scanned.notify_all();
     }
 
     /// The schema of `table` after every batch before `batch`, if each of them that may
     /// create it has read it.
     fn before(&self, batch: u64, table: &str) -> Result<Option<Arc<TableSchema>>, NotYet> {
-        let st = self.state.lock().map_err(|_| NotYet)?;
+        let mut st = self.state.lock().map_err(|_| NotYet)?;
+        while st.creating.range(..batch).any(|(_, names)| names.is_none()) {
+            st = self.scanned.wait(st).map_err(|_| NotYet)?;
+        }
         let pending = st
             .creating
             .range(..batch)
-            .flat_map(|(_, names)| names)
+            .flat_map(|(_, names)| names.iter().flatten())
             .any(|n| n.as_deref().is_none_or(|n| n == table));
         if pending {
             return Err(NotYet);
@@ -347,7 +382,7 @@ pub(crate) fn run<R: BufRead, W: Write>(
         .thread_name(|i| format!("understudy-worker-{i}"))
         .build()
         .map_err(|e| Error::from(Detail::Output(io::Error::other(e))))?;
-    let schemas = SharedSchemas::default();
+    let schemas = SharedSchemas::new();
     let board = LookupBoard::default();
     let mut run = Run::new(engine, output);
     run.lookup_board = Some(board.clone());
@@ -376,7 +411,7 @@ pub(crate) fn run<R: BufRead, W: Write>(
                     continue;
                 }
             };
-            schemas.expect(batch, splitter.tables_created(&bytes));
+            schemas.expect(batch);
             let (tx, rx) = mpsc::sync_channel(1);
             let shared = Shared {
                 schemas: &schemas,
@@ -440,9 +475,6 @@ struct Splitter<R> {
     /// bytes before it are through (its position is then known without counting lines
     /// twice).
     failed: Option<io::Error>,
-    /// Each spelling of `CREATE TABLE`. (Two `memmem` passes cost less than one packed
-    /// search for both, which stops at every `cre` of the text.)
-    creates: [memmem::Finder<'static>; 2],
 }
 
 impl<R: BufRead> Splitter<R> {
@@ -453,7 +485,6 @@ impl<R: BufRead> Splitter<R> {
             unread: Vec::new(),
             eof: false,
             failed: None,
-            creates: CREATE_TABLE.map(memmem::Finder::new),
         }
     }
 
@@ -563,18 +594,6 @@ impl<R: BufRead> Splitter<R> {
         }
     }
 
-    /// The tables a batch may create, by the `CREATE TABLE`s (as mysqldump and most
-    /// people write it) it holds; `None` for one whose name cannot be told.
-    fn tables_created(&self, batch: &[u8]) -> Vec<Option<String>> {
-        let mut names = Vec::new();
-        for finder in &self.creates {
-            for at in finder.find_iter(batch) {
-                names.push(created_table(&batch[at..]).map(unquoted));
-            }
-        }
-        names
-    }
-
     /// The next `want` bytes or fewer (what is left), for streaming; `None` at the end.
     fn next_chunk(&mut self, want: usize, buffers: &Buffers) -> Result<Option<Vec<u8>>, Error> {
         let mut buf = buffers.get();
@@ -607,6 +626,7 @@ struct Shared<'a> {
 /// others' `INSERT`s where it can resolve their table.
 fn lex_batch(engine: &Engine, shared: Shared<'_>, batch: u64, bytes: Vec<u8>) -> Lexed {
     let guard = LexedGuard(shared.schemas, batch);
+    shared.schemas.scan(batch, &bytes);
     let reader =
         SliceReader::new(engine.lexer(), Position { byte: 0, line: 0 }, "").without_lines();
     let mut src = SliceCursor::new(reader, &bytes, false);
