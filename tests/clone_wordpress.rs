@@ -66,7 +66,7 @@ struct Served(Child);
 
 impl Served {
     fn start(root: &Path, port: u16) -> Served {
-        let child = Command::new("php")
+        let mut child = Command::new("php")
             .args(["-S", &format!("127.0.0.1:{port}"), "-t"])
             .arg(root)
             .stdout(Stdio::null())
@@ -78,6 +78,12 @@ impl Served {
             assert!(Instant::now() < deadline, "php -S did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
+        // Another process on the port answers too; php -S then exits.
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(
+            matches!(child.try_wait(), Ok(None)),
+            "php -S exited: port {port} is taken by another process"
+        );
         Served(child)
     }
 }
@@ -105,14 +111,6 @@ fn get(port: u16, path: &str) -> (String, String) {
     (head.to_string(), body.to_string())
 }
 
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A real WordPress on a source server and docroot, filled through its API; a second
 /// server with a login for the copy; the target docroot and address still to be made.
 pub(crate) struct Wp {
@@ -123,6 +121,9 @@ pub(crate) struct Wp {
     pub int: PathBuf,
     upload_path: String,
     port: u16,
+    /// Holds `port` until the copy is served on it: chosen minutes before, a port left free
+    /// could be taken by another test's server in the meantime.
+    port_hold: std::cell::Cell<Option<std::net::TcpListener>>,
     pub target_url: String,
 }
 
@@ -157,7 +158,8 @@ impl Wp {
             .and_then(|r| r.split('"').next())
             .map(|p| format!("/wp-content/uploads/{}", p.replace("\\/", "/")))
             .unwrap();
-        let port = free_port();
+        let hold = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = hold.local_addr().unwrap().port();
         Wp {
             src,
             dst,
@@ -166,6 +168,7 @@ impl Wp {
             int,
             upload_path,
             port,
+            port_hold: std::cell::Cell::new(Some(hold)),
             target_url: format!("http://127.0.0.1:{port}"),
         }
     }
@@ -238,6 +241,7 @@ impl Wp {
 
         // Served from its new address: 200, no redirect, links and widget and menu moved.
         let target_url = &self.target_url;
+        drop(self.port_hold.take());
         let _served = Served::start(int, port);
         let (head, body) = get(port, "/");
         assert!(
