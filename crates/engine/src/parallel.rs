@@ -1000,11 +1000,13 @@ impl<'e, 'b> Worker<'e, 'b> {
         let schema = match self.schema_of(&name) {
             Ok(schema) => schema,
             Err(NotYet) => {
-                // The pass takes the statement.
+                // The pass takes the statement. Its rows come whole: the pass copies them
+                // if its table changes nothing, else reads them value by value as one
+                // thread does (`Token::Rows` in `Run::token`).
                 self.close_chain();
                 self.ctx = None;
                 self.ctx_of = None;
-                self.skimming = false;
+                self.skimming = true;
                 self.head_index = self.tokens.len();
                 self.record(&item, delimiter_len, None);
                 return Flow::Continue;
