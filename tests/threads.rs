@@ -267,20 +267,28 @@ fn a_failed_read_fails_the_same_with_threads() {
     );
 }
 
-/// A rule that fails in a statement a worker rewrites whole (the mask cannot be filled in
-/// row 41 of the second statement) stops both the same way, after the same output.
-#[test]
-fn a_rule_failing_in_a_worker_fails_the_same_with_threads() {
-    let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("rules.toml");
+/// Rules in `dir` that fill `users.id` from a template of `email` (a NULL email fails the
+/// rewrite), and the `CREATE TABLE` of `users`, for a dump to follow.
+fn users_masked_by_template(dir: &Path) -> (Vec<String>, String) {
+    let rules = dir.join("rules.toml");
     std::fs::write(
         &rules,
         "[[mask]]\ntable = \"users\"\ncolumn = \"id\"\nstrategy = \"template\"\ntemplate = \"{email}\"\n",
     )
     .unwrap();
-    let mut dump = String::from(
+    let args = vec!["--rules".to_owned(), rules.to_string_lossy().into_owned()];
+    let dump = String::from(
         "CREATE TABLE `users` (\n  `id` varchar(100) NOT NULL,\n  `email` varchar(100) DEFAULT NULL\n);\n",
     );
+    (args, dump)
+}
+
+/// A rule that fails in a statement a worker rewrites whole (the mask cannot be filled in
+/// row 41 of the second statement) stops both the same way, after the same output.
+#[test]
+fn a_rule_failing_in_a_worker_fails_the_same_with_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let (args, mut dump) = users_masked_by_template(dir.path());
     for statement in 0..3 {
         let rows: Vec<String> = (0..60)
             .map(|i| {
@@ -294,7 +302,6 @@ fn a_rule_failing_in_a_worker_fails_the_same_with_threads() {
             .collect();
         dump.push_str(&format!("INSERT INTO `users` VALUES {};\n", rows.join(",")));
     }
-    let args = vec!["--rules".to_owned(), rules.to_string_lossy().into_owned()];
     let (status, stdout, stderr, _) = rewrite(dir.path(), dump.as_bytes(), &args, "1", None);
     assert_eq!(status, Some(1), "{stderr}");
     assert!(stderr.contains("row 101"), "{stderr}");
@@ -354,15 +361,7 @@ fn warnings_inside_runs_of_one_row_inserts_are_reported_the_same() {
 #[test]
 fn a_rule_failing_inside_a_run_of_one_row_inserts_fails_the_same() {
     let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("rules.toml");
-    std::fs::write(
-        &rules,
-        "[[mask]]\ntable = \"users\"\ncolumn = \"id\"\nstrategy = \"template\"\ntemplate = \"{email}\"\n",
-    )
-    .unwrap();
-    let mut dump = String::from(
-        "CREATE TABLE `users` (\n  `id` varchar(100) NOT NULL,\n  `email` varchar(100) DEFAULT NULL\n);\n",
-    );
+    let (args, mut dump) = users_masked_by_template(dir.path());
     for i in 0..100 {
         let email = if i == 40 {
             "NULL".to_owned()
@@ -371,7 +370,6 @@ fn a_rule_failing_inside_a_run_of_one_row_inserts_fails_the_same() {
         };
         dump.push_str(&format!("INSERT INTO `users` VALUES ({i},{email});\n"));
     }
-    let args = vec!["--rules".to_owned(), rules.to_string_lossy().into_owned()];
     let (status, stdout, stderr, _) = rewrite(dir.path(), dump.as_bytes(), &args, "1", None);
     assert_eq!(status, Some(1), "{stderr}");
     assert!(stderr.contains("row 41"), "{stderr}");
