@@ -703,8 +703,8 @@ struct Worker<'e, 'b> {
     /// A run of the engine for whole statements, and the statement being delegated.
     own: Option<Run<'e, Vec<u8>>>,
     delegating: Option<Delegating>,
-    /// The statements `own` rewrote since its output was last taken, which the next may
-    /// continue (see [`Worker::continue_chain`]).
+    /// The statements done whole since the last chain was closed (rewritten by `own`, or
+    /// changing nothing), which the next may continue (see [`Worker::continue_chain`]).
     chain: Option<Chain>,
     head_index: usize,
     named_table: bool,
@@ -769,8 +769,8 @@ impl<'e, 'b> Worker<'e, 'b> {
     /// check, count and write them one by one, and with small statements that sequential
     /// work is most of the run. Taking both at once gives the same: the checks would give
     /// the same answers, as nothing the pass keeps changes between them, and counts, rows
-    /// and output add up. (Statements the worker's own run rewrites join there already, as
-    /// a [`Chain`]; this joins what no run rewrote, and chains of different runs.)
+    /// and output add up. (Statements one after another join earlier, as a [`Chain`]; this
+    /// joins chains that had to be closed apart, as around a statement lexed again.)
     fn join_last(&mut self, head: usize, done: Box<Delegated>) -> Result<(), Box<Delegated>> {
         let Some(last) = self.last_done else {
             return Err(done);
@@ -1285,8 +1285,8 @@ struct Delegating {
     out_at: usize,
 }
 
-/// Statements a worker's own run rewrote whole, one after another, into one table: the
-/// first one's [`Delegating`] and the end of the last.
+/// Statements a worker did whole (its own run rewrote them, or they change nothing), one
+/// after another, into one table: the first one's [`Delegating`] and the end of the last.
 struct Chain {
     d: Delegating,
     end: usize,
