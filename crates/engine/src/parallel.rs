@@ -841,13 +841,17 @@ impl<'e, 'b> Worker<'e, 'b> {
                 && same_schema(&c.d.schema, schema)
                 && c.d.lookups == generation
                 && self.cut_at != Some(at)
-                && self.tokens[c.d.head + 1..]
-                    .iter()
-                    .all(|r| r.token == Token::Space)
         });
         if !follows {
             return None;
         }
+        // Any other token closed the chain (`Worker::visit`).
+        debug_assert!(self
+            .chain
+            .as_ref()
+            .is_some_and(|c| self.tokens[c.d.head + 1..]
+                .iter()
+                .all(|r| r.token == Token::Space)));
         let Chain { mut d, end } = self.chain.take()?;
         self.tokens.truncate(d.head + 1);
         d.at = at;
