@@ -253,3 +253,56 @@ fn skip_flags_need_replace_and_names() {
     );
     assert_eq!(out.stdout, dump.as_bytes());
 }
+
+/// A dump of more tables than the engine keeps in memory (1,024: the rest of their report
+/// entries goes to a temporary file): the report still lists every table once, with all
+/// of its rows, and a table that comes back after the others numbers its rows on.
+#[test]
+fn reports_of_thousands_of_tables_are_whole_and_rows_count_on() {
+    let mut dump = String::from(
+        "CREATE TABLE `a` (`v` text);\nINSERT INTO `a` VALUES ('x'),('http://old.example/');\n",
+    );
+    for i in 0..1500 {
+        dump.push_str(&format!(
+            "CREATE TABLE `t{i:04}` (`id` int, `v` text);\n\
+             INSERT INTO `t{i:04}` VALUES ({i},'http://old.example/{i}');\n"
+        ));
+    }
+    // The 4th row of `a` looks serialized and does not parse: its warning names the row.
+    dump.push_str("INSERT INTO `a` VALUES ('y'),('a:1:{s:9:\"old.example\";}');\n");
+    let dir = tempfile::tempdir().unwrap();
+    for threads in ["1", "2"] {
+        let path = dir.path().join(format!("r{threads}.json"));
+        let args = [
+            "--replace",
+            "old.example=new.example",
+            "--threads",
+            threads,
+            "--batch-size",
+            "4096",
+        ];
+        let out = rewrite(dump.as_bytes(), &args, &path);
+        assert_eq!(out, dump.replace("old.example", "new.example").as_bytes());
+        let r = json(&path);
+        let tables = r["tables"].as_object().unwrap();
+        assert_eq!(tables.len(), 1501, "threads {threads}");
+        let names: Vec<&String> = tables.keys().collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted, "in name order");
+        assert_eq!(tables["a"]["rows"], 4);
+        assert_eq!(tables["a"]["columns"]["v"]["replaced"]["--replace"], 2);
+        assert_eq!(tables["a"]["columns"]["v"]["corrupt_serialized"], 1);
+        for (name, t) in tables.iter().filter(|(n, _)| *n != "a") {
+            assert_eq!(t["rows"], 1, "{name}");
+            assert_eq!(t["columns"]["v"]["replaced"]["--replace"], 1, "{name}");
+        }
+        assert_eq!(r["warnings"][0]["table"], "a");
+        assert_eq!(r["warnings"][0]["row"], "4", "threads {threads}");
+        // The page lists them all too.
+        let page_path = dir.path().join(format!("r{threads}.html"));
+        rewrite(dump.as_bytes(), &args, &page_path);
+        let page = std::fs::read_to_string(&page_path).unwrap();
+        assert_eq!(page.matches("<tr><td><code>t").count(), 1500);
+    }
+}

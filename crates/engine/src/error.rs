@@ -52,6 +52,9 @@ pub enum Detail {
     /// A thread the run needs could not start.
     #[error("cannot start a thread")]
     Start(#[source] io::Error),
+    /// The report's table entries could not be kept in a temporary file.
+    #[error("cannot keep the report's table entries in a temporary file")]
+    Spill(#[source] io::Error),
     /// The replacements cannot be compiled.
     #[error("cannot build the replacement search: {0}")]
     Replacements(String),
@@ -84,7 +87,7 @@ impl Error {
             },
             Detail::Format { .. } => ErrorKind::InputFormat,
             Detail::Output(_) => ErrorKind::OutputIo,
-            Detail::Start(_) => ErrorKind::Environment,
+            Detail::Start(_) | Detail::Spill(_) => ErrorKind::Environment,
             Detail::Rule { .. } | Detail::Rules(_) | Detail::Replacements(_) => ErrorKind::Rules,
         }
     }
@@ -108,6 +111,10 @@ impl Error {
 
     pub(crate) fn output(e: io::Error) -> Error {
         Detail::Output(e).into()
+    }
+
+    pub(crate) fn spill(e: io::Error) -> Error {
+        Error::from(Detail::Spill(e))
     }
 
     pub(crate) fn start(e: io::Error) -> Error {

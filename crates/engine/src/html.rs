@@ -85,14 +85,18 @@ impl Report {
                     <th>rows</th><th>dropped</th><th>replaced</th><th>masked</th>\
                     <th>NULL left</th><th>empty left</th></tr>\n",
         );
-        for (name, t) in &self.tables {
+        // Written table by table: the entries may come from disk, more than memory holds.
+        let mut with_columns = false;
+        for entry in self.tables.iter() {
+            let (name, t) = entry?;
+            with_columns |= !t.columns.is_empty();
             let total = |f: fn(&ColumnReport) -> u64| t.columns.values().map(|c| f(c)).sum::<u64>();
             let _ = writeln!(
                 h,
                 "<tr><td><code>{}</code></td><td>{}</td><td class=\"n\">{}</td>\
                  <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
                  <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-                esc(name),
+                esc(&name),
                 esc(t.action),
                 t.rows,
                 t.rows_dropped,
@@ -101,19 +105,25 @@ impl Report {
                 total(|c| sum(&c.left_null)),
                 total(|c| sum(&c.left_empty)),
             );
+            out.write_all(h.as_bytes())?;
+            h.clear();
         }
         h.push_str("</table>\n");
-        if self.tables.values().any(|t| !t.columns.is_empty()) {
+        if with_columns {
             h.push_str("<h2>Columns</h2>\n");
         }
-        for (name, t) in self.tables.iter().filter(|(_, t)| !t.columns.is_empty()) {
+        for entry in self.tables.iter() {
+            let (name, t) = entry?;
+            if t.columns.is_empty() {
+                continue;
+            }
             let _ = write!(
                 h,
                 "<details><summary><code>{}</code> ({} columns)</summary>\n<table>\n\
                  <tr><th>column</th><th>replaced, per rule</th><th>masked, per mask</th>\
                  <th>NULL left, per mask</th><th>empty left, per mask</th>\
                  <th>encodings</th><th>corrupt serialized</th></tr>\n",
-                esc(name),
+                esc(&name),
                 t.columns.len()
             );
             for (column, c) in &t.columns {
@@ -131,6 +141,8 @@ impl Report {
                 );
             }
             h.push_str("</table></details>\n");
+            out.write_all(h.as_bytes())?;
+            h.clear();
         }
         let _ = writeln!(h, "<h2>Warnings ({})</h2>", self.warnings.len());
         if !self.warnings.is_empty() {
@@ -185,7 +197,9 @@ mod tests {
         column.masked.add("<b>mask</b>", 2);
         column.left_null.add("<b>mask</b>", 1);
         table.columns.insert("x\"<script>".into(), Box::new(column));
-        report.tables.insert("t&<i>".into(), table);
+        let mut one = crate::Tables::default();
+        *one.entry("t&<i>") = table;
+        report.tables.merge(one);
         report.warnings.push(Warning::corrupt_serialized(
             understudy_sqldump::Position {
                 byte: 1234,

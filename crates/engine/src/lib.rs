@@ -27,6 +27,7 @@ mod report;
 mod row;
 mod structured;
 mod table;
+mod tables;
 mod value;
 
 pub use crate::coverage::{coverage, Coverage};
@@ -34,5 +35,6 @@ pub use crate::error::{Detail, Error, ErrorKind};
 pub use crate::piped::{OnFailure, INCOMPLETE_MARKER};
 pub use crate::pipeline::{Engine, EngineBuilder};
 pub use crate::report::{ColumnReport, Counts, Report, TableReport, ValueAt, Warning, WarningKind};
+pub use crate::tables::{Iter as TablesIter, Tables};
 pub use understudy_phpser::Boundary;
 pub use understudy_phpser::Mode as SerializedMode;

@@ -273,7 +273,6 @@ struct Delegated {
     output: Option<std::ops::Range<usize>>,
     span: std::ops::Range<usize>,
     report: Report,
-    rows: u64,
     /// The generation of the lookups the worker read, if it read any.
     lookups: Option<u64>,
     /// A lexer as it was before the statement, should the pass have to lex it itself.
@@ -801,7 +800,6 @@ impl<'e, 'b> Worker<'e, 'b> {
         prev.report.bytes_out += gap.len() as u64;
         let done = *done;
         prev.report.merge(done.report);
-        prev.rows += done.rows;
         // Whitespace read after `done` stays.
         self.tokens.drain(last + 1..=head);
         Ok(())
@@ -874,14 +872,13 @@ impl<'e, 'b> Worker<'e, 'b> {
             return;
         };
         let span = self.tokens[d.head].span().start..end;
-        let (output, report, rows) = if d.own {
+        let (output, report) = if d.own {
             let run = self.own.as_mut().expect("a chain runs in `own`");
             let output = d.out_at..run.written();
-            let (report, rows) = run.take_counts(&d.table);
-            (Some(output), report, rows)
+            (Some(output), run.take_counts())
         } else {
             let report = unchanged_report(&d.table, span.len(), d.statements, d.rows);
-            (None, report, d.rows)
+            (None, report)
         };
         let done = Box::new(Delegated {
             table: d.table,
@@ -889,7 +886,6 @@ impl<'e, 'b> Worker<'e, 'b> {
             output,
             span,
             report,
-            rows,
             lookups: d.lookups,
             lexer: d.lexer,
         });
@@ -1306,9 +1302,10 @@ fn unchanged_report(table: &str, bytes: usize, statements: u64, rows: u64) -> Re
         rows,
         ..Report::default()
     };
-    let t = report.tables.entry(table.to_owned()).or_default();
+    let t = report.tables.entry(table);
     t.action = "keep";
     t.rows = rows;
+    t.numbered = rows;
     report
 }
 
@@ -1417,7 +1414,6 @@ impl Pass {
                         output,
                         span,
                         report,
-                        rows,
                         lookups,
                         lexer,
                     } = done;
@@ -1425,7 +1421,7 @@ impl Pass {
                         Some(range) => &lexed.out[range],
                         None => &bytes[span.clone()],
                     };
-                    let taken = run.delegated(&name, &schema, written, report, rows, lookups)?;
+                    let taken = run.delegated(&name, &schema, written, report, lookups)?;
                     if !taken {
                         // The worker read the table otherwise: lex the statement here.
                         let reader = SliceReader::new(lexer, pos, &name);

@@ -22,7 +22,7 @@ use understudy_stream::Progress;
 
 use crate::drive::{drive, Flow, RowValues, SliceCursor, Step, Visit, Want};
 use crate::error::{Detail, Error};
-use crate::report::{Counts, Report, TableReport, Warning, WarningKind};
+use crate::report::{Counts, Report, Warning, WarningKind};
 use crate::row::{RowBuf, RowView};
 use crate::structured::{
     check_json_path, check_serialized_path, mask_json, mask_serialized, scrub_value,
@@ -590,7 +590,12 @@ pub(crate) struct Run<'e, W: Write> {
     mask_out: Vec<u8>,
     /// Hashes of values written to UNIQUE columns by masks, per table and column.
     unique_seen: HashMap<(String, usize), HashMap<u64, u64>>,
-    row_numbers: NameMap<u64>,
+    /// The rows of a table numbered in its report entries written out to disk (see
+    /// [`crate::tables`]), found for the last message that needed them.
+    rows_written_out: std::cell::RefCell<Option<(String, u64)>>,
+    /// The run's own (not a worker's, whose report the pass merges): its report's table
+    /// entries may go to disk.
+    spills: bool,
     /// The row being written by `finish_row`, whose buffer is moved out then: its number,
     /// and whether its key is in `held_key` (as written). Kept as bytes, not as a name: the
     /// name is made only for a message, and most rows get none.
@@ -643,17 +648,13 @@ impl<'e> Run<'e, Vec<u8>> {
         self.out.get_ref().len()
     }
 
-    /// A worker's run ends the statements it rewrote into `table` since the last call: their
-    /// report and row count, taken out.
-    pub(crate) fn take_counts(&mut self, table: &str) -> (Report, u64) {
+    /// A worker's run ends the statements it rewrote since the last call: their report
+    /// (with the rows it numbered), taken out.
+    pub(crate) fn take_counts(&mut self) -> Report {
         self.settle_counts();
-        // The report's entry for the table and its row count go: the next INSERT looks
-        // them up again.
+        // The report's entry for the table goes: the next INSERT looks it up again.
         self.after_insert = false;
-        let report = std::mem::take(&mut self.report);
-        // Kept at 0 rather than removed: the table's next INSERT would copy its name again.
-        let rows = self.row_numbers.get_mut(table).map_or(0, std::mem::take);
-        (report, rows)
+        std::mem::take(&mut self.report)
     }
 
     /// Whitespace between two statements a worker's run rewrites, copied and counted as
@@ -673,6 +674,7 @@ impl<'e, W: Write> Run<'e, W> {
     pub(crate) fn new(engine: &'e Engine, output: W) -> Run<'e, W> {
         let mut run = Run::with_buffer(engine, output, engine.out_buffer);
         run.progress = engine.progress.clone();
+        run.spills = true;
         run
     }
 
@@ -699,7 +701,8 @@ impl<'e, W: Write> Run<'e, W> {
             token_out: Vec::new(),
             mask_out: Vec::new(),
             unique_seen: HashMap::new(),
-            row_numbers: NameMap::default(),
+            rows_written_out: std::cell::RefCell::new(None),
+            spills: false,
             held_row: None,
             held_key: Vec::new(),
             masked: Vec::new(),
@@ -724,16 +727,15 @@ impl<'e, W: Write> Run<'e, W> {
         }
     }
 
-    /// Takes a statement a worker rewrote into `table` with `schema`: its `output`, `report`
-    /// and number of `rows`. `false` (and nothing done) if the worker resolved the table
-    /// differently, so the caller must replay the statement.
+    /// Takes a statement a worker rewrote into `table` with `schema`: its `output` and
+    /// `report`. `false` (and nothing done) if the worker resolved the table differently,
+    /// so the caller must replay the statement.
     pub(crate) fn delegated(
         &mut self,
         table: &str,
         schema: &Option<Arc<TableSchema>>,
         output: &[u8],
         report: Report,
-        rows: u64,
         lookups: Option<u64>,
     ) -> Result<bool, Error> {
         if !same_schema(schema, &self.schemas.get(table).cloned()) {
@@ -749,7 +751,7 @@ impl<'e, W: Write> Run<'e, W> {
         self.settle_counts();
         self.ctx = None;
         self.after_insert = false;
-        *self.row_numbers.entry(table.to_owned()).or_default() += rows;
+        self.make_room()?;
         self.report.merge(report);
         self.publish();
         self.out.write_all(output).map_err(Error::output)?;
@@ -814,10 +816,35 @@ impl<'e, W: Write> Run<'e, W> {
             Some((number, keyed)) => (number, keyed.then_some(self.held_key.as_slice())),
             None => (self.insert.row, self.row_key()),
         };
+        let number = number + self.rows_written_out();
         match key {
             Some(k) => format!("{number} (key {})", String::from_utf8_lossy(k)),
             None => number.to_string(),
         }
+    }
+
+    /// The rows of the current table numbered in its report entries on disk, where the
+    /// numbers of the rows since start. Read from disk for a message, at most once per table
+    /// and spill; 0 if the disk fails (the message is then the one thing off).
+    fn rows_written_out(&self) -> u64 {
+        let Some(ctx) = &self.ctx else { return 0 };
+        let mut cached = self.rows_written_out.borrow_mut();
+        match &*cached {
+            Some((name, n)) if *name == ctx.name => *n,
+            _ => {
+                let n = self.report.tables.written_out_rows(&ctx.name).unwrap_or(0);
+                *cached = Some((ctx.name.clone(), n));
+                n
+            }
+        }
+    }
+
+    /// Writes the report's table entries to disk if there are many (see [`crate::tables`]).
+    fn make_room(&mut self) -> Result<(), Error> {
+        if self.spills && self.report.tables.make_room().map_err(Error::spill)? {
+            *self.rows_written_out.get_mut() = None;
+        }
+        Ok(())
     }
 
     /// The current row's key as written, when column 0 alone is the table's key.
@@ -973,22 +1000,14 @@ impl<'e, W: Write> Run<'e, W> {
                     .take()
                     .is_some_and(|pre| same_schema(&pre.schema, &schema));
                 let ctx = self.ctx.as_ref().expect("set above");
-                // Looked up before inserting: `entry` would copy the name for every INSERT.
                 let action = action_name(ctx.action);
-                match self.report.tables.get_mut(&name) {
-                    Some(entry) => entry.action = action,
-                    None => {
-                        self.report.tables.insert(
-                            name.clone(),
-                            TableReport {
-                                action,
-                                ..TableReport::default()
-                            },
-                        );
-                    }
+                if self.report.tables.get_mut(&name).is_none() {
+                    self.make_room()?;
                 }
+                let entry = self.report.tables.entry(&name);
+                entry.action = action;
                 self.insert = InsertState {
-                    row: *self.row_numbers.get(&name).unwrap_or(&0),
+                    row: entry.numbered,
                     ..InsertState::default()
                 };
                 self.start_insert(bytes)
@@ -1076,14 +1095,12 @@ impl<'e, W: Write> Run<'e, W> {
                 self.report.statements += 1;
                 self.settle_counts();
                 self.after_insert = true;
-                if let Some(ctx) = &self.ctx {
-                    // Found before inserting: no copy of the name for every INSERT.
-                    match self.row_numbers.get_mut(&ctx.name) {
-                        Some(row) => *row = self.insert.row,
-                        None => {
-                            self.row_numbers.insert(ctx.name.clone(), self.insert.row);
-                        }
-                    }
+                if let Some(t) = self
+                    .ctx
+                    .as_ref()
+                    .and_then(|c| self.report.tables.get_mut(&c.name))
+                {
+                    t.numbered = self.insert.row;
                 }
                 if self.insert.dropping || self.insert.held_head.is_some() {
                     // Nothing of this statement was written.
@@ -2408,8 +2425,16 @@ mod tests {
             assert_eq!(String::from_utf8(out).unwrap(), want);
             assert_eq!(report.rows, 10);
             assert_eq!(report.statements, 10, "two CREATE TABLEs and eight INSERTs");
-            assert_eq!(report.tables["t"].rows, 7, "pairs: {pairs}");
-            assert_eq!(report.tables["u"].rows, 3, "pairs: {pairs}");
+            assert_eq!(
+                report.tables.get("t").unwrap().unwrap().rows,
+                7,
+                "pairs: {pairs}"
+            );
+            assert_eq!(
+                report.tables.get("u").unwrap().unwrap().rows,
+                3,
+                "pairs: {pairs}"
+            );
         }
     }
 

@@ -6,8 +6,10 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use understudy_sqldump::Position;
 
+use crate::tables::Tables;
+
 /// What a rewrite did.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct Report {
     /// Bytes read (after decompression).
     pub bytes_in: u64,
@@ -31,8 +33,8 @@ pub struct Report {
     pub values_left_empty: u64,
     /// Statements written at the end (`[[append_sql]]`).
     pub appended_statements: u64,
-    /// Per table.
-    pub tables: BTreeMap<String, TableReport>,
+    /// Per table, in name order (beyond a thousand tables, partly in a temporary file).
+    pub tables: Tables,
     /// Values that looked serialized but did not parse.
     pub warnings: Vec<Warning>,
     /// Per replacement rule with `must_move`: what the rows that must hold its `from` held.
@@ -90,22 +92,7 @@ impl Report {
         self.values_left_null += other.values_left_null;
         self.values_left_empty += other.values_left_empty;
         self.appended_statements += other.appended_statements;
-        for (name, t) in other.tables {
-            let mine = self.tables.entry(name).or_default();
-            mine.action = t.action;
-            mine.rows += t.rows;
-            mine.rows_dropped += t.rows_dropped;
-            for (column, c) in t.columns {
-                let col = mine.columns.entry(column).or_default();
-                let c = *c;
-                col.replaced.merge(c.replaced);
-                col.masked.merge(c.masked);
-                col.left_null.merge(c.left_null);
-                col.left_empty.merge(c.left_empty);
-                col.encodings.merge(c.encodings);
-                col.corrupt_serialized += c.corrupt_serialized;
-            }
-        }
+        self.tables.merge(other.tables);
         self.warnings.extend(other.warnings);
         for (rule, seen) in other.must_move {
             self.must_move.entry(rule).or_default().merge(seen);
@@ -127,6 +114,29 @@ pub struct TableReport {
     /// a table with one column changed, kept to the end for each of a dump's thousands of
     /// tables.
     pub columns: BTreeMap<String, Box<ColumnReport>>,
+    /// Rows numbered in the table (for messages): its row count as the pass counts rows.
+    #[serde(skip)]
+    pub(crate) numbered: u64,
+}
+
+impl TableReport {
+    /// Adds `other`'s figures, which came later, to these.
+    pub(crate) fn merge(&mut self, other: TableReport) {
+        self.action = other.action;
+        self.rows += other.rows;
+        self.rows_dropped += other.rows_dropped;
+        self.numbered += other.numbered;
+        for (column, c) in other.columns {
+            let col = self.columns.entry(column).or_default();
+            let c = *c;
+            col.replaced.merge(c.replaced);
+            col.masked.merge(c.masked);
+            col.left_null.merge(c.left_null);
+            col.left_empty.merge(c.left_empty);
+            col.encodings.merge(c.encodings);
+            col.corrupt_serialized += c.corrupt_serialized;
+        }
+    }
 }
 
 /// One column's figures.
@@ -253,10 +263,7 @@ impl Report {
     /// The figures of `column` in `table`, made the first time; the names are copied only
     /// then (this runs for every value replaced or masked).
     pub(crate) fn column_mut(&mut self, table: &str, column: &str) -> &mut ColumnReport {
-        if !self.tables.contains_key(table) {
-            self.tables.insert(table.to_owned(), TableReport::default());
-        }
-        let columns = &mut self.tables.get_mut(table).expect("inserted above").columns;
+        let columns = &mut self.tables.entry(table).columns;
         if !columns.contains_key(column) {
             columns.insert(column.to_owned(), Box::default());
         }
