@@ -25,6 +25,8 @@ mod piped;
 mod pipeline;
 mod report;
 mod row;
+mod schemas;
+mod spill;
 mod structured;
 mod table;
 mod tables;

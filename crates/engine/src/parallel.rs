@@ -108,8 +108,14 @@ pub(crate) struct SharedSchemas {
 
 #[derive(Default)]
 struct SchemaState {
-    /// Per table, each batch's last `CREATE TABLE` of it, by batch number.
+    /// Per table, each batch's last `CREATE TABLE` of it, by batch number: of the last
+    /// [`SHARED_TABLES`] tables created.
     tables: NameMap<Vec<(u64, Arc<TableSchema>)>>,
+    /// The names in `tables`, in the order they came, to forget the oldest.
+    arrived: VecDeque<String>,
+    /// The tables forgotten: a worker that meets one leaves its statement to the pass,
+    /// which knows every table's schema (see [`crate::schemas`]).
+    forgotten: NameFilter,
     /// Per batch not yet lexed, the tables it may create and has not read yet (`None`: a
     /// `CREATE TABLE` whose name the scan could not tell, which may be any table); the
     /// list is `None` until its worker has scanned the batch.
@@ -118,6 +124,47 @@ struct SchemaState {
 
 /// A table an earlier batch may still create: its schema is not known yet.
 pub(crate) struct NotYet;
+
+/// Tables whose schemas the workers share. More would cost memory that grows with a
+/// multisite dump (ten tables per site); mysqldump writes a table's rows right after its
+/// `CREATE TABLE`, so a worker rarely needs an older one.
+const SHARED_TABLES: usize = 4096;
+
+/// A set of names that may answer "maybe" for a name never added, never "no" for one that
+/// was (a Bloom filter: 128 KiB, three probes; with a million names in it one name in
+/// twenty is a false "maybe", which costs only speed). Written here, as the few lines it
+/// takes, rather than one more dependency.
+#[derive(Default)]
+struct NameFilter {
+    bits: Vec<u64>,
+}
+
+impl NameFilter {
+    const BITS: u64 = 1 << 20;
+
+    fn probes(name: &str) -> [u64; 3] {
+        use std::hash::BuildHasher;
+        let h = foldhash::fast::FixedState::with_seed(0x5eed).hash_one(name);
+        let (a, b) = (h & 0xffff_ffff, (h >> 32) | 1);
+        [0, 1, 2].map(|i| a.wrapping_add(i * b) % Self::BITS)
+    }
+
+    fn add(&mut self, name: &str) {
+        if self.bits.is_empty() {
+            self.bits = vec![0; (Self::BITS / 64) as usize];
+        }
+        for bit in Self::probes(name) {
+            self.bits[(bit / 64) as usize] |= 1 << (bit % 64);
+        }
+    }
+
+    fn may_hold(&self, name: &str) -> bool {
+        !self.bits.is_empty()
+            && Self::probes(name)
+                .iter()
+                .all(|bit| self.bits[(bit / 64) as usize] & (1 << (bit % 64)) != 0)
+    }
+}
 
 impl SharedSchemas {
     fn new() -> SharedSchemas {
@@ -130,10 +177,24 @@ impl SharedSchemas {
 
     fn publish(&self, batch: u64, table: &str, schema: Arc<TableSchema>) {
         if let Ok(mut st) = self.state.lock() {
-            let list = st.tables.entry(table.to_owned()).or_default();
+            let st = &mut *st;
+            let list = match st.tables.get_mut(table) {
+                Some(list) => list,
+                None => {
+                    st.arrived.push_back(table.to_owned());
+                    st.tables.entry(table.to_owned()).or_default()
+                }
+            };
             match list.iter_mut().find(|(b, _)| *b == batch) {
                 Some(slot) => slot.1 = schema,
                 None => list.push((batch, schema)),
+            }
+            while st.tables.len() > SHARED_TABLES {
+                let Some(oldest) = st.arrived.pop_front() else {
+                    break;
+                };
+                st.tables.remove(&oldest);
+                st.forgotten.add(&oldest);
             }
             if let Some(Some(names)) = st.creating.get_mut(&batch) {
                 if let Some(i) = names.iter().position(|n| n.as_deref() == Some(table)) {
@@ -192,15 +253,17 @@ impl SharedSchemas {
         if pending {
             return Err(NotYet);
         }
-        Ok(st
-            .tables
-            .get(table)
-            .and_then(|list| {
-                list.iter()
-                    .filter(|(b, _)| *b < batch)
-                    .max_by_key(|(b, _)| *b)
-            })
-            .map(|(_, s)| s.clone()))
+        let latest = st.tables.get(table).and_then(|list| {
+            list.iter()
+                .filter(|(b, _)| *b < batch)
+                .max_by_key(|(b, _)| *b)
+        });
+        match latest {
+            Some((_, schema)) => Ok(Some(schema.clone())),
+            // Its schema before `batch` may be one the workers no longer share.
+            None if st.forgotten.may_hold(table) => Err(NotYet),
+            None => Ok(None),
+        }
     }
 }
 
@@ -1068,11 +1131,11 @@ impl<'e, 'b> Worker<'e, 'b> {
             let fed = !contained || unchanged || {
                 let run = self.open_run();
                 out_at = run.written();
-                run.know_schema(&name, schema.clone());
                 if let Some(store) = read {
                     run.know_lookups(store);
                 }
-                run.token(item, delimiter_len).is_ok()
+                run.know_schema(&name, schema.clone()).is_ok()
+                    && run.token(item, delimiter_len).is_ok()
             };
             if fed {
                 self.delegating = Some(Delegating {
@@ -1539,6 +1602,43 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::io::Read;
+
+    fn schema_of(name: &str) -> Arc<TableSchema> {
+        Arc::new(TableSchema {
+            name: name.to_owned(),
+            columns: Vec::new().into(),
+        })
+    }
+
+    /// Workers share the schemas of the last tables created; for an older one they leave
+    /// the statement to the pass (`NotYet`), and a table never created has none.
+    #[test]
+    fn workers_share_the_recent_schemas_and_defer_older_ones() {
+        let shared = SharedSchemas::new();
+        for i in 0..SHARED_TABLES + 100 {
+            let name = format!("wp_{i}_posts");
+            shared.publish(i as u64 / 1000, &name, schema_of(&name));
+        }
+        let batch = 100;
+        let recent = format!("wp_{}_posts", SHARED_TABLES + 99);
+        assert_eq!(
+            shared.before(batch, &recent).ok().flatten(),
+            Some(schema_of(&recent))
+        );
+        for old in ["wp_0_posts", "wp_99_posts"] {
+            assert!(shared.before(batch, old).is_err(), "{old}");
+        }
+        assert!(matches!(shared.before(batch, "wp_100_posts"), Ok(Some(_))));
+        // A forgotten table created again: its schema before that batch is not known.
+        shared.publish(200, "wp_0_posts", schema_of("wp_0_posts"));
+        assert!(shared.before(batch, "wp_0_posts").is_err());
+        assert!(matches!(shared.before(201, "wp_0_posts"), Ok(Some(_))));
+        assert!(matches!(shared.before(batch, "never_created"), Ok(None)));
+        let filter_misses = (0..10_000)
+            .filter(|i| shared.before(batch, &format!("other_{i}")).is_err())
+            .count();
+        assert!(filter_misses < 10, "{filter_misses} false maybes");
+    }
 
     /// A buffered source handing out at most `piece` bytes at a time.
     struct Pieces<'a> {

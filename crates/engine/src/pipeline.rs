@@ -24,10 +24,11 @@ use crate::drive::{drive, Flow, RowValues, SliceCursor, Step, Visit, Want};
 use crate::error::{Detail, Error};
 use crate::report::{Counts, Report, Warning, WarningKind};
 use crate::row::{RowBuf, RowView};
+use crate::schemas::Schemas;
 use crate::structured::{
     check_json_path, check_serialized_path, mask_json, mask_serialized, scrub_value,
 };
-use crate::table::{uncovered, NameMap, TableCtx};
+use crate::table::{uncovered, TableCtx};
 use crate::value::{encode, replace, replace_decoded, Replacements, ValueOutcome, ValueScratch};
 
 /// How many different values a mask may draw for one UNIQUE column before giving up.
@@ -568,7 +569,7 @@ pub(crate) struct Run<'e, W: Write> {
     rules: Option<&'e CompiledRules>,
     out: io::BufWriter<W>,
     report: Report,
-    schemas: NameMap<Arc<TableSchema>>,
+    schemas: Schemas,
     ctx: Option<TableCtx<'e>>,
     /// The replacements of the current `INSERT` when they are all it changes, value by
     /// value: rows in which none of them may change anything are copied through whole (see
@@ -675,6 +676,7 @@ impl<'e, W: Write> Run<'e, W> {
         let mut run = Run::with_buffer(engine, output, engine.out_buffer);
         run.progress = engine.progress.clone();
         run.spills = true;
+        run.schemas = Schemas::spilling();
         run
     }
 
@@ -685,7 +687,7 @@ impl<'e, W: Write> Run<'e, W> {
             rules: engine.rules.as_deref(),
             out: io::BufWriter::with_capacity(capacity, output),
             report: Report::default(),
-            schemas: NameMap::default(),
+            schemas: Schemas::default(),
             ctx: None,
             row_filter: Vec::new(),
             current_table: String::new(),
@@ -738,7 +740,7 @@ impl<'e, W: Write> Run<'e, W> {
         report: Report,
         lookups: Option<u64>,
     ) -> Result<bool, Error> {
-        if !same_schema(schema, &self.schemas.get(table).cloned()) {
+        if !same_schema(schema, &self.schemas.get(table).map_err(Error::spill)?) {
             return Ok(false);
         }
         // The worker read lookups as they are here, or it read none.
@@ -764,17 +766,22 @@ impl<'e, W: Write> Run<'e, W> {
     }
 
     /// Makes `schema` known for `table` (a worker's run, which sees no `CREATE TABLE`).
-    pub(crate) fn know_schema(&mut self, table: &str, schema: Option<Arc<TableSchema>>) {
-        if same_schema(&self.schemas.get(table).cloned(), &schema) {
+    pub(crate) fn know_schema(
+        &mut self,
+        table: &str,
+        schema: Option<Arc<TableSchema>>,
+    ) -> Result<(), Error> {
+        if same_schema(&self.schemas.get(table).map_err(Error::spill)?, &schema) {
             // Known already: the next INSERT of the table most often, with one row each.
-            return;
+            return Ok(());
         }
         self.settle_counts();
         self.ctx = None;
         match schema {
-            Some(s) => self.schemas.insert(table.to_owned(), s),
+            Some(s) => self.schemas.insert(table, s),
             None => self.schemas.remove(table),
-        };
+        }
+        .map_err(Error::spill)
     }
 
     fn emit(&mut self, bytes: &[u8]) -> Result<(), Error> {
@@ -893,7 +900,9 @@ impl<'e, W: Write> Run<'e, W> {
                 let delimiter = &bytes[bytes.len().saturating_sub(delimiter_len)..];
                 if let Some(schema) = self.engine.read_schema(bytes, name_span, delimiter) {
                     let schema = Arc::new(schema);
-                    self.schemas.insert(name.clone(), schema.clone());
+                    self.schemas
+                        .insert(&name, schema.clone())
+                        .map_err(Error::spill)?;
                     if let Some(rules) = self.rules {
                         if rules.unlisted() == Unlisted::Fail {
                             let missing = uncovered(rules, &schema);
@@ -947,7 +956,7 @@ impl<'e, W: Write> Run<'e, W> {
                     self.meet_table(&name, pos)?;
                 }
                 self.switch_table(&name);
-                let schema = self.schemas.get(&name).cloned();
+                let schema = self.schemas.get(&name).map_err(Error::spill)?;
                 // The last statement's context fits if it read the same table by the same
                 // columns: by its CREATE TABLE, not by an INSERT's own column list.
                 let reuse = columns.is_none()

@@ -10,56 +10,38 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::ops::Range;
-use std::os::unix::fs::FileExt;
+use std::io;
 
 use serde::ser::{Error as _, SerializeMap};
 use serde::{Serialize, Serializer};
 
 use crate::report::{ColumnReport, Counts, TableReport};
+use crate::spill::{put_str, put_u64, Decoder, FrameReader, RunFile};
 
 /// Entries kept in memory before they are written out: enough that a dump of a few hundred
 /// tables never touches the disk, few enough to be a small part of the run's memory.
 const IN_MEMORY: usize = 1024;
 
-/// Runs in the file before they are merged into one, which bounds the readers (and their
-/// buffers) a merge opens.
-const MAX_RUNS: usize = 16;
-
-/// Bytes each run's reader holds.
-const READ_BUFFER: usize = 16 * 1024;
-
 /// The report's tables by name (see the module docs).
 #[derive(Debug, Default)]
 pub struct Tables {
     recent: BTreeMap<String, TableReport>,
-    spill: Option<Spill>,
-}
-
-/// Sorted runs of entries in an anonymous file.
-#[derive(Debug)]
-struct Spill {
-    file: File,
-    runs: Vec<Range<u64>>,
+    /// Sorted runs of the entries written out, oldest first.
+    runs: Vec<RunFile>,
 }
 
 impl Tables {
     /// Whether no table has an entry.
     pub fn is_empty(&self) -> bool {
-        self.recent.is_empty() && self.spill.is_none()
+        self.recent.is_empty() && self.runs.is_empty()
     }
 
     /// The entries in name order, each table's pieces merged.
     pub fn iter(&self) -> Iter<'_> {
-        let readers = self.spill.as_ref().map_or_else(Vec::new, |s| {
-            s.runs
-                .iter()
-                .map(|r| RunReader::new(&s.file, r.clone()))
-                .collect()
-        });
-        Iter::new(readers, self.recent.iter())
+        Iter::new(
+            self.runs.iter().map(RunFile::frames).collect(),
+            self.recent.iter(),
+        )
     }
 
     /// The entry of `table`, if it has one.
@@ -91,7 +73,7 @@ impl Tables {
 
     /// Adds `other`'s entries (a worker's, which never spills) to these.
     pub(crate) fn merge(&mut self, other: Tables) {
-        debug_assert!(other.spill.is_none(), "a worker's report spills nothing");
+        debug_assert!(other.runs.is_empty(), "a worker's report spills nothing");
         for (name, t) in other.recent {
             match self.recent.get_mut(&name) {
                 Some(mine) => mine.merge(t),
@@ -109,34 +91,18 @@ impl Tables {
         if self.recent.len() < IN_MEMORY {
             return Ok(false);
         }
-        let spill = match &mut self.spill {
-            Some(s) => s,
-            None => self.spill.insert(Spill {
-                file: tempfile::tempfile()?,
-                runs: Vec::new(),
-            }),
-        };
-        let start = spill.runs.last().map_or(0, |r| r.end);
-        let end = write_run(
-            &spill.file,
-            start,
-            std::mem::take(&mut self.recent).into_iter().map(Ok),
-        )?;
-        spill.runs.push(start..end);
-        if spill.runs.len() >= MAX_RUNS {
-            // One run in a new file, which drops the old one's space with it.
-            let file = tempfile::tempfile()?;
-            let readers = spill
-                .runs
-                .iter()
-                .map(|r| RunReader::new(&spill.file, r.clone()))
-                .collect();
-            let nothing = BTreeMap::new();
-            let end = write_run(&file, 0, Iter::new(readers, nothing.iter()))?;
-            *spill = Spill {
-                file,
-                runs: std::iter::once(0..end).collect(),
+        let recent = std::mem::take(&mut self.recent);
+        self.runs.push(write_run(recent.into_iter().map(Ok))?);
+        while let [.., older, newer] = &self.runs[..] {
+            if !RunFile::merge_last_two(older.count, newer.count) {
+                break;
+            }
+            let (Some(newer), Some(older)) = (self.runs.pop(), self.runs.pop()) else {
+                break;
             };
+            let nothing = BTreeMap::new();
+            let both = Iter::new(vec![older.frames(), newer.frames()], nothing.iter());
+            self.runs.push(write_run(both)?);
         }
         Ok(true)
     }
@@ -144,7 +110,7 @@ impl Tables {
     /// The rows of `table` numbered in the entries written out: where the numbers of the
     /// in-memory entry start.
     pub(crate) fn written_out_rows(&self, table: &str) -> io::Result<u64> {
-        if self.spill.is_none() {
+        if self.runs.is_empty() {
             return Ok(0);
         }
         let recent = self.recent.get(table).map_or(0, |t| t.numbered);
@@ -168,7 +134,7 @@ impl Serialize for Tables {
 
 /// The merged entries of a [`Tables`], in name order.
 pub struct Iter<'a> {
-    readers: Vec<RunReader<'a>>,
+    readers: Vec<FrameReader<'a>>,
     /// Per reader, its next entry, if read.
     heads: Vec<Option<(String, TableReport)>>,
     /// Names of the next entries, smallest first; the reader's index breaks ties in run
@@ -180,7 +146,7 @@ pub struct Iter<'a> {
 
 impl<'a> Iter<'a> {
     fn new(
-        readers: Vec<RunReader<'a>>,
+        readers: Vec<FrameReader<'a>>,
         recent: std::collections::btree_map::Iter<'a, String, TableReport>,
     ) -> Iter<'a> {
         let heads = (0..=readers.len()).map(|_| None).collect();
@@ -196,7 +162,10 @@ impl<'a> Iter<'a> {
     /// Reads the next entry of source `i` (the last one is the in-memory map).
     fn advance(&mut self, i: usize) -> io::Result<()> {
         let next = match self.readers.get_mut(i) {
-            Some(r) => r.next_entry()?,
+            Some(r) => match r.next_frame()? {
+                Some(mut d) => Some(decode(&mut d)?),
+                None => None,
+            },
             None => self.recent.next().map(|(n, t)| (n.clone(), t.clone())),
         };
         if let Some((name, t)) = next {
@@ -241,110 +210,27 @@ impl Iterator for Iter<'_> {
     }
 }
 
-/// Writes `entries` (in name order) at `start` of `file`; returns where they end.
+/// A run of `entries`, in name order.
 fn write_run(
-    file: &File,
-    start: u64,
     entries: impl Iterator<Item = io::Result<(String, TableReport)>>,
-) -> io::Result<u64> {
-    let mut out = BufWriter::new(PositionedWriter { file, pos: start });
-    let mut bytes = Vec::new();
-    for entry in entries {
-        let (name, t) = entry?;
-        bytes.clear();
-        encode(&name, &t, &mut bytes);
-        out.write_all(&bytes)?;
-    }
-    out.flush()?;
-    let pos = out.get_ref().pos;
-    Ok(pos)
-}
-
-/// Writes at a position of a file shared by readers that read at theirs.
-struct PositionedWriter<'a> {
-    file: &'a File,
-    pos: u64,
-}
-
-impl Write for PositionedWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.file.write_at(buf, self.pos)?;
-        self.pos += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Reads the entries of one run.
-struct RunReader<'a> {
-    file: &'a File,
-    /// The run's bytes not yet in `buf`.
-    rest: Range<u64>,
-    buf: Vec<u8>,
-    /// The first byte of `buf` not yet decoded.
-    at: usize,
-}
-
-impl<'a> RunReader<'a> {
-    fn new(file: &'a File, run: Range<u64>) -> RunReader<'a> {
-        RunReader {
-            file,
-            rest: run,
-            buf: Vec::new(),
-            at: 0,
+) -> io::Result<RunFile> {
+    RunFile::write(|out| {
+        let mut count = 0;
+        for entry in entries {
+            let (name, t) = entry?;
+            out.frame(|bytes| encode(&name, &t, bytes))?;
+            count += 1;
         }
-    }
-
-    /// Makes `n` bytes available at `buf[at..]`.
-    fn fill(&mut self, n: usize) -> io::Result<()> {
-        if self.buf.len() - self.at >= n {
-            return Ok(());
-        }
-        self.buf.drain(..self.at);
-        self.at = 0;
-        let want = (n - self.buf.len()).max(READ_BUFFER) as u64;
-        let take = want.min(self.rest.end - self.rest.start) as usize;
-        let old = self.buf.len();
-        self.buf.resize(old + take, 0);
-        self.file
-            .read_exact_at(&mut self.buf[old..], self.rest.start)?;
-        self.rest.start += take as u64;
-        if self.buf.len() < n {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "a run of table entries ends inside an entry",
-            ));
-        }
-        Ok(())
-    }
-
-    fn next_entry(&mut self) -> io::Result<Option<(String, TableReport)>> {
-        if self.at == self.buf.len() && self.rest.is_empty() {
-            return Ok(None);
-        }
-        self.fill(4)?;
-        let len = u32::from_le_bytes(self.buf[self.at..self.at + 4].try_into().expect("4 bytes"));
-        self.fill(4 + len as usize)?;
-        let mut d = Decoder {
-            bytes: &self.buf[self.at + 4..self.at + 4 + len as usize],
-        };
-        let entry = d.entry()?;
-        self.at += 4 + len as usize;
-        Ok(Some(entry))
-    }
+        Ok(count)
+    })
 }
 
-/// Appends one entry to `out`: its length (u32), then its fields, integers little-endian.
+/// One entry's fields.
 fn encode(name: &str, t: &TableReport, out: &mut Vec<u8>) {
-    let start = out.len();
-    out.extend_from_slice(&[0; 4]);
     put_str(out, name);
     put_str(out, t.action);
     for n in [t.rows, t.rows_dropped, t.numbered, t.columns.len() as u64] {
-        out.extend_from_slice(&n.to_le_bytes());
+        put_u64(out, n);
     }
     for (column, c) in &t.columns {
         put_str(out, column);
@@ -355,91 +241,54 @@ fn encode(name: &str, t: &TableReport, out: &mut Vec<u8>) {
             &c.left_empty,
             &c.encodings,
         ] {
-            out.extend_from_slice(&(counts.iter().count() as u64).to_le_bytes());
+            put_u64(out, counts.iter().count() as u64);
             for (k, n) in counts.iter() {
                 put_str(out, k);
-                out.extend_from_slice(&n.to_le_bytes());
+                put_u64(out, n);
             }
         }
-        out.extend_from_slice(&c.corrupt_serialized.to_le_bytes());
+        put_u64(out, c.corrupt_serialized);
     }
-    let len = (out.len() - start - 4) as u32;
-    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
 }
 
-fn put_str(out: &mut Vec<u8>, s: &str) {
-    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
-    out.extend_from_slice(s.as_bytes());
+fn decode_counts(d: &mut Decoder<'_>) -> io::Result<Counts> {
+    let mut counts = Counts::default();
+    for _ in 0..d.u64()? {
+        let name = d.string()?;
+        counts.add(&name, d.u64()?);
+    }
+    Ok(counts)
 }
 
-/// Reads what [`encode`] wrote (after the length).
-struct Decoder<'b> {
-    bytes: &'b [u8],
-}
-
-impl Decoder<'_> {
-    fn take(&mut self, n: usize) -> io::Result<&[u8]> {
-        if self.bytes.len() < n {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "a table entry read back is cut short",
-            ));
-        }
-        let (head, rest) = self.bytes.split_at(n);
-        self.bytes = rest;
-        Ok(head)
-    }
-
-    fn u64(&mut self) -> io::Result<u64> {
-        Ok(u64::from_le_bytes(
-            self.take(8)?.try_into().expect("8 bytes"),
-        ))
-    }
-
-    fn string(&mut self) -> io::Result<String> {
-        let len = u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")) as usize;
-        String::from_utf8(self.take(len)?.to_vec())
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
-    }
-
-    fn counts(&mut self) -> io::Result<Counts> {
-        let mut counts = Counts::default();
-        for _ in 0..self.u64()? {
-            let name = self.string()?;
-            counts.add(&name, self.u64()?);
-        }
-        Ok(counts)
-    }
-
-    fn entry(&mut self) -> io::Result<(String, TableReport)> {
-        let name = self.string()?;
-        let action = match self.string()?.as_str() {
-            "keep" => "keep",
-            "drop_data" => "drop_data",
-            "skip" => "skip",
-            _ => "",
+/// What [`encode`] wrote.
+fn decode(d: &mut Decoder<'_>) -> io::Result<(String, TableReport)> {
+    let name = d.string()?;
+    let action = match d.string()?.as_str() {
+        "keep" => "keep",
+        "drop_data" => "drop_data",
+        "skip" => "skip",
+        _ => "",
+    };
+    let mut t = TableReport {
+        action,
+        rows: d.u64()?,
+        rows_dropped: d.u64()?,
+        numbered: d.u64()?,
+        columns: BTreeMap::new(),
+    };
+    for _ in 0..d.u64()? {
+        let column = d.string()?;
+        let c = ColumnReport {
+            replaced: decode_counts(d)?,
+            masked: decode_counts(d)?,
+            left_null: decode_counts(d)?,
+            left_empty: decode_counts(d)?,
+            encodings: decode_counts(d)?,
+            corrupt_serialized: d.u64()?,
         };
-        let mut t = TableReport {
-            action,
-            rows: self.u64()?,
-            rows_dropped: self.u64()?,
-            numbered: self.u64()?,
-            columns: BTreeMap::new(),
-        };
-        for _ in 0..self.u64()? {
-            let column = self.string()?;
-            let c = ColumnReport {
-                replaced: self.counts()?,
-                masked: self.counts()?,
-                left_null: self.counts()?,
-                left_empty: self.counts()?,
-                encodings: self.counts()?,
-                corrupt_serialized: self.u64()?,
-            };
-            t.columns.insert(column, Box::new(c));
-        }
-        Ok((name, t))
+        t.columns.insert(column, Box::new(c));
     }
+    Ok((name, t))
 }
 
 #[cfg(test)]
@@ -471,8 +320,8 @@ mod tests {
         let mut tables = Tables::default();
         let mut expected: BTreeMap<String, TableReport> = BTreeMap::new();
         // Tables come back after they were written out, some many times; enough entries
-        // for several runs and a merge of runs into one.
-        for i in 0..(IN_MEMORY * (MAX_RUNS + 3)) as u64 {
+        // for many runs and merges of runs.
+        for i in 0..(IN_MEMORY * 40) as u64 {
             let name = format!("wp_{}_options", (i * 7919) % 5000);
             let action = ["keep", "drop_data", "skip"][(i % 3) as usize];
             let column =
@@ -489,8 +338,12 @@ mod tests {
                 }
             }
         }
-        let spill = tables.spill.as_ref().expect("written out");
-        assert!(spill.runs.len() < MAX_RUNS);
+        // Merged as they came: fewer runs than entries written out over the bound.
+        assert!(
+            (2..12).contains(&tables.runs.len()),
+            "{}",
+            tables.runs.len()
+        );
         let got: Vec<(String, TableReport)> = tables.iter().collect::<io::Result<_>>().unwrap();
         assert_eq!(got.len(), expected.len());
         for ((name, t), (want_name, want)) in got.iter().zip(&expected) {
@@ -524,7 +377,7 @@ mod tests {
             tables.entry(&format!("t{i}")).rows += 1;
         }
         tables.make_room().unwrap();
-        assert!(tables.spill.is_none());
+        assert!(tables.runs.is_empty());
         assert_eq!(tables.written_out_rows("t1").unwrap(), 0);
     }
 }
