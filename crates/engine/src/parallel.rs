@@ -597,8 +597,10 @@ impl<R: BufRead> Splitter<R> {
         let batch = self.batch;
         let mut buf = buffers.get();
         // Once, to the size a batch most often reaches: grown piece by piece, a fresh
-        // vector is moved (and its new pages faulted in) a dozen times per batch.
-        buf.reserve(batch);
+        // vector is moved (and its new pages faulted in) a dozen times per batch. An eighth
+        // more, as a batch ends at the first statement's end past `batch`: doubled to make
+        // room for those few bytes, every buffer of the pool would take twice the memory.
+        buf.reserve(batch + batch / 8);
         // `buf[..clean]` holds no `;` + newline: one statement longer than a batch.
         let mut clean: usize = 0;
         loop {
@@ -963,7 +965,12 @@ impl<'e, 'b> Worker<'e, 'b> {
         self.own.get_or_insert_with(|| {
             let out = match std::mem::take(out) {
                 out if out.capacity() > 0 => out,
-                _ => buffers.get(),
+                _ => {
+                    // As a batch (see `Splitter::next_batch`): rewritten, it is about as long.
+                    let mut out = buffers.get();
+                    out.reserve(BATCH + BATCH / 8);
+                    out
+                }
             };
             Run::for_worker(engine, out)
         })
