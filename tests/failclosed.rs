@@ -734,3 +734,51 @@ fn a_secret_file_must_be_private_and_the_secret_long_enough() {
     let stderr = stderr_of_failure(&out);
     assert!(stderr.contains("needs at least 16"), "{stderr}");
 }
+
+/// Beyond a few thousand tables the rewrite keeps its per-table state (schemas, report
+/// entries) in temporary files: where none can be made, it stops with exit 2 and says so,
+/// and leaves no output file.
+#[test]
+fn thousands_of_tables_without_a_temporary_directory_stop() {
+    let mut dump = String::from(BASE);
+    for i in 0..3000 {
+        dump.push_str(&format!(
+            "CREATE TABLE `t{i}` (`id` int);\nINSERT INTO `t{i}` VALUES ({i});\n"
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let rules = rules_file(dir.path(), RULES);
+    let target = dir.path().join("out").join("copy.sql");
+    std::fs::create_dir(target.parent().unwrap()).unwrap();
+    let run = |tmp: &Path| {
+        run_with_stdin(
+            understudy()
+                .arg("rewrite")
+                .arg("--rules")
+                .arg(&rules)
+                .arg("-o")
+                .arg(&target)
+                .env("UNDERSTUDY_SECRET", SECRET)
+                .env("TMPDIR", tmp),
+            dump.as_bytes(),
+        )
+    };
+    let out = run(&dir.path().join("no such directory"));
+    let stderr = stderr_of_failure(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("temporary file"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(target.parent().unwrap())
+        .unwrap()
+        .collect();
+    assert!(left.is_empty(), "files left behind: {left:?}");
+    // With one, the same dump goes through.
+    let out = run(dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let copy = std::fs::read_to_string(&target).unwrap();
+    assert!(copy.contains("INSERT INTO `t2999` VALUES (2999);"));
+    assert!(!copy.contains("anna@example.org"));
+}

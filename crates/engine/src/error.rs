@@ -52,8 +52,11 @@ pub enum Detail {
     /// A thread the run needs could not start.
     #[error("cannot start a thread")]
     Start(#[source] io::Error),
-    /// The report's table entries could not be kept in a temporary file.
-    #[error("cannot keep the report's table entries in a temporary file")]
+    /// What the run keeps per table (schemas, report entries) could not go to a temporary
+    /// file, where it goes beyond a few thousand tables.
+    #[error(
+        "cannot keep what this dump's thousands of tables need in a temporary file (see TMPDIR)"
+    )]
     Spill(#[source] io::Error),
     /// The replacements cannot be compiled.
     #[error("cannot build the replacement search: {0}")]

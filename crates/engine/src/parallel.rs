@@ -323,6 +323,9 @@ enum Ahead {
     Values(Precomputed),
     /// The whole statement.
     Statement(Delegated),
+    /// A `CREATE TABLE`'s columns (`None`: it cannot be read), read once for the workers
+    /// and the pass: in a multisite dump the pass reads one every few statements.
+    Schema(Option<Arc<TableSchema>>),
 }
 
 /// A whole `INSERT` statement a worker rewrote: its table needs nothing but its rows.
@@ -1262,13 +1265,16 @@ impl Visit for Worker<'_, '_> {
                 self.named_table = true;
                 // As the pass reads it: a statement it cannot read changes nothing.
                 let delimiter = &tb[tb.len().saturating_sub(delimiter_len)..];
-                if let Some(schema) = self.engine.read_schema(tb, name, delimiter) {
-                    let (name, schema) = (unquoted(name.of(tb)), Arc::new(schema));
+                let schema = self.engine.read_schema(tb, name, delimiter).map(Arc::new);
+                if let Some(schema) = &schema {
+                    let name = unquoted(name.of(tb));
                     self.shared
                         .schemas
                         .publish(self.batch, &name, schema.clone());
-                    self.created.insert(name, schema);
+                    self.created.insert(name, schema.clone());
                 }
+                self.record(&item, delimiter_len, Some(Ahead::Schema(schema)));
+                return Ok(Flow::Continue);
             }
             Token::InsertHead { table, columns, .. } => {
                 // An INSERT head is lexed between statements, so `before` is there.
@@ -1500,6 +1506,10 @@ impl Pass {
                     }
                     continue;
                 }
+                Some(Ahead::Schema(schema)) => {
+                    run.pre_schema = Some(schema);
+                    None
+                }
                 None => None,
             };
             let item = Item {
@@ -1511,6 +1521,7 @@ impl Pass {
         }
         buffers.tokens.put(tokens);
         run.pre_head = None;
+        run.pre_schema = None;
         run.pre_values.clear();
         self.pos = Position {
             byte: base.byte + lexed.consumed as u64,

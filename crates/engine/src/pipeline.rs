@@ -610,6 +610,9 @@ pub(crate) struct Run<'e, W: Write> {
     tally: Tally,
     /// Parallel runs: set before an `INSERT` head whose values a worker rewrote.
     pub(crate) pre_head: Option<Precomputed>,
+    /// Parallel runs: set before a `CREATE TABLE` a worker read (`Some(None)`: it could
+    /// not), as [`Engine::read_schema`] reads it.
+    pub(crate) pre_schema: Option<Option<Arc<TableSchema>>>,
     /// The current statement's values come from `pre_values`.
     pre_statement: bool,
     /// Changed values of the current batch by stream offset, in order; `pre_cursor` is the
@@ -711,6 +714,7 @@ impl<'e, W: Write> Run<'e, W> {
             spare: Vec::new(),
             tally: Tally::default(),
             pre_head: None,
+            pre_schema: None,
             pre_statement: false,
             pre_values: Vec::new(),
             pre_cursor: 0,
@@ -897,9 +901,16 @@ impl<'e, W: Write> Run<'e, W> {
                 // context.
                 self.settle_counts();
                 self.ctx = None;
-                let delimiter = &bytes[bytes.len().saturating_sub(delimiter_len)..];
-                if let Some(schema) = self.engine.read_schema(bytes, name_span, delimiter) {
-                    let schema = Arc::new(schema);
+                let schema = match self.pre_schema.take() {
+                    Some(read) => read,
+                    None => {
+                        let delimiter = &bytes[bytes.len().saturating_sub(delimiter_len)..];
+                        self.engine
+                            .read_schema(bytes, name_span, delimiter)
+                            .map(Arc::new)
+                    }
+                };
+                if let Some(schema) = schema {
                     self.schemas
                         .insert(&name, schema.clone())
                         .map_err(Error::spill)?;

@@ -86,8 +86,10 @@ pub fn parse_create_table(statement: &[u8], delimiter: &[u8]) -> Result<TableSch
 /// stays flat over any dump.
 #[derive(Debug, Default)]
 pub struct SchemaCache {
-    /// Only what was read: an error names the table, and is rare.
-    read: HashMap<Vec<u8>, TableSchema>,
+    /// Only what was read: an error names the table, and is rare. Keys are whole
+    /// statements, a kilobyte or two: foldhash, not SipHash, which cost as much as the rest
+    /// of a cached read.
+    read: HashMap<Vec<u8>, TableSchema, foldhash::fast::RandomState>,
     key: Vec<u8>,
 }
 
