@@ -14,6 +14,11 @@
 //! (`parallel.rs`) speculates in workers and verifies in order; its module docs say why the
 //! output is the same byte for byte, why runs of small statements reach the in-order pass
 //! as one step, and why no worker waits for another.
+//!
+//! What the run must keep per table to the end, each table's schema (`schemas.rs`) and its
+//! report entry (`tables.rs`), stays in memory for the last few thousand tables and goes
+//! to sorted runs in temporary files beyond (`spill.rs`): a multisite dump has hundreds of
+//! thousands of tables, and memory must not grow with the dump.
 #![deny(missing_docs)]
 
 mod coverage;

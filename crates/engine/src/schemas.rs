@@ -20,10 +20,6 @@ use crate::table::NameMap;
 /// Schemas kept in memory before they are written out.
 const IN_MEMORY: usize = 2048;
 
-/// Entries per block of a run: a lookup reads one block, found by the first names of the
-/// blocks, which stay in memory.
-const BLOCK: usize = 32;
-
 /// What is known of one table.
 #[derive(Clone, Debug)]
 enum Known {
@@ -41,15 +37,8 @@ pub(crate) struct Schemas {
     /// Whether entries may go to disk (the pass's; a worker's few stay in memory).
     spills: bool,
     /// Sorted runs of the entries written out, oldest first.
-    runs: Vec<SortedRun>,
+    runs: Vec<RunFile>,
     lists: ColumnLists,
-}
-
-#[derive(Debug)]
-struct SortedRun {
-    run: RunFile,
-    /// The first name of each block, and where the block starts.
-    blocks: Vec<(Box<str>, u64)>,
 }
 
 impl Schemas {
@@ -74,7 +63,7 @@ impl Schemas {
         }
         let mut found = Known::Missing;
         for run in self.runs.iter().rev() {
-            if let Some(known) = run.find(table, &self.lists)? {
+            if let Some(known) = find(run, table, &self.lists)? {
                 found = known;
                 break;
             }
@@ -133,10 +122,9 @@ impl Schemas {
             encode(&name, &known, lists, &mut frame);
             Ok((name, frame))
         });
-        let run = SortedRun::write(frames)?;
-        self.runs.push(run);
+        self.runs.push(RunFile::write(frames)?);
         while let [.., older, newer] = &self.runs[..] {
-            if !RunFile::merge_last_two(older.run.count, newer.run.count) {
+            if !RunFile::merge_last_two(older.count, newer.count) {
                 break;
             }
             let (Some(newer), Some(older)) = (self.runs.pop(), self.runs.pop()) else {
@@ -145,54 +133,27 @@ impl Schemas {
             // With the oldest run in the merge, nothing is left for a removal to hide.
             let keep_removals = !self.runs.is_empty();
             let pair = [older, newer];
-            let merged = SortedRun::write(Merge::new(&pair, keep_removals)?)?;
+            let merged = RunFile::write(Merge::new(&pair, keep_removals)?)?;
             self.runs.push(merged);
         }
         Ok(())
     }
 }
 
-impl SortedRun {
-    /// A run of `entries`, in name order.
-    /// (The entries are tables and their frames.)
-    fn write(
-        entries: impl Iterator<Item = io::Result<(String, Vec<u8>)>>,
-    ) -> io::Result<SortedRun> {
-        let mut blocks = Vec::new();
-        let run = RunFile::write(|out| {
-            let mut count = 0;
-            for entry in entries {
-                let (name, frame) = entry?;
-                if count % BLOCK == 0 {
-                    blocks.push((name.as_str().into(), out.position()));
-                }
-                out.frame(|bytes| bytes.extend_from_slice(&frame))?;
-                count += 1;
-            }
-            Ok(count)
-        })?;
-        Ok(SortedRun { run, blocks })
-    }
-
-    /// What this run holds for `table`, if anything.
-    fn find(&self, table: &str, lists: &ColumnLists) -> io::Result<Option<Known>> {
-        let i = self.blocks.partition_point(|(first, _)| &**first <= table);
-        if i == 0 {
-            return Ok(None);
+/// What `run` holds for `table`, if anything.
+fn find(run: &RunFile, table: &str, lists: &ColumnLists) -> io::Result<Option<Known>> {
+    let Some(mut frames) = run.block_of(table) else {
+        return Ok(None);
+    };
+    while let Some(mut d) = frames.next_frame()? {
+        // The name alone, until it is the table's.
+        match d.str()?.cmp(table) {
+            std::cmp::Ordering::Less => {}
+            std::cmp::Ordering::Equal => return decode_entry(&mut d, lists).map(Some),
+            std::cmp::Ordering::Greater => break,
         }
-        let start = self.blocks[i - 1].1;
-        let end = self.blocks.get(i).map_or(self.run.len, |b| b.1);
-        let mut frames = FrameReader::new(&self.run.file, start..end);
-        while let Some(mut d) = frames.next_frame()? {
-            let (name, known) = decode(&mut d, lists)?;
-            match name.as_str().cmp(table) {
-                std::cmp::Ordering::Less => {}
-                std::cmp::Ordering::Equal => return Ok(Some(known)),
-                std::cmp::Ordering::Greater => break,
-            }
-        }
-        Ok(None)
     }
+    Ok(None)
 }
 
 /// The entries of runs in name order, the newest run's for a name.
@@ -207,9 +168,9 @@ struct Merge<'a> {
 }
 
 impl<'a> Merge<'a> {
-    fn new(runs: &'a [SortedRun], keep_removals: bool) -> io::Result<Merge<'a>> {
+    fn new(runs: &'a [RunFile], keep_removals: bool) -> io::Result<Merge<'a>> {
         let mut merge = Merge {
-            readers: runs.iter().map(|r| r.run.frames()).collect(),
+            readers: runs.iter().map(RunFile::frames).collect(),
             heads: runs.iter().map(|_| None).collect(),
             order: BinaryHeap::new(),
             keep_removals,
@@ -321,12 +282,11 @@ fn encode(table: &str, known: &Known, lists: &mut ColumnLists, out: &mut Vec<u8>
     }
 }
 
-/// What [`encode`] wrote.
-fn decode(d: &mut Decoder<'_>, lists: &ColumnLists) -> io::Result<(String, Known)> {
-    let table = d.string()?;
+/// What [`encode`] wrote after the table's name.
+fn decode_entry(d: &mut Decoder<'_>, lists: &ColumnLists) -> io::Result<Known> {
     let kind = d.u64()?;
     if kind == 0 {
-        return Ok((table, Known::Removed));
+        return Ok(Known::Removed);
     }
     let name = d.string()?;
     let columns = if kind == 2 {
@@ -340,7 +300,7 @@ fn decode(d: &mut Decoder<'_>, lists: &ColumnLists) -> io::Result<(String, Known
         decode_columns(d)?.into()
     };
     let schema = TableSchema { name, columns };
-    Ok((table, Known::Schema(Arc::new(schema))))
+    Ok(Known::Schema(Arc::new(schema)))
 }
 
 fn decode_columns(d: &mut Decoder<'_>) -> io::Result<Vec<Column>> {

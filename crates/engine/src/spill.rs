@@ -162,7 +162,7 @@ impl<'b> Decoder<'b> {
         self.frame
     }
 
-    fn take(&mut self, n: usize) -> io::Result<&[u8]> {
+    fn take(&mut self, n: usize) -> io::Result<&'b [u8]> {
         if self.bytes.len() < n {
             return Err(cut_short());
         }
@@ -178,37 +178,70 @@ impl<'b> Decoder<'b> {
     }
 
     pub(crate) fn string(&mut self) -> io::Result<String> {
+        self.str().map(str::to_owned)
+    }
+
+    /// A string, borrowed from the frame.
+    pub(crate) fn str(&mut self) -> io::Result<&'b str> {
         let len = u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")) as usize;
-        String::from_utf8(self.take(len)?.to_vec())
+        std::str::from_utf8(self.take(len)?)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
 }
 
-/// A sorted run of frames in a file of its own, which goes when the run is merged away.
+/// Entries per block of a run: a lookup reads one block, found by the first names of the
+/// blocks, which stay in memory (a few bytes per table).
+const BLOCK: usize = 32;
+
+/// A run of frames sorted by name, in a file of its own, which goes when the run is merged
+/// away.
 #[derive(Debug)]
 pub(crate) struct RunFile {
-    pub(crate) file: File,
-    pub(crate) len: u64,
+    file: File,
+    len: u64,
     /// Its entries.
     pub(crate) count: usize,
+    /// The first name of each block of [`BLOCK`] frames, and where the block starts.
+    blocks: Vec<(Box<str>, u64)>,
 }
 
 impl RunFile {
-    /// A run written into a new anonymous file by `write`, which returns how many entries
-    /// it wrote.
+    /// A run of `entries`, names and their frames in name order, in a new anonymous file.
     pub(crate) fn write(
-        write: impl FnOnce(&mut FrameWriter<'_>) -> io::Result<usize>,
+        entries: impl Iterator<Item = io::Result<(String, Vec<u8>)>>,
     ) -> io::Result<RunFile> {
         let file = tempfile::tempfile()?;
         let mut out = FrameWriter::new(&file, 0);
-        let count = write(&mut out)?;
+        let mut blocks = Vec::new();
+        let mut count = 0;
+        for entry in entries {
+            let (name, frame) = entry?;
+            if count % BLOCK == 0 {
+                blocks.push((name.into_boxed_str(), out.position()));
+            }
+            out.frame(|bytes| bytes.extend_from_slice(&frame))?;
+            count += 1;
+        }
         let len = out.finish()?;
-        Ok(RunFile { file, len, count })
+        Ok(RunFile {
+            file,
+            len,
+            count,
+            blocks,
+        })
     }
 
     /// Its frames, in order.
     pub(crate) fn frames(&self) -> FrameReader<'_> {
         FrameReader::new(&self.file, 0..self.len)
+    }
+
+    /// The frames of the block that holds `name`'s frame if the run has one.
+    pub(crate) fn block_of(&self, name: &str) -> Option<FrameReader<'_>> {
+        let i = self.blocks.partition_point(|(first, _)| &**first <= name);
+        let start = self.blocks.get(i.checked_sub(1)?)?.1;
+        let end = self.blocks.get(i).map_or(self.len, |b| b.1);
+        Some(FrameReader::new(&self.file, start..end))
     }
 
     /// Whether the newest two of runs (oldest first) whose entries are `older` and `newer`

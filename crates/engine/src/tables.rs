@@ -113,9 +113,21 @@ impl Tables {
         if self.runs.is_empty() {
             return Ok(0);
         }
-        let recent = self.recent.get(table).map_or(0, |t| t.numbered);
-        let all = self.get(table)?.map_or(0, |t| t.numbered);
-        Ok(all - recent)
+        let mut rows = 0;
+        for run in &self.runs {
+            let Some(mut frames) = run.block_of(table) else {
+                continue;
+            };
+            while let Some(mut d) = frames.next_frame()? {
+                // The name alone, until it is the table's.
+                match d.str()?.cmp(table) {
+                    std::cmp::Ordering::Less => {}
+                    std::cmp::Ordering::Equal => rows += decode_entry(&mut d)?.numbered,
+                    std::cmp::Ordering::Greater => break,
+                }
+            }
+        }
+        Ok(rows)
     }
 }
 
@@ -214,15 +226,12 @@ impl Iterator for Iter<'_> {
 fn write_run(
     entries: impl Iterator<Item = io::Result<(String, TableReport)>>,
 ) -> io::Result<RunFile> {
-    RunFile::write(|out| {
-        let mut count = 0;
-        for entry in entries {
-            let (name, t) = entry?;
-            out.frame(|bytes| encode(&name, &t, bytes))?;
-            count += 1;
-        }
-        Ok(count)
-    })
+    RunFile::write(entries.map(|entry| {
+        let (name, t) = entry?;
+        let mut frame = Vec::new();
+        encode(&name, &t, &mut frame);
+        Ok((name, frame))
+    }))
 }
 
 /// One entry's fields.
@@ -263,6 +272,11 @@ fn decode_counts(d: &mut Decoder<'_>) -> io::Result<Counts> {
 /// What [`encode`] wrote.
 fn decode(d: &mut Decoder<'_>) -> io::Result<(String, TableReport)> {
     let name = d.string()?;
+    Ok((name, decode_entry(d)?))
+}
+
+/// What [`encode`] wrote after the name.
+fn decode_entry(d: &mut Decoder<'_>) -> io::Result<TableReport> {
     let action = match d.string()?.as_str() {
         "keep" => "keep",
         "drop_data" => "drop_data",
@@ -288,7 +302,7 @@ fn decode(d: &mut Decoder<'_>) -> io::Result<(String, TableReport)> {
         };
         t.columns.insert(column, Box::new(c));
     }
-    Ok((name, t))
+    Ok(t)
 }
 
 #[cfg(test)]
