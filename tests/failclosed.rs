@@ -59,22 +59,38 @@ fn refuses(rules: &str, dump: &str, expected: &[&str]) -> String {
     }
     let target = dir.path().join("out").join("copy.sql");
     std::fs::create_dir(target.parent().unwrap()).unwrap();
-    let out = run_with_stdin(
-        understudy()
-            .arg("rewrite")
-            .arg("--rules")
-            .arg(&rules)
-            .arg("-o")
-            .arg(&target)
-            .env("UNDERSTUDY_SECRET", SECRET),
-        dump.as_bytes(),
-    );
-    stderr_of_failure(&out);
+    stderr_of_failure(&rewrite_to(&rules, &target, dump, &[]));
+    nothing_left_beside(&target);
+    stderr
+}
+
+/// Runs `rewrite --rules RULES -o TARGET` on `dump` with the variables `env` set.
+fn rewrite_to(
+    rules: &Path,
+    target: &Path,
+    dump: &str,
+    env: &[(&str, &Path)],
+) -> std::process::Output {
+    let mut rewrite = understudy();
+    rewrite
+        .arg("rewrite")
+        .arg("--rules")
+        .arg(rules)
+        .arg("-o")
+        .arg(target)
+        .env("UNDERSTUDY_SECRET", SECRET);
+    for (name, value) in env {
+        rewrite.env(name, value);
+    }
+    run_with_stdin(&mut rewrite, dump.as_bytes())
+}
+
+/// A run that failed left no file where it was to write `target`.
+fn nothing_left_beside(target: &Path) {
     let left: Vec<_> = std::fs::read_dir(target.parent().unwrap())
         .unwrap()
         .collect();
     assert!(left.is_empty(), "files left behind: {left:?}");
-    stderr
 }
 
 /// Runs `rewrite --rules RULES` on `dump`; asserts success and returns the output.
@@ -750,29 +766,14 @@ fn thousands_of_tables_without_a_temporary_directory_stop() {
     let rules = rules_file(dir.path(), RULES);
     let target = dir.path().join("out").join("copy.sql");
     std::fs::create_dir(target.parent().unwrap()).unwrap();
-    let run = |tmp: &Path| {
-        run_with_stdin(
-            understudy()
-                .arg("rewrite")
-                .arg("--rules")
-                .arg(&rules)
-                .arg("-o")
-                .arg(&target)
-                .env("UNDERSTUDY_SECRET", SECRET)
-                .env("TMPDIR", tmp),
-            dump.as_bytes(),
-        )
-    };
-    let out = run(&dir.path().join("no such directory"));
+    let nowhere = dir.path().join("no such directory");
+    let out = rewrite_to(&rules, &target, &dump, &[("TMPDIR", &nowhere)]);
     let stderr = stderr_of_failure(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("temporary file"), "{stderr}");
-    let left: Vec<_> = std::fs::read_dir(target.parent().unwrap())
-        .unwrap()
-        .collect();
-    assert!(left.is_empty(), "files left behind: {left:?}");
+    nothing_left_beside(&target);
     // With one, the same dump goes through.
-    let out = run(dir.path());
+    let out = rewrite_to(&rules, &target, &dump, &[("TMPDIR", dir.path())]);
     assert!(
         out.status.success(),
         "{}",
