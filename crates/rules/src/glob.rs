@@ -23,6 +23,12 @@ enum Tok {
 pub(crate) struct Glob {
     src: Box<str>,
     toks: Box<[Tok]>,
+    /// The literal bytes every match starts with, and those it ends with after the last
+    /// wildcard (none for a pattern without one): a name that lacks them is refused
+    /// without the backtracking walk. The engine matches every table of a dump against
+    /// every rule's tables, and most pairs do not match.
+    head: Box<[u8]>,
+    tail: Box<[u8]>,
     /// The pattern came from a secret variable; `Debug` does not show it.
     secret: bool,
 }
@@ -103,9 +109,20 @@ impl Glob {
                 }
             }
         }
+        let literal = |t: &Tok| match t {
+            Tok::Lit(c) => Some(*c),
+            _ => None,
+        };
+        let head: Box<[u8]> = toks.iter().map_while(literal).collect();
+        let tail: Box<[u8]> = match toks.iter().rposition(|t| literal(t).is_none()) {
+            Some(last) => toks[last + 1..].iter().filter_map(literal).collect(),
+            None => Box::default(),
+        };
         Ok(Glob {
             src: src.into(),
             toks: toks.into(),
+            head,
+            tail,
             secret,
         })
     }
@@ -126,22 +143,27 @@ impl Glob {
 
     /// The bytes every match starts with (everything before the first wildcard).
     pub(crate) fn literal_prefix(&self) -> Vec<u8> {
-        self.toks
-            .iter()
-            .map_while(|t| match t {
-                Tok::Lit(c) => Some(*c),
-                _ => None,
-            })
-            .collect()
+        self.head.to_vec()
     }
 
     pub(crate) fn matches(&self, text: &str) -> bool {
         self.matches_bytes(text.as_bytes())
     }
 
+    /// Whether `text` matches: its literal start and end first, then [`Glob::walk`].
+    pub(crate) fn matches_bytes(&self, text: &[u8]) -> bool {
+        if text.len() < self.head.len() + self.tail.len()
+            || !text.starts_with(&self.head)
+            || !text.ends_with(&self.tail)
+        {
+            return false;
+        }
+        self.walk(text)
+    }
+
     /// Iterative wildcard matching with single-star backtracking: O(pattern × text) worst
     /// case, no recursion, no allocation.
-    pub(crate) fn matches_bytes(&self, text: &[u8]) -> bool {
+    fn walk(&self, text: &[u8]) -> bool {
         let p = &self.toks;
         let (mut pi, mut ti) = (0usize, 0usize);
         let mut star: Option<(usize, usize)> = None;
@@ -207,6 +229,19 @@ fn utf8_len(text: &[u8], i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::Glob;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Refusing a name by its literal start and end never changes an answer.
+        #[test]
+        fn the_literal_ends_only_refuse_what_the_walk_refuses(
+            pattern in "([ab_]|\\*|\\?|\\[ab\\]|\\[!a\\]){0,8}",
+            text in "[ab_]{0,10}",
+        ) {
+            let g = Glob::new(&pattern, false).unwrap();
+            prop_assert_eq!(g.matches(&text), g.walk(text.as_bytes()), "{} on {}", pattern, text);
+        }
+    }
 
     fn m(p: &str, t: &str) -> bool {
         Glob::new(p, false).unwrap().matches(t)
