@@ -46,15 +46,41 @@ impl Tables {
 
     /// The entry of `table`, if it has one.
     pub fn get(&self, table: &str) -> io::Result<Option<TableReport>> {
-        for entry in self.iter() {
-            let (name, t) = entry?;
-            match name.as_str().cmp(table) {
-                std::cmp::Ordering::Less => {}
-                std::cmp::Ordering::Equal => return Ok(Some(t)),
-                std::cmp::Ordering::Greater => break,
+        let mut whole = self.written_out(table)?;
+        if let Some(t) = self.recent.get(table) {
+            match &mut whole {
+                Some(w) => w.merge(t.clone()),
+                None => whole = Some(t.clone()),
             }
         }
-        Ok(None)
+        Ok(whole)
+    }
+
+    /// The pieces of `table`'s entry written out, merged in the order they were written:
+    /// one block of each run (see [`RunFile::block_of`]).
+    fn written_out(&self, table: &str) -> io::Result<Option<TableReport>> {
+        let mut whole: Option<TableReport> = None;
+        for run in &self.runs {
+            let Some(mut frames) = run.block_of(table) else {
+                continue;
+            };
+            while let Some(mut d) = frames.next_frame()? {
+                // The name alone, until it is the table's.
+                match d.str()?.cmp(table) {
+                    std::cmp::Ordering::Less => {}
+                    std::cmp::Ordering::Equal => {
+                        let piece = decode_entry(&mut d)?;
+                        match &mut whole {
+                            Some(w) => w.merge(piece),
+                            None => whole = Some(piece),
+                        }
+                        break;
+                    }
+                    std::cmp::Ordering::Greater => break,
+                }
+            }
+        }
+        Ok(whole)
     }
 
     /// The in-memory part of `table`'s entry (see [`Tables::make_room`]).
@@ -110,24 +136,7 @@ impl Tables {
     /// The rows of `table` numbered in the entries written out: where the numbers of the
     /// in-memory entry start.
     pub(crate) fn written_out_rows(&self, table: &str) -> io::Result<u64> {
-        if self.runs.is_empty() {
-            return Ok(0);
-        }
-        let mut rows = 0;
-        for run in &self.runs {
-            let Some(mut frames) = run.block_of(table) else {
-                continue;
-            };
-            while let Some(mut d) = frames.next_frame()? {
-                // The name alone, until it is the table's.
-                match d.str()?.cmp(table) {
-                    std::cmp::Ordering::Less => {}
-                    std::cmp::Ordering::Equal => rows += decode_entry(&mut d)?.numbered,
-                    std::cmp::Ordering::Greater => break,
-                }
-            }
-        }
-        Ok(rows)
+        Ok(self.written_out(table)?.map_or(0, |t| t.numbered))
     }
 }
 
@@ -380,6 +389,16 @@ mod tests {
             expected[name].numbered
         );
         assert!(tables.get("wp_42_option").unwrap().is_none());
+        // Each entry found alone, through the runs' block indexes, is the merged one.
+        for (name, want) in &expected {
+            let got = tables.get(name).unwrap().expect("listed");
+            assert_eq!(
+                serde_json::to_string(&got).unwrap(),
+                serde_json::to_string(want).unwrap(),
+                "{name}"
+            );
+            assert_eq!(got.numbered, want.numbered, "{name}");
+        }
     }
 
     /// Below the bound nothing touches the disk.
