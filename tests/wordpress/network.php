@@ -6,13 +6,18 @@
 //                                                 subdirectory; BASE: the network's domain)
 //   php network.php SOCKET DB fill MODE BASE      sites by wpmu_create_blog(), each filled
 //                                                 through WordPress's API
+//   php network.php SOCKET DB grow MODE BASE COUNT
+//                                                 COUNT more sites (`/sN/` or `sN.BASE`),
+//                                                 each with a user of its own and a post
+//                                                 linking its home
 //   php network.php SOCKET DB serve MODE BASE HOST URI
 //                                                 WordPress answers a request for HOST URI as
 //                                                 wp-config.php would set it up; prints JSON
 // WordPress's globals include `$action` and `$db`: names of our own.
 [, $understudy_socket, $understudy_db, $understudy_action, $understudy_mode, $understudy_base] = $argv;
-$understudy_host = $argv[6] ?? 'www.' . $understudy_base;
-$understudy_uri = $argv[7] ?? '/';
+$understudy_serving = $understudy_action === 'serve';
+$understudy_host = $understudy_serving ? $argv[6] : 'www.' . $understudy_base;
+$understudy_uri = $understudy_serving ? $argv[7] : '/';
 
 // Every notice and warning, `@`-silenced ones included (WordPress calls `@unserialize`).
 // Not deprecations: Debian's WordPress is older than its PHP.
@@ -143,6 +148,32 @@ if ($understudy_action === 'fill') {
     exit(0);
 }
 
+if ($understudy_action === 'grow') {
+    $admin = get_user_by('login', 'admin')->ID;
+    $count = (int) $argv[6];
+    for ($n = 1; $n <= $count; $n++) {
+        [$domain, $path] = $understudy_mode === 'subdomain' ? ["s$n.$understudy_base", '/']
+            : [$understudy_base, "/s$n/"];
+        $user = wpmu_create_user("user$n", "pass-$n", "person$n@mail.example.net");
+        $id = wpmu_create_blog($domain, $path, "Site $n", $user ?: $admin, [], 1);
+        if (is_wp_error($id)) {
+            fwrite(STDERR, "$domain$path: " . $id->get_error_message() . "\n");
+            exit(1);
+        }
+        switch_to_blog($id);
+        $home = home_url();
+        wp_insert_post([
+            'post_title' => "Hello from site $n",
+            'post_content' => "<p>Our home: <a href=\"$home/about/\">$home</a></p>",
+            'post_status' => 'publish', 'post_author' => $admin,
+        ]);
+        update_option('understudy_links', ['sites' => [$home], 'nested' => serialize(['home' => $home])]);
+        restore_current_blog();
+    }
+    $understudy_served = true;
+    exit(0);
+}
+
 // serve: the request as WordPress answers it, redirects caught.
 $redirects = [];
 add_filter('wp_redirect', function ($location) use (&$redirects) {
@@ -151,9 +182,12 @@ add_filter('wp_redirect', function ($location) use (&$redirects) {
 });
 wp();
 do_action('template_redirect');
-$widget = get_option('widget_text')[2];
+// Sites made by `grow` have no widget.
+$widget = get_option('widget_text')[2] ?? null;
 ob_start();
-the_widget('WP_Widget_Text', $widget, ['before_widget' => '<div>', 'after_widget' => '</div>']);
+if ($widget !== null) {
+    the_widget('WP_Widget_Text', $widget, ['before_widget' => '<div>', 'after_widget' => '</div>']);
+}
 $widget_html = ob_get_clean();
 $posts = get_posts(['numberposts' => -1]);
 $links = get_option('understudy_links');
