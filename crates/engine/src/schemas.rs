@@ -7,14 +7,13 @@
 //! a table's rows right after its `CREATE TABLE`, so the file is read only by dumps laid out
 //! otherwise, once per table and spill.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
 
 use understudy_sqldump::schema::{Column, TableSchema};
 
-use crate::spill::{put_str, put_u64, Decoder, FrameReader, RunFile};
+use crate::spill::{decoded, put_str, put_u64, Decoder, Merged, RunFile};
 use crate::table::NameMap;
 
 /// Schemas kept in memory before they are written out.
@@ -133,7 +132,7 @@ impl Schemas {
             // With the oldest run in the merge, nothing is left for a removal to hide.
             let keep_removals = !self.runs.is_empty();
             let pair = [older, newer];
-            let merged = RunFile::write(Merge::new(&pair, keep_removals)?)?;
+            let merged = RunFile::write(merged(&pair, keep_removals))?;
             self.runs.push(merged);
         }
         Ok(())
@@ -156,73 +155,25 @@ fn find(run: &RunFile, table: &str, lists: &ColumnLists) -> io::Result<Option<Kn
     Ok(None)
 }
 
-/// The entries of runs in name order, the newest run's for a name.
-struct Merge<'a> {
-    readers: Vec<FrameReader<'a>>,
-    /// Per reader, its next entry's table, whether it is a removal, and its frame.
-    heads: Vec<Option<(String, bool, Vec<u8>)>>,
-    /// Next names; ties go to the newest run (the largest index, so the smallest `Reverse`).
-    order: BinaryHeap<Reverse<(String, Reverse<usize>)>>,
-    /// Whether removals are kept, to hide what older runs hold.
+/// The entries of `runs` (oldest first) in name order, the newest run's for a name;
+/// removals left out unless `keep_removals`, when they are to hide what older runs hold.
+fn merged(
+    runs: &[RunFile],
     keep_removals: bool,
-}
-
-impl<'a> Merge<'a> {
-    fn new(runs: &'a [RunFile], keep_removals: bool) -> io::Result<Merge<'a>> {
-        let mut merge = Merge {
-            readers: runs.iter().map(RunFile::frames).collect(),
-            heads: runs.iter().map(|_| None).collect(),
-            order: BinaryHeap::new(),
-            keep_removals,
-        };
-        for i in 0..runs.len() {
-            merge.advance(i)?;
-        }
-        Ok(merge)
+) -> impl Iterator<Item = io::Result<(String, Vec<u8>)>> + '_ {
+    // A frame as it is, with the name and whether it is a removal read from it.
+    fn read(d: &mut Decoder<'_>) -> io::Result<(String, (bool, Vec<u8>))> {
+        let frame = d.frame().to_vec();
+        let name = d.string()?;
+        let removal = d.u64()? == 0;
+        Ok((name, (removal, frame)))
     }
-
-    fn advance(&mut self, i: usize) -> io::Result<()> {
-        if let Some(mut d) = self.readers[i].next_frame()? {
-            let frame = d.frame().to_vec();
-            let name = d.string()?;
-            let removal = d.u64()? == 0;
-            self.order.push(Reverse((name.clone(), Reverse(i))));
-            self.heads[i] = Some((name, removal, frame));
-        }
-        Ok(())
-    }
-
-    fn next_entry(&mut self) -> io::Result<Option<(String, Vec<u8>)>> {
-        loop {
-            let Some(Reverse((_, Reverse(i)))) = self.order.pop() else {
-                return Ok(None);
-            };
-            let (name, removal, frame) = self.heads[i].take().expect("a named run has a head");
-            self.advance(i)?;
-            // Older runs' entries for the same name are hidden.
-            while let Some(Reverse((next, _))) = self.order.peek() {
-                if *next != name {
-                    break;
-                }
-                let Some(Reverse((_, Reverse(j)))) = self.order.pop() else {
-                    break;
-                };
-                self.heads[j] = None;
-                self.advance(j)?;
-            }
-            if self.keep_removals || !removal {
-                return Ok(Some((name, frame)));
-            }
-        }
-    }
-}
-
-impl Iterator for Merge<'_> {
-    type Item = io::Result<(String, Vec<u8>)>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.next_entry().transpose()
-    }
+    let sources = runs.iter().map(|run| decoded(run, read)).collect();
+    Merged::new(sources, |_older, newer| newer).filter_map(move |entry| match entry {
+        Ok((_, (true, _))) if !keep_removals => None,
+        Ok((name, (_, frame))) => Some(Ok((name, frame))),
+        Err(e) => Some(Err(e)),
+    })
 }
 
 /// Column lists written out by number: the thousands of tables of a multisite dump share

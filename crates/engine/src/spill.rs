@@ -6,6 +6,8 @@
 //! of readers share one file without sharing a cursor. A frame is its length (`u32`), then
 //! its fields: integers little-endian, strings as their length (`u32`) and bytes.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::ops::Range;
@@ -252,5 +254,95 @@ impl RunFile {
     /// each merge, which cost seconds on 200,000 tables).
     pub(crate) fn merge_last_two(older: usize, newer: usize) -> bool {
         newer * 2 >= older
+    }
+}
+
+/// Entries in name order, each name once: a run's frames decoded, or entries kept in
+/// memory.
+pub(crate) type Source<'a, T> = Box<dyn Iterator<Item = io::Result<(String, T)>> + 'a>;
+
+/// The frames of `run`, each decoded by `decode` into a name and its entry.
+pub(crate) fn decoded<'a, T: 'a>(
+    run: &'a RunFile,
+    decode: fn(&mut Decoder<'_>) -> io::Result<(String, T)>,
+) -> Source<'a, T> {
+    let mut frames = run.frames();
+    Box::new(std::iter::from_fn(move || match frames.next_frame() {
+        Ok(Some(mut d)) => Some(decode(&mut d)),
+        Ok(None) => None,
+        Err(e) => Some(Err(e)),
+    }))
+}
+
+/// Sources merged by name (the merge of an external sort): each name once, with the
+/// entries every source holds for it combined by `combine(older, newer)`, from the first
+/// source to the last. A name's entries come from sources in the order they were made, so
+/// the first source is the oldest.
+pub(crate) struct Merged<'a, T> {
+    sources: Vec<Source<'a, T>>,
+    /// Per source, its next entry, if read.
+    heads: Vec<Option<T>>,
+    /// The names of the next entries, smallest first; ties go to the older source.
+    order: BinaryHeap<Reverse<(String, usize)>>,
+    combine: fn(T, T) -> T,
+    /// Whether every source's first entry was read: not before the first `next`, so that
+    /// making the merge does no I/O.
+    started: bool,
+}
+
+impl<'a, T> Merged<'a, T> {
+    pub(crate) fn new(sources: Vec<Source<'a, T>>, combine: fn(T, T) -> T) -> Merged<'a, T> {
+        Merged {
+            heads: sources.iter().map(|_| None).collect(),
+            sources,
+            order: BinaryHeap::new(),
+            combine,
+            started: false,
+        }
+    }
+
+    /// Reads the next entry of source `i`.
+    fn advance(&mut self, i: usize) -> io::Result<()> {
+        if let Some(entry) = self.sources[i].next() {
+            let (name, t) = entry?;
+            self.order.push(Reverse((name, i)));
+            self.heads[i] = Some(t);
+        }
+        Ok(())
+    }
+
+    fn next_merged(&mut self) -> io::Result<Option<(String, T)>> {
+        if !self.started {
+            self.started = true;
+            for i in 0..self.sources.len() {
+                self.advance(i)?;
+            }
+        }
+        let Some(Reverse((name, i))) = self.order.pop() else {
+            return Ok(None);
+        };
+        let mut merged = self.heads[i].take().expect("a named source has a head");
+        self.advance(i)?;
+        while self
+            .order
+            .peek()
+            .is_some_and(|Reverse((next, _))| *next == name)
+        {
+            let Some(Reverse((_, j))) = self.order.pop() else {
+                break;
+            };
+            let t = self.heads[j].take().expect("a named source has a head");
+            merged = (self.combine)(merged, t);
+            self.advance(j)?;
+        }
+        Ok(Some((name, merged)))
+    }
+}
+
+impl<T> Iterator for Merged<'_, T> {
+    type Item = io::Result<(String, T)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_merged().transpose()
     }
 }

@@ -8,15 +8,14 @@
 //! table comes back; reading merges them (the classic external sort: sorted runs, then a
 //! k-way merge). The file is anonymous (`tempfile`): it goes with the process.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 use std::io;
 
 use serde::ser::{Error as _, SerializeMap};
 use serde::{Serialize, Serializer};
 
 use crate::report::{ColumnReport, Counts, TableReport};
-use crate::spill::{put_str, put_u64, Decoder, FrameReader, RunFile};
+use crate::spill::{decoded, put_str, put_u64, Decoder, Merged, RunFile, Source};
 
 /// Entries kept in memory before they are written out: enough that a dump of a few hundred
 /// tables never touches the disk, few enough to be a small part of the run's memory.
@@ -38,10 +37,7 @@ impl Tables {
 
     /// The entries in name order, each table's pieces merged.
     pub fn iter(&self) -> Iter<'_> {
-        Iter::new(
-            self.runs.iter().map(RunFile::frames).collect(),
-            self.recent.iter(),
-        )
+        Iter::new(&self.runs, Some(&self.recent))
     }
 
     /// The entry of `table`, if it has one.
@@ -126,9 +122,8 @@ impl Tables {
             let (Some(newer), Some(older)) = (self.runs.pop(), self.runs.pop()) else {
                 break;
             };
-            let nothing = BTreeMap::new();
-            let both = Iter::new(vec![older.frames(), newer.frames()], nothing.iter());
-            self.runs.push(write_run(both)?);
+            let pair = [older, newer];
+            self.runs.push(write_run(Iter::new(&pair, None))?);
         }
         Ok(true)
     }
@@ -155,71 +150,25 @@ impl Serialize for Tables {
 
 /// The merged entries of a [`Tables`], in name order.
 pub struct Iter<'a> {
-    readers: Vec<FrameReader<'a>>,
-    /// Per reader, its next entry, if read.
-    heads: Vec<Option<(String, TableReport)>>,
-    /// Names of the next entries, smallest first; the reader's index breaks ties in run
-    /// order (older runs first, the in-memory entries last).
-    order: BinaryHeap<Reverse<(String, usize)>>,
-    recent: std::collections::btree_map::Iter<'a, String, TableReport>,
-    started: bool,
+    merged: Merged<'a, TableReport>,
 }
 
 impl<'a> Iter<'a> {
-    fn new(
-        readers: Vec<FrameReader<'a>>,
-        recent: std::collections::btree_map::Iter<'a, String, TableReport>,
-    ) -> Iter<'a> {
-        let heads = (0..=readers.len()).map(|_| None).collect();
-        Iter {
-            readers,
-            heads,
-            order: BinaryHeap::new(),
-            recent,
-            started: false,
+    /// `runs` oldest first, then the entries in memory.
+    fn new(runs: &'a [RunFile], recent: Option<&'a BTreeMap<String, TableReport>>) -> Iter<'a> {
+        let mut sources: Vec<Source<'a, TableReport>> =
+            runs.iter().map(|run| decoded(run, decode)).collect();
+        if let Some(recent) = recent {
+            sources.push(Box::new(
+                recent.iter().map(|(n, t)| Ok((n.clone(), t.clone()))),
+            ));
         }
-    }
-
-    /// Reads the next entry of source `i` (the last one is the in-memory map).
-    fn advance(&mut self, i: usize) -> io::Result<()> {
-        let next = match self.readers.get_mut(i) {
-            Some(r) => match r.next_frame()? {
-                Some(mut d) => Some(decode(&mut d)?),
-                None => None,
-            },
-            None => self.recent.next().map(|(n, t)| (n.clone(), t.clone())),
-        };
-        if let Some((name, t)) = next {
-            self.order.push(Reverse((name.clone(), i)));
-            self.heads[i] = Some((name, t));
-        }
-        Ok(())
-    }
-
-    fn next_merged(&mut self) -> io::Result<Option<(String, TableReport)>> {
-        if !self.started {
-            self.started = true;
-            for i in 0..=self.readers.len() {
-                self.advance(i)?;
-            }
-        }
-        let Some(Reverse((_, i))) = self.order.pop() else {
-            return Ok(None);
-        };
-        let (name, mut merged) = self.heads[i].take().expect("a named source has a head");
-        self.advance(i)?;
-        while let Some(Reverse((next, _))) = self.order.peek() {
-            if *next != name {
-                break;
-            }
-            let Some(Reverse((_, j))) = self.order.pop() else {
-                break;
-            };
-            let (_, t) = self.heads[j].take().expect("a named source has a head");
-            merged.merge(t);
-            self.advance(j)?;
-        }
-        Ok(Some((name, merged)))
+        // Entries only add up: a table's pieces merge into one.
+        let merged = Merged::new(sources, |mut older, newer| {
+            older.merge(newer);
+            older
+        });
+        Iter { merged }
     }
 }
 
@@ -227,7 +176,7 @@ impl Iterator for Iter<'_> {
     type Item = io::Result<(String, TableReport)>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.next_merged().transpose()
+        self.merged.next()
     }
 }
 
