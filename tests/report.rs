@@ -306,3 +306,69 @@ fn reports_of_thousands_of_tables_are_whole_and_rows_count_on() {
         assert_eq!(page.matches("<tr><td><code>t").count(), 1500);
     }
 }
+
+/// A site once moved with `sed` holds broken serialized values by the thousand. Past the
+/// thousands the run keeps in memory, its warnings go to a temporary file: all of them are
+/// still printed and reported, in the dump's order, with one thread or two; without a
+/// temporary directory the run stops rather than lose them.
+#[test]
+fn thousands_of_warnings_are_all_printed_and_reported_in_order() {
+    const ROWS: usize = 5000;
+    let mut dump = String::from("CREATE TABLE `o` (`id` int, `v` text, PRIMARY KEY (`id`));\n");
+    for chunk in (1..=ROWS).collect::<Vec<_>>().chunks(250) {
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|i| {
+                format!("({i},'a:1:{{s:3:\\\"url\\\";s:99:\\\"https://old.example/{i}\\\";}}')")
+            })
+            .collect();
+        dump.push_str(&format!("INSERT INTO `o` VALUES {};\n", rows.join(",")));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut reports = Vec::new();
+    for threads in ["1", "2"] {
+        let path = dir.path().join(format!("r{threads}.json"));
+        let out = run_with_stdin(
+            understudy()
+                .args(["rewrite", "--report"])
+                .arg(&path)
+                .args(["--replace", "https://old.example=https://new.example"])
+                .args(["--threads", threads, "--batch-size", "8192"]),
+            dump.as_bytes(),
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        let printed: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("understudy: warning: "))
+            .collect();
+        assert_eq!(printed.len(), ROWS, "threads {threads}");
+        let r = json(&path);
+        let warnings = r["warnings"].as_array().unwrap();
+        assert_eq!(warnings.len(), ROWS, "threads {threads}");
+        for (i, (w, line)) in warnings.iter().zip(&printed).enumerate() {
+            let row = format!("{} (key {})", i + 1, i + 1);
+            assert_eq!(w["row"], row.as_str(), "threads {threads}");
+            assert!(line.contains(&format!("row {row}:")), "{line}");
+        }
+        assert!(stderr.contains(&format!("{ROWS} warnings")) || stderr.contains("5,000 warnings"));
+        reports.push(r["warnings"].clone());
+    }
+    assert_eq!(reports[0], reports[1]);
+
+    let nowhere = dir.path().join("no such directory");
+    let out = run_with_stdin(
+        understudy()
+            .args([
+                "rewrite",
+                "-q",
+                "--replace",
+                "https://old.example=https://new.example",
+            ])
+            .env("TMPDIR", &nowhere),
+        dump.as_bytes(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("TMPDIR"), "{stderr}");
+}

@@ -15,6 +15,7 @@ mod report;
 mod scan;
 mod vars;
 
+use std::io::Write as _;
 use std::process;
 
 use anyhow::{Context, Result};
@@ -150,9 +151,14 @@ fn run_rewrite(args: RewriteArgs) -> Result<()> {
     };
     drop(_meter);
     if !args.quiet {
-        for warning in &report.warnings {
-            eprintln!("understudy: warning: {warning}");
+        // Buffered: a dump with broken serialized data has warnings by the million, and
+        // one write each took longer than the rewrite.
+        let mut err = std::io::BufWriter::new(std::io::stderr().lock());
+        for warning in report.warnings.iter() {
+            let warning = warning.context("cannot read the run's warnings back from disk")?;
+            let _ = writeln!(err, "understudy: warning: {warning}");
         }
+        let _ = err.flush();
     }
     if let Some(path) = &args.report {
         report::write(path, &report)?;

@@ -42,8 +42,12 @@ pub struct DatabaseReport {
     pub swap_seconds: f64,
     /// Tables whose engine the snapshot cannot cover (MyISAM, Aria).
     pub inconsistent_tables: Vec<String>,
-    /// Warnings of the rewrite.
+    /// The rewrite's first warnings, at most [`WARNINGS_LISTED`]: a site with broken
+    /// serialized data has them by the million, which a report kept whole would hold in
+    /// memory.
     pub warnings: Vec<String>,
+    /// The rewrite's warnings, all of them.
+    pub warnings_total: usize,
 }
 
 /// Whether the copy replaces the target in one step or is restored into it directly.
@@ -519,8 +523,19 @@ fn fill(report: &mut DatabaseReport, r: &Report) {
     report.rows = r.rows;
     report.values_replaced = r.values_replaced;
     report.values_masked = r.values_masked;
-    report.warnings = r.warnings.iter().map(ToString::to_string).collect();
+    report.warnings_total = r.warnings.len();
+    // A warning the rewrite wrote out and cannot read back is still counted.
+    report.warnings = r
+        .warnings
+        .iter()
+        .take(WARNINGS_LISTED)
+        .map_while(Result::ok)
+        .map(|w| w.to_string())
+        .collect();
 }
+
+/// How many of the rewrite's warnings a clone's report lists.
+pub const WARNINGS_LISTED: usize = 1000;
 
 /// Puts the staging database's tables in place of the target's in one `RENAME TABLE`
 /// (atomic: other sessions see the old tables or the new ones, never a mix), then drops

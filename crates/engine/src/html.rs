@@ -150,7 +150,8 @@ impl Report {
                 "<table>\n<tr><th>byte</th><th>line</th><th>table</th><th>column</th>\
                  <th>row</th><th>message</th></tr>\n",
             );
-            for w in &self.warnings {
+            for w in self.warnings.iter() {
+                let w = w?;
                 // A warning about the rules as a whole (a replacement that moved nothing)
                 // has no place in the dump.
                 let (byte, line, table, column, row) = match &w.at {

@@ -36,6 +36,7 @@ mod structured;
 mod table;
 mod tables;
 mod value;
+mod warnings;
 
 pub use crate::coverage::{coverage, Coverage};
 pub use crate::error::{Detail, Error, ErrorKind};
@@ -43,5 +44,6 @@ pub use crate::piped::{OnFailure, INCOMPLETE_MARKER};
 pub use crate::pipeline::{Engine, EngineBuilder};
 pub use crate::report::{ColumnReport, Counts, Report, TableReport, ValueAt, Warning, WarningKind};
 pub use crate::tables::{Iter as TablesIter, Tables};
+pub use crate::warnings::Warnings;
 pub use understudy_phpser::Boundary;
 pub use understudy_phpser::Mode as SerializedMode;

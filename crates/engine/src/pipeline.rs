@@ -369,7 +369,7 @@ impl Engine {
                 )
             })
         });
-        report.warnings.splice(0..0, rules);
+        report.warnings.put_first(rules);
         Ok(report)
     }
 
@@ -1601,7 +1601,7 @@ impl<'e, W: Write> Run<'e, W> {
             self.pre_cursor += 1;
             std::mem::swap(&mut self.token_out, &mut pre.token);
             let outcome = std::mem::take(&mut pre.outcome);
-            self.count_replacement(value.column, outcome, pos);
+            self.count_replacement(value.column, outcome, pos)?;
             return Ok(true);
         }
         let Some(ctx) = self.ctx.as_ref() else {
@@ -1611,7 +1611,7 @@ impl<'e, W: Write> Run<'e, W> {
         match replace(token, value, groups, &mut self.scratch, &mut self.token_out) {
             Ok(None) => Ok(false),
             Ok(Some(outcome)) => {
-                self.count_replacement(value.column, outcome, pos);
+                self.count_replacement(value.column, outcome, pos)?;
                 Ok(true)
             }
             Err((_, e)) => Err(self.replacement_failed(value.column, pos, &e)),
@@ -1632,20 +1632,22 @@ impl<'e, W: Write> Run<'e, W> {
         let groups = ctx.groups(value.column as usize);
         match replace_decoded(bytes, groups, &mut self.scratch) {
             Ok(None) => Ok(()),
-            Ok(Some(outcome)) => {
-                self.count_replacement(value.column, outcome, pos);
-                Ok(())
-            }
+            Ok(Some(outcome)) => self.count_replacement(value.column, outcome, pos),
             Err((_, e)) => Err(self.replacement_failed(value.column, pos, &e)),
         }
     }
 
     /// Counts one replaced value in the report, per rule and encoding; keeps its warnings.
     /// Runs for every replaced value, so it allocates only for what the report has not seen.
-    fn count_replacement(&mut self, column: u32, outcome: ValueOutcome, pos: Position) {
+    fn count_replacement(
+        &mut self,
+        column: u32,
+        outcome: ValueOutcome,
+        pos: Position,
+    ) -> Result<(), Error> {
         let row = (!outcome.warnings.is_empty()).then(|| self.row_name());
         let Some(ctx) = self.ctx.as_ref() else {
-            return;
+            return Ok(());
         };
         let index = column as usize;
         let groups = ctx.groups(index);
@@ -1669,6 +1671,10 @@ impl<'e, W: Write> Run<'e, W> {
                 w.to_string(),
             ));
         }
+        if self.spills && quoted.is_some() {
+            self.report.warnings.make_room().map_err(Error::spill)?;
+        }
+        Ok(())
     }
 
     /// The error for a value that strict mode refuses.

@@ -7,6 +7,7 @@ use serde::{Serialize, Serializer};
 use understudy_sqldump::Position;
 
 use crate::tables::Tables;
+use crate::warnings::Warnings;
 
 /// What a rewrite did.
 #[derive(Debug, Default, Serialize)]
@@ -35,8 +36,9 @@ pub struct Report {
     pub appended_statements: u64,
     /// Per table, in name order (beyond a thousand tables, partly in a temporary file).
     pub tables: Tables,
-    /// Values that looked serialized but did not parse.
-    pub warnings: Vec<Warning>,
+    /// Values that looked serialized but did not parse, and rules that moved nothing, in
+    /// the order they came (beyond a few thousand, partly in a temporary file).
+    pub warnings: Warnings,
     /// Per replacement rule with `must_move`: what the rows that must hold its `from` held.
     #[serde(skip)]
     pub(crate) must_move: BTreeMap<usize, MustMoveSeen>,
@@ -93,7 +95,7 @@ impl Report {
         self.values_left_empty += other.values_left_empty;
         self.appended_statements += other.appended_statements;
         self.tables.merge(other.tables);
-        self.warnings.extend(other.warnings);
+        self.warnings.merge(other.warnings);
         for (rule, seen) in other.must_move {
             self.must_move.entry(rule).or_default().merge(seen);
         }
