@@ -11,9 +11,9 @@
 //! Small blocks freed into glibc's fastbins are not merged with their neighbours, so the
 //! millions of short-lived ones of a dump with hundreds of thousands of tables (names and
 //! entries written out and merged, see the engine's `spill`) leave the heap in pieces:
-//! 12.6 MiB at 100 MB of `many-tables` with no rules, 14.6 MiB at 4 GB, where the heap's own
-//! peak grew by 0.6 MiB. Without fastbins (the per-thread caches still serve most small
-//! blocks) it is 13.0 MiB at 4 GB, and runs take the same time.
+//! 12.4 MiB at 100 MB of `many-tables` with no rules, 14.2 MiB at 4 GB, where the heap's own
+//! peak grew by about half a megabyte. Without fastbins (the per-thread caches still serve
+//! most small blocks) it is 13.4 MiB at 4 GB, and runs take the same time.
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 /// Blocks larger than this are mapped and unmapped on their own (glibc's initial default).

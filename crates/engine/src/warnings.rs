@@ -3,7 +3,7 @@
 //!
 //! A site once moved with `sed` holds broken serialized values by the thousand, and every
 //! one a replacement touches is a warning that names its row. Kept in memory to the end, a
-//! million of them took 345 MB for an 88 MB dump, where the rewrite otherwise needs a few
+//! million of them took 337 MiB for an 88 MB dump, where the rewrite otherwise needs a few
 //! dozen: memory grew with the damage in the dump, which it must not. Warnings are only ever
 //! added and read in the order they came, so they go to an anonymous file as frames (see
 //! [`crate::spill`]) a few thousand at a time.
