@@ -3,7 +3,7 @@
 //! own `wp-config.php`), filled through its API, cloned to a target docroot, database and
 //! URL on a second server, then served by `php -S` and fetched over HTTP.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -65,25 +65,42 @@ fn docroot(root: &Path, server: &MariaDb, db: &str) {
 struct Served(Child);
 
 impl Served {
+    /// Waits for php's own word that it listens: a port is only held until now, and a
+    /// server another test starts meanwhile may take it. Then a connection would reach that
+    /// server (a `mariadbd`, an `sshd`), not php, and php, refused the port, may not have
+    /// exited yet when asked.
     fn start(root: &Path, port: u16) -> Served {
         let mut child = Command::new("php")
             .args(["-S", &format!("127.0.0.1:{port}"), "-t"])
             .arg(root)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "php -S did not start");
-            std::thread::sleep(Duration::from_millis(50));
+        let stderr = child.stderr.take().unwrap();
+        let (said, lines) = std::sync::mpsc::channel();
+        // php logs every request to standard error: read it to the end, or php would block
+        // once the pipe is full.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                let _ = said.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) if line.contains("Development Server") && line.contains("started") => {
+                    break;
+                }
+                Ok(line) if line.contains("Failed to listen") => {
+                    panic!("php -S: port {port} was taken by another process: {line}")
+                }
+                Ok(_) => {}
+                Err(e) => panic!("php -S did not say it started: {e}"),
+            }
         }
-        // Another process on the port answers too; php -S then exits.
-        std::thread::sleep(Duration::from_millis(100));
-        assert!(
-            matches!(child.try_wait(), Ok(None)),
-            "php -S exited: port {port} is taken by another process"
-        );
         Served(child)
     }
 }
@@ -158,7 +175,7 @@ impl Wp {
             .and_then(|r| r.split('"').next())
             .map(|p| format!("/wp-content/uploads/{}", p.replace("\\/", "/")))
             .unwrap();
-        let hold = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let hold = understudy_testkit::ports::hold().unwrap();
         let port = hold.local_addr().unwrap().port();
         Wp {
             src,

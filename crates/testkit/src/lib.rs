@@ -13,4 +13,5 @@ pub mod json;
 pub mod leaks;
 pub mod mariadb;
 pub mod php;
+pub mod ports;
 pub mod sshd;

@@ -38,7 +38,6 @@ use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -336,17 +335,11 @@ impl fmt::Debug for MariaDb {
     }
 }
 
-/// Binds 127.0.0.1:0 and returns the port the kernel chose (the listener is
-/// dropped again: another process could take the port in between; start()
-/// retries on a new port when the server exits early).
+/// A port no other server of this process was given (see [`crate::ports`]; another
+/// process could still take it before the server binds it: start() retries on a new port
+/// when the server exits early).
 fn free_port() -> Result<u16> {
-    let l = TcpListener::bind("127.0.0.1:0")
-        .map_err(io_err("binding 127.0.0.1:0 to find a free port"))?;
-    let port = l
-        .local_addr()
-        .map_err(io_err("reading a bound port"))?
-        .port();
-    Ok(port)
+    crate::ports::free().map_err(io_err("binding 127.0.0.1:0 to find a free port"))
 }
 
 fn read_log(p: &Path) -> String {

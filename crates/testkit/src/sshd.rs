@@ -40,10 +40,7 @@ fn run(cmd: &mut Command) -> Result<String, Error> {
 }
 
 fn free_port() -> Result<u16, Error> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| Error(format!("no free port: {e}")))
+    crate::ports::free().map_err(|e| Error(format!("no free port: {e}")))
 }
 
 impl Sshd {
