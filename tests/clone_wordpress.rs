@@ -61,8 +61,13 @@ fn docroot(root: &Path, server: &MariaDb, db: &str) {
     std::fs::write(root.join("wp-config.php"), config).unwrap();
 }
 
-/// `php -S` serving `root` on `port`, and what it logged.
-struct Served(Child, u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+/// `php -S` serving `root` on `port`.
+struct Served {
+    php: Child,
+    port: u16,
+    /// What php logged on standard error.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
 
 impl Served {
     /// Waits for php's own word that it listens: a port is only held until now, and a
@@ -106,7 +111,11 @@ impl Served {
                 Err(e) => panic!("php -S did not say it started: {e}"),
             }
         }
-        Served(child, port, log)
+        Served {
+            php: child,
+            port,
+            log,
+        }
     }
 
     /// GET `path`: status line and body. php's built-in server, one process on a loaded
@@ -116,22 +125,22 @@ impl Served {
     fn get(&self, path: &str) -> (String, String) {
         let mut tries = Vec::new();
         for _ in 0..3 {
-            match get(self.1, path) {
+            match get(self.port, path) {
                 Ok((head, body)) if !head.is_empty() => return (head, body),
                 Ok(_) => tries.push("an empty reply".to_string()),
                 Err(e) => tries.push(e.to_string()),
             }
             std::thread::sleep(Duration::from_millis(500));
         }
-        let log = self.2.lock().map(|l| l.join("\n")).unwrap_or_default();
+        let log = self.log.lock().map(|l| l.join("\n")).unwrap_or_default();
         panic!("GET {path}: {tries:?}; php -S logged:\n{log}")
     }
 }
 
 impl Drop for Served {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.php.kill();
+        let _ = self.php.wait();
     }
 }
 

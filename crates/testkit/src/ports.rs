@@ -29,16 +29,3 @@ pub fn hold() -> io::Result<TcpListener> {
 pub fn free() -> io::Result<u16> {
     Ok(hold()?.local_addr()?.port())
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Ports are never given twice, though each is released at once.
-    #[test]
-    fn no_port_is_given_twice() {
-        let ports: Vec<u16> = (0..200).map(|_| free().unwrap()).collect();
-        let distinct: BTreeSet<u16> = ports.iter().copied().collect();
-        assert_eq!(distinct.len(), ports.len());
-    }
-}
